@@ -1,0 +1,183 @@
+"""The config file: where it lives, what it holds, how it is read and written (no Textual).
+
+Read with tomllib, written with tomli-w through an atomic write. The file is always created with
+mode 0600 because it may hold the API key. Environment variables win over the file:
+DEEPSEEK_API_KEY, DEEPSEEK_BASE_URL, and DEEPSEEK_TUI_CONFIG for the file's path.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+import tomli_w
+from platformdirs import user_config_path, user_data_path
+
+from deepseek_tui.atomic import atomic_write_bytes
+from deepseek_tui.catalogue import Catalogue, CatalogueError
+from deepseek_tui.chat_settings import ChatSettings
+
+APP_NAME = "deepseek-tui"
+DEFAULT_BASE_URL = "https://api.deepseek.com"
+CONFIG_MODE = 0o600
+
+SessionFormat = Literal["json", "toml"]
+
+
+class ConfigError(Exception):
+    """The config file exists but cannot be used; the message says where and why."""
+
+
+def default_config_path() -> Path:
+    override = os.environ.get("DEEPSEEK_TUI_CONFIG")
+    if override:
+        return Path(override).expanduser()
+    return user_config_path(APP_NAME, appauthor=False) / "config.toml"
+
+
+def default_data_dir() -> Path:
+    return user_data_path(APP_NAME, appauthor=False)
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    api_key: str | None = None
+    """Stored key; DEEPSEEK_API_KEY overrides it. Never written anywhere else."""
+    base_url: str = DEFAULT_BASE_URL
+    chat: ChatSettings = field(default_factory=ChatSettings)
+    """Defaults for new conversations; the settings pane writes the current ones back here."""
+    session_format: SessionFormat = "json"
+    currency: Literal["USD", "CNY"] = "USD"
+    on_start: Literal["continue", "new"] = "continue"
+    """Open the most recent conversation, or start a new one."""
+    theme: str = "textual-dark"
+    show_reasoning: bool = True
+    show_settings: bool = False
+    keymap: Mapping[str, str] = field(default_factory=dict)
+    """Binding id -> keys, e.g. {"toggle_mode" = "ctrl+t"}."""
+    models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """`[models.<id>]` tables that add to or override the built-in catalogue."""
+    data_dir: str | None = None
+    """Where sessions are kept; None = the platform's user data dir."""
+
+    # --- derived ---------------------------------------------------------------------------
+
+    def catalogue(self) -> Catalogue:
+        return Catalogue().with_overrides(self.models)
+
+    def sessions_dir(self) -> Path:
+        root = Path(self.data_dir).expanduser() if self.data_dir else default_data_dir()
+        return root / "sessions"
+
+    def effective_api_key(self) -> str | None:
+        return os.environ.get("DEEPSEEK_API_KEY") or self.api_key or None
+
+    def effective_base_url(self) -> str:
+        return os.environ.get("DEEPSEEK_BASE_URL") or self.base_url
+
+    def __repr__(self) -> str:  # never show the key
+        shown = "set" if self.api_key else "unset"
+        return f"AppConfig(api_key=<{shown}>, base_url={self.base_url!r}, model={self.chat.model!r})"
+
+
+_SIMPLE_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "api_key": str,
+    "base_url": str,
+    "session_format": str,
+    "currency": str,
+    "on_start": str,
+    "theme": str,
+    "show_reasoning": bool,
+    "show_settings": bool,
+    "data_dir": str,
+}
+_CHOICES = {
+    "session_format": ("json", "toml"),
+    "currency": ("USD", "CNY"),
+    "on_start": ("continue", "new"),
+}
+
+
+def parse_config(data: Mapping[str, Any], source: str = "config") -> AppConfig:
+    """Build an AppConfig from a parsed TOML document; raise ConfigError naming the bad key."""
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in _SIMPLE_FIELDS:
+            if not isinstance(value, _SIMPLE_FIELDS[key]):
+                raise ConfigError(f"{source}: {key} has the wrong type ({type(value).__name__})")
+            if key in _CHOICES and value not in _CHOICES[key]:
+                raise ConfigError(f"{source}: {key} must be one of {', '.join(_CHOICES[key])}")
+            values[key] = value
+        elif key == "chat":
+            try:
+                values["chat"] = ChatSettings.from_dict(_table(value, key, source))
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{source}: [chat] {exc}") from None
+        elif key == "keymap":
+            table = _table(value, key, source)
+            if not all(isinstance(v, str) for v in table.values()):
+                raise ConfigError(f"{source}: [keymap] values must be key strings")
+            values["keymap"] = dict(table)
+        elif key == "models":
+            tables = _table(value, key, source)
+            for model_id, table in tables.items():
+                _table(table, f"models.{model_id}", source)
+            values["models"] = {k: dict(v) for k, v in tables.items()}
+        # Unknown keys are ignored so that newer config files still open.
+    config = AppConfig(**values)
+    try:
+        config.catalogue()
+    except CatalogueError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    return config
+
+
+def _table(value: Any, key: str, source: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: {key} must be a table")
+    return value
+
+
+def load_config(path: Path | None = None) -> AppConfig:
+    """Read the config file; a missing file gives the defaults."""
+    path = path or default_config_path()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return AppConfig()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    return parse_config(data, str(path))
+
+
+def config_to_toml(config: AppConfig) -> str:
+    defaults = AppConfig()
+    doc: dict[str, Any] = {}
+    for key in _SIMPLE_FIELDS:
+        value = getattr(config, key)
+        if value is not None and (value != getattr(defaults, key) or key == "base_url"):
+            doc[key] = value
+    doc["chat"] = config.chat.to_dict()
+    if config.keymap:
+        doc["keymap"] = dict(config.keymap)
+    if config.models:
+        doc["models"] = {k: dict(v) for k, v in config.models.items()}
+    return tomli_w.dumps(doc)
+
+
+def save_config(config: AppConfig, path: Path | None = None) -> Path:
+    """Write the config atomically with mode 0600 (it may hold the API key)."""
+    path = path or default_config_path()
+    atomic_write_bytes(path, config_to_toml(config).encode("utf-8"), mode=CONFIG_MODE)
+    return path
+
+
+def updated(config: AppConfig, **changes: Any) -> AppConfig:
+    return replace(config, **changes)

@@ -1,0 +1,87 @@
+"""The prompt: a multi-line editor where Enter sends and ctrl+j / shift+enter add a newline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import events
+from textual.message import Message
+from textual.widgets import TextArea
+
+NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter"})
+
+
+class PromptArea(TextArea):
+    """Enter posts `PromptArea.Submitted`; pasted newlines are inserted, never sent.
+
+    Up in an empty prompt (or while browsing history) recalls earlier prompts; down goes forward.
+    """
+
+    DEFAULT_CSS = """
+    PromptArea { height: auto; min-height: 3; max-height: 12; }
+    """
+
+    @dataclass
+    class Submitted(Message):
+        prompt: "PromptArea"
+        text: str
+
+    def __init__(self, *, history: list[str] | None = None, **kwargs) -> None:
+        super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
+        self.history: list[str] = list(history or [])
+        self._history_index: int | None = None
+
+    async def _on_key(self, event: events.Key) -> None:
+        key = event.key
+        if key == "enter":
+            event.stop()
+            event.prevent_default()
+            self._submit()
+            return
+        if key in NEWLINE_KEYS:
+            event.stop()
+            event.prevent_default()
+            self.insert("\n")
+            return
+        if key == "up" and self._may_browse_history():
+            event.stop()
+            event.prevent_default()
+            self._recall(-1)
+            return
+        if key == "down" and self._history_index is not None:
+            event.stop()
+            event.prevent_default()
+            self._recall(+1)
+            return
+        await super()._on_key(event)
+
+    def _may_browse_history(self) -> bool:
+        if not self.history:
+            return False
+        if self._history_index is not None:
+            return self.text == self.history[self._history_index]
+        return not self.text
+
+    def _recall(self, step: int) -> None:
+        index = len(self.history) if self._history_index is None else self._history_index
+        index += step
+        if index >= len(self.history):
+            self._history_index = None
+            self.load_text("")
+            return
+        self._history_index = max(index, 0)
+        self.load_text(self.history[self._history_index])
+        self.move_cursor(self.document.end)
+
+    def _submit(self) -> None:
+        text = self.text
+        if not text.strip():
+            return
+        self.post_message(self.Submitted(self, text))
+
+    def remember(self, text: str) -> None:
+        """Add a sent prompt to the history and clear the editor."""
+        if not self.history or self.history[-1] != text:
+            self.history.append(text)
+        self._history_index = None
+        self.load_text("")

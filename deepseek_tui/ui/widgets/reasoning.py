@@ -1,0 +1,84 @@
+"""The reasoning pane: the model's thinking, live while it thinks and readable afterwards."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Markdown, Static
+
+from deepseek_tui.ui.widgets.streaming import CoalescedMarkdown
+
+
+class ReasoningPane(Vertical):
+    """Streams `reasoning_content`; while hidden it only collects text and renders on show."""
+
+    DEFAULT_CSS = """
+    ReasoningPane { border-left: solid $primary-darken-2; padding: 0 0 0 1; }
+    ReasoningPane #reasoning-title { color: $text-muted; text-style: bold; height: 1; }
+    ReasoningPane #reasoning-scroll { height: 1fr; }
+    ReasoningPane Markdown { color: $text-muted; margin: 0; padding: 0; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._parts: list[str] = []
+        self._writer: CoalescedMarkdown | None = None
+        self._rendered_upto = 0
+        self._title = "Reasoning"
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title, id="reasoning-title", markup=False)
+        with VerticalScroll(id="reasoning-scroll"):
+            yield Markdown(id="reasoning-text")
+
+    def on_mount(self) -> None:
+        self.query_one("#reasoning-scroll").anchor()
+
+    @property
+    def text(self) -> str:
+        return "".join(self._parts)
+
+    def set_title(self, title: str) -> None:
+        self._title = title
+        self.query_one("#reasoning-title", Static).update(title)
+
+    async def begin(self, title: str = "Thinking…") -> None:
+        """Start a fresh live reasoning stream."""
+        await self._reset("")
+        self.set_title(title)
+
+    async def write(self, text: str) -> None:
+        self._parts.append(text)
+        if not self.display:
+            return
+        if self._writer is None:
+            self._writer = CoalescedMarkdown(self.query_one("#reasoning-text", Markdown))
+        await self._writer.write(text)
+        self._rendered_upto = len(self._parts)
+
+    async def end(self) -> None:
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
+
+    async def show_text(self, text: str, title: str) -> None:
+        """Show finished reasoning (e.g. of the last answer)."""
+        await self._reset(text)
+        self.set_title(title)
+
+    async def on_show(self) -> None:
+        """Catch up on what arrived while hidden, in one render."""
+        if self._rendered_upto < len(self._parts):
+            await self.end()
+            await self.query_one("#reasoning-text", Markdown).update(self.text)
+            self._rendered_upto = len(self._parts)
+
+    async def _reset(self, text: str) -> None:
+        await self.end()
+        self._parts = [text] if text else []
+        old = self.query_one("#reasoning-text", Markdown)
+        await old.remove()
+        # A fresh, empty widget for streaming (seeded Markdown breaks later appends).
+        fresh = Markdown(text if text else "", id="reasoning-text")
+        await self.query_one("#reasoning-scroll").mount(fresh)
+        self._rendered_upto = len(self._parts) if self.display else 0

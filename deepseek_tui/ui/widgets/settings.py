@@ -1,0 +1,218 @@
+"""The settings pane: the request settings for the next turn, with inert ones marked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.validation import Integer, Number
+from textual.widgets import Input, Label, Select, Static, Switch, TextArea
+
+from deepseek_tui.chat_settings import TEMPERATURE_PRESETS, ChatSettings
+
+DEFAULT = "default"
+
+# Field name -> (label, validator range, is integer)
+_NUMBER_FIELDS: dict[str, tuple[str, float, float, bool]] = {
+    "temperature": ("Temperature", 0.0, 2.0, False),
+    "top_p": ("Top p", 0.0, 1.0, False),
+    "max_tokens": ("Max tokens", 1, 8192, True),
+    "frequency_penalty": ("Frequency penalty", -2.0, 2.0, False),
+    "presence_penalty": ("Presence penalty", -2.0, 2.0, False),
+}
+
+
+class SettingRow(Vertical):
+    """One labelled control plus a note line that explains why it is inert, if it is."""
+
+    DEFAULT_CSS = """
+    SettingRow { height: auto; margin: 0 0 1 0; }
+    SettingRow > Label { color: $text; text-style: bold; }
+    SettingRow .note { color: $text-muted; height: auto; }
+    SettingRow.-inert > Label { color: $text-disabled; text-style: strike; }
+    SettingRow.-inert .note { color: $warning; }
+    """
+
+    def __init__(self, name: str, label: str, *children, **kwargs) -> None:
+        super().__init__(id=f"row-{name}", **kwargs)
+        self.setting = name
+        self._label = label
+        self._children = children
+
+    def compose(self) -> ComposeResult:
+        yield Label(self._label)
+        yield from self._children
+        yield Static("", classes="note", markup=False)
+
+    def set_inert(self, reason: str | None, hint: str = "") -> None:
+        self.set_class(reason is not None, "-inert")
+        self.query_one(".note", Static).update(f"inert: {reason}" if reason else hint)
+
+
+class SettingsPane(VerticalScroll):
+    """Edits a `ChatSettings`; posts `SettingsPane.Changed` with each valid change."""
+
+    DEFAULT_CSS = """
+    SettingsPane { border-left: solid $primary-darken-2; padding: 0 1; }
+    SettingsPane #settings-title { text-style: bold; margin: 0 0 1 0; }
+    SettingsPane Input, SettingsPane Select { width: 100%; }
+    SettingsPane #temperature-line { height: auto; }
+    SettingsPane #temperature-line Input { width: 1fr; }
+    SettingsPane #temperature-line Select { width: 1fr; }
+    SettingsPane #setting-system_prompt { height: 6; }
+    """
+
+    @dataclass
+    class Changed(Message):
+        settings: ChatSettings
+        field: str
+
+    def __init__(self, settings: ChatSettings, models: list[str], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self._models = models
+        self._loading = False
+
+    def compose(self) -> ComposeResult:
+        s = self.settings
+        yield Static("Settings · next turn", id="settings-title")
+        yield SettingRow("model", "Model", Select(self._model_options(), value=s.model, allow_blank=False, id="setting-model"))
+        yield SettingRow("thinking", "Thinking (reasoner)", Switch(value=s.thinking, id="setting-thinking"))
+        yield SettingRow(
+            "reasoning_effort",
+            "Reasoning effort",
+            Select([(DEFAULT, DEFAULT)], value=DEFAULT, allow_blank=False, id="setting-reasoning_effort"),
+        )
+        presets = [(f"{name} ({value})", value) for name, value in TEMPERATURE_PRESETS.items()]
+        yield SettingRow(
+            "temperature",
+            "Temperature",
+            Horizontal(
+                Input(_fmt(s.temperature), placeholder="default 1.0", id="setting-temperature",
+                      validators=[Number(0.0, 2.0)], valid_empty=True),
+                Select(presets, prompt="preset", id="temperature-preset"),
+                id="temperature-line",
+            ),
+        )
+        for name in ("top_p", "max_tokens", "frequency_penalty", "presence_penalty"):
+            label, low, high, integer = _NUMBER_FIELDS[name]
+            validator = Integer(int(low), int(high)) if integer else Number(low, high)
+            yield SettingRow(
+                name,
+                label,
+                Input(_fmt(getattr(s, name)), placeholder="default", id=f"setting-{name}",
+                      validators=[validator], valid_empty=True, type="integer" if integer else "number"),
+            )
+        yield SettingRow("json_output", "JSON output", Switch(value=s.json_output, id="setting-json_output"))
+        yield SettingRow(
+            "system_prompt", "System prompt",
+            TextArea(s.system_prompt, id="setting-system_prompt", soft_wrap=True, tab_behavior="focus"),
+        )
+
+    def _model_options(self) -> list[tuple[str, str]]:
+        ids = list(dict.fromkeys([*self._models, self.settings.model]))
+        return [(model_id, model_id) for model_id in ids]
+
+    # --- updates from the app --------------------------------------------------------------
+
+    def load(self, settings: ChatSettings, *, models: list[str] | None = None, efforts: tuple[str, ...] = (),
+             max_tokens_limit: int | None = None, inert: Mapping[str, str] | None = None) -> None:
+        """Show `settings` without posting Changed messages."""
+        self._loading = True
+        try:
+            self.settings = settings
+            if models is not None:
+                self._models = models
+                self.query_one("#setting-model", Select).set_options(self._model_options())
+            self.query_one("#setting-model", Select).value = settings.model
+            self.query_one("#setting-thinking", Switch).value = settings.thinking
+            effort = self.query_one("#setting-reasoning_effort", Select)
+            effort.set_options([(DEFAULT, DEFAULT), *[(e, e) for e in efforts]])
+            effort.value = settings.reasoning_effort if settings.reasoning_effort in efforts else DEFAULT
+            for name in _NUMBER_FIELDS:
+                field = self.query_one(f"#setting-{name}", Input)
+                if field.value != _fmt(getattr(settings, name)):
+                    field.value = _fmt(getattr(settings, name))
+            if max_tokens_limit:
+                field = self.query_one("#setting-max_tokens", Input)
+                field.validators = [Integer(1, max_tokens_limit)]
+                field.placeholder = f"default (1–{max_tokens_limit})"
+            self.query_one("#setting-json_output", Switch).value = settings.json_output
+            prompt = self.query_one("#setting-system_prompt", TextArea)
+            if prompt.text != settings.system_prompt:
+                prompt.load_text(settings.system_prompt)
+            self.mark_inert(inert or {})
+        finally:
+            self.call_after_refresh(self._end_loading)
+
+    def _end_loading(self) -> None:
+        self._loading = False
+
+    def mark_inert(self, inert: Mapping[str, str]) -> None:
+        for row in self.query(SettingRow):
+            row.set_inert(inert.get(row.setting))
+
+    # --- user edits ------------------------------------------------------------------------
+
+    def _change(self, name: str, value: Any) -> None:
+        if self._loading or getattr(self.settings, name) == value:
+            return
+        self.settings = self.settings.updated(**{name: value})
+        self.post_message(self.Changed(self.settings, name))
+
+    @on(Select.Changed, "#setting-model")
+    def _model_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str):
+            self._change("model", event.value)
+
+    @on(Switch.Changed, "#setting-thinking")
+    def _thinking_changed(self, event: Switch.Changed) -> None:
+        self._change("thinking", event.value)
+
+    @on(Switch.Changed, "#setting-json_output")
+    def _json_changed(self, event: Switch.Changed) -> None:
+        self._change("json_output", event.value)
+
+    @on(Select.Changed, "#setting-reasoning_effort")
+    def _effort_changed(self, event: Select.Changed) -> None:
+        value = None if event.value in (DEFAULT, Select.BLANK) else str(event.value)
+        self._change("reasoning_effort", value)
+
+    @on(Select.Changed, "#temperature-preset")
+    def _preset_chosen(self, event: Select.Changed) -> None:
+        if isinstance(event.value, float):
+            self.query_one("#setting-temperature", Input).value = _fmt(event.value)
+
+    @on(Input.Changed)
+    def _number_changed(self, event: Input.Changed) -> None:
+        name = (event.input.id or "").removeprefix("setting-")
+        if name not in _NUMBER_FIELDS:
+            return
+        if event.validation_result is not None and not event.validation_result.is_valid:
+            return
+        text = event.value.strip()
+        if not text:
+            self._change(name, None)
+            return
+        integer = _NUMBER_FIELDS[name][3]
+        try:
+            value: Any = int(text) if integer else float(text)
+        except ValueError:
+            return
+        self._change(name, value)
+
+    @on(TextArea.Changed, "#setting-system_prompt")
+    def _system_prompt_changed(self, event: TextArea.Changed) -> None:
+        self._change("system_prompt", event.text_area.text)
+
+
+def _fmt(value: float | int | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.1f}"
+    return str(value)

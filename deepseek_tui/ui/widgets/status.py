@@ -1,0 +1,73 @@
+"""The status line: mode, state, this turn's tokens, cost, context gauge and balance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    model: str = ""
+    mode: str = "chat"
+    """"chat" or "reasoner" (+ effort)."""
+    state: str = "ready"
+    """ready / queued (server busy) / thinking 4 s / answering 52 tok/s / done / cancelled / error."""
+    turn_tokens: str = ""
+    conversation_cost: str = ""
+    context_used: int = 0
+    context_window: int = 0
+    balance: str = ""
+    demo: bool = False
+
+    def with_(self, **changes) -> "StatusInfo":
+        return replace(self, **changes)
+
+
+def context_gauge(used: int, window: int, width: int = 10) -> str:
+    if window <= 0:
+        return ""
+    share = min(used / window, 1.0)
+    filled = round(share * width)
+    return f"[{'█' * filled}{'░' * (width - filled)}] {share:.0%}"
+
+
+class StatusLine(Static):
+    DEFAULT_CSS = """
+    StatusLine { height: 1; background: $panel; color: $text; padding: 0 1; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("", markup=False, **kwargs)
+        self.info = StatusInfo()
+
+    def show(self, info: StatusInfo) -> None:
+        self.info = info
+        self.update(render_status(info))
+
+
+def render_status(info: StatusInfo) -> Text:
+    text = Text()
+    if info.demo:
+        text.append(" DEMO ", style="bold reverse yellow")
+        text.append(" ")
+    mode_style = "bold magenta" if info.mode.startswith("reasoner") else "bold cyan"
+    text.append(info.model, style="bold")
+    text.append(" · ")
+    text.append(info.mode, style=mode_style)
+    text.append(" │ ")
+    text.append(info.state)
+    for part in (info.turn_tokens, info.conversation_cost):
+        if part:
+            text.append(" │ ")
+            text.append(part)
+    gauge = context_gauge(info.context_used, info.context_window)
+    if gauge:
+        text.append(" │ ctx ")
+        text.append(gauge)
+    if info.balance:
+        text.append(" │ ")
+        text.append(info.balance)
+    return text
