@@ -1,0 +1,35 @@
+"""The conversation layer: message tree, request building, tokens and money, session files.
+
+No Textual imports here; the UI drives these objects.
+"""
+
+from deepseek_tui.conversation.model import (
+    Conversation,
+    ConversationError,
+    Message,
+    ToolCall,
+)
+from deepseek_tui.conversation.pricing import Cost, cost_of, price_message
+from deepseek_tui.conversation.request import (
+    ChatRequest,
+    build_chat_request,
+    build_continue_request,
+    inert_settings,
+)
+from deepseek_tui.conversation.tokens import estimate_request_tokens, estimate_tokens
+
+__all__ = [
+    "ChatRequest",
+    "Conversation",
+    "ConversationError",
+    "Cost",
+    "Message",
+    "ToolCall",
+    "build_chat_request",
+    "build_continue_request",
+    "cost_of",
+    "estimate_request_tokens",
+    "estimate_tokens",
+    "inert_settings",
+    "price_message",
+]

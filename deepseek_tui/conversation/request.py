@@ -1,0 +1,206 @@
+"""Turn the active branch of a conversation into a `/chat/completions` request body.
+
+Reference: deepseek-api.md §2 (fields), §6 (multi-round rules). Model differences come from the
+catalogue (`ModelSpec.reasoning_passback`, `thinking_params`, `thinking_ignores`, ...).
+
+What is sent for assistant messages that did not end normally (decided here):
+- a `streaming` message is never sent (the caller may build the request before or after
+  `start_assistant`);
+- `partial` / `cancelled` / `failed` replies are sent with the content they got, so the next turn
+  reads as the user saw it; their tool calls are dropped (they were never run) and a reply left
+  with no content at all is skipped;
+- any tool call without a tool result on the branch is dropped, together with results that answer
+  no remaining call: the API rejects unanswered tool calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from deepseek_tui.catalogue import SAMPLING_PARAMETERS, Catalogue, ModelSpec
+from deepseek_tui.chat_settings import ChatSettings
+from deepseek_tui.conversation.model import Conversation, ConversationError, Message
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    body: dict[str, Any]
+    beta: bool = False
+    """True when the request needs the `/beta` base URL (chat prefix completion)."""
+
+
+@dataclass
+class _Outgoing:
+    """A message on its way into `messages`, before the reasoning rule is applied."""
+
+    source: Message
+    payload: dict[str, Any]
+    tool_call_ids: list[str] = field(default_factory=list)
+
+
+def build_chat_request(
+    conversation: Conversation,
+    catalogue: Catalogue,
+    settings: ChatSettings | None = None,
+    *,
+    tools: Sequence[dict[str, Any]] | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+) -> ChatRequest:
+    """The request for the next reply on the active branch (`settings` default: the conversation's)."""
+    settings = settings or conversation.settings
+    spec = catalogue.get(settings.model)
+    messages = _messages_for(conversation.active_path(), settings.system_prompt, spec)
+    return ChatRequest(body=_body(spec, settings, messages, tools, tool_choice))
+
+
+def build_continue_request(
+    conversation: Conversation,
+    message_id: str,
+    catalogue: Catalogue,
+    *,
+    tools: Sequence[dict[str, Any]] | None = None,
+) -> ChatRequest:
+    """Ask the model to continue an assistant reply (chat prefix completion, `/beta`).
+
+    The history up to the reply is sent as usual and the reply itself last, with `prefix: true`
+    and its content so far. The reply's own model, thinking mode and effort are used; in
+    thinking mode its reasoning goes along as `reasoning_content` (the CoT prefix, V4 docs) unless
+    the model never accepts `reasoning_content`. The caller appends the continuation to the same
+    message.
+    """
+    target = conversation.get(message_id)
+    if target.role != "assistant":
+        raise ConversationError("only an assistant reply can be continued")
+    if target.tool_calls and target.status == "complete":
+        raise ConversationError("a reply that called tools cannot be continued")
+    model = target.model or conversation.settings.model
+    spec = catalogue.get(model)
+    if not spec.prefix_completion:
+        raise ConversationError(f"{model} does not support continuing a reply")
+    settings = conversation.settings.updated(
+        model=model, thinking=target.thinking, reasoning_effort=target.effort
+    )
+    history = conversation.path_to(message_id)[:-1]
+    messages = _messages_for(history, settings.system_prompt, spec)
+    prefix: dict[str, Any] = {"role": "assistant", "content": target.content, "prefix": True}
+    if spec.thinks(target.thinking) and spec.reasoning_passback != "never" and target.reasoning:
+        prefix["reasoning_content"] = target.reasoning
+    messages.append(prefix)
+    return ChatRequest(body=_body(spec, settings, messages, tools, None), beta=True)
+
+
+def inert_settings(settings: ChatSettings, catalogue: Catalogue) -> dict[str, str]:
+    """Settings that will have no effect on the next request, each with the reason (for the UI)."""
+    spec = catalogue.get(settings.model)
+    inert = spec.inert_settings(settings.thinking)
+    if settings.max_tokens is not None and settings.max_tokens > spec.max_output_tokens:
+        inert["max_tokens"] = f"above this model's maximum; {spec.max_output_tokens} is sent"
+    return inert
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+
+def _messages_for(path: Sequence[Message], system_prompt: str, spec: ModelSpec) -> list[dict]:
+    outgoing = _answered_only([_outgoing(m) for m in path if _is_sendable(m)])
+    _apply_reasoning_rule(outgoing, spec)
+    messages = [item.payload for item in outgoing]
+    if system_prompt:
+        messages.insert(0, {"role": "system", "content": system_prompt})
+    return messages
+
+
+def _is_sendable(message: Message) -> bool:
+    if message.status == "streaming":
+        return False
+    if message.role == "assistant" and message.status != "complete":
+        return bool(message.content)
+    return True
+
+
+def _outgoing(message: Message) -> _Outgoing:
+    payload: dict[str, Any] = {"role": message.role, "content": message.content}
+    item = _Outgoing(message, payload)
+    if message.role == "assistant" and message.status == "complete" and message.tool_calls:
+        item.tool_call_ids = [call.id for call in message.tool_calls]
+    if message.role == "tool":
+        payload["tool_call_id"] = message.tool_call_id
+    return item
+
+
+def _answered_only(items: list[_Outgoing]) -> list[_Outgoing]:
+    """Drop tool calls that got no result and results that answer no call; attach the rest."""
+    answered = {i.source.tool_call_id for i in items if i.source.role == "tool"}
+    kept_calls: set[str] = set()
+    for item in items:
+        item.tool_call_ids = [cid for cid in item.tool_call_ids if cid in answered]
+        kept_calls.update(item.tool_call_ids)
+        if item.tool_call_ids:
+            item.payload["tool_calls"] = [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments},
+                }
+                for call in item.source.tool_calls
+                if call.id in item.tool_call_ids
+            ]
+    result = []
+    for item in items:
+        if item.source.role == "tool" and item.source.tool_call_id not in kept_calls:
+            continue
+        if item.source.role == "assistant" and not item.tool_call_ids and not item.payload["content"]:
+            continue  # e.g. a reply whose only tool calls were dropped
+        result.append(item)
+    return result
+
+
+def _apply_reasoning_rule(items: list[_Outgoing], spec: ModelSpec) -> None:
+    """Add `reasoning_content` exactly where the model's pass-back rule wants it (§6)."""
+    rule = spec.reasoning_passback
+    if rule == "never":
+        return
+    last_user = max((i for i, item in enumerate(items) if item.source.role == "user"), default=-1)
+    for index, item in enumerate(items):
+        message = item.source
+        if message.role != "assistant" or not (message.reasoning or message.thinking):
+            continue
+        if rule == "tool_loop":
+            keep = index > last_user
+        else:  # tool_turns
+            keep = bool(item.tool_call_ids)
+        if keep:
+            item.payload["reasoning_content"] = message.reasoning
+
+
+# --- top-level fields -------------------------------------------------------------------------
+
+
+def _body(
+    spec: ModelSpec,
+    settings: ChatSettings,
+    messages: list[dict[str, Any]],
+    tools: Sequence[dict[str, Any]] | None,
+    tool_choice: str | dict[str, Any] | None,
+) -> dict[str, Any]:
+    thinks = spec.thinks(settings.thinking)
+    body: dict[str, Any] = {"model": spec.id, "messages": messages}
+    body.update(spec.thinking_params(settings.thinking, settings.reasoning_effort))
+    max_tokens = spec.clamp_max_tokens(settings.max_tokens)
+    if max_tokens is not None:
+        body["max_tokens"] = max_tokens
+    silent = set(spec.thinking_ignores) | set(spec.thinking_rejects) if thinks else set()
+    for name in SAMPLING_PARAMETERS:
+        value = getattr(settings, name)
+        if value is not None and name not in silent:
+            body[name] = value
+    if settings.json_output and spec.json_output:
+        body["response_format"] = {"type": "json_object"}
+    if tools and spec.tools:
+        body["tools"] = list(tools)
+        if tool_choice is not None:
+            body["tool_choice"] = tool_choice
+    body["stream"] = True
+    body["stream_options"] = {"include_usage": True}
+    return body
