@@ -1,0 +1,38 @@
+"""Timeout and retry settings of the client."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds. `idle`: longest silence between received bytes (keep-alive comments count);
+    `deadline`: longest whole request, streaming included."""
+
+    connect: float = 10.0
+    idle: float = 120.0
+    deadline: float = 1800.0
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff for retryable failures that happen before any output arrived.
+
+    `max_attempts` counts the first try: 4 means up to 3 retries.
+    """
+
+    max_attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    jitter: bool = True
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        delay = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        if self.jitter:
+            delay = delay / 2 + random.uniform(0, delay / 2)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.max_delay))
+        return delay
