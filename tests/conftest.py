@@ -15,3 +15,15 @@ def isolated_environment(tmp_path, monkeypatch):
     for name in ("DEEPSEEK_API_KEY", "DEEPSEEK_BASE_URL", "DEEPSEEK_TUI_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
+
+
+@pytest.fixture
+def simulator():
+    """A running local DeepSeek simulator (api key "sk-test"), stopped after the test."""
+    from deepseek_tui.simulator import Simulator
+
+    sim = Simulator(api_key="sk-test").start()
+    try:
+        yield sim
+    finally:
+        sim.stop()

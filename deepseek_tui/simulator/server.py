@@ -1,0 +1,533 @@
+"""The HTTP side of the simulator: routes, auth, streaming writes, faults, and the Simulator object.
+
+Streams use `Transfer-Encoding: chunked` so that a dropped connection is an incomplete chunked
+body (an abrupt EOF to httpx) and a stall is an open connection with no bytes. Every wait goes
+through `_pause`, which ends early when the simulator stops.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import threading
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from .answers import AnswerOptions, AnswerStyle, fim_text, plan_chat
+from .faults import Fault
+from .models import MODEL_IDS, effective_model
+from .tokens import PromptCache, split_tokens
+from .validation import (
+    COMPLETIONS_OFF_BETA,
+    MISSING_AUTH_TEXT,
+    ApiError,
+    error_envelope,
+    invalid_key_error,
+    parse_body,
+    validate_chat,
+    validate_fim,
+)
+from .wire import (
+    ChunkFactory,
+    Output,
+    ResponseIdentity,
+    Step,
+    chat_completion,
+    limit_plan,
+    limit_text,
+    text_completion,
+    usage,
+)
+
+CHAT_ROUTES = {"/chat/completions": False, "/v1/chat/completions": False, "/beta/chat/completions": True}
+FIM_ROUTE = "/beta/completions"
+OFF_BETA_COMPLETIONS = ("/completions", "/v1/completions")
+MODELS_ROUTES = ("/models", "/v1/models")
+BALANCE_ROUTE = "/user/balance"
+
+DEFAULT_BALANCE: dict[str, Any] = {
+    "is_available": True,
+    "balance_infos": [
+        {"currency": "CNY", "total_balance": "110.00", "granted_balance": "10.00", "topped_up_balance": "100.00"}
+    ],
+}
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+class _Stopped(Exception):
+    """The simulator is shutting down; abandon the response."""
+
+
+class Simulator:
+    """A local DeepSeek API on 127.0.0.1. Options are plain attributes, read at each request."""
+
+    def __init__(self, api_key: str | None = "sk-test", token_rate: float | None = None, keepalives: int = 0) -> None:
+        self.api_key = api_key  # None accepts any bearer key
+        self.token_rate = token_rate
+        self.keepalives = keepalives
+        self.keepalive_interval = 0.05
+        self.split_writes = False
+        self.split_write_delay = 0.002
+        self.crlf = False
+        self.openai_usage_chunk = False
+        self.answer_tokens: int | None = None
+        self.answer_style: AnswerStyle = "markdown"
+        self.balance: dict[str, Any] = json.loads(json.dumps(DEFAULT_BALANCE))
+        self.blank_lines_before_json = 0
+        self.requests: list[RecordedRequest] = []
+        self.handler_errors: list[BaseException] = []
+        self._faults: deque[Fault] = deque()
+        self._cache = PromptCache()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._connections: set[socket.socket] = set()
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> Simulator:
+        if self._httpd is not None:
+            return self
+        self._stopping.clear()
+        self._httpd = _Server(self)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="deepseek-simulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        self._stopping.set()
+        httpd.shutdown()
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:  # wakes handlers blocked on idle keep-alive reads
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("the simulator is not running")
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # -- test controls ---------------------------------------------------------------------
+
+    def inject(self, fault: Fault) -> None:
+        """Queue a fault; each one is used by the next chat or FIM request."""
+        with self._lock:
+            self._faults.append(fault)
+
+    @property
+    def pending_faults(self) -> int:
+        with self._lock:
+            return len(self._faults)
+
+    def reset_cache(self) -> None:
+        self._cache.clear()
+
+    # -- internals used by the handler -------------------------------------------------------
+
+    def _next_fault(self) -> Fault | None:
+        with self._lock:
+            return self._faults.popleft() if self._faults else None
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def _track(self, connection: socket.socket, active: bool) -> None:
+        with self._lock:
+            (self._connections.add if active else self._connections.discard)(connection)
+
+    def _pause(self, seconds: float) -> None:
+        if seconds > 0 and self._stopping.wait(seconds):
+            raise _Stopped
+        if self._stopping.is_set():
+            raise _Stopped
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, simulator: Simulator) -> None:
+        self.simulator = simulator
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Never print (the demo runs under a TUI); keep unexpected errors for tests to inspect.
+        error = sys.exc_info()[1]
+        if error is not None and not isinstance(error, (ConnectionError, _Stopped)):
+            self.simulator.handler_errors.append(error)
+
+
+def _redact(value: str) -> str:
+    scheme, _, token = value.partition(" ")
+    return f"{scheme} ****{token[-4:]}" if token else "****"
+
+
+def _sse(payload: Any) -> bytes:
+    if isinstance(payload, (bytes, str)):
+        text = payload if isinstance(payload, str) else payload.decode()
+    else:
+        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return f"data: {text}".encode()
+
+
+def _split_points(data: bytes) -> list[int]:
+    """Cut points inside the JSON and, when there is one, inside a multibyte UTF-8 character."""
+    points = {len(data) // 3, (2 * len(data)) // 3}
+    lead = next((i for i, byte in enumerate(data) if byte >= 0xC0), None)
+    if lead is not None:
+        points.add(lead + 1)
+    return sorted(p for p in points if 0 < p < len(data))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "openresty"
+    sys_version = ""
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.simulator._track(self.connection, True)
+
+    def finish(self) -> None:
+        self.server.simulator._track(self.connection, False)
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    @property
+    def sim(self) -> Simulator:
+        return self.server.simulator
+
+    # -- entry points --------------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def _dispatch(self, method: str) -> None:
+        path = urlsplit(self.path).path.rstrip("/") or "/"
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        headers = {name: (_redact(value) if name.lower() == "authorization" else value) for name, value in self.headers.items()}
+        self.sim._record(RecordedRequest(method, path, headers, body))
+        try:
+            self._route(method, path, raw)
+        except _Stopped:
+            self._abort()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _route(self, method: str, path: str, raw: bytes) -> None:
+        handlers: dict[str, tuple[str, Callable[[], None]]] = {
+            **{route: ("POST", lambda beta=beta: self._chat(raw, beta)) for route, beta in CHAT_ROUTES.items()},
+            FIM_ROUTE: ("POST", lambda: self._fim(raw)),
+            **{route: ("POST", self._completions_off_beta) for route in OFF_BETA_COMPLETIONS},
+            **{route: ("GET", self._models) for route in MODELS_ROUTES},
+            BALANCE_ROUTE: ("GET", self._balance),
+        }
+        if path not in handlers:
+            self._send_error(ApiError(404, "Not Found", "invalid_request_error"))
+            return
+        expected_method, handler = handlers[path]
+        if method != expected_method:
+            self._send_error(ApiError(405, "Method Not Allowed", "invalid_request_error"))
+            return
+        auth_error = self._auth_error()
+        if auth_error is not None:
+            self._send_error(auth_error)
+            return
+        handler()
+
+    def _bearer_key(self) -> str | None:
+        value = self.headers.get("Authorization")
+        if value is None:
+            return None
+        scheme, _, token = value.partition(" ")
+        return token.strip() if scheme.lower() == "bearer" else value
+
+    def _auth_error(self) -> ApiError | None:
+        key = self._bearer_key()
+        if key is None:
+            return ApiError(401, MISSING_AUTH_TEXT, plain_text=True)
+        if self.sim.api_key is None and key or key == self.sim.api_key:
+            return None
+        return invalid_key_error(key)
+
+    # -- simple routes -------------------------------------------------------------------------
+
+    def _models(self) -> None:
+        data = [{"id": model, "object": "model", "owned_by": "deepseek"} for model in MODEL_IDS]
+        self._send_json(200, {"object": "list", "data": data})
+
+    def _balance(self) -> None:
+        self._send_json(200, self.sim.balance)
+
+    def _completions_off_beta(self) -> None:
+        self._send_error(ApiError(400, COMPLETIONS_OFF_BETA))
+
+    # -- completions ---------------------------------------------------------------------------
+
+    def _chat(self, raw: bytes, beta: bool) -> None:
+        fault = self.sim._next_fault()
+        if fault is not None and fault.replaces_response:
+            self._replace_with(fault, raw)
+            return
+        try:
+            body, text = parse_body(raw)
+            request = validate_chat(body, text, beta)
+        except ApiError as error:
+            self._send_error(error)
+            return
+        hit_tokens = self.sim._cache.hit_tokens(request.prompt)
+        plan = plan_chat(request, AnswerOptions(self.sim.answer_tokens, self.sim.answer_style))
+        output = limit_plan(plan, request.max_tokens, request.stop)
+        identity = ResponseIdentity(effective_model(request.rules, request.thinking), request.rules.system_fingerprint)
+
+        def make_usage(sent: Output) -> dict[str, Any]:
+            return usage(request.prompt_tokens, hit_tokens, sent, request.thinking)
+
+        if request.stream:
+            factory = ChunkFactory(identity, request.thinking, request.include_usage)
+            self._stream(factory, output, make_usage, fault)
+        else:
+            def render(sent: Output) -> dict[str, Any]:
+                return chat_completion(identity, sent, make_usage(sent), request.thinking, request.rules.is_v4)
+
+            self._respond_whole(output, render, fault)
+
+    def _fim(self, raw: bytes) -> None:
+        fault = self.sim._next_fault()
+        if fault is not None and fault.replaces_response:
+            self._replace_with(fault, raw)
+            return
+        try:
+            body, text = parse_body(raw)
+            request = validate_fim(body, text)
+        except ApiError as error:
+            self._send_error(error)
+            return
+        hit_tokens = self.sim._cache.hit_tokens(request.prompt + request.suffix)
+        output = limit_text(
+            split_tokens(fim_text(request)), request.max_tokens, request.stop, request.prompt if request.echo else None
+        )
+        identity = ResponseIdentity(request.rules.name, request.rules.system_fingerprint)
+
+        def make_usage(sent: Output) -> dict[str, Any]:
+            return usage(request.prompt_tokens, hit_tokens, sent, thinking=False, fim=True)
+
+        if request.stream:
+            self._stream(ChunkFactory(identity, False, request.include_usage, fim=True), output, make_usage, fault)
+        else:
+            self._respond_whole(output, lambda sent: text_completion(identity, sent, make_usage(sent)), fault)
+
+    # -- streaming -----------------------------------------------------------------------------
+
+    def _stream(
+        self, factory: ChunkFactory, output: Output, make_usage: Callable[[Output], dict[str, Any]], fault: Fault | None
+    ) -> None:
+        self._start_chunked("text/event-stream; charset=utf-8")
+        for _ in range(self.sim.keepalives):
+            self._write_chunk(b": keep-alive" + self._eol * 2)
+            self.sim._pause(self.sim.keepalive_interval)
+
+        payloads: list[tuple[dict[str, Any], Step | None]] = []
+        first = factory.first()
+        if first is not None:
+            payloads.append((first, None))
+        payloads += [(factory.for_step(step), step) for step in output.steps]
+
+        fault_at = min(fault.after_chunks, len(payloads)) if fault is not None else -1
+        sent_steps = 0
+        for index in range(len(payloads) + 1):
+            if index == fault_at and fault is not None:
+                self._stream_fault(fault, factory, output.truncated(sent_steps, "insufficient_system_resource"), make_usage)
+                return
+            if index == len(payloads):
+                break
+            payload, step = payloads[index]
+            if index > 0:
+                self.sim._pause(1.0 / self.sim.token_rate if self.sim.token_rate else 0.0)
+            self._write_event(_sse(payload))
+            sent_steps += step is not None
+
+        for chunk in factory.finish(output.finish_reason, make_usage(output), self.sim.openai_usage_chunk):
+            self._write_event(_sse(chunk))
+        self._write_event(_sse("[DONE]"))
+        self._end_chunked()
+
+    def _stream_fault(
+        self, fault: Fault, factory: ChunkFactory, partial: Output, make_usage: Callable[[Output], dict[str, Any]]
+    ) -> None:
+        if fault.kind == "drop":
+            self._abort()
+        elif fault.kind == "stall":
+            self.sim._pause(fault.seconds)
+            self._abort()
+        elif fault.kind == "insufficient_resource":
+            for chunk in factory.finish(partial.finish_reason, make_usage(partial), self.sim.openai_usage_chunk):
+                self._write_event(_sse(chunk))
+            self._write_event(_sse("[DONE]"))
+            self._end_chunked()
+        elif fault.kind == "stream_error":
+            self._write_event(_sse(ChunkFactory.error(fault.message or "Server Error")))
+            self._end_chunked()
+
+    # -- whole (non-streaming) responses -----------------------------------------------------------
+
+    def _respond_whole(self, output: Output, render: Callable[[Output], dict[str, Any]], fault: Fault | None) -> None:
+        kind = fault.kind if fault is not None else None
+        if kind == "insufficient_resource":
+            output = output.truncated(max(fault.after_chunks - 1, 0), "insufficient_system_resource")
+        if kind == "stall":
+            self.sim._pause(fault.seconds)
+            self._abort()
+            return
+        if kind == "stream_error":
+            self._send_json(200, ChunkFactory.error(fault.message or "Server Error"))
+            return
+        body = json.dumps(render(output), ensure_ascii=False).encode()
+        if kind == "drop":
+            self._send_headers(200, "application/json", {"Content-Length": str(len(body))})
+            self.wfile.write(body[: len(body) // 2])
+            self._abort()
+            return
+        if self.sim.blank_lines_before_json:
+            self._start_chunked("application/json")
+            for _ in range(self.sim.blank_lines_before_json):
+                self._write_chunk(b"\n")
+                self.sim._pause(self.sim.keepalive_interval)
+            self._write_chunk(body)
+            self._end_chunked()
+            return
+        self._send_bytes(200, "application/json", body)
+
+    def _replace_with(self, fault: Fault, raw: bytes) -> None:
+        """Faults that answer instead of the model: an error status, a blank 200, raw bytes."""
+        if fault.kind == "status":
+            if fault.status_code == 401 and fault.message is None:
+                self._send_error(invalid_key_error(self._bearer_key() or self.sim.api_key or "****"))
+            else:
+                self._send_error(ApiError(fault.status_code, fault.message))
+            return
+        self.close_connection = True
+        if fault.kind == "blank_200":
+            streaming = b'"stream":true' in raw.replace(b" ", b"")
+            content_type = "text/event-stream; charset=utf-8" if streaming else "application/json"
+            self._send_headers(200, content_type, {"Connection": "close"})
+            for _ in range(fault.lines):
+                self.wfile.write(b"\n")
+            return
+        headers = dict(fault.headers or {"Content-Type": "text/event-stream; charset=utf-8"})
+        self.send_response(fault.status_code)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        for index, chunk in enumerate(fault.chunks):
+            if index:
+                self.sim._pause(fault.delay)
+            self.wfile.write(chunk)
+            self.wfile.flush()
+
+    # -- byte-level helpers ----------------------------------------------------------------------
+
+    @property
+    def _eol(self) -> bytes:
+        return b"\r\n" if self.sim.crlf else b"\n"
+
+    def _send_headers(self, status: int, content_type: str, extra: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("x-ds-trace-id", uuid.uuid4().hex)
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+
+    def _send_bytes(self, status: int, content_type: str, body: bytes) -> None:
+        self._send_headers(status, content_type, {"Content-Length": str(len(body))})
+        self.wfile.write(body)
+
+    def _send_json(self, status: int, payload: Any) -> None:
+        self._send_bytes(status, "application/json", json.dumps(payload, ensure_ascii=False).encode())
+
+    def _send_error(self, error: ApiError) -> None:
+        content_type = "text/plain; charset=utf-8" if error.plain_text else "application/json"
+        self._send_bytes(error.status, content_type, error.body())
+
+    def _start_chunked(self, content_type: str) -> None:
+        self._send_headers(200, content_type, {"Cache-Control": "no-cache", "Transfer-Encoding": "chunked"})
+
+    def _write_chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+
+    def _write_event(self, event: bytes) -> None:
+        data = event + self._eol * 2
+        if not self.sim.split_writes:
+            self._write_chunk(data)
+            return
+        start = 0
+        for point in [*_split_points(data), len(data)]:
+            self._write_chunk(data[start:point])
+            start = point
+            if point < len(data):
+                self.sim._pause(self.sim.split_write_delay)
+
+    def _end_chunked(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _abort(self) -> None:
+        """Hang up without finishing the body: the client sees an abrupt EOF."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+

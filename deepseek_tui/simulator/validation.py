@@ -1,0 +1,402 @@
+"""Request checking with the real API's statuses and messages (reference §2, §5.3, §6, §7.1).
+
+Type errors are reported the way DeepSeek's serde/axum layer words them ("Failed to deserialize
+the JSON body into the target type: <path>: <reason> at line L column C"); rule violations use
+the 400 messages captured from the real service.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+from .models import FIM_MAX_TOKENS, MODEL_RULES, ModelRules
+from .tokens import count_text_tokens, prompt_text
+
+ROLES = ("system", "user", "assistant", "tool")
+
+_DEFAULT_MESSAGES = {
+    400: "Invalid Format",
+    402: "Insufficient Balance",
+    422: "Invalid Parameters",
+    429: "Rate Limit Reached",
+    500: "Server Error",
+    503: "Server Overloaded",
+}
+_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 422: "invalid_request_error"}
+
+COMPLETIONS_OFF_BETA = (
+    'completions api is only available when using beta api (set base_url="https://api.deepseek.com/beta")'
+)
+MISSING_AUTH_TEXT = "Authentication Fails (governor)"
+V32_PASSBACK_TEMPLATE = (
+    "Missing `reasoning_content` field in the assistant message at message index {index}. "
+    "For more information, please refer to https://api-docs.deepseek.com/guides/thinking_mode#tool-calls"
+)
+V4_PASSBACK = "The reasoning_content in the thinking mode must be passed back to the API."
+REASONER_LAST_MESSAGE = (
+    "The last message of deepseek-reasoner must be a user message, or an assistant message with "
+    "prefix mode on (refer to https://api-docs.deepseek.com/guides/chat_prefix_completion)."
+)
+# The next three wordings were never captured from the real service; they are our best guess.
+MODEL_NOT_EXIST = "Model Not Exist"
+LOGPROBS_IN_THINKING = "logprobs and top_logprobs are not supported in thinking mode"
+PREFIX_OFF_BETA = (
+    'prefix mode is only available when using beta api (set base_url="https://api.deepseek.com/beta")'
+)
+PREFIX_NOT_LAST = "prefix mode is only supported on the last message, which must be an assistant message"
+
+
+class ApiError(Exception):
+    """An error response: `status`, envelope `message` and `type`, or a plain-text body."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str | None = None,
+        error_type: str | None = None,
+        plain_text: bool = False,
+    ) -> None:
+        message = message or _DEFAULT_MESSAGES.get(status) or _status_phrase(status)
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.error_type = error_type or _ERROR_TYPES.get(status, "unknown_error")
+        self.plain_text = plain_text
+
+    def body(self) -> bytes:
+        if self.plain_text:
+            return self.message.encode()
+        return json.dumps(error_envelope(self.message, self.error_type), ensure_ascii=False).encode()
+
+
+def error_envelope(message: str, error_type: str = "invalid_request_error") -> dict[str, Any]:
+    return {"error": {"message": message, "type": error_type, "param": None, "code": "invalid_request_error"}}
+
+
+def invalid_key_error(api_key: str) -> ApiError:
+    return ApiError(401, f"Authentication Fails, Your api key: ****{api_key[-4:]} is invalid")
+
+
+def _status_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+@dataclass
+class ChatRequest:
+    rules: ModelRules
+    thinking: bool
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]]
+    tool_choice: Any
+    stream: bool
+    include_usage: bool
+    max_tokens: int
+    stop: list[str]
+    json_mode: bool
+    prefix: str | None
+    prompt: str
+    prompt_tokens: int
+
+
+@dataclass
+class FimRequest:
+    rules: ModelRules
+    prompt: str
+    suffix: str
+    echo: bool
+    stream: bool
+    include_usage: bool
+    max_tokens: int
+    stop: list[str] = field(default_factory=list)
+    prompt_tokens: int = 0
+
+
+class _Deserializer:
+    """Raises serde-style 422 errors located in the raw body text."""
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+
+    def fail(self, path: str, reason: str, key: str | None = None, value: Any = None) -> ApiError:
+        index = self._locate(key, value)
+        line = self.raw.count("\n", 0, index) + 1
+        column = index - (self.raw.rfind("\n", 0, index) + 1)
+        prefix = f"{path}: " if path else ""
+        return ApiError(
+            422,
+            f"Failed to deserialize the JSON body into the target type: {prefix}{reason} "
+            f"at line {line} column {max(column, 1)}",
+        )
+
+    def _locate(self, key: str | None, value: Any) -> int:
+        """Index just past the offending value (serde's error position), else the end of the body."""
+        if key is not None:
+            pattern = rf'"{re.escape(key)}"\s*:\s*{re.escape(json.dumps(value, ensure_ascii=False))}'
+            found = re.search(pattern, self.raw)
+            if found:
+                return found.end()
+        return len(self.raw.rstrip())
+
+
+def serde_unexpected(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean `{str(value).lower()}`"
+    if isinstance(value, int):
+        return f"integer `{value}`"
+    if isinstance(value, float):
+        return f"floating point `{value}`"
+    if isinstance(value, str):
+        return f"string {json.dumps(value, ensure_ascii=False)}"
+    if isinstance(value, list):
+        return "sequence"
+    if isinstance(value, dict):
+        return "map"
+    return "null"
+
+
+def parse_body(raw: bytes) -> tuple[Any, str]:
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        return json.loads(text), text
+    except json.JSONDecodeError as error:
+        raise ApiError(
+            400, f"Failed to parse the request body as JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
+
+
+def _stop_list(body: dict[str, Any]) -> list[str]:
+    stop = body.get("stop")
+    if stop is None:
+        return []
+    if isinstance(stop, str):
+        return [stop]
+    return [item for item in stop if isinstance(item, str) and item]
+
+
+def _max_tokens(body: dict[str, Any], serde: _Deserializer, upper: int, default: int) -> int:
+    value = body.get("max_tokens")
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise serde.fail("max_tokens", f"invalid type: {serde_unexpected(value)}, expected u32", "max_tokens", value)
+    if not 1 <= value <= upper:
+        raise ApiError(400, f"Invalid max_tokens value, the valid range of max_tokens is [1, {upper}]")
+    return value
+
+
+def _include_usage(body: dict[str, Any]) -> bool:
+    options = body.get("stream_options")
+    return bool(body.get("stream")) and isinstance(options, dict) and bool(options.get("include_usage"))
+
+
+def _model_rules(body: dict[str, Any], serde: _Deserializer) -> ModelRules:
+    if "model" not in body:
+        raise serde.fail("", "missing field `model`")
+    model = body["model"]
+    if not isinstance(model, str):
+        raise serde.fail("model", f"invalid type: {serde_unexpected(model)}, expected a string", "model", model)
+    if model not in MODEL_RULES:
+        raise ApiError(400, MODEL_NOT_EXIST)
+    return MODEL_RULES[model]
+
+
+def _message_text(content: Any, path: str, serde: _Deserializer) -> str | None:
+    if content is None or isinstance(content, str):
+        return content
+    if isinstance(content, list) and all(
+        isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)
+        for part in content
+    ):
+        return "".join(part["text"] for part in content)
+    raise serde.fail(path, "data did not match any variant of untagged enum ChatCompletionRequestContent")
+
+
+def _check_messages(body: dict[str, Any], serde: _Deserializer) -> list[dict[str, Any]]:
+    if "messages" not in body:
+        raise serde.fail("", "missing field `messages`")
+    messages = body["messages"]
+    if not isinstance(messages, list):
+        raise serde.fail("messages", f"invalid type: {serde_unexpected(messages)}, expected a sequence")
+    if not messages:
+        raise ApiError(400, "Invalid messages: the messages array must not be empty")
+    normalized: list[dict[str, Any]] = []
+    for index, message in enumerate(messages):
+        path = f"messages[{index}]"
+        if not isinstance(message, dict):
+            raise serde.fail(path, f"invalid type: {serde_unexpected(message)}, expected internally tagged enum")
+        if "role" not in message:
+            raise serde.fail(path, "missing field `role`")
+        role = message["role"]
+        if role not in ROLES:
+            variants = ", ".join(f"`{name}`" for name in ROLES)
+            shown = role if isinstance(role, str) else serde_unexpected(role)
+            raise serde.fail(f"{path}.role", f"unknown variant `{shown}`, expected one of {variants}", "role", role)
+        if role != "assistant" and "content" not in message:
+            raise serde.fail(path, "missing field `content`")
+        if role == "tool" and "tool_call_id" not in message:
+            raise serde.fail(path, "missing field `tool_call_id`")
+        copy = dict(message)
+        copy["content"] = _message_text(message.get("content"), path, serde)
+        normalized.append(copy)
+    return normalized
+
+
+def _check_tools(body: dict[str, Any], serde: _Deserializer) -> list[dict[str, Any]]:
+    tools = body.get("tools")
+    if tools is None:
+        return []
+    if not isinstance(tools, list):
+        raise serde.fail("tools", f"invalid type: {serde_unexpected(tools)}, expected a sequence")
+    for index, tool in enumerate(tools):
+        path = f"tools[{index}]"
+        if not isinstance(tool, dict):
+            raise serde.fail(path, f"invalid type: {serde_unexpected(tool)}, expected struct Tool")
+        kind = tool.get("type")
+        if kind != "function":
+            if kind is None:
+                raise serde.fail(path, "missing field `type`")
+            raise serde.fail(f"{path}.type", f"unknown variant `{kind}`, expected `function`", "type", kind)
+        function = tool.get("function")
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            raise serde.fail(f"{path}.function", "missing field `name`")
+    return tools
+
+
+def _thinking_enabled(body: dict[str, Any], rules: ModelRules, serde: _Deserializer) -> bool:
+    thinking = body.get("thinking")
+    if thinking is None:
+        return rules.thinking_by_default
+    if not isinstance(thinking, dict):
+        raise serde.fail(
+            "thinking", f"invalid type: {serde_unexpected(thinking)}, expected struct ThinkingOptions", "thinking", thinking
+        )
+    kind = thinking.get("type")
+    if kind not in ("enabled", "disabled"):
+        raise serde.fail("thinking.type", f"unknown variant `{kind}`, expected `enabled` or `disabled`", "type", kind)
+    return kind == "enabled"
+
+
+def _json_mode(body: dict[str, Any], serde: _Deserializer) -> bool:
+    response_format = body.get("response_format")
+    if response_format is None:
+        return False
+    kind = response_format.get("type") if isinstance(response_format, dict) else None
+    if kind not in ("text", "json_object"):
+        raise serde.fail(
+            "response_format.type", f"unknown variant `{kind}`, expected `text` or `json_object`", "type", kind
+        )
+    return kind == "json_object"
+
+
+def _has_reasoning(message: dict[str, Any]) -> bool:
+    return isinstance(message.get("reasoning_content"), str)
+
+
+def _check_reasoning_passback(messages: list[dict[str, Any]], rules: ModelRules) -> None:
+    if rules.is_v4:
+        for message in messages:
+            if message["role"] == "assistant" and message.get("tool_calls") and not _has_reasoning(message):
+                raise ApiError(400, V4_PASSBACK)
+        return
+    last_user = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=-1)
+    current_turn = [(i, m) for i, m in enumerate(messages) if i > last_user and m["role"] == "assistant"]
+    if not any(m.get("tool_calls") for _, m in current_turn):
+        return  # outside a tool loop V3.2 ignores reasoning_content entirely
+    for index, message in current_turn:
+        if not _has_reasoning(message):
+            raise ApiError(400, V32_PASSBACK_TEMPLATE.format(index=index))
+
+
+def _prefix(messages: list[dict[str, Any]], beta: bool) -> str | None:
+    prefixed = [i for i, m in enumerate(messages) if m.get("prefix")]
+    if not prefixed:
+        return None
+    if not beta:
+        raise ApiError(400, PREFIX_OFF_BETA)
+    last = len(messages) - 1
+    if prefixed != [last] or messages[last]["role"] != "assistant":
+        raise ApiError(400, PREFIX_NOT_LAST)
+    return messages[last].get("content") or ""
+
+
+def validate_chat(body: Any, raw: str, beta: bool) -> ChatRequest:
+    serde = _Deserializer(raw)
+    if not isinstance(body, dict):
+        raise serde.fail("", f"invalid type: {serde_unexpected(body)}, expected struct ChatCompletionRequest")
+    rules = _model_rules(body, serde)
+    messages = _check_messages(body, serde)
+    tools = _check_tools(body, serde)
+    thinking = _thinking_enabled(body, rules, serde)
+    json_mode = _json_mode(body, serde)
+    max_tokens = _max_tokens(body, serde, rules.max_output_tokens, rules.default_max_tokens)
+
+    n = body.get("n")
+    if n is not None and n != 1:
+        raise ApiError(400, "Invalid n value (currently only n = 1 is supported)")
+    if thinking and not rules.is_v4 and (body.get("logprobs") or body.get("top_logprobs") is not None):
+        raise ApiError(400, LOGPROBS_IN_THINKING)
+    prefix = _prefix(messages, beta)
+    if thinking and not rules.is_v4 and messages[-1]["role"] == "assistant" and prefix is None:
+        raise ApiError(400, REASONER_LAST_MESSAGE)
+    if thinking:
+        _check_reasoning_passback(messages, rules)
+
+    prompt = prompt_text(messages, tools)
+    prompt_tokens = count_text_tokens(prompt)
+    requested_completion = body.get("max_tokens") or 0
+    if prompt_tokens + requested_completion > rules.context_tokens:
+        raise ApiError(
+            400,
+            f"This model's maximum context length is {rules.context_tokens} tokens. However, you requested "
+            f"{prompt_tokens + requested_completion} tokens ({prompt_tokens} in the messages, "
+            f"{requested_completion} in the completion). Please reduce the length of the messages or completion.",
+        )
+    return ChatRequest(
+        rules=rules,
+        thinking=thinking,
+        messages=messages,
+        tools=tools,
+        tool_choice=body.get("tool_choice"),
+        stream=bool(body.get("stream")),
+        include_usage=_include_usage(body),
+        max_tokens=max_tokens,
+        stop=_stop_list(body),
+        json_mode=json_mode,
+        prefix=prefix,
+        prompt=prompt,
+        prompt_tokens=prompt_tokens,
+    )
+
+
+def validate_fim(body: Any, raw: str) -> FimRequest:
+    serde = _Deserializer(raw)
+    if not isinstance(body, dict):
+        raise serde.fail("", f"invalid type: {serde_unexpected(body)}, expected struct CompletionRequest")
+    rules = _model_rules(body, serde)
+    if not rules.supports_fim:
+        raise ApiError(400, f"{rules.name} does not support FIM completion")  # wording unverified
+    if "prompt" not in body:
+        raise serde.fail("", "missing field `prompt`")
+    prompt = body["prompt"]
+    if not isinstance(prompt, str):
+        raise serde.fail("prompt", f"invalid type: {serde_unexpected(prompt)}, expected a string", "prompt", prompt)
+    suffix = body.get("suffix") or ""
+    max_tokens = _max_tokens(body, serde, FIM_MAX_TOKENS, FIM_MAX_TOKENS)
+    return FimRequest(
+        rules=rules,
+        prompt=prompt,
+        suffix=suffix if isinstance(suffix, str) else "",
+        echo=bool(body.get("echo")),
+        stream=bool(body.get("stream")),
+        include_usage=_include_usage(body),
+        max_tokens=max_tokens,
+        stop=_stop_list(body),
+        prompt_tokens=count_text_tokens(prompt + suffix if isinstance(suffix, str) else prompt),
+    )
