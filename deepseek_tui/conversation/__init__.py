@@ -16,6 +16,17 @@ from deepseek_tui.conversation.request import (
     build_continue_request,
     inert_settings,
 )
+from deepseek_tui.conversation.store import (
+    SearchHit,
+    SessionNotFoundError,
+    SessionStore,
+    SessionSummary,
+    SessionUnreadableError,
+    StoreError,
+    UnreadableSession,
+    default_sessions_dir,
+)
+from deepseek_tui.conversation.throttle import SaveThrottle
 from deepseek_tui.conversation.tokens import estimate_request_tokens, estimate_tokens
 
 __all__ = [
@@ -24,10 +35,19 @@ __all__ = [
     "ConversationError",
     "Cost",
     "Message",
+    "SaveThrottle",
+    "SearchHit",
+    "SessionNotFoundError",
+    "SessionStore",
+    "SessionSummary",
+    "SessionUnreadableError",
+    "StoreError",
     "ToolCall",
+    "UnreadableSession",
     "build_chat_request",
     "build_continue_request",
     "cost_of",
+    "default_sessions_dir",
     "estimate_request_tokens",
     "estimate_tokens",
     "inert_settings",

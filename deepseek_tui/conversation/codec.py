@@ -1,0 +1,328 @@
+"""Conversations to and from session file bytes, JSON or TOML, with an exact round trip.
+
+Both formats carry the same document (schema below), so a session loads the same whichever format
+it was written in. Two things neither format can hold as-is are encoded reversibly:
+- None: TOML has no null, so keys whose value is None are left out (in JSON too); a missing
+  optional key reads back as None.
+- Strings with lone surrogates (possible in Python strings, not in UTF-8 text): stored as a table
+  `{"$utf32" = "<hex of the UTF-32-BE code points>"}` (UTF-32 so that a surrogate
+  pair that is really two separate code points does not merge into one character). Control characters need nothing special:
+  both writers escape them.
+
+Everything read is validated; a bad document raises `CodecError` with a reason for the user.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from datetime import datetime, timezone
+from typing import Any, Callable, Literal, Mapping
+
+import tomli_w
+
+from deepseek_tui.chat_settings import ChatSettings
+from deepseek_tui.client.events import Usage
+from deepseek_tui.conversation.model import (
+    ROLES,
+    SCHEMA_VERSION,
+    STATUSES,
+    Conversation,
+    ConversationError,
+    Message,
+    ToolCall,
+)
+
+Format = Literal["json", "toml"]
+FORMATS: tuple[str, ...] = ("json", "toml")
+DOCUMENT_KIND = "deepseek-tui-session"
+SURROGATE_TAG = "$utf32"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_USAGE_FIELDS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "cache_hit_tokens",
+    "cache_miss_tokens",
+    "reasoning_tokens",
+)
+
+
+class CodecError(ValueError):
+    """A session document that cannot be read; the message says why."""
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def encode(conversation: Conversation, fmt: Format) -> bytes:
+    document = to_document(conversation)
+    if fmt == "json":
+        return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+    if fmt == "toml":
+        return tomli_w.dumps(document).encode("utf-8")
+    raise ValueError(f"unknown session format {fmt!r}")
+
+
+def to_document(conversation: Conversation) -> dict[str, Any]:
+    """The plain document (str/int/float/bool/list/dict, no None) for a conversation."""
+    document: dict[str, Any] = {
+        "kind": DOCUMENT_KIND,
+        "schema_version": SCHEMA_VERSION,
+        "id": conversation.id,
+        "title": conversation.custom_title,
+        "created_at": _time(conversation.created_at),
+        "updated_at": _time(conversation.updated_at),
+        "active_leaf_id": conversation.active_leaf_id,
+        "settings": conversation.settings.to_dict(),
+        "messages": [_message_document(m) for m in conversation.messages],
+    }
+    return _portable(document)
+
+
+def _message_document(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "parent_id": message.parent_id,
+        "role": message.role,
+        "status": message.status,
+        "content": message.content,
+        "reasoning": message.reasoning or None,
+        "tool_calls": [
+            {"id": c.id, "name": c.name, "arguments": c.arguments} for c in message.tool_calls
+        ]
+        or None,
+        "tool_call_id": message.tool_call_id,
+        "model": message.model,
+        "thinking": message.thinking,
+        "effort": message.effort,
+        "usage": {f: getattr(message.usage, f) for f in _USAGE_FIELDS} if message.usage else None,
+        "cost": message.cost,
+        "currency": message.currency,
+        "finish_reason": message.finish_reason,
+        "error": message.error,
+        "created_at": _time(message.created_at),
+        "completed_at": _time(message.completed_at) if message.completed_at else None,
+        "reasoning_seconds": message.reasoning_seconds,
+        "request_id": message.request_id,
+    }
+
+
+def _portable(value: Any) -> Any:
+    """Drop None values from tables and tag strings that carry lone surrogates."""
+    if isinstance(value, str):
+        if value.isascii() or not _SURROGATE.search(value):
+            return value
+        return {SURROGATE_TAG: value.encode("utf-32-be", "surrogatepass").hex()}
+    if isinstance(value, dict):
+        return {k: _portable(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_portable(v) for v in value]
+    return value
+
+
+def _time(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def decode(data: bytes, fmt: Format) -> Conversation:
+    return from_document(parse(data, fmt))
+
+
+def parse(data: bytes, fmt: Format) -> dict[str, Any]:
+    """Bytes to a document; any parser failure becomes a `CodecError`."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CodecError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        if fmt == "json":
+            document = json.loads(text)
+        elif fmt == "toml":
+            document = tomllib.loads(text)
+        else:
+            raise CodecError(f"unknown session format {fmt!r}")
+    except RecursionError:
+        raise CodecError("nested too deeply") from None
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CodecError(f"not valid {fmt.upper()}: {exc}") from None
+    if not isinstance(document, dict):
+        raise CodecError(f"expected a table at the top, found {type(document).__name__}")
+    return document
+
+
+def from_document(document: Mapping[str, Any]) -> Conversation:
+    if document.get("kind") != DOCUMENT_KIND:
+        raise CodecError("not a deepseek-tui session")
+    version = document.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise CodecError("schema_version is missing")
+    if version > SCHEMA_VERSION:
+        raise CodecError(f"written by a newer deepseek-tui (schema {version} > {SCHEMA_VERSION})")
+    if version < 1:
+        raise CodecError(f"unknown schema version {version}")
+    read = _Reader(document, "")
+    raw_messages = document.get("messages", [])
+    if not isinstance(raw_messages, list):
+        raise CodecError("messages: expected a list")
+    settings_table = document.get("settings", {})
+    if not isinstance(settings_table, dict):
+        raise CodecError("settings: expected a table")
+    try:
+        settings = ChatSettings.from_dict(
+            {k: _unwrap(v, f"settings.{k}") for k, v in settings_table.items()}
+        )
+    except (TypeError, ValueError) as exc:
+        raise CodecError(f"settings: {exc}") from None
+    messages = [_message(m, f"messages[{i}]") for i, m in enumerate(raw_messages)]
+    try:
+        return Conversation(
+            id=read.text("id"),
+            settings=settings,
+            title=read.optional_text("title"),
+            created_at=read.moment("created_at"),
+            updated_at=read.moment("updated_at"),
+            messages=messages,
+            active_leaf_id=read.optional_text("active_leaf_id"),
+            schema_version=version,
+        )
+    except ConversationError as exc:
+        raise CodecError(str(exc)) from None
+
+
+def _message(table: Any, where: str) -> Message:
+    if not isinstance(table, dict):
+        raise CodecError(f"{where}: expected a table")
+    read = _Reader(table, where + ".")
+    role = read.choice("role", ROLES)
+    status = read.choice("status", STATUSES)
+    calls = table.get("tool_calls", [])
+    if not isinstance(calls, list):
+        raise CodecError(f"{where}.tool_calls: expected a list")
+    tool_calls = []
+    for i, call in enumerate(calls):
+        if not isinstance(call, dict):
+            raise CodecError(f"{where}.tool_calls[{i}]: expected a table")
+        call_read = _Reader(call, f"{where}.tool_calls[{i}].")
+        tool_calls.append(
+            ToolCall(call_read.text("id"), call_read.text("name"), call_read.text("arguments", ""))
+        )
+    usage = None
+    if "usage" in table:
+        usage_table = table["usage"]
+        if not isinstance(usage_table, dict):
+            raise CodecError(f"{where}.usage: expected a table")
+        usage_read = _Reader(usage_table, f"{where}.usage.")
+        usage = Usage(**{f: usage_read.integer(f) for f in _USAGE_FIELDS})
+    return Message(
+        id=read.text("id"),
+        parent_id=read.optional_text("parent_id"),
+        role=role,  # type: ignore[arg-type]
+        status=status,  # type: ignore[arg-type]
+        content=read.text("content", ""),
+        reasoning=read.text("reasoning", ""),
+        tool_calls=tool_calls,
+        tool_call_id=read.optional_text("tool_call_id"),
+        model=read.optional_text("model"),
+        thinking=read.flag("thinking"),
+        effort=read.optional_text("effort"),
+        usage=usage,
+        cost=read.optional_number("cost"),
+        currency=read.optional_text("currency"),
+        finish_reason=read.optional_text("finish_reason"),
+        error=read.optional_text("error"),
+        created_at=read.moment("created_at"),
+        completed_at=read.optional_moment("completed_at"),
+        reasoning_seconds=read.optional_number("reasoning_seconds"),
+        request_id=read.optional_text("request_id"),
+    )
+
+
+def _unwrap(value: Any, where: str) -> Any:
+    """Undo `_portable`'s string tagging for one value."""
+    if isinstance(value, dict) and set(value) == {SURROGATE_TAG}:
+        code = value[SURROGATE_TAG]
+        try:
+            return bytes.fromhex(code).decode("utf-32-be", "surrogatepass")
+        except (TypeError, ValueError):
+            raise CodecError(f"{where}: bad {SURROGATE_TAG} string") from None
+    return value
+
+
+class _Reader:
+    """Typed access to one table, with the path in error messages."""
+
+    def __init__(self, table: Mapping[str, Any], prefix: str) -> None:
+        self.table = table
+        self.prefix = prefix
+
+    def _get(self, key: str, check: Callable[[Any], bool], kind: str, default: Any) -> Any:
+        if key not in self.table:
+            if default is _REQUIRED:
+                raise CodecError(f"{self.prefix}{key} is missing")
+            return default
+        value = _unwrap(self.table[key], self.prefix + key)
+        if not check(value):
+            raise CodecError(f"{self.prefix}{key}: expected {kind}, found {type(value).__name__}")
+        return value
+
+    def text(self, key: str, default: Any = None) -> str:
+        return self._get(key, _is_str, "a string", _REQUIRED if default is None else default)
+
+    def optional_text(self, key: str) -> str | None:
+        return self._get(key, _is_str, "a string", None)
+
+    def choice(self, key: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(key)
+        if value not in allowed:
+            raise CodecError(f"{self.prefix}{key}: {value!r} is not one of {', '.join(allowed)}")
+        return value
+
+    def flag(self, key: str) -> bool:
+        return self._get(key, lambda v: isinstance(v, bool), "true or false", False)
+
+    def integer(self, key: str) -> int:
+        value = self._get(key, _is_int, "an integer", 0)
+        if value < 0:
+            raise CodecError(f"{self.prefix}{key}: negative")
+        return value
+
+    def optional_number(self, key: str) -> float | None:
+        value = self._get(key, _is_number, "a number", None)
+        return None if value is None else float(value)
+
+    def moment(self, key: str) -> datetime:
+        value = self._get(key, lambda v: isinstance(v, (str, datetime)), "a date-time", _REQUIRED)
+        return self._as_utc(key, value)
+
+    def optional_moment(self, key: str) -> datetime | None:
+        value = self._get(key, lambda v: isinstance(v, (str, datetime)), "a date-time", None)
+        return None if value is None else self._as_utc(key, value)
+
+    def _as_utc(self, key: str, value: str | datetime) -> datetime:
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                raise CodecError(f"{self.prefix}{key}: not a date-time: {value[:40]!r}") from None
+        if value.tzinfo is None:
+            raise CodecError(f"{self.prefix}{key}: date-time without a time zone")
+        return value.astimezone(timezone.utc)
+
+
+_REQUIRED = object()
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -1,0 +1,456 @@
+"""Session files: one file per conversation, `<id>.json` or `<id>.toml`, in one directory.
+
+- Writes are atomic (temp file in the same directory, fsync, `os.replace`): a failed save leaves
+  the old file as it was.
+- A file that cannot be read is listed as `UnreadableSession` with the reason; it is never
+  rewritten: saving to its id is refused until the user deletes it.
+- Listing uses a small cache, `.index.json`, of each file's summary keyed by (size, mtime, inode),
+  so only new or changed files are parsed. The cache is disposable: if it is missing or bad it is
+  rebuilt from the files.
+- One app process is assumed to own the directory; there is no locking between processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterator
+
+import platformdirs
+
+from deepseek_tui.conversation import codec
+from deepseek_tui.conversation.codec import CodecError, Format
+from deepseek_tui.conversation.export import markdown_text
+from deepseek_tui.conversation.model import Conversation
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""Larger files are reported unreadable instead of parsed."""
+INDEX_NAME = ".index.json"
+INDEX_VERSION = 1
+SEARCH_LINE_LENGTH = 200
+_SESSION_FILE = re.compile(r"^([A-Za-z0-9_-]{1,64})\.(json|toml)$")
+_VALID_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def default_sessions_dir() -> Path:
+    return platformdirs.user_data_path("deepseek-tui") / "sessions"
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    id: str
+    title: str
+    model: str
+    message_count: int
+    created_at: datetime
+    updated_at: datetime
+    cost: float | None
+    currency: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    path: Path
+
+
+@dataclass(frozen=True)
+class UnreadableSession:
+    id: str
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    session_id: str
+    title: str
+    message_id: str
+    line: str
+    """The matching line of the message (trimmed), for the results list."""
+
+
+class StoreError(Exception):
+    """A store operation that cannot be done; the message is for the user."""
+
+
+class SessionUnreadableError(StoreError):
+    """The session's file exists but cannot be read, so it is left alone."""
+
+
+class SessionNotFoundError(StoreError, KeyError):
+    pass
+
+
+class SessionStore:
+    def __init__(self, directory: Path | str, fmt: Format = "json") -> None:
+        if fmt not in codec.FORMATS:
+            raise ValueError(f"unknown session format {fmt!r}")
+        self.directory = Path(directory)
+        self.fmt: Format = fmt
+        self._index: dict[str, dict[str, Any]] | None = None
+        self._index_dirty = False
+
+    # --- single sessions --------------------------------------------------------------------
+
+    def save(self, conversation: Conversation) -> Path:
+        """Write the conversation (in its existing file's format, else the store's)."""
+        _check_id(conversation.id)
+        existing = self._path_of(conversation.id)
+        if existing is not None and not self._known_readable(existing):
+            try:
+                self._read(existing)
+            except CodecError as exc:
+                raise SessionUnreadableError(
+                    f"{existing.name} cannot be read ({exc}); it was not overwritten"
+                ) from None
+        path = existing or self.directory / f"{conversation.id}.{self.fmt}"
+        data = codec.encode(conversation, _format_of(path))
+        self.directory.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, data)
+        self._remember(path, _summary_entry(conversation))
+        return path
+
+    def load(self, session_id: str) -> Conversation:
+        path = self._path_of(session_id)
+        if path is None:
+            raise SessionNotFoundError(f"no session {session_id!r}")
+        try:
+            conversation = self._read(path)
+        except CodecError as exc:
+            raise SessionUnreadableError(f"{path.name}: {exc}") from None
+        if conversation.id != session_id:
+            raise SessionUnreadableError(f"{path.name}: holds session {conversation.id!r}")
+        self._remember(path, _summary_entry(conversation))
+        return conversation
+
+    def rename(self, session_id: str, title: str) -> Conversation:
+        conversation = self.load(session_id)
+        conversation.rename(title)
+        self.save(conversation)
+        return conversation
+
+    def delete(self, session_id: str) -> None:
+        path = self._path_of(session_id)
+        if path is None:
+            raise SessionNotFoundError(f"no session {session_id!r}")
+        path.unlink()
+        self._load_index().pop(path.name, None)
+        self._index_dirty = True
+
+    def duplicate(self, session_id: str) -> Conversation:
+        twin = self.load(session_id).copy()
+        twin.rename(f"{twin.title} (copy)")
+        self.save(twin)
+        return twin
+
+    def most_recent(self) -> Conversation | None:
+        readable = [s for s in self.list_sessions() if isinstance(s, SessionSummary)]
+        if not readable:
+            return None
+        return self.load(max(readable, key=lambda s: s.updated_at).id)
+
+    # --- all sessions -----------------------------------------------------------------------
+
+    def list_sessions(self) -> list[SessionSummary | UnreadableSession]:
+        """Readable sessions, newest first, then the unreadable ones by file name."""
+        readable: list[SessionSummary] = []
+        unreadable: list[UnreadableSession] = []
+        index = self._load_index()
+        seen: set[str] = set()
+        for path, session_id, stamp in self._session_files():
+            seen.add(path.name)
+            entry = index.get(path.name)
+            if entry is None or entry.get("stamp") != stamp:
+                entry = self._summarize(path, stamp)
+                index[path.name] = entry
+                self._index_dirty = True
+            if "error" in entry:
+                unreadable.append(UnreadableSession(session_id, path, entry["error"]))
+            else:
+                readable.append(_summary_from_entry(entry, path))
+        for stale in set(index) - seen:
+            del index[stale]
+            self._index_dirty = True
+        self._flush_index()
+        readable.sort(key=lambda s: s.updated_at, reverse=True)
+        unreadable.sort(key=lambda u: u.path.name)
+        return [*readable, *unreadable]
+
+    def search(self, query: str, include_reasoning: bool = False) -> list[SearchHit]:
+        """Case-insensitive substring search over message text of every branch of every session."""
+        needle = query.lower()
+        if not needle:
+            return []
+        quick = _survives_escaping(needle)
+        hits: list[SearchHit] = []
+        for path, _session_id, _stamp in self._session_files():
+            try:
+                data = _read_limited(path)
+            except (OSError, CodecError):
+                continue
+            if quick and codec.SURROGATE_TAG.encode() not in data:
+                if needle not in data.decode("utf-8", "replace").lower():
+                    continue
+            try:
+                conversation = codec.decode(data, _format_of(path))
+            except CodecError:
+                continue
+            hits.extend(_hits_in(conversation, needle, include_reasoning))
+        return hits
+
+    # --- import / export --------------------------------------------------------------------
+
+    def export_markdown(self, conversation: Conversation, path: Path | str) -> Path:
+        path = Path(path)
+        atomic_write(path, markdown_text(conversation).encode("utf-8", "replace"))
+        return path
+
+    def export_json(self, conversation: Conversation, path: Path | str) -> Path:
+        path = Path(path)
+        atomic_write(path, codec.encode(conversation, "json"))
+        return path
+
+    def import_json(self, path: Path | str) -> Conversation:
+        """Read an exported session and save it here (under a new id if its id is taken)."""
+        try:
+            conversation = codec.decode(_read_limited(Path(path)), "json")
+        except CodecError as exc:
+            raise StoreError(f"cannot import {Path(path).name}: {exc}") from None
+        if not _VALID_ID.match(conversation.id) or self._path_of(conversation.id) is not None:
+            conversation = conversation.copy()
+        self.save(conversation)
+        return conversation
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _path_of(self, session_id: str) -> Path | None:
+        _check_id(session_id)
+        for fmt in codec.FORMATS:
+            candidate = self.directory / f"{session_id}.{fmt}"
+            if candidate.exists():
+                return candidate
+        return None
+
+    def _session_files(self) -> Iterator[tuple[Path, str, list[int]]]:
+        try:
+            entries = list(os.scandir(self.directory))
+        except FileNotFoundError:
+            return
+        for entry in entries:
+            match = _SESSION_FILE.match(entry.name)
+            if not match or not entry.is_file(follow_symlinks=False):
+                continue
+            yield Path(entry.path), match.group(1), _stamp(entry.stat(follow_symlinks=False))
+
+    def _read(self, path: Path) -> Conversation:
+        return codec.decode(_read_limited(path), _format_of(path))
+
+    def _summarize(self, path: Path, stamp: list[int]) -> dict[str, Any]:
+        try:
+            conversation = self._read(path)
+        except CodecError as exc:
+            return {"stamp": stamp, "error": str(exc)}
+        except OSError as exc:
+            return {"stamp": stamp, "error": f"cannot be read: {exc.strerror or exc}"}
+        except Exception as exc:  # a hostile file must never break listing
+            return {"stamp": stamp, "error": f"cannot be read: {type(exc).__name__}"}
+        if path.stem != conversation.id:
+            return {"stamp": stamp, "error": f"holds session {conversation.id!r}"}
+        return {"stamp": stamp, **_summary_entry(conversation)}
+
+    def _known_readable(self, path: Path) -> bool:
+        entry = self._load_index().get(path.name)
+        try:
+            stamp = _stamp(path.stat())
+        except OSError:
+            return False
+        return entry is not None and entry.get("stamp") == stamp and "error" not in entry
+
+    def _remember(self, path: Path, summary: dict[str, Any]) -> None:
+        self._load_index()[path.name] = {"stamp": _stamp(path.stat()), **summary}
+        self._index_dirty = True
+
+    def _load_index(self) -> dict[str, dict[str, Any]]:
+        if self._index is None:
+            self._index = {}
+            try:
+                raw = json.loads((self.directory / INDEX_NAME).read_bytes())
+                if raw.get("version") == INDEX_VERSION and isinstance(raw.get("files"), dict):
+                    self._index = {
+                        name: entry
+                        for name, entry in raw["files"].items()
+                        if isinstance(entry, dict) and _index_entry_ok(entry)
+                    }
+            except (OSError, ValueError, AttributeError, RecursionError):
+                pass
+        return self._index
+
+    def _flush_index(self) -> None:
+        if not self._index_dirty or self._index is None:
+            return
+        data = json.dumps({"version": INDEX_VERSION, "files": self._index}).encode("utf-8")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.directory / INDEX_NAME, data, durable=False)
+            self._index_dirty = False
+        except OSError:
+            pass  # only a cache
+
+
+def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
+    """Replace `path` with `data` all at once; on any failure the old file is untouched."""
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as temp:
+            temp.write(data)
+            temp.flush()
+            if durable:
+                os.fsync(temp.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        try:
+            os.unlink(temp_name)
+        except OSError:
+            pass
+        raise
+    if durable:
+        _fsync_directory(path.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _read_limited(path: Path) -> bytes:
+    with open(path, "rb") as file:
+        data = file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise CodecError(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    return data
+
+
+def _format_of(path: Path) -> Format:
+    return "toml" if path.suffix == ".toml" else "json"
+
+
+def _stamp(stat: os.stat_result) -> list[int]:
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+
+
+def _check_id(session_id: str) -> None:
+    if not _VALID_ID.match(session_id):
+        raise StoreError(f"not a valid session id: {session_id!r}")
+
+
+def _summary_entry(conversation: Conversation) -> dict[str, Any]:
+    usage = conversation.total_usage()
+    currency = conversation.cost_currency()
+    return {
+        "id": conversation.id,
+        "title": conversation.title,
+        "model": conversation.last_model(),
+        "message_count": len(conversation),
+        "created_at": conversation.created_at.isoformat(),
+        "updated_at": conversation.updated_at.isoformat(),
+        "cost": conversation.total_cost(currency) if currency else None,
+        "currency": currency,
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+    }
+
+
+_SUMMARY_TYPES: dict[str, tuple[type, ...]] = {
+    "id": (str,),
+    "title": (str,),
+    "model": (str,),
+    "message_count": (int,),
+    "created_at": (str,),
+    "updated_at": (str,),
+    "cost": (float, int, type(None)),
+    "currency": (str, type(None)),
+    "prompt_tokens": (int,),
+    "completion_tokens": (int,),
+}
+
+
+def _index_entry_ok(entry: dict[str, Any]) -> bool:
+    stamp = entry.get("stamp")
+    if not (isinstance(stamp, list) and len(stamp) == 3):
+        return False
+    if "error" in entry:
+        return isinstance(entry["error"], str)
+    try:
+        datetime.fromisoformat(entry["created_at"])
+        datetime.fromisoformat(entry["updated_at"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return all(isinstance(entry.get(k), types) for k, types in _SUMMARY_TYPES.items())
+
+
+def _summary_from_entry(entry: dict[str, Any], path: Path) -> SessionSummary:
+    return SessionSummary(
+        id=entry["id"],
+        title=entry["title"],
+        model=entry["model"],
+        message_count=entry["message_count"],
+        created_at=datetime.fromisoformat(entry["created_at"]),
+        updated_at=datetime.fromisoformat(entry["updated_at"]),
+        cost=entry["cost"],
+        currency=entry["currency"],
+        prompt_tokens=entry["prompt_tokens"],
+        completion_tokens=entry["completion_tokens"],
+        path=path,
+    )
+
+
+def _survives_escaping(needle: str) -> bool:
+    """True when the needle appears verbatim in a file whose text contains it (no escapes)."""
+    return not any(c in '"\\' or ord(c) < 0x20 or ord(c) == 0x7F for c in needle)
+
+
+def _hits_in(conversation: Conversation, needle: str, include_reasoning: bool) -> list[SearchHit]:
+    hits = []
+    for message in conversation.messages:
+        texts = [message.content]
+        if include_reasoning:
+            texts.append(message.reasoning)
+        for text in texts:
+            line = _matching_line(text, needle)
+            if line is not None:
+                hits.append(SearchHit(conversation.id, conversation.title, message.id, line))
+                break
+    return hits
+
+
+def _matching_line(text: str, needle: str) -> str | None:
+    if needle not in text.lower():
+        return None
+    for line in text.splitlines():
+        if needle in line.lower():
+            return line.strip()[:SEARCH_LINE_LENGTH]
+    return text.strip()[:SEARCH_LINE_LENGTH]  # the match spans lines
+
+
+__all__ = [
+    "SearchHit",
+    "SessionNotFoundError",
+    "SessionStore",
+    "SessionSummary",
+    "SessionUnreadableError",
+    "StoreError",
+    "UnreadableSession",
+    "atomic_write",
+    "default_sessions_dir",
+]
