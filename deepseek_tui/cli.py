@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 def apply_overrides(config: AppConfig, args: argparse.Namespace) -> AppConfig:
     """Command-line options win over the config file (for this run only)."""
     if args.base_url:
-        config = replace(config, base_url=args.base_url)
+        config = replace(config, base_url_override=args.base_url)
     chat = config.chat
     if args.model:
         chat = chat.updated(model=args.model)

@@ -62,6 +62,10 @@ class AppConfig:
     """`[models.<id>]` tables that add to or override the built-in catalogue."""
     data_dir: str | None = None
     """Where sessions are kept; None = the platform's user data dir."""
+    base_url_override: str | None = None
+    """--base-url for this run only (never written to the file)."""
+    use_environment: bool = True
+    """False in demo mode: DEEPSEEK_API_KEY / DEEPSEEK_BASE_URL must not reach the simulator."""
 
     # --- derived ---------------------------------------------------------------------------
 
@@ -73,10 +77,13 @@ class AppConfig:
         return root / "sessions"
 
     def effective_api_key(self) -> str | None:
-        return os.environ.get("DEEPSEEK_API_KEY") or self.api_key or None
+        from_env = os.environ.get("DEEPSEEK_API_KEY") if self.use_environment else None
+        return from_env or self.api_key or None
 
     def effective_base_url(self) -> str:
-        return os.environ.get("DEEPSEEK_BASE_URL") or self.base_url
+        """--base-url, then DEEPSEEK_BASE_URL, then the file."""
+        from_env = os.environ.get("DEEPSEEK_BASE_URL") if self.use_environment else None
+        return self.base_url_override or from_env or self.base_url
 
     def __repr__(self) -> str:  # never show the key
         shown = "set" if self.api_key else "unset"

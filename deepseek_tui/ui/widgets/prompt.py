@@ -28,7 +28,7 @@ class PromptArea(TextArea):
 
     def __init__(self, *, history: list[str] | None = None, **kwargs) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
-        self.history: list[str] = list(history or [])
+        self.sent_prompts: list[str] = list(history or [])
         self._history_index: int | None = None
 
     async def _on_key(self, event: events.Key) -> None:
@@ -56,21 +56,21 @@ class PromptArea(TextArea):
         await super()._on_key(event)
 
     def _may_browse_history(self) -> bool:
-        if not self.history:
+        if not self.sent_prompts:
             return False
         if self._history_index is not None:
-            return self.text == self.history[self._history_index]
+            return self.text == self.sent_prompts[self._history_index]
         return not self.text
 
     def _recall(self, step: int) -> None:
-        index = len(self.history) if self._history_index is None else self._history_index
+        index = len(self.sent_prompts) if self._history_index is None else self._history_index
         index += step
-        if index >= len(self.history):
+        if index >= len(self.sent_prompts):
             self._history_index = None
             self.load_text("")
             return
         self._history_index = max(index, 0)
-        self.load_text(self.history[self._history_index])
+        self.load_text(self.sent_prompts[self._history_index])
         self.move_cursor(self.document.end)
 
     def _submit(self) -> None:
@@ -81,7 +81,7 @@ class PromptArea(TextArea):
 
     def remember(self, text: str) -> None:
         """Add a sent prompt to the history and clear the editor."""
-        if not self.history or self.history[-1] != text:
-            self.history.append(text)
+        if not self.sent_prompts or self.sent_prompts[-1] != text:
+            self.sent_prompts.append(text)
         self._history_index = None
         self.load_text("")

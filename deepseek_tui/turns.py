@@ -1,0 +1,178 @@
+"""One assistant turn: stream a request into a Message, keeping whatever arrived (no Textual).
+
+Used by the app and by pipe mode. The caller creates the streaming assistant message, builds the
+request, and iterates `stream_into_message`, which updates the message as events arrive and yields
+each event for display. However the stream ends (finish, error, cancel), the message keeps the
+text that arrived and gets a status that says how it ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import AsyncIterator, Callable, Protocol
+
+from deepseek_tui.catalogue import Catalogue
+from deepseek_tui.client.errors import DeepSeekError, StreamInterrupted
+from deepseek_tui.client.events import (
+    ContentDelta,
+    ReasoningDelta,
+    StreamEnd,
+    StreamEvent,
+    ToolCallDelta,
+    UsageReport,
+)
+from deepseek_tui.conversation.model import Conversation, Message, ToolCall
+from deepseek_tui.conversation.pricing import price_message
+from deepseek_tui.conversation.request import ChatRequest
+
+
+class Autosave(Protocol):
+    def due(self) -> bool: ...
+
+    def save(self) -> None: ...
+
+
+class ChatStreamer(Protocol):
+    def stream_chat(self, body: dict, *, beta: bool = False) -> AsyncIterator[StreamEvent]: ...
+
+
+@dataclass
+class TurnProgress:
+    """Live figures of the turn for the status line."""
+
+    started: float = field(default_factory=time.monotonic)
+    first_reasoning: float | None = None
+    first_content: float | None = None
+    reasoning_chars: int = 0
+    content_chars: int = 0
+    keepalives: int = 0
+
+    def thinking_seconds(self, now: float | None = None) -> float:
+        if self.first_reasoning is None:
+            return 0.0
+        end = self.first_content if self.first_content is not None else (now or time.monotonic())
+        return end - self.first_reasoning
+
+    def answer_rate(self, now: float | None = None) -> float:
+        """Approximate answer tokens per second (≈4 characters per token)."""
+        if self.first_content is None:
+            return 0.0
+        elapsed = (now or time.monotonic()) - self.first_content
+        return (self.content_chars / 4) / elapsed if elapsed > 0.2 else 0.0
+
+
+class _ToolCallBuilder:
+    def __init__(self) -> None:
+        self._calls: dict[int, dict[str, str]] = {}
+
+    def add(self, delta: ToolCallDelta) -> None:
+        call = self._calls.setdefault(delta.index, {"id": "", "name": "", "arguments": ""})
+        if delta.id and not call["id"]:
+            call["id"] = delta.id
+        if delta.name and not call["name"]:
+            call["name"] = delta.name
+        call["arguments"] += delta.arguments
+
+    def build(self) -> list[ToolCall]:
+        return [ToolCall(c["id"], c["name"], c["arguments"]) for _, c in sorted(self._calls.items())]
+
+    def __bool__(self) -> bool:
+        return bool(self._calls)
+
+
+async def stream_into_message(
+    client: ChatStreamer,
+    request: ChatRequest,
+    conversation: Conversation,
+    message: Message,
+    catalogue: Catalogue,
+    *,
+    currency: str,
+    progress: TurnProgress | None = None,
+    autosave: Autosave | None = None,
+) -> AsyncIterator[StreamEvent]:
+    """Stream `request` into `message` (appending to any content it already has).
+
+    While it streams, `autosave.save()` is called whenever `autosave.due()` says so, with the
+    message's text brought up to date, so that a killed process leaves the partial reply on disk. Errors and cancellation propagate after the message is
+    marked partial / failed / cancelled with all the text that arrived.
+    """
+    progress = progress or TurnProgress()
+    reasoning_parts = [message.reasoning] if message.reasoning else []
+    content_parts = [message.content] if message.content else []
+    tool_calls = _ToolCallBuilder()
+
+    def sync_text() -> None:
+        message.reasoning = "".join(reasoning_parts)
+        message.content = "".join(content_parts)
+        if tool_calls:
+            message.tool_calls = tool_calls.build()
+        if progress.first_reasoning is not None:
+            message.reasoning_seconds = round(progress.thinking_seconds(), 1)
+
+    def has_output() -> bool:
+        return bool(progress.reasoning_chars or progress.content_chars or tool_calls)
+
+    try:
+        async for event in client.stream_chat(request.body, beta=request.beta):
+            if isinstance(event, ContentDelta):
+                if progress.first_content is None:
+                    progress.first_content = time.monotonic()
+                progress.content_chars += len(event.text)
+                content_parts.append(event.text)
+            elif isinstance(event, ReasoningDelta):
+                if progress.first_reasoning is None:
+                    progress.first_reasoning = time.monotonic()
+                progress.reasoning_chars += len(event.text)
+                reasoning_parts.append(event.text)
+            elif isinstance(event, ToolCallDelta):
+                tool_calls.add(event)
+            elif isinstance(event, UsageReport):
+                message.usage = event.usage
+            elif isinstance(event, StreamEnd):
+                sync_text()
+                if event.model:
+                    message.model = event.model if event.model in catalogue else message.model
+                conversation.finish_assistant(
+                    message.id,
+                    status="complete",
+                    finish_reason=event.finish_reason,
+                    request_id=event.request_id,
+                )
+                price_message(message, catalogue, currency)
+            if autosave is not None and not isinstance(event, StreamEnd) and autosave.due():
+                sync_text()
+                autosave.save()
+            yield event
+    except asyncio.CancelledError:
+        _end(conversation, message, catalogue, currency, sync_text, "cancelled", "Cancelled by you")
+        raise
+    except GeneratorExit:
+        _end(conversation, message, catalogue, currency, sync_text, "cancelled", "Cancelled by you")
+        raise
+    except StreamInterrupted as exc:
+        if exc.usage is not None:
+            message.usage = exc.usage
+        status = "partial" if has_output() or message.content else "failed"
+        _end(conversation, message, catalogue, currency, sync_text, status, str(exc),
+             finish_reason=getattr(exc, "reason", None))
+        raise
+    except DeepSeekError as exc:
+        status = "partial" if has_output() or message.content else "failed"
+        _end(conversation, message, catalogue, currency, sync_text, status, str(exc))
+        raise
+    else:
+        if message.status == "streaming":
+            # The client always ends with StreamEnd or an error; be safe anyway.
+            _end(conversation, message, catalogue, currency, sync_text, "partial", "The stream ended early")
+
+
+def _end(conversation: Conversation, message: Message, catalogue: Catalogue, currency: str,
+         sync_text: Callable[[], None], status: str, error: str, finish_reason: str | None = None) -> None:
+    if message.status != "streaming":
+        return
+    sync_text()
+    conversation.finish_assistant(message.id, status=status, error=error, finish_reason=finish_reason)  # type: ignore[arg-type]
+    price_message(message, catalogue, currency)

@@ -1,0 +1,558 @@
+"""The Textual app: wires the client, the conversation layer and the store to the widgets.
+
+Widgets only display and post messages; every request and every file write happens here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Footer, Static
+from textual.worker import Worker
+
+from deepseek_tui.catalogue import Catalogue
+from deepseek_tui.chat_settings import ChatSettings
+from deepseek_tui.client import (
+    AuthenticationFailed,
+    DeepSeekClient,
+    DeepSeekError,
+    InsufficientBalance,
+    KeepAlive,
+    ReasoningDelta,
+    ContentDelta,
+    RetryScheduled,
+    StreamInterrupted,
+)
+from deepseek_tui.config import AppConfig, save_config
+from deepseek_tui.conversation.model import Conversation, Message
+from deepseek_tui.conversation.request import build_chat_request, inert_settings
+from deepseek_tui.conversation.store import SessionStore
+from deepseek_tui.conversation.throttle import SaveThrottle
+from deepseek_tui.conversation.tokens import estimate_request_tokens
+from deepseek_tui.turns import TurnProgress, stream_into_message
+from deepseek_tui.ui import format as fmt
+from deepseek_tui.ui.screens.help import HelpScreen
+from deepseek_tui.ui.screens.key import KeyScreen
+from deepseek_tui.ui.widgets.messages import AnswerBlock, ChatLog, UserBubble, load_earlier_button
+from deepseek_tui.ui.widgets.prompt import PromptArea
+from deepseek_tui.ui.widgets.reasoning import ReasoningPane
+from deepseek_tui.ui.widgets.settings import SettingsPane
+from deepseek_tui.ui.widgets.status import StatusInfo, StatusLine
+
+ClientFactory = Callable[[str, str], DeepSeekClient]
+
+MOUNT_WINDOW = 40
+"""Messages of the active branch mounted at once; older ones come on demand."""
+
+
+class DeepSeekApp(App[None]):
+    TITLE = "deepseek-tui"
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("ctrl+t", "toggle_mode", "Chat↔Reasoner", id="toggle_mode", priority=True,
+                tooltip="Switch the next turn between chat and reasoner (thinking) mode"),
+        Binding("escape", "cancel_reply", "Cancel reply", id="cancel_reply",
+                tooltip="Stop the reply that is streaming; keep what arrived"),
+        Binding("f1", "help", "Help", id="help", tooltip="Show the keys"),
+        Binding("f2", "toggle_settings", "Settings", id="toggle_settings",
+                tooltip="Show or hide the settings pane"),
+        Binding("f3", "toggle_reasoning", "Reasoning", id="toggle_reasoning",
+                tooltip="Show or hide the reasoning pane"),
+        Binding("ctrl+n", "new_conversation", "New chat", id="new_conversation",
+                tooltip="Start a new conversation"),
+        Binding("ctrl+k", "set_key", "API key", id="set_key", show=False,
+                tooltip="Enter or change the API key"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        config: AppConfig,
+        *,
+        config_path: Path | None = None,
+        client_factory: ClientFactory | None = None,
+        store: SessionStore | None = None,
+        demo: bool = False,
+        persist_config: bool = True,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.config_path = config_path
+        self.catalogue: Catalogue = config.catalogue()
+        self.client_factory: ClientFactory = client_factory or (lambda key, url: DeepSeekClient(key, url))
+        self.store = store or SessionStore(config.sessions_dir(), config.session_format)
+        self.demo = demo
+        self.persist_config = persist_config and not demo
+        self.client: DeepSeekClient | None = None
+        self.conversation = Conversation(settings=config.chat)
+        self.listed_models: list[str] = []
+        self.balance_text = ""
+        self.turn_worker: Worker | None = None
+        self.progress: TurnProgress | None = None
+        self.turn_state = "ready"
+        self._answer: AnswerBlock | None = None
+        self._hidden_before = 0
+        self._config_save_timer = None
+        if config.theme:
+            self.theme = config.theme
+        if config.keymap:
+            self.set_keymap(dict(config.keymap))
+
+    # --- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            with Vertical(id="chat-column"):
+                yield ChatLog(id="chat")
+                yield PromptArea(id="prompt", placeholder="Message DeepSeek — Enter sends, ctrl+j new line")
+            with Vertical(id="side"):
+                yield ReasoningPane(id="reasoning")
+                yield SettingsPane(self.conversation.settings, self.catalogue.ids(), id="settings")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.query_one("#reasoning").display = self.config.show_reasoning
+        self.query_one("#settings").display = self.config.show_settings
+        self._update_side_visibility()
+        await self._open_initial_conversation()
+        self.query_one("#prompt").focus()
+        key = self.config.effective_api_key()
+        if key:
+            self._connect(key)
+        else:
+            self._ask_for_key()
+
+    async def on_unmount(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+
+    def _connect(self, key: str) -> None:
+        self.client = self.client_factory(key, self.config.effective_base_url())
+        self.refresh_account()
+
+    # --- conversation display -------------------------------------------------------------------
+
+    async def _open_initial_conversation(self) -> None:
+        conversation = None
+        if self.config.on_start == "continue":
+            try:
+                conversation = self.store.most_recent()
+            except Exception as exc:  # the store reports unreadable files; never crash on start
+                self.notify(f"Could not open the last conversation: {exc}", severity="warning")
+        await self.show_conversation(conversation or Conversation(settings=self.config.chat))
+
+    async def show_conversation(self, conversation: Conversation) -> None:
+        self.conversation = conversation
+        chat = self.query_one(ChatLog)
+        await chat.remove_children()
+        path = [m for m in conversation.active_path() if m.role in ("user", "assistant")]
+        self._hidden_before = max(len(path) - MOUNT_WINDOW, 0)
+        widgets = [self._widget_for(m) for m in path[self._hidden_before:]]
+        if self._hidden_before:
+            widgets.insert(0, load_earlier_button(self._hidden_before))
+        if not path:
+            widgets.append(Static(self._empty_hint(), id="empty-hint", markup=False))
+        await chat.mount_all(widgets)
+        chat.scroll_end(animate=False)
+        self._load_settings_pane()
+        last = next((m for m in reversed(path) if m.role == "assistant" and m.reasoning), None)
+        pane = self.query_one(ReasoningPane)
+        if last is not None:
+            await pane.show_text(last.reasoning, fmt.thought_title(last))
+        else:
+            await pane.show_text("", "Reasoning")
+        self.refresh_status()
+
+    def _empty_hint(self) -> str:
+        hint = "Type a message and press Enter. ctrl+t switches chat ↔ reasoner, F1 lists the keys."
+        if self.demo:
+            hint = "DEMO: answers come from a built-in simulator, no key and no cost.\n" + hint
+        return hint
+
+    def _widget_for(self, message: Message) -> UserBubble | AnswerBlock:
+        branch = self.conversation.sibling_position(message.id)
+        if message.role == "user":
+            return UserBubble(message.content, meta=fmt.user_meta(branch), message_id=message.id)
+        return AnswerBlock(
+            message_id=message.id,
+            meta=fmt.answer_meta(message, self.catalogue, branch),
+            content=message.content or self._empty_answer_note(message),
+            reasoning=message.reasoning,
+            reasoning_title=fmt.thought_title(message),
+        )
+
+    @staticmethod
+    def _empty_answer_note(message: Message) -> str:
+        if message.status == "failed":
+            return f"*No answer: {message.error or 'the request failed'}*"
+        if message.finish_reason == "length":
+            return "*The reply ran out of max_tokens before it said anything (thinking can use the whole budget).*"
+        return ""
+
+    @on(Button.Pressed, "#load-earlier")
+    async def load_earlier(self) -> None:
+        path = [m for m in self.conversation.active_path() if m.role in ("user", "assistant")]
+        start = max(self._hidden_before - MOUNT_WINDOW, 0)
+        widgets = [self._widget_for(m) for m in path[start:self._hidden_before]]
+        self._hidden_before = start
+        chat = self.query_one(ChatLog)
+        button = chat.query_one("#load-earlier", Button)
+        await chat.mount_all(widgets, after=button)
+        if start:
+            button.label = f"Show {start} earlier messages"
+        else:
+            await button.remove()
+
+    # --- sending --------------------------------------------------------------------------------
+
+    @on(PromptArea.Submitted)
+    async def send_prompt(self, event: PromptArea.Submitted) -> None:
+        if self.is_replying:
+            self.notify("A reply is still streaming: wait, or press Esc to stop it.", severity="warning")
+            return
+        if self.client is None:
+            self.notify("No API key yet.", severity="warning")
+            self._ask_for_key()
+            return
+        event.prompt.remember(event.text)
+        for hint in self.query("#empty-hint"):
+            await hint.remove()
+        message = self.conversation.add_user(event.text)
+        await self.query_one(ChatLog).mount(
+            UserBubble(message.content, meta=fmt.user_meta(), message_id=message.id)
+        )
+        self.save_conversation()
+        self.start_reply()
+
+    @property
+    def is_replying(self) -> bool:
+        return self.turn_worker is not None and self.turn_worker.is_running
+
+    def start_reply(self) -> None:
+        self.turn_worker = self.run_reply()
+
+    @work(exclusive=True, group="turn", exit_on_error=False)
+    async def run_reply(self) -> None:
+        assert self.client is not None
+        conversation = self.conversation
+        settings = conversation.settings
+        spec = self.catalogue.get(settings.model)
+        thinking = spec.thinks(settings.thinking)
+        request = build_chat_request(conversation, self.catalogue)
+        message = conversation.start_assistant(settings.model, thinking, settings.reasoning_effort if thinking else None)
+        self.progress = progress = TurnProgress()
+        self._estimated_prompt = estimate_request_tokens(request.body)
+        answer = AnswerBlock(message_id=message.id, meta=fmt.answer_meta(message, self.catalogue), streaming=True)
+        self._answer = answer
+        await self.query_one(ChatLog).mount(answer)
+        pane = self.query_one(ReasoningPane)
+        if thinking:
+            await pane.begin("Thinking…")
+        self.turn_state = "sending"
+        ticker = self.set_interval(0.25, self.refresh_status)
+        throttle = _Autosave(self, SaveThrottle())
+        try:
+            async for event in stream_into_message(
+                self.client, request, conversation, message, self.catalogue,
+                currency=self.config.currency, progress=progress, autosave=throttle,
+            ):
+                if isinstance(event, ContentDelta):
+                    self.turn_state = "answering"
+                    await answer.write(event.text)
+                elif isinstance(event, ReasoningDelta):
+                    self.turn_state = "thinking"
+                    await pane.write(event.text)
+                elif isinstance(event, KeepAlive):
+                    progress.keepalives += 1
+                    if self.turn_state == "sending":
+                        self.turn_state = "queued"
+                elif isinstance(event, RetryScheduled):
+                    self.turn_state = "retrying"
+                    self.notify(
+                        f"{event.reason} — retry {event.attempt} in {event.delay:.1f} s",
+                        title="Retrying", severity="warning", timeout=max(event.delay, 3),
+                    )
+            self.turn_state = "done"
+        except asyncio.CancelledError:
+            self.turn_state = "cancelled"
+            raise
+        except DeepSeekError as exc:
+            self.turn_state = "error"
+            self.report_error(exc)
+        finally:
+            ticker.stop()
+            await answer.close_stream()
+            await pane.end()
+            if message.status == "streaming":  # cancelled before the runner could mark it
+                conversation.finish_assistant(message.id, status="cancelled", error="Cancelled by you")
+            await self._finish_answer_widget(answer, message)
+            self.save_conversation()
+            self.refresh_status()
+            self.refresh_account()
+
+    async def _finish_answer_widget(self, answer: AnswerBlock, message: Message) -> None:
+        state = {"partial": "partial", "cancelled": "partial", "failed": "failed"}.get(message.status, "")
+        answer.set_meta(fmt.answer_meta(message, self.catalogue, self.conversation.sibling_position(message.id)), state=state)
+        if not message.content:
+            note = self._empty_answer_note(message)
+            if note:
+                await answer.replace_content(note)
+        if message.reasoning:
+            await answer.set_reasoning(message.reasoning, fmt.thought_title(message))
+            self.query_one(ReasoningPane).set_title(fmt.thought_title(message))
+
+    def report_error(self, exc: DeepSeekError) -> None:
+        if isinstance(exc, AuthenticationFailed):
+            self.notify(str(exc), title="API key rejected", severity="error", timeout=10)
+            self._ask_for_key(error=str(exc))
+            return
+        if isinstance(exc, InsufficientBalance):
+            balance = f" Balance: {self.balance_text}." if self.balance_text else ""
+            self.notify(f"{exc}{balance}", title="Out of balance — top up", severity="error", timeout=15)
+            return
+        title = "Reply interrupted — partial answer kept" if isinstance(exc, StreamInterrupted) else "Request failed"
+        self.notify(str(exc), title=title, severity="error", timeout=12)
+
+    def action_cancel_reply(self) -> None:
+        if self.is_replying and self.turn_worker is not None:
+            self.turn_worker.cancel()
+
+    # --- mode and settings ----------------------------------------------------------------------
+
+    def action_toggle_mode(self) -> None:
+        settings = self.conversation.settings
+        model, thinking = self.catalogue.toggle_thinking(settings.model, settings.thinking)
+        self.apply_settings(settings.updated(model=model, thinking=thinking))
+        mode = fmt.mode_label(self.catalogue, model, thinking, settings.reasoning_effort)
+        self.notify(f"Next turn: {model} · {mode}", timeout=2)
+
+    def apply_settings(self, settings: ChatSettings, *, reload_pane: bool = True) -> None:
+        """Use `settings` from the next turn on, in this conversation and as the config default."""
+        self.conversation.settings = settings
+        self.config = replace(self.config, chat=settings)
+        if reload_pane:
+            self._load_settings_pane()
+        else:
+            self.query_one(SettingsPane).mark_inert(inert_settings(settings, self.catalogue))
+        self.refresh_status()
+        self.save_conversation()
+        self._schedule_config_save()
+
+    @on(SettingsPane.Changed)
+    def settings_changed(self, event: SettingsPane.Changed) -> None:
+        settings = event.settings
+        if event.field == "model":
+            # Keep the thinking wish meaningful for the new model (reasoner ids always think).
+            settings = settings.updated(thinking=self.catalogue.get(settings.model).thinks(settings.thinking))
+        if event.field == "thinking":
+            model, thinking = self.catalogue.set_thinking(settings.model, settings.thinking)
+            settings = settings.updated(model=model, thinking=thinking)
+        self.apply_settings(settings, reload_pane=event.field in ("model", "thinking"))
+
+    def _load_settings_pane(self) -> None:
+        settings = self.conversation.settings
+        spec = self.catalogue.get(settings.model)
+        models = list(dict.fromkeys([*self.catalogue.ids(), *self.listed_models]))
+        self.query_one(SettingsPane).load(
+            settings, models=models, efforts=spec.efforts, max_tokens_limit=spec.max_output_tokens,
+            inert=inert_settings(settings, self.catalogue),
+        )
+
+    def _schedule_config_save(self) -> None:
+        if not self.persist_config:
+            return
+        if self._config_save_timer is not None:
+            self._config_save_timer.stop()
+        self._config_save_timer = self.set_timer(0.5, self.save_config_now)
+
+    def save_config_now(self) -> None:
+        self._config_save_timer = None
+        if not self.persist_config:
+            return
+        try:
+            save_config(self.config, self.config_path)
+        except OSError as exc:
+            self.notify(f"Could not save settings: {exc.strerror}", severity="warning")
+
+    def action_toggle_settings(self) -> None:
+        pane = self.query_one(SettingsPane)
+        pane.display = not pane.display
+        self._update_side_visibility()
+
+    def action_toggle_reasoning(self) -> None:
+        pane = self.query_one(ReasoningPane)
+        pane.display = not pane.display
+        self._update_side_visibility()
+
+    def _update_side_visibility(self) -> None:
+        side = self.query_one("#side")
+        side.display = self.query_one(ReasoningPane).display or self.query_one(SettingsPane).display
+
+    async def action_new_conversation(self) -> None:
+        if self.is_replying:
+            self.notify("Wait for the reply or press Esc first.", severity="warning")
+            return
+        await self.show_conversation(Conversation(settings=self.conversation.settings))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.binding_rows()))
+
+    def binding_rows(self) -> list[tuple[str, str]]:
+        """(keys, what they do) for every app action, with the config's [keymap] applied."""
+        rows = []
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            keys = self._keymap.get(binding.id, binding.key) if binding.id else binding.key
+            rows.append((keys.replace(",", " / "), binding.tooltip or binding.description))
+        rows.append(("ctrl+p", "Command palette: every action"))
+        return rows
+
+    # --- key ------------------------------------------------------------------------------------
+
+    def action_set_key(self) -> None:
+        self._ask_for_key()
+
+    def _ask_for_key(self, error: str = "") -> None:
+        if isinstance(self.screen, KeyScreen):
+            return
+        self.push_screen(KeyScreen(error, str(self.config_path or "")), callback=self._key_entered)
+
+    def _key_entered(self, key: str | None) -> None:
+        if key is None:
+            if self.client is None:
+                self.notify(
+                    "No key: the app cannot send. Press ctrl+k to enter one, or start it with "
+                    "DEEPSEEK_API_KEY set.", severity="warning", timeout=10,
+                )
+            return
+        self.validate_key(key)
+
+    @work(group="key", exit_on_error=False)
+    async def validate_key(self, key: str) -> None:
+        candidate = self.client_factory(key, self.config.effective_base_url())
+        try:
+            balance = await candidate.balance()
+        except AuthenticationFailed:
+            await candidate.aclose()
+            self._ask_for_key(error="DeepSeek rejected that key. Check it and paste it again.")
+            return
+        except DeepSeekError as exc:
+            await candidate.aclose()
+            self._ask_for_key(error=f"Could not check the key: {exc}")
+            return
+        if self.client is not None:
+            await self.client.aclose()
+        self.client = candidate
+        self.balance_text = fmt.balance_label(balance)
+        self.config = replace(self.config, api_key=key)
+        if self.persist_config:
+            try:
+                path = save_config(self.config, self.config_path)
+                self.notify(f"Key saved to {path} (mode 0600).", timeout=5)
+            except OSError as exc:
+                self.notify(f"Key works but could not be saved: {exc.strerror}", severity="warning")
+        self.refresh_status()
+
+    # --- account and status --------------------------------------------------------------------
+
+    @work(group="account", exclusive=True, exit_on_error=False)
+    async def refresh_account(self) -> None:
+        if self.client is None:
+            return
+        try:
+            balance = await self.client.balance()
+            self.balance_text = fmt.balance_label(balance)
+        except DeepSeekError:
+            pass
+        if not self.listed_models:
+            try:
+                listed = await self.client.list_models()
+            except DeepSeekError:
+                listed = []
+            self.listed_models = [getattr(m, "id", m) for m in listed]
+            if self.catalogue.add_listed(self.listed_models):
+                self._load_settings_pane()
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        settings = self.conversation.settings
+        spec = self.catalogue.get(settings.model)
+        mode = fmt.mode_label(self.catalogue, settings.model, settings.thinking, settings.reasoning_effort)
+        currency = self.conversation.cost_currency() or self.config.currency
+        cost = self.conversation.total_cost(currency)
+        info = StatusInfo(
+            model=settings.model,
+            mode=mode,
+            state=self._state_text(),
+            turn_tokens=self._turn_tokens_text(),
+            conversation_cost=f"chat {fmt.money(cost or 0.0, currency)}",
+            context_used=self._context_used(),
+            context_window=spec.context_window,
+            balance=self.balance_text,
+            demo=self.demo,
+        )
+        self.query_one(StatusLine).show(info)
+
+    def _state_text(self) -> str:
+        progress, state = self.progress, self.turn_state
+        if progress is None or state in ("ready", "done", "cancelled", "error"):
+            return state
+        now = time.monotonic()
+        if state == "queued":
+            return f"queued (server busy, {progress.keepalives} keep-alives)"
+        if state == "thinking":
+            return f"thinking {progress.thinking_seconds(now):.0f} s · ~{progress.reasoning_chars // 4} tok"
+        if state == "answering":
+            return f"answering {progress.answer_rate(now):.0f} tok/s"
+        return state
+
+    def _last_assistant(self) -> Message | None:
+        for message in reversed(self.conversation.active_path()):
+            if message.role == "assistant":
+                return message
+        return None
+
+    def _turn_tokens_text(self) -> str:
+        last = self._last_assistant()
+        return fmt.usage_label(last.usage) if last is not None and last.usage else ""
+
+    def _context_used(self) -> int:
+        last = self._last_assistant()
+        if last is not None and last.usage is not None:
+            return last.usage.total_tokens
+        return getattr(self, "_estimated_prompt", 0)
+
+    # --- persistence ----------------------------------------------------------------------------
+
+    def save_conversation(self) -> None:
+        if not self.conversation.active_path():
+            return
+        try:
+            self.store.save(self.conversation)
+        except Exception as exc:  # disk full, unreadable file in the way: say so, keep going
+            self.notify(f"Could not save the conversation: {exc}", severity="error", timeout=10)
+
+
+class _Autosave:
+    """Saves the conversation while a reply streams, as often as the throttle allows."""
+
+    def __init__(self, app: DeepSeekApp, throttle: SaveThrottle) -> None:
+        self._app, self._throttle = app, throttle
+
+    def due(self) -> bool:
+        return self._throttle.changed()
+
+    def save(self) -> None:
+        self._app.save_conversation()
+        self._throttle.saved()

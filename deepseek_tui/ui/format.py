@@ -1,0 +1,91 @@
+"""Short human labels for messages, money and tokens (pure functions, no widgets)."""
+
+from __future__ import annotations
+
+from deepseek_tui.catalogue import Catalogue
+from deepseek_tui.client.events import Usage
+from deepseek_tui.client.results import Balance
+from deepseek_tui.conversation.model import Message
+
+CURRENCY_SIGNS = {"USD": "$", "CNY": "¥"}
+
+
+def money(amount: float | None, currency: str | None) -> str:
+    if amount is None or currency is None:
+        return ""
+    sign = CURRENCY_SIGNS.get(currency, f"{currency} ")
+    if amount == 0:
+        return f"{sign}0"
+    if amount < 0.01:
+        return f"{sign}{amount:.5f}"
+    return f"{sign}{amount:.4f}" if amount < 1 else f"{sign}{amount:.2f}"
+
+
+def tokens(count: int) -> str:
+    return f"{count / 1000:.1f}k" if count >= 10_000 else f"{count:,}"
+
+
+def mode_label(catalogue: Catalogue, model: str, thinking: bool, effort: str | None = None) -> str:
+    """"chat" or "reasoner" (with the effort where the model takes one)."""
+    spec = catalogue.get(model)
+    if not spec.thinks(thinking):
+        return "chat"
+    if spec.efforts:
+        return f"reasoner·{effort or spec.default_effort}"
+    return "reasoner"
+
+
+def usage_label(usage: Usage | None) -> str:
+    if usage is None:
+        return ""
+    cached = usage.cache_hit_tokens / usage.prompt_tokens if usage.prompt_tokens else 0.0
+    text = f"in {tokens(usage.prompt_tokens)} ({cached:.0%} cached) · out {tokens(usage.completion_tokens)}"
+    if usage.reasoning_tokens:
+        text += f" ({tokens(usage.reasoning_tokens)} thinking)"
+    return text
+
+
+def thought_title(message: Message) -> str:
+    seconds = message.reasoning_seconds
+    if seconds is None:
+        return "Thought"
+    return f"Thought for {seconds:.0f} s" if seconds >= 1 else "Thought for <1 s"
+
+
+STATUS_NOTES = {
+    "partial": "interrupted",
+    "cancelled": "cancelled",
+    "failed": "failed",
+    "streaming": "streaming…",
+}
+
+
+def answer_meta(message: Message, catalogue: Catalogue, branch: tuple[int, int] | None = None) -> str:
+    """The label line above an answer: model, mode, tokens, cost, time, state, branch."""
+    parts = [message.model or "?", mode_label(catalogue, message.model or "", message.thinking, message.effort)]
+    if message.usage is not None:
+        parts.append(usage_label(message.usage))
+    if message.cost is not None:
+        parts.append(money(message.cost, message.currency))
+    if message.completed_at is not None:
+        seconds = (message.completed_at - message.created_at).total_seconds()
+        parts.append(f"{seconds:.1f} s")
+    if message.finish_reason == "length":
+        parts.append("cut off at max_tokens")
+    if message.status in STATUS_NOTES:
+        parts.append(STATUS_NOTES[message.status])
+    if branch and branch[1] > 1:
+        parts.append(f"‹{branch[0]}/{branch[1]}›")
+    return " · ".join(parts)
+
+
+def user_meta(branch: tuple[int, int] | None = None) -> str:
+    if branch and branch[1] > 1:
+        return f"You ‹{branch[0]}/{branch[1]}›"
+    return "You"
+
+
+def balance_label(balance: Balance) -> str:
+    parts = [f"{CURRENCY_SIGNS.get(info.currency, info.currency + ' ')}{info.total:.2f}" for info in balance.infos]
+    label = "balance " + " ".join(parts) if parts else "balance ?"
+    return label if balance.is_available else label + " (insufficient)"

@@ -1,0 +1,159 @@
+"""Deterministic screens of the app, shared by the SVG snapshot tests and scripts/screenshots.py.
+
+Each scene prepares an app against the simulator and returns a `run_before` coroutine that
+brings it to the screen to capture. Times on screen are pinned so the pictures are stable.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Awaitable, Callable
+
+from deepseek_tui.chat_settings import ChatSettings
+from deepseek_tui.client.events import Usage
+from deepseek_tui.conversation.model import Conversation
+from deepseek_tui.conversation.pricing import price_message
+from deepseek_tui.conversation.store import SessionStore
+from deepseek_tui.simulator import Fault, Simulator
+from deepseek_tui.ui.app import DeepSeekApp
+from textual.pilot import Pilot
+from ui_support import make_app, send, wait_until
+
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+
+ANSWER = """## Binary search in Python
+
+Binary search halves the range on each step, so it needs **O(log n)** comparisons.
+
+```python
+def binary_search(items: list[int], target: int) -> int:
+    low, high = 0, len(items) - 1
+    while low <= high:
+        middle = (low + high) // 2
+        if items[middle] == target:
+            return middle
+        if items[middle] < target:
+            low = middle + 1
+        else:
+            high = middle - 1
+    return -1
+```
+
+| input size | comparisons |
+|-----------:|------------:|
+| 1,000      | 10          |
+| 1,000,000  | 20          |
+"""
+
+REASONING = (
+    "The user wants binary search. I should show an iterative version, mention the "
+    "logarithmic bound, and give a short table of comparison counts."
+)
+
+Scene = Callable[[Pilot], Awaitable[None]]
+
+
+def answered_conversation() -> Conversation:
+    conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash", thinking=True), created_at=T0)
+    user = conversation.add_user("Show me binary search in Python, with its cost.")
+    user.created_at = T0
+    reply = conversation.start_assistant("deepseek-v4-flash", True, "high")
+    reply.content, reply.reasoning = ANSWER, REASONING
+    reply.reasoning_seconds = 3.4
+    reply.created_at = T0 + timedelta(seconds=1)
+    reply.usage = Usage(prompt_tokens=1240, completion_tokens=412, cache_hit_tokens=1152, cache_miss_tokens=88, reasoning_tokens=96)
+    conversation.finish_assistant(reply.id, finish_reason="stop", completed_at=T0 + timedelta(seconds=9.6))
+    price_message(reply, _catalogue(), "USD")
+    conversation.updated_at = T0 + timedelta(seconds=10)
+    return conversation
+
+
+def _catalogue():
+    from deepseek_tui.catalogue import Catalogue
+
+    return Catalogue()
+
+
+def pin_times(app: DeepSeekApp) -> None:
+    """Replace the wall-clock times of a live conversation by fixed ones."""
+    moment = T0
+    for message in app.conversation.messages:
+        message.created_at = moment
+        if message.completed_at is not None:
+            message.completed_at = moment + timedelta(seconds=2.5)
+        if message.reasoning_seconds is not None:
+            message.reasoning_seconds = 1.2
+        moment += timedelta(seconds=10)
+
+
+async def settle_account(pilot: Pilot) -> None:
+    app = pilot.app
+    await wait_until(lambda: bool(app.balance_text))
+    await pilot.pause()
+
+
+def scene_app(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeekApp, Scene]:
+    """The app for scene `name` and the coroutine that brings it to the picture."""
+    if name == "answered":
+        SessionStore(tmp_path / "data" / "sessions").save(answered_conversation())
+        app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-v4-flash", thinking=True))
+
+        async def run(pilot: Pilot) -> None:
+            app = pilot.app
+            await settle_account(pilot)
+
+        return app, run
+
+    if name == "empty":
+        app = make_app(simulator.url, tmp_path)
+        return app, settle_account
+
+    if name == "reasoning":
+        simulator.inject(Fault.stall(after_chunks=40, seconds=30))
+        app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-reasoner"))
+
+        async def run(pilot: Pilot) -> None:
+            app = pilot.app
+            await settle_account(pilot)
+            await send(app, pilot, "Why is the sky blue?", wait=False)
+            await wait_until(lambda: app.progress is not None and app.progress.reasoning_chars > 60)
+            await wait_until(lambda: app.query_one("#reasoning-text").source != "")
+            app.progress.first_reasoning = None  # "thinking 0 s" whatever the machine's speed
+            app.refresh_status()
+
+        return app, run
+
+    if name == "error":
+        simulator.inject(Fault.drop(after_chunks=25))
+        app = make_app(simulator.url, tmp_path)
+
+        async def run(pilot: Pilot) -> None:
+            app = pilot.app
+            await settle_account(pilot)
+            await send(app, pilot, "Explain TCP slow start")
+            pin_times(app)
+            await app.show_conversation(app.conversation)
+
+        return app, run
+
+    if name == "settings":
+        SessionStore(tmp_path / "data" / "sessions").save(answered_conversation())
+        app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-v4-flash", thinking=True),
+                       show_settings=True, show_reasoning=False)
+        return app, settle_account
+
+    if name == "help":
+        app = make_app(simulator.url, tmp_path)
+
+        async def run(pilot: Pilot) -> None:
+            app = pilot.app
+            await settle_account(pilot)
+            app.action_help()
+
+        return app, run
+
+    raise KeyError(name)
+
+
+SCENES = ("empty", "reasoning", "answered", "error", "settings", "help")

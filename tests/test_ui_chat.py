@@ -1,0 +1,306 @@
+"""Pilot tests of the chat screen against the local simulator over a real socket."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from textual.widgets import Markdown
+
+from deepseek_tui.chat_settings import ChatSettings
+from deepseek_tui.conversation.store import SessionStore
+from deepseek_tui.simulator import Fault
+from deepseek_tui.ui.screens.help import HelpScreen
+from deepseek_tui.ui.screens.key import KeyScreen
+from deepseek_tui.ui.widgets.messages import AnswerBlock, UserBubble
+from deepseek_tui.ui.widgets.prompt import PromptArea
+from deepseek_tui.ui.widgets.reasoning import ReasoningPane
+from deepseek_tui.ui.widgets.settings import SettingRow, SettingsPane
+from deepseek_tui.ui.widgets.status import StatusLine
+from ui_support import SIZE, make_app, send, wait_reply, wait_until
+
+
+def chat_bodies(simulator) -> list[dict]:
+    return [r.body for r in simulator.requests if r.path.endswith("/chat/completions")]
+
+
+def answer_markdown(app) -> str:
+    return app.query(AnswerBlock).last().query_one(".answer", Markdown).source
+
+
+async def test_send_streams_answer_into_conversation_and_screen(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "Tell me about tables")
+        path = app.conversation.active_path()
+        assert [m.role for m in path] == ["user", "assistant"]
+        answer = path[-1]
+        assert answer.status == "complete" and answer.finish_reason == "stop"
+        assert "Tell me about tables" in chat_bodies(simulator)[-1]["messages"][-1]["content"]
+        assert answer.content and answer_markdown(app) == answer.content
+        assert answer.usage is not None and answer.cost is not None
+        assert "deepseek-v4-flash" in str(app.query(AnswerBlock).last().query_one(".meta").render())
+        assert app.query_one(PromptArea).text == ""
+
+
+async def test_second_turn_sends_history(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "first question")
+        await send(app, pilot, "second question")
+        messages = chat_bodies(simulator)[-1]["messages"]
+        assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+        assert messages[1]["content"] == app.conversation.active_path()[1].content
+
+
+async def test_ctrl_t_toggles_v4_thinking_for_next_request(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-v4-pro"))
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "plain")
+        await pilot.press("ctrl+t")
+        await send(app, pilot, "think now")
+        first, second = chat_bodies(simulator)[-2:]
+        assert first["thinking"] == {"type": "disabled"}
+        assert second["thinking"] == {"type": "enabled"}
+        assert second["model"] == "deepseek-v4-pro"
+        assert app.conversation.active_path()[-1].reasoning
+        assert "reasoner" in str(app.query_one(StatusLine).render())
+
+
+async def test_ctrl_t_switches_v32_chat_to_reasoner_model(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-chat"))
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "hello")
+        await pilot.press("ctrl+t")
+        await send(app, pilot, "now reason")
+        await pilot.press("ctrl+t")
+        await send(app, pilot, "back to chat")
+        models = [b["model"] for b in chat_bodies(simulator)[-3:]]
+        assert models == ["deepseek-chat", "deepseek-reasoner", "deepseek-chat"]
+        # Earlier reasoning is never sent back outside a tool loop.
+        assert all("reasoning_content" not in m for m in chat_bodies(simulator)[-1]["messages"])
+
+
+async def test_reasoning_streams_into_pane_and_is_kept_per_message(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-reasoner"))
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "why is the sky blue")
+        answer = app.conversation.active_path()[-1]
+        assert answer.reasoning and answer.reasoning_seconds is not None
+        pane = app.query_one(ReasoningPane)
+        assert pane.text == answer.reasoning
+        assert pane.query_one("#reasoning-text", Markdown).source == answer.reasoning
+        block = app.query(AnswerBlock).last()
+        assert block.query("ReasoningBlock")  # collapsed "Thought for N s"
+
+
+async def test_reasoning_pane_hidden_renders_nothing_until_shown(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-reasoner"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f3")
+        pane = app.query_one(ReasoningPane)
+        assert not pane.display
+        await send(app, pilot, "think hidden")
+        assert pane.query_one("#reasoning-text", Markdown).source == ""
+        await pilot.press("f3")
+        await pilot.pause()
+        assert pane.query_one("#reasoning-text", Markdown).source == app.conversation.active_path()[-1].reasoning
+
+
+async def test_escape_cancels_and_keeps_partial_answer_on_disk(simulator, tmp_path):
+    simulator.token_rate = 40.0
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "a long answer please", wait=False)
+        await wait_until(lambda: app.progress is not None and app.progress.content_chars > 20)
+        await pilot.press("escape")
+        await wait_reply(app, pilot)
+        answer = app.conversation.active_path()[-1]
+        assert answer.status == "cancelled"
+        assert answer.content and answer_markdown(app) == answer.content
+        assert "cancelled" in str(app.query(AnswerBlock).last().query_one(".meta").render())
+        stored = SessionStore(tmp_path / "data" / "sessions").load(app.conversation.id)
+        assert stored.active_path()[-1].content == answer.content
+
+
+async def test_dropped_stream_keeps_partial_and_notifies(simulator, tmp_path):
+    simulator.inject(Fault.drop(after_chunks=6))
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "drop me")
+        answer = app.conversation.active_path()[-1]
+        assert answer.status == "partial" and answer.content
+        assert answer_markdown(app) == answer.content
+        assert any("interrupted" in (n.title or "").lower() for n in app._notifications)
+
+
+async def test_server_error_after_retries_is_notified_and_prompt_kept_in_history(simulator, tmp_path):
+    for _ in range(3):
+        simulator.inject(Fault.status(503))
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "are you there")
+        path = app.conversation.active_path()
+        assert path[0].content == "are you there"
+        assert path[-1].status == "failed"
+        messages = [n.message for n in app._notifications]
+        assert any("503" in m or "overloaded" in m.lower() for m in messages)
+
+
+async def test_retry_is_announced_then_succeeds(simulator, tmp_path):
+    simulator.inject(Fault.status(429))
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "retry me")
+        assert app.conversation.active_path()[-1].status == "complete"
+        assert any((n.title or "") == "Retrying" for n in app._notifications)
+
+
+async def test_402_says_top_up(simulator, tmp_path):
+    simulator.inject(Fault.status(402))
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "no money")
+        assert any("top up" in (n.title or "").lower() for n in app._notifications)
+
+
+async def test_401_opens_key_screen(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path, api_key="sk-wrong-key")
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "hello")
+        await pilot.pause()
+        assert isinstance(app.screen, KeyScreen)
+        assert "sk-wrong-key" not in " ".join(n.message for n in app._notifications)
+
+
+async def test_first_run_key_screen_validates_and_saves_with_mode_0600(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path, api_key=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, KeyScreen)
+        await pilot.click("#key-input")
+        await pilot.press(*"sk-bad")
+        await pilot.press("enter")
+        await wait_until(lambda: isinstance(app.screen, KeyScreen) and "rejected" in str(app.screen.query_one("#key-error").render()))
+        app.screen.query_one("#key-input").value = "sk-test"
+        await pilot.press("enter")
+        await wait_until(lambda: app.client is not None and not isinstance(app.screen, KeyScreen))
+        config_file = tmp_path / "config.toml"
+        assert 'api_key = "sk-test"' in config_file.read_text()
+        assert stat.S_IMODE(os.stat(config_file).st_mode) == 0o600
+        await send(app, pilot, "now it works")
+        assert app.conversation.active_path()[-1].status == "complete"
+
+
+async def test_settings_pane_changes_next_request_and_marks_inert(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-v4-flash"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        pane = app.query_one(SettingsPane)
+        assert pane.display
+        pane.query_one("#setting-temperature").value = "0.0"
+        pane.query_one("#setting-max_tokens").value = "500"
+        await pilot.pause()
+        await send(app, pilot, "code please")
+        body = chat_bodies(simulator)[-1]
+        assert body["temperature"] == 0.0 and body["max_tokens"] == 500
+        assert not app.query_one("#row-temperature", SettingRow).has_class("-inert")
+        await pilot.press("ctrl+t")  # thinking: temperature is ignored by the API
+        await pilot.pause()
+        assert app.query_one("#row-temperature", SettingRow).has_class("-inert")
+        await send(app, pilot, "think")
+        body = chat_bodies(simulator)[-1]
+        assert "temperature" not in body and body["thinking"] == {"type": "enabled"}
+        await pilot.pause(0.7)
+        assert "temperature = 0.0" in (tmp_path / "config.toml").read_text()
+
+
+async def test_prompt_keys_newline_history_and_paste(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = app.query_one(PromptArea)
+        prompt.focus()
+        await pilot.press("a", "ctrl+j", "b")
+        assert prompt.text == "a\nb"
+        await pilot.press("enter")
+        await wait_reply(app, pilot)
+        assert app.conversation.active_path()[0].content == "a\nb"
+        await pilot.press("up")
+        assert prompt.text == "a\nb"
+        await pilot.press("down")
+        assert prompt.text == ""
+        from textual import events
+        app.post_message(events.Paste("line one\nline two"))  # as the driver delivers it
+        await pilot.pause()
+        assert prompt.text == "line one\nline two"
+        assert len(app.conversation.active_path()) == 2  # the paste sent nothing
+
+
+async def test_help_lists_current_bindings_including_remaps(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path, keymap={"toggle_mode": "f5"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        rows = dict(app.binding_rows())
+        assert "f5" in rows and "chat and reasoner" in rows["f5"]
+        await pilot.press("escape")
+        await pilot.press("f5")
+        assert app.conversation.settings.thinking is True
+
+
+async def test_opening_continues_most_recent_conversation(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "remember me")
+        conversation_id = app.conversation.id
+    again = make_app(simulator.url, tmp_path)
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert again.conversation.id == conversation_id
+        assert "remember me" in str(again.query(UserBubble).first().query_one(".text").render())
+    fresh = make_app(simulator.url, tmp_path, on_start="new")
+    async with fresh.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert fresh.conversation.id != conversation_id
+
+
+async def test_long_conversation_mounts_recent_messages_only(simulator, tmp_path):
+    from deepseek_tui.conversation.model import Conversation
+
+    conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash"))
+    for i in range(300):
+        conversation.add_user(f"question {i}")
+        reply = conversation.start_assistant("deepseek-v4-flash", False)
+        reply.content = f"answer {i}"
+        conversation.finish_assistant(reply.id)
+    SessionStore(tmp_path / "data" / "sessions").save(conversation)
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        mounted = len(app.query(UserBubble)) + len(app.query(AnswerBlock))
+        assert mounted < 100
+        app.query_one("#chat").scroll_home(animate=False)
+        await pilot.pause()
+        await pilot.click("#load-earlier")
+        await pilot.pause()
+        assert len(app.query(UserBubble)) + len(app.query(AnswerBlock)) > mounted
+
+
+async def test_demo_mode_shows_mark(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path, demo=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "DEMO" in str(app.query_one(StatusLine).render())
+        await send(app, pilot, "hi demo")
+        assert app.conversation.active_path()[-1].status == "complete"
+        assert not (tmp_path / "config.toml").exists()
+
+
+async def test_status_shows_balance_and_cost(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "cost?")
+        await wait_until(lambda: "balance" in str(app.query_one(StatusLine).render()))
+        status = str(app.query_one(StatusLine).render())
+        assert "¥110.00" in status and "chat $" in status and "ctx" in status
