@@ -56,32 +56,49 @@ class CodecError(ValueError):
 
 
 def encode(conversation: Conversation, fmt: Format) -> bytes:
-    document = to_document(conversation)
+    document = _document(conversation)
+    try:
+        return _serialize(document, fmt).encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates somewhere: tag those strings and retry
+        return _serialize(_portable(document), fmt).encode("utf-8")
+
+
+def _serialize(document: dict[str, Any], fmt: Format) -> str:
     if fmt == "json":
-        return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+        return json.dumps(document, ensure_ascii=False)
     if fmt == "toml":
-        return tomli_w.dumps(document).encode("utf-8")
+        return tomli_w.dumps(document)
     raise ValueError(f"unknown session format {fmt!r}")
 
 
 def to_document(conversation: Conversation) -> dict[str, Any]:
     """The plain document (str/int/float/bool/list/dict, no None) for a conversation."""
-    document: dict[str, Any] = {
-        "kind": DOCUMENT_KIND,
-        "schema_version": SCHEMA_VERSION,
-        "id": conversation.id,
-        "title": conversation.custom_title,
-        "created_at": _time(conversation.created_at),
-        "updated_at": _time(conversation.updated_at),
-        "active_leaf_id": conversation.active_leaf_id,
-        "settings": conversation.settings.to_dict(),
-        "messages": [_message_document(m) for m in conversation.messages],
-    }
-    return _portable(document)
+    return _portable(_document(conversation))
+
+
+def _document(conversation: Conversation) -> dict[str, Any]:
+    """The document with None values left out; strings are not checked for surrogates yet."""
+    return _without_none(
+        {
+            "kind": DOCUMENT_KIND,
+            "schema_version": SCHEMA_VERSION,
+            "id": conversation.id,
+            "title": conversation.custom_title,
+            "created_at": _time(conversation.created_at),
+            "updated_at": _time(conversation.updated_at),
+            "active_leaf_id": conversation.active_leaf_id,
+            "settings": conversation.settings.to_dict(),
+            "messages": [_message_document(m) for m in conversation.messages],
+        }
+    )
+
+
+def _without_none(table: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in table.items() if v is not None}
 
 
 def _message_document(message: Message) -> dict[str, Any]:
-    return {
+    return _without_none({
         "id": message.id,
         "parent_id": message.parent_id,
         "role": message.role,
@@ -96,7 +113,7 @@ def _message_document(message: Message) -> dict[str, Any]:
         "model": message.model,
         "thinking": message.thinking,
         "effort": message.effort,
-        "usage": {f: getattr(message.usage, f) for f in _USAGE_FIELDS} if message.usage else None,
+        "usage": _usage_document(message.usage) if message.usage else None,
         "cost": message.cost,
         "currency": message.currency,
         "finish_reason": message.finish_reason,
@@ -105,7 +122,11 @@ def _message_document(message: Message) -> dict[str, Any]:
         "completed_at": _time(message.completed_at) if message.completed_at else None,
         "reasoning_seconds": message.reasoning_seconds,
         "request_id": message.request_id,
-    }
+    })
+
+
+def _usage_document(usage: Usage) -> dict[str, int]:
+    return {f: getattr(usage, f) for f in _USAGE_FIELDS}
 
 
 def _portable(value: Any) -> Any:
@@ -173,7 +194,7 @@ def from_document(document: Mapping[str, Any]) -> Conversation:
         raise CodecError("settings: expected a table")
     try:
         settings = ChatSettings.from_dict(
-            {k: _unwrap(v, f"settings.{k}") for k, v in settings_table.items()}
+            {k: unwrap(v, f"settings.{k}") for k, v in settings_table.items()}
         )
     except (TypeError, ValueError) as exc:
         raise CodecError(f"settings: {exc}") from None
@@ -241,7 +262,7 @@ def _message(table: Any, where: str) -> Message:
     )
 
 
-def _unwrap(value: Any, where: str) -> Any:
+def unwrap(value: Any, where: str = "value") -> Any:
     """Undo `_portable`'s string tagging for one value."""
     if isinstance(value, dict) and set(value) == {SURROGATE_TAG}:
         code = value[SURROGATE_TAG]
@@ -264,7 +285,7 @@ class _Reader:
             if default is _REQUIRED:
                 raise CodecError(f"{self.prefix}{key} is missing")
             return default
-        value = _unwrap(self.table[key], self.prefix + key)
+        value = unwrap(self.table[key], self.prefix + key)
         if not check(value):
             raise CodecError(f"{self.prefix}{key}: expected {kind}, found {type(value).__name__}")
         return value

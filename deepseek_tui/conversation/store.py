@@ -180,25 +180,29 @@ class SessionStore:
         return [*readable, *unreadable]
 
     def search(self, query: str, include_reasoning: bool = False) -> list[SearchHit]:
-        """Case-insensitive substring search over message text of every branch of every session."""
+        """Case-insensitive substring search over message text of every branch of every session.
+
+        Only readable sessions are searched. Files that cannot contain the query are skipped
+        without parsing, and matching files are scanned as documents (no `Conversation` built).
+        """
         needle = query.lower()
         if not needle:
             return []
         quick = _survives_escaping(needle)
+        fields = ("content", "reasoning") if include_reasoning else ("content",)
         hits: list[SearchHit] = []
-        for path, _session_id, _stamp in self._session_files():
+        for session in self.list_sessions():
+            if not isinstance(session, SessionSummary):
+                continue
             try:
-                data = _read_limited(path)
+                data = _read_limited(session.path)
+                if quick and codec.SURROGATE_TAG.encode() not in data:
+                    if needle not in data.decode("utf-8", "replace").lower():
+                        continue
+                document = codec.parse(data, _format_of(session.path))
             except (OSError, CodecError):
                 continue
-            if quick and codec.SURROGATE_TAG.encode() not in data:
-                if needle not in data.decode("utf-8", "replace").lower():
-                    continue
-            try:
-                conversation = codec.decode(data, _format_of(path))
-            except CodecError:
-                continue
-            hits.extend(_hits_in(conversation, needle, include_reasoning))
+            hits.extend(_hits_in(document, session, needle, fields))
         return hits
 
     # --- import / export --------------------------------------------------------------------
@@ -420,23 +424,40 @@ def _survives_escaping(needle: str) -> bool:
     return not any(c in '"\\' or ord(c) < 0x20 or ord(c) == 0x7F for c in needle)
 
 
-def _hits_in(conversation: Conversation, needle: str, include_reasoning: bool) -> list[SearchHit]:
+def _hits_in(
+    document: dict[str, Any], session: SessionSummary, needle: str, fields: tuple[str, ...]
+) -> list[SearchHit]:
     hits = []
-    for message in conversation.messages:
-        texts = [message.content]
-        if include_reasoning:
-            texts.append(message.reasoning)
-        for text in texts:
+    messages = document.get("messages")
+    for message in messages if isinstance(messages, list) else ():
+        if not isinstance(message, dict):
+            continue
+        for name in fields:
+            text = message.get(name)
+            if isinstance(text, dict):
+                try:
+                    text = codec.unwrap(text)
+                except CodecError:
+                    continue
+            if not isinstance(text, str):
+                continue
             line = _matching_line(text, needle)
             if line is not None:
-                hits.append(SearchHit(conversation.id, conversation.title, message.id, line))
+                hits.append(SearchHit(session.id, session.title, str(message.get("id")), line))
                 break
     return hits
 
 
 def _matching_line(text: str, needle: str) -> str | None:
-    if needle not in text.lower():
+    lowered = text.lower()
+    at = lowered.find(needle)
+    if at < 0:
         return None
+    if len(lowered) == len(text) and "\n" not in needle:
+        start = lowered.rfind("\n", 0, at) + 1
+        end = lowered.find("\n", at)
+        line = text[start : end if end >= 0 else len(text)]
+        return line.strip()[:SEARCH_LINE_LENGTH]
     for line in text.splitlines():
         if needle in line.lower():
             return line.strip()[:SEARCH_LINE_LENGTH]
