@@ -149,6 +149,23 @@ async def test_non_streaming_chat_retries_and_types_errors(client, simulator) ->
     assert len(completion_requests(simulator)) == 3
 
 
+async def test_non_streaming_insufficient_resource_keeps_the_partial_answer(client, simulator) -> None:
+    simulator.inject(Fault.insufficient_resource(after_chunks=4))
+    with pytest.raises(StreamInterrupted) as caught:
+        await client.chat(BODY)
+    assert caught.value.reason == "insufficient_system_resource"
+    assert caught.value.partial_content and caught.value.usage is not None
+    assert len(completion_requests(simulator)) == 1
+
+
+async def test_non_streaming_stall_times_out_and_is_retried(simulator) -> None:
+    simulator.inject(Fault.stall(seconds=3))
+    async with make_client(simulator, timeouts=Timeouts(connect=2, idle=0.3, deadline=10)) as client:
+        result = await client.chat(BODY)
+    assert result.content
+    assert len(completion_requests(simulator)) == 2
+
+
 async def test_wrong_key_is_authentication_failed(simulator) -> None:
     async with make_client(simulator, key="sk-wrong0000000000000000000000abcd") as client:
         _, error = await run_stream(client)

@@ -113,6 +113,7 @@ async def test_openai_sdk_and_client_assemble_the_same_answer(simulator, case: s
     for name, value in settings.items():
         setattr(simulator, name, value)
     ours = await read_with_client(simulator.url, body)
+    simulator.reset_cache()  # the second read must see the same cache hits as the first
     theirs = await read_with_openai(simulator.url, body)
     assert ours == theirs
     assert ours["content"] or ours["tool_calls"]
@@ -127,5 +128,6 @@ async def test_openai_style_usage_chunk_reads_the_same(simulator) -> None:
     body, _ = CASES["thinking"]
     simulator.openai_usage_chunk = True
     ours = await read_with_client(simulator.url, body)
+    simulator.reset_cache()
     theirs = await read_with_openai(simulator.url, body)
     assert ours == theirs and ours["usage"].reasoning_tokens > 0

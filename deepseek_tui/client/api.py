@@ -248,9 +248,7 @@ class DeepSeekClient:
 
     async def _open(self, method: str, url: str, body: Any, deadline: float) -> httpx.Response:
         """Send a request and return the response with its headers read (body still streaming)."""
-        request = self._http.build_request(
-            method, url, json=body, headers=self._headers()
-        ) if body is not None else self._http.build_request(method, url, headers=self._headers())
+        request = self._http.build_request(method, url, json=body, headers=self._headers())
         logger.debug("%s %s", method, url)
         failure: DeepSeekError | None = None
         remaining = deadline - asyncio.get_running_loop().time()
