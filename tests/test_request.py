@@ -296,3 +296,20 @@ def test_inert_settings_explain_what_has_no_effect() -> None:
     assert set(plain) == {"reasoning_effort"}
     reasoner = inert_settings(ChatSettings(model="deepseek-reasoner"), catalogue())
     assert reasoner["logprobs"].startswith("rejected")
+
+
+def test_tool_turns_without_reasoning_get_an_empty_one_once_thinking_is_on() -> None:
+    conv = Conversation(settings=ChatSettings(model="deepseek-v4-flash", thinking=False))
+    conv.add_user("a")
+    answer(conv, "deepseek-v4-flash", calls=["call_1"], thinking=False)
+    conv.add_tool_result("call_1", "r")
+    answer(conv, "deepseek-v4-flash", content="done", thinking=False)
+    conv.add_user("b")
+    plain = build_chat_request(conv, catalogue()).body["messages"]
+    assert "reasoning_content" not in plain[1]
+    thinking = conv.settings.updated(thinking=True)
+    messages = build_chat_request(conv, catalogue(), thinking).body["messages"]
+    assert messages[1] == {
+        "role": "assistant", "content": "", "tool_calls": [call("call_1")], "reasoning_content": ""
+    }
+    assert messages[3] == {"role": "assistant", "content": "done"}

@@ -50,7 +50,9 @@ def build_chat_request(
     """The request for the next reply on the active branch (`settings` default: the conversation's)."""
     settings = settings or conversation.settings
     spec = catalogue.get(settings.model)
-    messages = _messages_for(conversation.active_path(), settings.system_prompt, spec)
+    messages = _messages_for(
+        conversation.active_path(), settings.system_prompt, spec, spec.thinks(settings.thinking)
+    )
     return ChatRequest(body=_body(spec, settings, messages, tools, tool_choice))
 
 
@@ -82,7 +84,7 @@ def build_continue_request(
         model=model, thinking=target.thinking, reasoning_effort=target.effort
     )
     history = conversation.path_to(message_id)[:-1]
-    messages = _messages_for(history, settings.system_prompt, spec)
+    messages = _messages_for(history, settings.system_prompt, spec, spec.thinks(target.thinking))
     prefix: dict[str, Any] = {"role": "assistant", "content": target.content, "prefix": True}
     if spec.thinks(target.thinking) and spec.reasoning_passback != "never" and target.reasoning:
         prefix["reasoning_content"] = target.reasoning
@@ -102,9 +104,11 @@ def inert_settings(settings: ChatSettings, catalogue: Catalogue) -> dict[str, st
 # --- messages ---------------------------------------------------------------------------------
 
 
-def _messages_for(path: Sequence[Message], system_prompt: str, spec: ModelSpec) -> list[dict]:
+def _messages_for(
+    path: Sequence[Message], system_prompt: str, spec: ModelSpec, thinks: bool
+) -> list[dict]:
     outgoing = _answered_only([_outgoing(m) for m in path if _is_sendable(m)])
-    _apply_reasoning_rule(outgoing, spec)
+    _apply_reasoning_rule(outgoing, spec, thinks)
     messages = [item.payload for item in outgoing]
     if system_prompt:
         messages.insert(0, {"role": "system", "content": system_prompt})
@@ -156,15 +160,20 @@ def _answered_only(items: list[_Outgoing]) -> list[_Outgoing]:
     return result
 
 
-def _apply_reasoning_rule(items: list[_Outgoing], spec: ModelSpec) -> None:
-    """Add `reasoning_content` exactly where the model's pass-back rule wants it (§6)."""
+def _apply_reasoning_rule(items: list[_Outgoing], spec: ModelSpec, thinks: bool) -> None:
+    """Add `reasoning_content` exactly where the model's pass-back rule wants it (§6).
+
+    A message the rule selects that has no reasoning (it was written without thinking, e.g.
+    before the user switched thinking on) gets `""` when this request thinks, because the
+    thinking-mode API demands the field there; otherwise it is left out.
+    """
     rule = spec.reasoning_passback
     if rule == "never":
         return
     last_user = max((i for i, item in enumerate(items) if item.source.role == "user"), default=-1)
     for index, item in enumerate(items):
         message = item.source
-        if message.role != "assistant" or not (message.reasoning or message.thinking):
+        if message.role != "assistant" or not (message.reasoning or message.thinking or thinks):
             continue
         if rule == "tool_loop":
             keep = index > last_user
