@@ -286,7 +286,7 @@ class DeepSeekClient:
         except ConnectionFailed:
             body = b""
         error = error_for_status(response.status_code, body, request_id=request_id)
-        error.retry_after = _retry_after(response)  # type: ignore[attr-defined]
+        error.retry_after = _retry_after(response)
         logger.info("DeepSeek API %s %s (request id %s)", response.status_code, error.title, request_id)
         return error
 
@@ -346,7 +346,7 @@ class DeepSeekClient:
         """Seconds to wait before the next attempt, or None when `failure` must be raised."""
         if output_started or not failure.retryable or attempt >= self.retry.max_attempts:
             return None
-        delay = self.retry.delay(attempt, getattr(failure, "retry_after", None))
+        delay = self.retry.delay(attempt, failure.retry_after)
         if asyncio.get_running_loop().time() + delay >= deadline:
             return None
         return delay

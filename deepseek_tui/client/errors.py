@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import re
 import threading
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from .events import Usage
+from .results import ToolCall
 
 # --- redaction -----------------------------------------------------------------------------
 
@@ -258,7 +259,7 @@ class StreamInterrupted(DeepSeekError):
         *,
         partial_reasoning: str = "",
         partial_content: str = "",
-        partial_tool_calls: list[Any] | None = None,
+        partial_tool_calls: list[ToolCall] | None = None,
         usage: Usage | None = None,
         model: str | None = None,
         completion_id: str | None = None,
