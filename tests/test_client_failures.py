@@ -121,6 +121,17 @@ async def test_retryable_statuses_are_retried_then_raised(client, simulator, sta
     assert len(completion_requests(simulator)) == 3
 
 
+async def test_retry_after_header_sets_the_minimum_delay(simulator) -> None:
+    envelope = b'{"error":{"message":"Rate Limit Reached","type":"rate_limit_error","param":null,"code":"invalid_request_error"}}'
+    simulator.inject(Fault.raw(status=429, headers={"content-type": "application/json", "retry-after": "0.2"}, chunks=[envelope]))
+    policy = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=1.0)
+    async with make_client(simulator, retry=policy) as client:
+        events, error = await run_stream(client)
+    assert error is None
+    assert isinstance(events[0], RetryScheduled) and events[0].delay == pytest.approx(0.2)
+    assert "Rate Limit Reached" in events[0].reason
+
+
 async def test_unknown_status_is_unexpected_status(client, simulator) -> None:
     simulator.inject(Fault.raw(status=418, headers={"content-type": "text/plain"}, chunks=[b"I'm a teapot"]))
     _, error = await run_stream(client)
