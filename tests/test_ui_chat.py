@@ -301,6 +301,6 @@ async def test_status_shows_balance_and_cost(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "cost?")
-        await wait_until(lambda: "balance" in str(app.query_one(StatusLine).render()))
+        await wait_until(lambda: "bal ¥" in str(app.query_one(StatusLine).render()))
         status = str(app.query_one(StatusLine).render())
-        assert "¥110.00" in status and "chat $" in status and "ctx" in status
+        assert "¥110.00" in status and "Σ $" in status and "ctx" in status

@@ -496,7 +496,7 @@ class DeepSeekApp(App[None]):
             mode=mode,
             state=self._state_text(),
             turn_tokens=self._turn_tokens_text(),
-            conversation_cost=f"chat {fmt.money(cost or 0.0, currency)}",
+            conversation_cost=f"Σ {fmt.money(cost or 0.0, currency)}",
             context_used=self._context_used(),
             context_window=spec.context_window,
             balance=self.balance_text,
@@ -525,7 +525,7 @@ class DeepSeekApp(App[None]):
 
     def _turn_tokens_text(self) -> str:
         last = self._last_assistant()
-        return fmt.usage_label(last.usage) if last is not None and last.usage else ""
+        return fmt.usage_compact(last.usage) if last is not None and last.usage else ""
 
     def _context_used(self) -> int:
         last = self._last_assistant()

@@ -87,5 +87,16 @@ def user_meta(branch: tuple[int, int] | None = None) -> str:
 
 def balance_label(balance: Balance) -> str:
     parts = [f"{CURRENCY_SIGNS.get(info.currency, info.currency + ' ')}{info.total:.2f}" for info in balance.infos]
-    label = "balance " + " ".join(parts) if parts else "balance ?"
+    label = "bal " + " ".join(parts) if parts else "bal ?"
     return label if balance.is_available else label + " (insufficient)"
+
+
+def usage_compact(usage: Usage | None) -> str:
+    """The status line's form: ↑prompt (cache-hit share) ↓completion (thinking)."""
+    if usage is None:
+        return ""
+    cached = usage.cache_hit_tokens / usage.prompt_tokens if usage.prompt_tokens else 0.0
+    text = f"↑{tokens(usage.prompt_tokens)} {cached:.0%} hit ↓{tokens(usage.completion_tokens)}"
+    if usage.reasoning_tokens:
+        text += f" ({tokens(usage.reasoning_tokens)} think)"
+    return text

@@ -31,8 +31,11 @@ class SettingRow(Vertical):
 
     DEFAULT_CSS = """
     SettingRow { height: auto; margin: 0 0 1 0; }
+    SettingRow Input, SettingRow Select { background: $boost; }
     SettingRow > Label { color: $text; text-style: bold; }
     SettingRow .note { color: $text-muted; height: auto; }
+    SettingRow .note.-empty { display: none; }
+    SettingRow Switch { height: 1; border: none; padding: 0; }
     SettingRow.-inert > Label { color: $text-disabled; text-style: strike; }
     SettingRow.-inert .note { color: $warning; }
     """
@@ -46,11 +49,14 @@ class SettingRow(Vertical):
     def compose(self) -> ComposeResult:
         yield Label(self._label)
         yield from self._children
-        yield Static("", classes="note", markup=False)
+        yield Static("", classes="note -empty", markup=False)
 
     def set_inert(self, reason: str | None, hint: str = "") -> None:
         self.set_class(reason is not None, "-inert")
-        self.query_one(".note", Static).update(f"inert: {reason}" if reason else hint)
+        note = self.query_one(".note", Static)
+        text = f"inert: {reason}" if reason else hint
+        note.update(text)
+        note.set_class(not text, "-empty")
 
 
 class SettingsPane(VerticalScroll):
@@ -63,7 +69,7 @@ class SettingsPane(VerticalScroll):
     SettingsPane #temperature-line { height: auto; }
     SettingsPane #temperature-line Input { width: 1fr; }
     SettingsPane #temperature-line Select { width: 1fr; }
-    SettingsPane #setting-system_prompt { height: 6; }
+    SettingsPane #setting-system_prompt { height: 5; background: $boost; }
     """
 
     @dataclass
@@ -80,12 +86,12 @@ class SettingsPane(VerticalScroll):
     def compose(self) -> ComposeResult:
         s = self.settings
         yield Static("Settings · next turn", id="settings-title")
-        yield SettingRow("model", "Model", Select(self._model_options(), value=s.model, allow_blank=False, id="setting-model"))
+        yield SettingRow("model", "Model", Select(self._model_options(), value=s.model, allow_blank=False, id="setting-model", compact=True))
         yield SettingRow("thinking", "Thinking (reasoner)", Switch(value=s.thinking, id="setting-thinking"))
         yield SettingRow(
             "reasoning_effort",
             "Reasoning effort",
-            Select([(DEFAULT, DEFAULT)], value=DEFAULT, allow_blank=False, id="setting-reasoning_effort"),
+            Select([(DEFAULT, DEFAULT)], value=DEFAULT, allow_blank=False, id="setting-reasoning_effort", compact=True),
         )
         presets = [(f"{name} ({value})", value) for name, value in TEMPERATURE_PRESETS.items()]
         yield SettingRow(
@@ -93,8 +99,8 @@ class SettingsPane(VerticalScroll):
             "Temperature",
             Horizontal(
                 Input(_fmt(s.temperature), placeholder="default 1.0", id="setting-temperature",
-                      validators=[Number(0.0, 2.0)], valid_empty=True),
-                Select(presets, prompt="preset", id="temperature-preset"),
+                      validators=[Number(0.0, 2.0)], valid_empty=True, compact=True),
+                Select(presets, prompt="preset", id="temperature-preset", compact=True),
                 id="temperature-line",
             ),
         )
@@ -105,12 +111,14 @@ class SettingsPane(VerticalScroll):
                 name,
                 label,
                 Input(_fmt(getattr(s, name)), placeholder="default", id=f"setting-{name}",
-                      validators=[validator], valid_empty=True, type="integer" if integer else "number"),
+                      validators=[validator], valid_empty=True, type="integer" if integer else "number",
+                      compact=True),
             )
         yield SettingRow("json_output", "JSON output", Switch(value=s.json_output, id="setting-json_output"))
         yield SettingRow(
             "system_prompt", "System prompt",
-            TextArea(s.system_prompt, id="setting-system_prompt", soft_wrap=True, tab_behavior="focus"),
+            TextArea(s.system_prompt, id="setting-system_prompt", soft_wrap=True, tab_behavior="focus",
+                     compact=True),
         )
 
     def _model_options(self) -> list[tuple[str, str]]:

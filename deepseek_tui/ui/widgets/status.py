@@ -26,12 +26,12 @@ class StatusInfo:
         return replace(self, **changes)
 
 
-def context_gauge(used: int, window: int, width: int = 10) -> str:
+def context_gauge(used: int, window: int, width: int = 6) -> str:
     if window <= 0:
         return ""
     share = min(used / window, 1.0)
     filled = round(share * width)
-    return f"[{'█' * filled}{'░' * (width - filled)}] {share:.0%}"
+    return f"{'█' * filled}{'░' * (width - filled)} {share:.0%}"
 
 
 class StatusLine(Static):
