@@ -197,7 +197,7 @@ async def test_continue_a_reply_cut_at_max_tokens(simulator) -> None:
         conv.settings = conv.settings.updated(max_tokens=4000)
         request = build_continue_request(conv, cut.id, CATALOGUE)
         assert request.beta
-        cut.status = "streaming"
+        conv.resume_assistant(cut.id)
         await stream_into(client, request, cut, conv)
     sent = chat_bodies(simulator)[-1]["messages"][-1]
     assert sent["prefix"] is True and sent["content"] == before_content

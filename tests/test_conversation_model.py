@@ -174,3 +174,16 @@ def test_copy_is_independent() -> None:
     assert twin.id != conv.id
     twin.get(u1).content = "changed"
     assert conv.get(u1).content == "first question"
+
+
+def test_resume_assistant_reopens_a_cut_reply() -> None:
+    conv = Conversation()
+    conv.add_user("q")
+    a = conv.start_assistant("m", thinking=False)
+    conv.finish_assistant(a.id, status="cancelled", error="Cancelled by you")
+    conv.add_user("other")
+    conv.switch_to(a.id)
+    assert conv.resume_assistant(a.id) is a
+    assert (a.status, a.error) == ("streaming", None)
+    with pytest.raises(ConversationError):
+        conv.resume_assistant(conv.active_path()[0].id)

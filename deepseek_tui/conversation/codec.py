@@ -273,6 +273,9 @@ def unwrap(value: Any, where: str = "value") -> Any:
     return value
 
 
+_REQUIRED = object()
+
+
 class _Reader:
     """Typed access to one table, with the path in error messages."""
 
@@ -290,8 +293,9 @@ class _Reader:
             raise CodecError(f"{self.prefix}{key}: expected {kind}, found {type(value).__name__}")
         return value
 
-    def text(self, key: str, default: Any = None) -> str:
-        return self._get(key, _is_str, "a string", _REQUIRED if default is None else default)
+    def text(self, key: str, default: Any = _REQUIRED) -> str:
+        """A string; required unless a default is given."""
+        return self._get(key, _is_str, "a string", default)
 
     def optional_text(self, key: str) -> str | None:
         return self._get(key, _is_str, "a string", None)
@@ -332,9 +336,6 @@ class _Reader:
         if value.tzinfo is None:
             raise CodecError(f"{self.prefix}{key}: date-time without a time zone")
         return value.astimezone(timezone.utc)
-
-
-_REQUIRED = object()
 
 
 def _is_str(value: Any) -> bool:

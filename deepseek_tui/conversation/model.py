@@ -248,6 +248,15 @@ class Conversation:
         self.touch()
         return message
 
+    def resume_assistant(self, message_id: str) -> Message:
+        """Mark a cut-off reply as streaming again before its continuation is appended."""
+        message = self.get(message_id)
+        if message.role != "assistant":
+            raise ConversationError("only assistant messages are continued")
+        message.status = "streaming"
+        message.error = None
+        return message
+
     def add_tool_result(self, tool_call_id: str, content: str) -> Message:
         """A tool message answering one tool call of the active branch's last assistant turn."""
         if not any(
