@@ -411,6 +411,13 @@ def test_prefix_rules(simulator):
     not_last = [messages[1], messages[0]]
     assert post(simulator, {"model": "deepseek-chat", "messages": not_last}, "/beta/chat/completions").status_code == 400
     assert post(simulator, {"model": "deepseek-chat", "messages": messages}, "/beta/chat/completions").status_code == 200
+    # V3.2 thinking outside a tool loop: a prefixed assistant message needs no reasoning_content
+    reasoner = {"model": "deepseek-reasoner", "messages": messages}
+    assert post(simulator, reasoner, "/beta/chat/completions").status_code == 200
+    unprefixed = [messages[0], {"role": "assistant", "content": "Sure"}]
+    last = post(simulator, {"model": "deepseek-reasoner", "messages": unprefixed})
+    assert last.status_code == 400 and last.json()["error"]["message"].startswith(
+        "The last message of deepseek-reasoner must be a user message")
 
 
 def _tool_turn(reasoning=True, call_id="call_00_AAAAAAAAAAAAAAAAAAAAAAAA"):
@@ -468,3 +475,23 @@ def test_context_manager_and_url():
         assert post(sim, chat_body()).status_code == 200
     with pytest.raises(httpx.ConnectError):
         httpx.get(url + "/models", timeout=2)
+
+
+def test_openai_sdk_reads_the_simulator(simulator):
+    """An independent real-world consumer of the wire format."""
+    openai = pytest.importorskip("openai")
+    client = openai.OpenAI(api_key="sk-test", base_url=simulator.url, max_retries=0)
+    pieces, reasoning, usage = [], [], None
+    for chunk in client.chat.completions.create(
+        model="deepseek-reasoner", messages=[{"role": "user", "content": "Hello SDK"}], stream=True
+    ):
+        if chunk.choices:
+            delta = chunk.choices[0].delta
+            pieces.append(delta.content or "")
+            reasoning.append(getattr(delta, "reasoning_content", None) or "")
+        usage = chunk.usage or usage
+    assert "Hello SDK" in "".join(pieces) and "".join(reasoning)
+    assert usage.completion_tokens == usage.completion_tokens_details.reasoning_tokens + len(
+        [p for p in pieces if p])
+    with pytest.raises(openai.AuthenticationError, match=r"\*\*\*\*ong!"):
+        openai.OpenAI(api_key="wrong!", base_url=simulator.url, max_retries=0).models.list()

@@ -26,7 +26,6 @@ from .validation import (
     COMPLETIONS_OFF_BETA,
     MISSING_AUTH_TEXT,
     ApiError,
-    error_envelope,
     invalid_key_error,
     parse_body,
     validate_chat,
@@ -44,11 +43,17 @@ from .wire import (
     usage,
 )
 
-CHAT_ROUTES = {"/chat/completions": False, "/v1/chat/completions": False, "/beta/chat/completions": True}
-FIM_ROUTE = "/beta/completions"
-OFF_BETA_COMPLETIONS = ("/completions", "/v1/completions")
-MODELS_ROUTES = ("/models", "/v1/models")
-BALANCE_ROUTE = "/user/balance"
+ROUTES: dict[str, tuple[str, str]] = {
+    "/chat/completions": ("POST", "chat"),
+    "/v1/chat/completions": ("POST", "chat"),
+    "/beta/chat/completions": ("POST", "chat"),
+    "/beta/completions": ("POST", "fim"),
+    "/completions": ("POST", "completions_off_beta"),
+    "/v1/completions": ("POST", "completions_off_beta"),
+    "/models": ("GET", "models"),
+    "/v1/models": ("GET", "models"),
+    "/user/balance": ("GET", "balance"),
+}
 
 DEFAULT_BALANCE: dict[str, Any] = {
     "is_available": True,
@@ -257,33 +262,47 @@ class _Handler(BaseHTTPRequestHandler):
             body = None
         headers = {name: (_redact(value) if name.lower() == "authorization" else value) for name, value in self.headers.items()}
         self.sim._record(RecordedRequest(method, path, headers, body))
+        self._headers_sent = False
         try:
             self._route(method, path, raw)
         except _Stopped:
             self._abort()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        except Exception as error:  # a simulator bug: answer 500 so it shows up in the client's tests
+            self.sim.handler_errors.append(error)
+            if self._headers_sent:
+                self._abort()
+            else:
+                self._send_error(ApiError(500, f"simulator error: {error!r}"))
+
+    def end_headers(self) -> None:
+        self._headers_sent = True
+        super().end_headers()
 
     def _route(self, method: str, path: str, raw: bytes) -> None:
-        handlers: dict[str, tuple[str, Callable[[], None]]] = {
-            **{route: ("POST", lambda beta=beta: self._chat(raw, beta)) for route, beta in CHAT_ROUTES.items()},
-            FIM_ROUTE: ("POST", lambda: self._fim(raw)),
-            **{route: ("POST", self._completions_off_beta) for route in OFF_BETA_COMPLETIONS},
-            **{route: ("GET", self._models) for route in MODELS_ROUTES},
-            BALANCE_ROUTE: ("GET", self._balance),
-        }
-        if path not in handlers:
-            self._send_error(ApiError(404, "Not Found", "invalid_request_error"))
+        if path not in ROUTES:
+            self._send_error(ApiError(404, "Not Found"))
             return
-        expected_method, handler = handlers[path]
+        expected_method, name = ROUTES[path]
         if method != expected_method:
-            self._send_error(ApiError(405, "Method Not Allowed", "invalid_request_error"))
+            self._send_error(ApiError(405, "Method Not Allowed"))
             return
         auth_error = self._auth_error()
         if auth_error is not None:
             self._send_error(auth_error)
             return
-        handler()
+        if name == "chat":
+            self._chat(raw, beta=path.startswith("/beta/"))
+        elif name == "fim":
+            self._fim(raw)
+        elif name == "completions_off_beta":
+            self._send_error(ApiError(400, COMPLETIONS_OFF_BETA))
+        elif name == "models":
+            data = [{"id": model, "object": "model", "owned_by": "deepseek"} for model in MODEL_IDS]
+            self._send_json(200, {"object": "list", "data": data})
+        elif name == "balance":
+            self._send_json(200, self.sim.balance)
 
     def _bearer_key(self) -> str | None:
         value = self.headers.get("Authorization")
@@ -296,21 +315,9 @@ class _Handler(BaseHTTPRequestHandler):
         key = self._bearer_key()
         if key is None:
             return ApiError(401, MISSING_AUTH_TEXT, plain_text=True)
-        if self.sim.api_key is None and key or key == self.sim.api_key:
+        if key == self.sim.api_key or (self.sim.api_key is None and key):
             return None
         return invalid_key_error(key)
-
-    # -- simple routes -------------------------------------------------------------------------
-
-    def _models(self) -> None:
-        data = [{"id": model, "object": "model", "owned_by": "deepseek"} for model in MODEL_IDS]
-        self._send_json(200, {"object": "list", "data": data})
-
-    def _balance(self) -> None:
-        self._send_json(200, self.sim.balance)
-
-    def _completions_off_beta(self) -> None:
-        self._send_error(ApiError(400, COMPLETIONS_OFF_BETA))
 
     # -- completions ---------------------------------------------------------------------------
 
@@ -458,7 +465,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.close_connection = True
         if fault.kind == "blank_200":
-            streaming = b'"stream":true' in raw.replace(b" ", b"")
+            try:
+                streaming = bool(json.loads(raw).get("stream"))
+            except (ValueError, AttributeError):
+                streaming = False
             content_type = "text/event-stream; charset=utf-8" if streaming else "application/json"
             self._send_headers(200, content_type, {"Connection": "close"})
             for _ in range(fault.lines):
