@@ -26,7 +26,7 @@ async def capture(name: str, out_dir: Path) -> Path:
         os.environ["XDG_CONFIG_HOME"] = str(tmp_path / "config")
         os.environ["XDG_DATA_HOME"] = str(tmp_path / "data-home")
         app, run_before = scene_app(simulator, tmp_path, name)
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
             await run_before(pilot)
             await pilot.pause(0.3)
             target = out_dir / f"{name}.svg"

@@ -190,12 +190,11 @@ class DeepSeekApp(App[None]):
             content=message.content or self._empty_answer_note(message),
             reasoning=message.reasoning,
             reasoning_title=fmt.thought_title(message),
+            error=fmt.error_note(message),
         )
 
     @staticmethod
     def _empty_answer_note(message: Message) -> str:
-        if message.status == "failed":
-            return f"*No answer: {message.error or 'the request failed'}*"
         if message.finish_reason == "length":
             return "*The reply ran out of max_tokens before it said anything (thinking can use the whole budget).*"
         return ""
@@ -268,10 +267,15 @@ class DeepSeekApp(App[None]):
                 currency=self.config.currency, progress=progress, autosave=throttle,
             ):
                 if isinstance(event, ContentDelta):
-                    self.turn_state = "answering"
+                    if self.turn_state != "answering":
+                        self.turn_state = "answering"
+                        answer.set_meta(fmt.answer_meta(message, self.catalogue))
                     await answer.write(event.text)
                 elif isinstance(event, ReasoningDelta):
-                    self.turn_state = "thinking"
+                    if self.turn_state != "thinking":
+                        self.turn_state = "thinking"
+                        hint = "" if pane.display else " (F3 shows the reasoning)"
+                        answer.set_meta(fmt.answer_meta(message, self.catalogue) + " · thinking" + hint)
                     await pane.write(event.text)
                 elif isinstance(event, KeepAlive):
                     progress.keepalives += 1
@@ -308,6 +312,7 @@ class DeepSeekApp(App[None]):
             note = self._empty_answer_note(message)
             if note:
                 await answer.replace_content(note)
+        await answer.set_error(fmt.error_note(message))
         if message.reasoning:
             await answer.set_reasoning(message.reasoning, fmt.thought_title(message))
             self.query_one(ReasoningPane).set_title(fmt.thought_title(message))

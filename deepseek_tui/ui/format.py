@@ -100,3 +100,10 @@ def usage_compact(usage: Usage | None) -> str:
     if usage.reasoning_tokens:
         text += f" ({tokens(usage.reasoning_tokens)} think)"
     return text
+
+
+def error_note(message: Message) -> str:
+    """Why an answer stopped early, for the line under it ("" when it ended normally)."""
+    if message.status in ("partial", "failed") and message.error:
+        return message.error
+    return ""

@@ -61,6 +61,7 @@ class AnswerBlock(Vertical):
     AnswerBlock .meta.-partial { color: $warning; }
     AnswerBlock .meta.-failed { color: $error; }
     AnswerBlock Markdown { margin: 0; padding: 0; }
+    AnswerBlock .error { color: $error; margin: 0 0 0 1; }
     """
 
     def __init__(
@@ -72,8 +73,10 @@ class AnswerBlock(Vertical):
         reasoning: str = "",
         reasoning_title: str = "",
         streaming: bool = False,
+        error: str = "",
     ) -> None:
         super().__init__(id=_dom_id(message_id))
+        self._error = error
         self.message_id = message_id
         self._meta = meta
         self._content = content
@@ -88,6 +91,8 @@ class AnswerBlock(Vertical):
             yield ReasoningBlock(self._reasoning, self._reasoning_title)
         # Streamed answers start empty: seeding a Markdown breaks later appends (craft §2.3.4).
         yield Markdown("" if self._streaming else self._content, classes="answer")
+        if self._error:
+            yield Static(f"⚠ {self._error}", classes="error", markup=False)
 
     async def write(self, text: str) -> None:
         if self._writer is None:
@@ -111,6 +116,14 @@ class AnswerBlock(Vertical):
         label.update(meta)
         label.set_class(state == "partial", "-partial")
         label.set_class(state == "failed", "-failed")
+
+    async def set_error(self, error: str) -> None:
+        """Show why the answer stopped (kept on screen, unlike a notification)."""
+        for old in self.query(".error"):
+            await old.remove()
+        self._error = error
+        if error:
+            await self.mount(Static(f"⚠ {error}", classes="error", markup=False))
 
     async def set_reasoning(self, reasoning: str, title: str) -> None:
         """Attach (or refresh) the collapsed reasoning block once the answer is done."""

@@ -31,9 +31,6 @@ class ReasoningPane(Vertical):
         with VerticalScroll(id="reasoning-scroll"):
             yield Markdown(id="reasoning-text")
 
-    def on_mount(self) -> None:
-        self.query_one("#reasoning-scroll").anchor()
-
     @property
     def text(self) -> str:
         return "".join(self._parts)
@@ -46,6 +43,7 @@ class ReasoningPane(Vertical):
         """Start a fresh live reasoning stream."""
         await self._reset("")
         self.set_title(title)
+        self.query_one("#reasoning-scroll").anchor()  # follow the thinking as it grows
 
     async def write(self, text: str) -> None:
         self._parts.append(text)
@@ -65,6 +63,9 @@ class ReasoningPane(Vertical):
         """Show finished reasoning (e.g. of the last answer)."""
         await self._reset(text)
         self.set_title(title)
+        scroll = self.query_one("#reasoning-scroll")
+        scroll.anchor(False)  # finished text reads from the top
+        scroll.scroll_home(animate=False)
 
     async def on_show(self) -> None:
         """Catch up on what arrived while hidden, in one render."""

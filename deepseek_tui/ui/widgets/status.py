@@ -31,7 +31,15 @@ def context_gauge(used: int, window: int, width: int = 6) -> str:
         return ""
     share = min(used / window, 1.0)
     filled = round(share * width)
-    return f"{'█' * filled}{'░' * (width - filled)} {share:.0%}"
+    return f"{'█' * filled}{'░' * (width - filled)} {_short(used)}/{_short(window)}"
+
+
+def _short(count: int) -> str:
+    if count >= 1_000_000:
+        return f"{count / 1_048_576:.0f}M" if count % 1_048_576 == 0 else f"{count / 1_000_000:.1f}M"
+    if count >= 1000:
+        return f"{count / 1024:.0f}k" if count % 1024 == 0 else f"{count / 1000:.1f}k"
+    return str(count)
 
 
 class StatusLine(Static):
