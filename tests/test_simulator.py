@@ -495,3 +495,18 @@ def test_openai_sdk_reads_the_simulator(simulator):
         [p for p in pieces if p])
     with pytest.raises(openai.AuthenticationError, match=r"\*\*\*\*ong!"):
         openai.OpenAI(api_key="wrong!", base_url=simulator.url, max_retries=0).models.list()
+
+
+def test_tool_messages_must_pair_with_tool_calls(simulator):
+    user = {"role": "user", "content": "weather?"}
+    turn = _tool_turn(True)
+    orphan = post(simulator, {"model": "deepseek-chat", "messages": [user, turn[1]]})
+    assert orphan.status_code == 400
+    assert orphan.json()["error"]["message"] == (
+        "Messages with role 'tool' must be a response to a preceding message with 'tool_calls'")
+    unanswered = post(simulator, {"model": "deepseek-chat", "messages": [user, turn[0], user]})
+    assert unanswered.status_code == 400
+    assert unanswered.json()["error"]["message"].endswith("(insufficient tool messages following tool_calls message)")
+    wrong_id = [user, turn[0], {**turn[1], "tool_call_id": "call_00_other"}]
+    assert post(simulator, {"model": "deepseek-chat", "messages": wrong_id}).status_code == 400
+    assert post(simulator, {"model": "deepseek-chat", "messages": [user, *turn]}).status_code == 200

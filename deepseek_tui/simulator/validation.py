@@ -41,6 +41,11 @@ REASONER_LAST_MESSAGE = (
     "The last message of deepseek-reasoner must be a user message, or an assistant message with "
     "prefix mode on (refer to https://api-docs.deepseek.com/guides/chat_prefix_completion)."
 )
+TOOL_WITHOUT_CALL = "Messages with role 'tool' must be a response to a preceding message with 'tool_calls'"
+UNANSWERED_TOOL_CALLS = (
+    "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+    "'tool_call_id'. (insufficient tool messages following tool_calls message)"
+)
 # The next three wordings were never captured from the real service; they are our best guess.
 MODEL_NOT_EXIST = "Model Not Exist"
 LOGPROBS_IN_THINKING = "logprobs and top_logprobs are not supported in thinking mode"
@@ -314,6 +319,23 @@ def _check_reasoning_passback(messages: list[dict[str, Any]], rules: ModelRules)
             raise ApiError(400, V32_PASSBACK_TEMPLATE.format(index=index))
 
 
+def _check_tool_pairing(messages: list[dict[str, Any]]) -> None:
+    """Tool messages answer the assistant tool_calls right before them, and every call is answered."""
+    open_calls: set[str] | None = None  # ids awaiting results, None outside a run of tool messages
+    for message in messages:
+        if message["role"] == "tool":
+            if open_calls is None or message.get("tool_call_id") not in open_calls:
+                raise ApiError(400, TOOL_WITHOUT_CALL)
+            open_calls.discard(message["tool_call_id"])
+            continue
+        if open_calls:
+            raise ApiError(400, UNANSWERED_TOOL_CALLS)
+        calls = message.get("tool_calls") if message["role"] == "assistant" else None
+        open_calls = {call.get("id") for call in calls if isinstance(call, dict)} if calls else None
+    if open_calls and not messages[-1].get("prefix"):
+        raise ApiError(400, UNANSWERED_TOOL_CALLS)
+
+
 def _prefix(messages: list[dict[str, Any]], beta: bool) -> str | None:
     prefixed = [i for i, m in enumerate(messages) if m.get("prefix")]
     if not prefixed:
@@ -343,6 +365,7 @@ def validate_chat(body: Any, raw: str, beta: bool) -> ChatRequest:
     if thinking and not rules.is_v4 and (body.get("logprobs") or body.get("top_logprobs") is not None):
         raise ApiError(400, LOGPROBS_IN_THINKING)
     prefix = _prefix(messages, beta)
+    _check_tool_pairing(messages)
     if thinking and not rules.is_v4 and messages[-1]["role"] == "assistant" and prefix is None:
         raise ApiError(400, REASONER_LAST_MESSAGE)
     if thinking:
