@@ -15,7 +15,7 @@ import uuid
 from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 from urllib.parse import urlsplit
 
 from .answers import AnswerOptions, AnswerStyle, fim_text, plan_chat
@@ -26,6 +26,8 @@ from .validation import (
     COMPLETIONS_OFF_BETA,
     MISSING_AUTH_TEXT,
     ApiError,
+    ChatRequest,
+    FimRequest,
     invalid_key_error,
     parse_body,
     validate_chat,
@@ -42,6 +44,8 @@ from .wire import (
     text_completion,
     usage,
 )
+
+Request = TypeVar("Request", ChatRequest, FimRequest)
 
 ROUTES: dict[str, tuple[str, str]] = {
     "/chat/completions": ("POST", "chat"),
@@ -78,8 +82,11 @@ class _Stopped(Exception):
 class Simulator:
     """A local DeepSeek API on 127.0.0.1. Options are plain attributes, read at each request."""
 
-    def __init__(self, api_key: str | None = "sk-test", token_rate: float | None = None, keepalives: int = 0) -> None:
+    def __init__(
+        self, api_key: str | None = "sk-test", token_rate: float | None = None, keepalives: int = 0, port: int = 0
+    ) -> None:
         self.api_key = api_key  # None accepts any bearer key
+        self.requested_port = port  # 0: any free port
         self.token_rate = token_rate
         self.keepalives = keepalives
         self.keepalive_interval = 0.05
@@ -99,6 +106,7 @@ class Simulator:
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
         self._httpd: _Server | None = None
+        self._port: int | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -107,7 +115,8 @@ class Simulator:
         if self._httpd is not None:
             return self
         self._stopping.clear()
-        self._httpd = _Server(self)
+        self._httpd = _Server(self, self.requested_port)
+        self._port = self._httpd.server_address[1]
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="deepseek-simulator", daemon=True
         )
@@ -139,9 +148,10 @@ class Simulator:
 
     @property
     def port(self) -> int:
-        if self._httpd is None:
-            raise RuntimeError("the simulator is not running")
-        return self._httpd.server_address[1]
+        """The bound port (still known after stop(), so tests can check that it refuses)."""
+        if self._port is None:
+            raise RuntimeError("the simulator has not been started")
+        return self._port
 
     @property
     def url(self) -> str:
@@ -187,9 +197,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, simulator: Simulator) -> None:
+    def __init__(self, simulator: Simulator, port: int) -> None:
         self.simulator = simulator
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(("127.0.0.1", port), _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Never print (the demo runs under a TUI); keep unexpected errors for tests to inspect.
@@ -321,16 +331,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- completions ---------------------------------------------------------------------------
 
-    def _chat(self, raw: bytes, beta: bool) -> None:
+    def _admit(self, raw: bytes, validate: Callable[[Any, str], Request]) -> tuple[Fault | None, Request | None]:
+        """Take the next fault and validate the body; (fault, None) when a response was already sent."""
         fault = self.sim._next_fault()
         if fault is not None and fault.replaces_response:
             self._replace_with(fault, raw)
-            return
+            return fault, None
         try:
             body, text = parse_body(raw)
-            request = validate_chat(body, text, beta)
+            return fault, validate(body, text)
         except ApiError as error:
             self._send_error(error)
+            return fault, None
+
+    def _chat(self, raw: bytes, beta: bool) -> None:
+        fault, request = self._admit(raw, lambda body, text: validate_chat(body, text, beta))
+        if request is None:
             return
         hit_tokens = self.sim._cache.hit_tokens(request.prompt)
         plan = plan_chat(request, AnswerOptions(self.sim.answer_tokens, self.sim.answer_style))
@@ -350,15 +366,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._respond_whole(output, render, fault)
 
     def _fim(self, raw: bytes) -> None:
-        fault = self.sim._next_fault()
-        if fault is not None and fault.replaces_response:
-            self._replace_with(fault, raw)
-            return
-        try:
-            body, text = parse_body(raw)
-            request = validate_fim(body, text)
-        except ApiError as error:
-            self._send_error(error)
+        fault, request = self._admit(raw, validate_fim)
+        if request is None:
             return
         hit_tokens = self.sim._cache.hit_tokens(request.prompt + request.suffix)
         output = limit_text(
@@ -439,6 +448,8 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "stream_error":
             self._send_json(200, ChunkFactory.error(fault.message or "Server Error"))
             return
+        if self.sim.token_rate:  # the real server answers only when generation is done
+            self.sim._pause(output.completion_tokens / self.sim.token_rate)
         body = json.dumps(render(output), ensure_ascii=False).encode()
         if kind == "drop":
             self._send_headers(200, "application/json", {"Content-Length": str(len(body))})
