@@ -10,8 +10,11 @@ import uuid
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from deepseek_tui.simulator import Simulator
+from deepseek_tui.simulator.tokens import split_tokens
 
 AUTH = {"Authorization": "Bearer sk-test"}
 WEATHER_TOOL = {
@@ -510,3 +513,24 @@ def test_tool_messages_must_pair_with_tool_calls(simulator):
     wrong_id = [user, turn[0], {**turn[1], "tool_call_id": "call_00_other"}]
     assert post(simulator, {"model": "deepseek-chat", "messages": wrong_id}).status_code == 400
     assert post(simulator, {"model": "deepseek-chat", "messages": [user, *turn]}).status_code == 200
+
+
+@given(st.text(max_size=200))
+def test_tokens_rejoin_to_the_text_and_hold_at_most_four_visible_characters(text):
+    pieces = split_tokens(text)
+    assert "".join(pieces) == text
+    assert all(piece and len("".join(piece.split())) <= 4 for piece in pieces)
+
+
+def test_any_key_is_accepted_when_the_simulator_has_none():
+    with Simulator(api_key=None) as sim:
+        assert post(sim, chat_body(), headers={"Authorization": "Bearer whatever"}).status_code == 200
+        assert httpx.post(sim.url + "/chat/completions", json=chat_body()).status_code == 401
+
+
+def test_fim_echo_and_stop(simulator):
+    body = {"model": "deepseek-chat", "prompt": "def f(x):\n", "echo": True}
+    text = post(simulator, body, "/beta/completions").json()["choices"][0]["text"]
+    assert text.startswith("def f(x):\n    # filled in")
+    stopped = post(simulator, {**body, "echo": False, "stop": ["return"]}, "/beta/completions").json()
+    assert "return" not in stopped["choices"][0]["text"] and stopped["choices"][0]["text"].strip()

@@ -157,3 +157,17 @@ def test_stop_does_not_hang_on_idle_or_stalled_connections():
     reader.join(timeout=5)
     assert not reader.is_alive() and isinstance(outcome[0], httpx.RemoteProtocolError)
     client.close()
+
+
+def test_token_rate_also_delays_a_whole_response(simulator):
+    simulator.token_rate = 100
+    simulator.answer_tokens = 20
+    started = time.monotonic()
+    reply = httpx.post(simulator.url + "/chat/completions", json=BODY, headers=AUTH, timeout=5).json()
+    assert time.monotonic() - started >= 0.19 and reply["usage"]["completion_tokens"] == 20
+
+
+def test_blank_200_on_a_stream_request_is_an_event_stream_of_blank_lines(simulator):
+    simulator.inject(Fault.blank_200(lines=2))
+    lines, error = read_stream(simulator)
+    assert error is None and lines == []

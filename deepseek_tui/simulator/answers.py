@@ -324,7 +324,7 @@ def _awkward_fragments(arguments: str) -> list[str]:
 def fim_text(request: FimRequest) -> str:
     """Deterministic code to put between `prompt` and `suffix`."""
     seed = _Seed([request.rules.name, request.prompt, request.suffix])
-    last_line = request.prompt.rsplit("\n", 1)[-1]
+    last_line = request.prompt.rstrip("\n").rsplit("\n", 1)[-1]
     indent = last_line[: len(last_line) - len(last_line.lstrip())]
     if last_line.rstrip().endswith(":"):
         indent += "    "

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections import deque
 from typing import Any
 
 CHARS_PER_TOKEN = 4
 CACHE_UNIT_TOKENS = 64
+REMEMBERED_PROMPTS = 512  # the real cache evicts too; this bounds memory and lookup time
 
 # A token is a run of up to four non-space characters with any whitespace before it, so that
 # joining the pieces gives back the text exactly and words split only when longer than four.
@@ -44,7 +46,7 @@ class PromptCache:
     """Remembers every prompt the server has seen; a hit is the longest shared prefix."""
 
     def __init__(self) -> None:
-        self._prompts: list[str] = []
+        self._prompts: deque[str] = deque(maxlen=REMEMBERED_PROMPTS)
         self._lock = threading.Lock()
 
     def hit_tokens(self, prompt: str) -> int:
