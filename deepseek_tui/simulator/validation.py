@@ -124,7 +124,7 @@ class FimRequest:
 
 
 class _Deserializer:
-    """Raises serde-style 422 errors located in the raw body text."""
+    """Builds serde-style 422 errors (status as for the `thinking` type error), located in the raw body."""
 
     def __init__(self, raw: str) -> None:
         self.raw = raw
