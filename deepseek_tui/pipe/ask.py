@@ -1,0 +1,298 @@
+"""`deepseek-tui ask`: one chat turn streamed to stdout, optionally stored as a TUI session."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+
+from deepseek_tui.catalogue import Catalogue
+from deepseek_tui.chat_settings import ChatSettings
+from deepseek_tui.client import DeepSeekClient
+from deepseek_tui.client.errors import DeepSeekError
+from deepseek_tui.client.events import ContentDelta, ReasoningDelta, RetryScheduled, StreamEvent
+from deepseek_tui.config import AppConfig
+from deepseek_tui.conversation import (
+    ChatRequest,
+    Conversation,
+    Message,
+    SaveThrottle,
+    SessionNotFoundError,
+    SessionStore,
+    SessionUnreadableError,
+    StoreError,
+    build_chat_request,
+    inert_settings,
+)
+from deepseek_tui.pipe.console import Console
+from deepseek_tui.pipe.exits import ExitCode, exit_code_for
+from deepseek_tui.pipe.runner import ClientFactory, PipeError, run_with_client, usage_error
+from deepseek_tui.turns import stream_into_message
+from deepseek_tui.ui.format import money, usage_label
+
+JSON_HINT = "Reply with a single valid JSON object."
+"""Added to the system prompt in JSON mode when no message says "json" (the API demands it)."""
+
+
+@dataclass(frozen=True)
+class AskOptions:
+    prompt: str | None = None
+    """The PROMPT argument: None or "-" reads stdin."""
+    model: str | None = None
+    think: bool | None = None
+    effort: str | None = None
+    system: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    json_output: bool = False
+    show_reasoning: bool = False
+    continue_session: str | None = None
+    """None: a new conversation; "": the most recent one; else a session id."""
+    save: bool | None = None
+    """None: save when continuing a session."""
+    usage: bool = False
+
+
+@dataclass
+class PreparedTurn:
+    """Everything decided before the request goes out."""
+
+    conversation: Conversation
+    request: ChatRequest
+    store: SessionStore | None
+    """Where the exchange is saved; None when it is not."""
+    is_new_session: bool
+
+
+def run_ask(
+    options: AskOptions, config: AppConfig, console: Console, client_factory: ClientFactory | None = None
+) -> int:
+    try:
+        turn = prepare_turn(options, config, console)
+    except PipeError as error:
+        return error.report(console)
+
+    async def command(client: DeepSeekClient) -> int:
+        return await stream_turn(client, turn, options, config, console)
+
+    return run_with_client(config, console, command, client_factory)
+
+
+# --- before the request ------------------------------------------------------------------------
+
+
+def prepare_turn(options: AskOptions, config: AppConfig, console: Console) -> PreparedTurn:
+    catalogue = config.catalogue()
+    store = SessionStore(config.sessions_dir(), config.session_format)
+    conversation, prompt_argument = open_conversation(options, store)
+    prompt = read_prompt(prompt_argument, console)
+    continuing = conversation is not None
+    conversation = conversation or Conversation(settings=config.chat)
+    settings = settings_for(options, conversation.settings, catalogue, console)
+    conversation.settings = settings
+    conversation.add_user(prompt)
+    request = build_chat_request(conversation, catalogue, settings)
+    if settings.json_output and not _mentions_json(request):
+        hinted = settings.updated(
+            system_prompt=f"{settings.system_prompt}\n\n{JSON_HINT}" if settings.system_prompt else JSON_HINT
+        )
+        request = build_chat_request(conversation, catalogue, hinted)
+        console.note(f'JSON mode needs the word "json" in a message; added to the system prompt: {JSON_HINT}')
+    save = options.save if options.save is not None else continuing
+    return PreparedTurn(conversation, request, store if save else None, is_new_session=not continuing)
+
+
+def open_conversation(options: AskOptions, store: SessionStore) -> tuple[Conversation | None, str | None]:
+    """The stored conversation to continue (or None) and the prompt argument.
+
+    `ask --continue "question"` parses the question as a session id; when no such session exists
+    and no PROMPT was given, the value is taken as the prompt for the most recent conversation.
+    """
+    wanted, prompt = options.continue_session, options.prompt
+    if wanted is None:
+        return None, prompt
+    if wanted:
+        try:
+            return store.load(wanted), prompt
+        except SessionUnreadableError as error:
+            raise PipeError(ExitCode.LOCAL, f"cannot read session {wanted}: {error}") from None
+        except StoreError:
+            if prompt is not None:
+                raise usage_error(
+                    f"no stored session {wanted!r}", "Give a session id from the TUI's session list."
+                ) from None
+            prompt = wanted
+    try:
+        recent = store.most_recent()
+    except StoreError as error:
+        raise PipeError(ExitCode.LOCAL, f"cannot read the most recent session: {error}") from None
+    if recent is None:
+        raise usage_error("there is no stored conversation to continue", "Start one with --save.")
+    return recent, prompt
+
+
+def read_prompt(argument: str | None, console: Console) -> str:
+    if argument is not None and argument != "-":
+        text = argument
+    elif argument is None and console.stdin.isatty():
+        raise usage_error("no prompt", "Give it as an argument, or pipe it in: echo 'question' | deepseek-tui ask")
+    else:
+        text = console.stdin.read()
+    if not text.strip():
+        raise usage_error("the prompt is empty")
+    return text
+
+
+def settings_for(options: AskOptions, base: ChatSettings, catalogue: Catalogue, console: Console) -> ChatSettings:
+    """`base` (config defaults or the continued session's) with the command-line options applied."""
+    settings = base.updated(json_output=options.json_output)
+    if options.model:
+        settings = settings.updated(model=options.model)
+    wants_thinking = options.think if options.think is not None else (True if options.effort else None)
+    if wants_thinking is not None:
+        model, thinking = catalogue.set_thinking(settings.model, wants_thinking)
+        if catalogue.get(model).thinks(thinking) != wants_thinking:
+            console.note(f"{model} cannot switch thinking {'on' if wants_thinking else 'off'}; it answers as it always does")
+        settings = settings.updated(model=model, thinking=thinking)
+    spec = catalogue.get(settings.model)
+    if options.effort is not None:
+        if not spec.efforts:
+            raise usage_error(f"{spec.id} takes no reasoning effort", "Leave out --effort or choose another --model.")
+        if options.effort not in spec.efforts:
+            raise usage_error(f"--effort must be one of {', '.join(spec.efforts)} for {spec.id}")
+        settings = settings.updated(reasoning_effort=options.effort)
+    if options.system is not None:
+        settings = settings.updated(system_prompt=options.system)
+    if options.temperature is not None:
+        settings = settings.updated(temperature=options.temperature)
+    if options.max_tokens is not None:
+        settings = settings.updated(max_tokens=options.max_tokens)
+    if options.json_output and not spec.json_output:
+        raise usage_error(f"{spec.id} has no JSON output mode", "Leave out --json or choose another --model.")
+    given = {"temperature": options.temperature, "reasoning_effort": options.effort, "max_tokens": options.max_tokens}
+    for name, reason in inert_settings(settings, catalogue).items():
+        if given.get(name) is not None:
+            console.note(f"{name.replace('_', ' ')}: {reason}")
+    return settings
+
+
+def _mentions_json(request: ChatRequest) -> bool:
+    return any("json" in str(m.get("content") or "").lower() for m in request.body["messages"])
+
+
+# --- the request -------------------------------------------------------------------------------
+
+
+class _AnswerPrinter:
+    """Answer deltas to stdout, reasoning to stderr (when asked), retries as notes."""
+
+    def __init__(self, console: Console, show_reasoning: bool) -> None:
+        self.console = console
+        self.show_reasoning = show_reasoning
+        self._last_output = ""
+        self._reasoning_open = False
+
+    def show(self, event: StreamEvent) -> None:
+        if isinstance(event, ContentDelta) and event.text:
+            self._close_reasoning()
+            self.console.output(event.text)
+            self._last_output = event.text
+        elif isinstance(event, ReasoningDelta) and self.show_reasoning and event.text:
+            self.console.aside(event.text)
+            self._reasoning_open = not event.text.endswith("\n")
+        elif isinstance(event, RetryScheduled):
+            self._close_reasoning()
+            self.console.note(f"{event.reason}; retry {event.attempt} in {event.delay:.1f} s")
+
+    def close(self) -> None:
+        """End the answer's last line so the shell prompt or an error starts on its own."""
+        self._close_reasoning()
+        if self._last_output and not self._last_output.endswith("\n"):
+            self.console.output("\n")
+            self._last_output = "\n"
+
+    def _close_reasoning(self) -> None:
+        if self._reasoning_open:
+            self.console.aside("\n")
+            self._reasoning_open = False
+
+
+class _SessionSaver:
+    """Saves the conversation at the start, while streaming (throttled) and at the end."""
+
+    def __init__(self, store: SessionStore, conversation: Conversation, console: Console) -> None:
+        self.store, self.conversation, self.console = store, conversation, console
+        self.throttle = SaveThrottle()
+        self.failed = False
+
+    def due(self) -> bool:
+        return self.throttle.changed()
+
+    def save(self) -> None:
+        try:
+            self.store.save(self.conversation)
+        except (StoreError, OSError) as error:
+            if not self.failed:
+                self.console.note(f"could not save the session: {error}")
+            self.failed = True
+        self.throttle.saved()
+
+
+async def stream_turn(
+    client: DeepSeekClient, turn: PreparedTurn, options: AskOptions, config: AppConfig, console: Console
+) -> int:
+    conversation = turn.conversation
+    catalogue = config.catalogue()
+    settings = conversation.settings
+    thinking = catalogue.get(settings.model).thinks(settings.thinking)
+    message = conversation.start_assistant(settings.model, thinking, settings.reasoning_effort if thinking else None)
+    saver = _SessionSaver(turn.store, conversation, console) if turn.store is not None else None
+    if saver is not None:
+        saver.save()
+    printer = _AnswerPrinter(console, options.show_reasoning)
+    try:
+        async for event in stream_into_message(
+            client, turn.request, conversation, message, catalogue, currency=config.currency, autosave=saver
+        ):
+            printer.show(event)
+    except asyncio.CancelledError:
+        printer.close()
+        _save_at_end(saver, turn, console, partial=True)
+        raise
+    except DeepSeekError as error:
+        printer.close()
+        console.api_failure(error)
+        _save_at_end(saver, turn, console, partial=bool(message.content or message.reasoning))
+        return exit_code_for(error)
+    printer.close()
+    _report_answer(message, options, console)
+    _save_at_end(saver, turn, console, partial=False)
+    if saver is not None and saver.failed:
+        return ExitCode.LOCAL
+    return ExitCode.OK
+
+
+def _save_at_end(saver: _SessionSaver | None, turn: PreparedTurn, console: Console, *, partial: bool) -> None:
+    if saver is None:
+        return
+    saver.save()
+    if saver.failed:
+        return
+    session = turn.conversation.id
+    if partial:
+        console.note(f"the partial answer is kept in session {session}")
+    elif turn.is_new_session:
+        console.note(f"saved as session {session} (continue it with --continue {session})")
+
+
+def _report_answer(message: Message, options: AskOptions, console: Console) -> None:
+    if message.finish_reason == "length":
+        console.note("the answer was cut off at max_tokens")
+    if options.json_output and message.content.strip():
+        try:
+            json.loads(message.content)
+        except ValueError:
+            console.note("warning: the answer is not valid JSON")
+    if options.usage and message.usage is not None:
+        cost = money(message.cost, message.currency)
+        console.note(f"usage: {usage_label(message.usage)}" + (f" · {cost}" if cost else ""))

@@ -1,0 +1,134 @@
+"""`deepseek-tui fim`: fill-in-the-middle (beta /completions) from files or stdin to stdout.
+
+`fim_labels` is shared with the TUI's FIM screen, which gets its text through the app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from deepseek_tui.catalogue import Catalogue, ModelSpec
+from deepseek_tui.client import DeepSeekClient
+from deepseek_tui.client.errors import DeepSeekError
+from deepseek_tui.client.events import ContentDelta, RetryScheduled, StreamEnd, Usage, UsageReport
+from deepseek_tui.config import AppConfig
+from deepseek_tui.conversation.pricing import cost_of
+from deepseek_tui.pipe.console import Console
+from deepseek_tui.pipe.exits import ExitCode, exit_code_for
+from deepseek_tui.pipe.runner import ClientFactory, PipeError, run_with_client, usage_error
+from deepseek_tui.ui.format import money, usage_label
+
+FIM_MAX_TOKENS = 4096
+"""The API's limit on `max_tokens` for FIM completions (all FIM-capable models)."""
+
+
+@dataclass(frozen=True)
+class FimOptions:
+    prefix_file: Path | None = None
+    """None: the prefix comes from stdin."""
+    suffix_file: Path | None = None
+    suffix: str | None = None
+    model: str | None = None
+    max_tokens: int | None = None
+    usage: bool = False
+
+
+def fim_models(catalogue: Catalogue) -> list[str]:
+    return [spec.id for spec in catalogue.specs() if spec.fim]
+
+
+def choose_fim_model(requested: str | None, config: AppConfig) -> str:
+    """The requested model if it can do FIM, else the configured chat model, else the first capable one."""
+    catalogue = config.catalogue()
+    capable = fim_models(catalogue)
+    if requested:
+        if requested not in capable:
+            raise usage_error(
+                f"{requested} cannot do fill-in-the-middle",
+                f"Use --model with one of: {', '.join(capable) or '(none in the catalogue)'}.",
+            )
+        return requested
+    if config.chat.model in capable:
+        return config.chat.model
+    if not capable:
+        raise usage_error("no model in the catalogue can do fill-in-the-middle")
+    return capable[0]
+
+
+def fim_labels(usage: Usage | None, spec: ModelSpec, currency: str, when: datetime) -> tuple[str, str]:
+    """(usage label, cost label) of one FIM completion; empty strings when unknown."""
+    if usage is None:
+        return "", ""
+    cost = cost_of(usage, spec, currency, when)
+    return usage_label(usage), money(cost.total, cost.currency) if cost is not None else ""
+
+
+def run_fim(
+    options: FimOptions, config: AppConfig, console: Console, client_factory: ClientFactory | None = None
+) -> int:
+    try:
+        model = choose_fim_model(options.model, config)
+        prefix, suffix = read_texts(options, console)
+    except PipeError as error:
+        return error.report(console)
+
+    async def command(client: DeepSeekClient) -> int:
+        return await stream_fim(client, model, prefix, suffix, options, config, console)
+
+    return run_with_client(config, console, command, client_factory)
+
+
+def read_texts(options: FimOptions, console: Console) -> tuple[str, str | None]:
+    if options.prefix_file is not None:
+        prefix = _read_file(options.prefix_file, "prefix")
+    elif console.stdin.isatty():
+        raise usage_error("no prefix", "Pipe it in, or give --prefix-file.")
+    else:
+        prefix = console.stdin.read()
+    suffix = _read_file(options.suffix_file, "suffix") if options.suffix_file is not None else options.suffix
+    return prefix, suffix
+
+
+def _read_file(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise usage_error(f"cannot read the {what} file {path}: {reason}") from None
+
+
+async def stream_fim(
+    client: DeepSeekClient,
+    model: str,
+    prefix: str,
+    suffix: str | None,
+    options: FimOptions,
+    config: AppConfig,
+    console: Console,
+) -> int:
+    """Print the completion exactly as it arrives (no newline added: it goes between two texts)."""
+    params = {"max_tokens": options.max_tokens} if options.max_tokens is not None else {}
+    usage: Usage | None = None
+    finish_reason = ""
+    try:
+        async for event in client.stream_fim(model, prefix, suffix, **params):
+            if isinstance(event, ContentDelta):
+                console.output(event.text)
+            elif isinstance(event, UsageReport):
+                usage = event.usage
+            elif isinstance(event, RetryScheduled):
+                console.note(f"{event.reason}; retry {event.attempt} in {event.delay:.1f} s")
+            elif isinstance(event, StreamEnd):
+                finish_reason = event.finish_reason
+    except DeepSeekError as error:
+        console.api_failure(error)
+        return exit_code_for(error)
+    if finish_reason == "length":
+        console.note("the completion was cut off at max_tokens")
+    if options.usage:
+        spec = config.catalogue().get(model)
+        used, cost = fim_labels(usage, spec, config.currency, datetime.now(timezone.utc))
+        console.note(f"usage: {used or 'not reported'}" + (f" · {cost}" if cost else "") + f" ({model})")
+    return ExitCode.OK
