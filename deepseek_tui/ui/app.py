@@ -9,10 +9,11 @@ import asyncio
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.screen import Screen
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Static
@@ -32,16 +33,22 @@ from deepseek_tui.client import (
     StreamInterrupted,
 )
 from deepseek_tui.config import AppConfig, save_config
-from deepseek_tui.conversation.model import Conversation, Message
-from deepseek_tui.conversation.request import build_chat_request, inert_settings
+from deepseek_tui.conversation.model import Conversation, ConversationError, Message
+from deepseek_tui.conversation.request import build_chat_request, build_continue_request, inert_settings
 from deepseek_tui.conversation.store import SessionStore
 from deepseek_tui.conversation.throttle import SaveThrottle
 from deepseek_tui.conversation.tokens import estimate_request_tokens
 from deepseek_tui.turns import TurnProgress, stream_into_message
 from deepseek_tui.ui import format as fmt
+from deepseek_tui import clipboard
+from deepseek_tui.code_blocks import code_blocks
+from deepseek_tui.conversation.store import SessionNotFoundError, StoreError
+from deepseek_tui.editor import EditorError, edit_text
+from deepseek_tui.ui.screens.dialogs import AskScreen, ChooseScreen, ConfirmScreen
 from deepseek_tui.ui.screens.help import HelpScreen
+from deepseek_tui.ui.screens.sessions import OpenSession, SessionsScreen
 from deepseek_tui.ui.screens.key import KeyScreen
-from deepseek_tui.ui.widgets.messages import AnswerBlock, ChatLog, UserBubble, load_earlier_button
+from deepseek_tui.ui.widgets.messages import AnswerBlock, ChatLog, MessageView, UserBubble, load_earlier_button
 from deepseek_tui.ui.widgets.prompt import PromptArea
 from deepseek_tui.ui.widgets.reasoning import ReasoningPane
 from deepseek_tui.ui.widgets.settings import SettingsPane
@@ -68,11 +75,29 @@ class DeepSeekApp(App[None]):
                 tooltip="Show or hide the settings pane"),
         Binding("f3", "toggle_reasoning", "Reasoning", id="toggle_reasoning",
                 tooltip="Show or hide the reasoning pane"),
-        Binding("ctrl+n", "new_conversation", "New chat", id="new_conversation",
+        Binding("ctrl+o", "sessions", "Chats", id="sessions",
+                tooltip="Open, search, rename, duplicate or delete conversations"),
+        Binding("ctrl+n", "new_conversation", "New", id="new_conversation",
                 tooltip="Start a new conversation"),
-        Binding("ctrl+k", "set_key", "API key", id="set_key", show=False,
-                tooltip="Enter or change the API key"),
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("ctrl+r", "regenerate", "Regenerate", id="regenerate", show=False,
+                tooltip="Answer the last prompt again (the old answer stays as a branch)"),
+        Binding("ctrl+g", "regenerate_other_mode", "Regenerate in other mode", id="regenerate_other_mode",
+                show=False, tooltip="Answer the last prompt again in the other mode (chat / reasoner)"),
+        Binding("f5", "continue_answer", "Continue answer", id="continue_answer", show=False,
+                tooltip="Continue the last answer where it stopped (cut off, cancelled or dropped)"),
+        Binding("f8", "select_message", "Select message", id="select_message", show=False,
+                tooltip="Select the last message; then ↑/↓, e edit, r regenerate, c copy, ←/→ branches"),
+        Binding("ctrl+y", "copy_answer", "Copy answer", id="copy_answer", show=False,
+                tooltip="Copy the last answer to the clipboard"),
+        Binding("f6", "copy_code", "Copy code block", id="copy_code", show=False,
+                tooltip="Copy a code block of the last answer"),
+        Binding("f4", "edit_prompt", "Edit in $EDITOR", id="edit_prompt", show=False,
+                tooltip="Write the prompt in your $EDITOR"),
+        Binding("f7", "export", "Export", id="export", show=False,
+                tooltip="Export this conversation to Markdown or JSON"),
+        Binding("f9", "import_session", "Import", id="import_session", show=False,
+                tooltip="Import a conversation from a JSON export"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit"),
     ]
 
     def __init__(
@@ -100,9 +125,10 @@ class DeepSeekApp(App[None]):
         self.turn_worker: Worker | None = None
         self.progress: TurnProgress | None = None
         self.turn_state = "ready"
-        self._answer: AnswerBlock | None = None
         self._hidden_before = 0
         self._config_save_timer = None
+        self.editing_id: str | None = None
+        """The user message being edited in the prompt (Enter resends it as a new branch)."""
         if config.theme:
             self.theme = config.theme
         if config.keymap:
@@ -114,6 +140,7 @@ class DeepSeekApp(App[None]):
         with Horizontal(id="main"):
             with Vertical(id="chat-column"):
                 yield ChatLog(id="chat")
+                yield Static("", id="edit-banner", markup=False)
                 yield PromptArea(id="prompt", placeholder="Message DeepSeek — Enter sends, ctrl+j new line")
             with Vertical(id="side"):
                 yield ReasoningPane(id="reasoning")
@@ -227,10 +254,15 @@ class DeepSeekApp(App[None]):
         event.prompt.remember(event.text)
         for hint in self.query("#empty-hint"):
             await hint.remove()
-        message = self.conversation.add_user(event.text)
-        await self.query_one(ChatLog).mount(
-            UserBubble(message.content, meta=fmt.user_meta(), message_id=message.id)
-        )
+        if self.editing_id is not None:
+            self.conversation.edit_user(self.editing_id, event.text)
+            self._set_editing(None)
+            await self.show_conversation(self.conversation)
+        else:
+            message = self.conversation.add_user(event.text)
+            await self.query_one(ChatLog).mount(
+                UserBubble(message.content, meta=fmt.user_meta(), message_id=message.id)
+            )
         self.save_conversation()
         self.start_reply()
 
@@ -238,23 +270,41 @@ class DeepSeekApp(App[None]):
     def is_replying(self) -> bool:
         return self.turn_worker is not None and self.turn_worker.is_running
 
-    def start_reply(self) -> None:
-        self.turn_worker = self.run_reply()
+    def start_reply(self, *, settings: ChatSettings | None = None, continue_id: str | None = None) -> None:
+        """Stream the next answer (with `settings` for this turn only), or continue `continue_id`."""
+        self.turn_worker = self.run_reply(settings, continue_id)
 
     @work(exclusive=True, group="turn", exit_on_error=False)
-    async def run_reply(self) -> None:
+    async def run_reply(self, settings: ChatSettings | None = None, continue_id: str | None = None) -> None:
         assert self.client is not None
         conversation = self.conversation
-        settings = conversation.settings
-        spec = self.catalogue.get(settings.model)
-        thinking = spec.thinks(settings.thinking)
-        request = build_chat_request(conversation, self.catalogue)
-        message = conversation.start_assistant(settings.model, thinking, settings.reasoning_effort if thinking else None)
+        if continue_id is not None:
+            try:
+                request = build_continue_request(conversation, continue_id, self.catalogue)
+            except ConversationError as exc:
+                self.notify(str(exc), severity="warning")
+                return
+            message = conversation.resume_assistant(continue_id)
+            thinking = message.thinking
+            answer = self._mounted_answer(continue_id)
+            if answer is None:
+                await self.show_conversation(conversation)
+                answer = self._mounted_answer(continue_id)
+            assert answer is not None
+            await answer.restart_stream(message.content)
+            await answer.set_error("")
+        else:
+            settings = settings or conversation.settings
+            spec = self.catalogue.get(settings.model)
+            thinking = spec.thinks(settings.thinking)
+            request = build_chat_request(conversation, self.catalogue, settings)
+            message = conversation.start_assistant(
+                settings.model, thinking, settings.reasoning_effort if thinking else None
+            )
+            answer = AnswerBlock(message_id=message.id, meta=fmt.answer_meta(message, self.catalogue), streaming=True)
+            await self.query_one(ChatLog).mount(answer)
         self.progress = progress = TurnProgress()
         self._estimated_prompt = estimate_request_tokens(request.body)
-        answer = AnswerBlock(message_id=message.id, meta=fmt.answer_meta(message, self.catalogue), streaming=True)
-        self._answer = answer
-        await self.query_one(ChatLog).mount(answer)
         pane = self.query_one(ReasoningPane)
         if thinking:
             await pane.begin("Thinking…")
@@ -305,6 +355,10 @@ class DeepSeekApp(App[None]):
             self.refresh_status()
             self.refresh_account()
 
+    def _mounted_answer(self, message_id: str) -> AnswerBlock | None:
+        found = self.query(f"#m-{message_id}")
+        return found.first() if found and isinstance(found.first(), AnswerBlock) else None
+
     async def _finish_answer_widget(self, answer: AnswerBlock, message: Message) -> None:
         state = {"partial": "partial", "cancelled": "partial", "failed": "failed"}.get(message.status, "")
         answer.set_meta(fmt.answer_meta(message, self.catalogue, self.conversation.sibling_position(message.id)), state=state)
@@ -332,6 +386,152 @@ class DeepSeekApp(App[None]):
     def action_cancel_reply(self) -> None:
         if self.is_replying and self.turn_worker is not None:
             self.turn_worker.cancel()
+        elif self.editing_id is not None:
+            self._set_editing(None)
+            self.query_one(PromptArea).load_text("")
+
+    # --- operations on messages -------------------------------------------------------------
+
+    def _last_of(self, role: str) -> Message | None:
+        return next((m for m in reversed(self.conversation.active_path()) if m.role == role), None)
+
+    def _busy(self) -> bool:
+        if self.is_replying:
+            self.notify("A reply is streaming: wait, or press Esc to stop it.", severity="warning")
+            return True
+        if self.client is None:
+            self._ask_for_key()
+            return True
+        return False
+
+    async def action_regenerate(self, other_mode: bool = False, message_id: str | None = None) -> None:
+        """Answer the prompt again; the old answer stays as a sibling branch."""
+        if self._busy():
+            return
+        target = self.conversation.get(message_id) if message_id else self._last_of("assistant")
+        if target is None or target.role != "assistant":
+            self.notify("There is no answer to regenerate yet.", severity="warning")
+            return
+        settings = self.conversation.settings.updated(model=target.model or self.conversation.settings.model,
+                                                      thinking=target.thinking)
+        if other_mode:
+            model, thinking = self.catalogue.toggle_thinking(settings.model, settings.thinking)
+            settings = settings.updated(model=model, thinking=thinking)
+        else:
+            settings = self.conversation.settings
+        self.conversation.prepare_regenerate(target.id)
+        await self.show_conversation(self.conversation)
+        self.start_reply(settings=settings)
+
+    async def action_regenerate_other_mode(self) -> None:
+        await self.action_regenerate(other_mode=True)
+
+    def action_continue_answer(self, message_id: str | None = None) -> None:
+        """Continue an answer that was cut off, cancelled or dropped (chat prefix completion)."""
+        if self._busy():
+            return
+        target = self.conversation.get(message_id) if message_id else self._last_of("assistant")
+        if target is None:
+            self.notify("There is no answer to continue.", severity="warning")
+            return
+        if target.status == "complete" and target.finish_reason != "length":
+            self.notify("That answer is complete; continuing works on cut-off or interrupted answers.",
+                        severity="warning")
+            return
+        self.start_reply(continue_id=target.id)
+
+    def action_select_message(self) -> None:
+        views = list(self.query(MessageView))
+        if views:
+            views[-1].focus()
+            views[-1].scroll_visible(animate=False)
+
+    def copy_text(self, text: str, what: str) -> None:
+        """Copy with OSC 52 (wrapped for tmux) and, where there is one, the platform's tool."""
+        self.copy_to_clipboard(text)
+        if clipboard.in_tmux() and self._driver is not None:
+            self._driver.write(clipboard.tmux_passthrough(clipboard.osc52(text)))
+        tool = clipboard.platform_tool()
+        if tool is not None:
+            clipboard.copy_with_tool(text, tool)
+        self.notify(f"Copied {what} ({len(text):,} characters).", timeout=3)
+
+    def action_copy_answer(self) -> None:
+        answer = self._last_of("assistant")
+        if answer is None or not answer.content:
+            self.notify("No answer to copy yet.", severity="warning")
+            return
+        self.copy_text(answer.content, "the answer")
+
+    def action_copy_code(self, message_id: str | None = None) -> None:
+        answer = self.conversation.get(message_id) if message_id else self._last_of("assistant")
+        blocks = code_blocks(answer.content) if answer is not None else []
+        if not blocks:
+            self.notify("The answer has no code block.", severity="warning")
+            return
+        if len(blocks) == 1:
+            self.copy_text(blocks[0].code, "the code block")
+            return
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                self.copy_text(blocks[index].code, f"code block {index + 1}")
+
+        self.push_screen(ChooseScreen("Copy which code block?", [b.label for b in blocks]), chosen)
+
+    def _set_editing(self, message_id: str | None) -> None:
+        self.editing_id = message_id
+        banner = self.query_one("#edit-banner", Static)
+        banner.update("Editing an earlier message — Enter sends it as a new branch, Esc cancels."
+                      if message_id else "")
+        banner.display = message_id is not None
+
+    @on(MessageView.Requested)
+    async def message_requested(self, event: MessageView.Requested) -> None:
+        message_id = event.view.message_id
+        if event.action == "leave":
+            self.query_one(PromptArea).focus()
+            if self.is_replying:
+                self.action_cancel_reply()
+            return
+        if message_id is None or message_id not in self.conversation:
+            return
+        message = self.conversation.get(message_id)
+        if event.action == "copy":
+            self.copy_text(message.content, "the message")
+        elif event.action == "copy_code":
+            self.action_copy_code(message_id)
+        elif event.action == "edit":
+            if self.is_replying:
+                self.notify("Wait for the reply or press Esc first.", severity="warning")
+                return
+            self._set_editing(message_id)
+            prompt = self.query_one(PromptArea)
+            prompt.load_text(message.content)
+            prompt.focus()
+        elif event.action in ("regenerate", "regenerate_other"):
+            await self.action_regenerate(other_mode=event.action == "regenerate_other", message_id=message_id)
+        elif event.action == "continue":
+            self.action_continue_answer(message_id)
+        elif event.action == "sibling":
+            await self.switch_sibling(message_id, event.step)
+
+    async def switch_sibling(self, message_id: str, step: int) -> None:
+        if self.is_replying:
+            self.notify("Wait for the reply or press Esc first.", severity="warning")
+            return
+        siblings = self.conversation.siblings(message_id)
+        index = [m.id for m in siblings].index(message_id) + step
+        if not 0 <= index < len(siblings):
+            return
+        target = siblings[index]
+        self.conversation.switch_to(target.id)
+        await self.show_conversation(self.conversation)
+        self.save_conversation()
+        view = self.query(f"#m-{target.id}")
+        if view:
+            view.first().focus()
+            view.first().scroll_visible(animate=False)
 
     # --- mode and settings ----------------------------------------------------------------------
 
@@ -383,6 +583,8 @@ class DeepSeekApp(App[None]):
 
     def save_config_now(self) -> None:
         self._config_save_timer = None
+        self.editing_id: str | None = None
+        """The user message being edited in the prompt (Enter resends it as a new branch)."""
         if not self.persist_config:
             return
         try:
@@ -415,13 +617,166 @@ class DeepSeekApp(App[None]):
 
     def binding_rows(self) -> list[tuple[str, str]]:
         """(keys, what they do) for every app action, with the config's [keymap] applied."""
-        rows = []
+        rows = [(keys, binding.tooltip or binding.description) for keys, binding in self._app_bindings()]
+        rows.append(("ctrl+p", "Command palette: every action"))
+        return rows
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every app action in the command palette, with its current key."""
+        yield from super().get_system_commands(screen)
+        for keys, binding in self._app_bindings():
+            if binding.action in ("quit",):
+                continue
+            yield SystemCommand(
+                f"{binding.description} ({keys})",
+                binding.tooltip or binding.description,
+                lambda action=binding.action: self.run_action(action),
+            )
+
+    def _app_bindings(self) -> list[tuple[str, Binding]]:
+        result = []
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
             keys = self._keymap.get(binding.id, binding.key) if binding.id else binding.key
-            rows.append((keys.replace(",", " / "), binding.tooltip or binding.description))
-        rows.append(("ctrl+p", "Command palette: every action"))
-        return rows
+            result.append((keys.replace(",", " / "), binding))
+        return result
+
+    def watch_theme(self, theme: str) -> None:
+        """Keep the chosen theme (F1 palette → "Change theme") for the next start."""
+        if self.config.theme != theme:
+            self.config = replace(self.config, theme=theme)
+            self._schedule_config_save()
+
+    # --- sessions, export, import, editor --------------------------------------------------------
+
+    def action_sessions(self) -> None:
+        if isinstance(self.screen, SessionsScreen):
+            return
+        self.push_screen(SessionsScreen(self.store.list_sessions(), self.conversation.id), self._session_chosen)
+
+    async def _session_chosen(self, choice: OpenSession | None) -> None:
+        if choice is None or choice.session_id == self.conversation.id and choice.message_id is None:
+            return
+        await self.open_session(choice.session_id, choice.message_id)
+
+    async def open_session(self, session_id: str, message_id: str | None = None) -> None:
+        if self.is_replying:
+            self.notify("Wait for the reply or press Esc first.", severity="warning")
+            return
+        try:
+            conversation = self.store.load(session_id)
+        except StoreError as exc:
+            self.notify(str(exc), title="Cannot open that conversation", severity="error")
+            return
+        if message_id is not None and message_id in conversation:
+            conversation.switch_to(message_id)
+        self._set_editing(None)
+        await self.show_conversation(conversation)
+        if message_id is not None:
+            found = self.query(f"#m-{message_id}")
+            if found:
+                found.first().scroll_visible(animate=False)
+                found.first().focus()
+
+    @on(SessionsScreen.SearchRequested)
+    def _search_sessions(self, event: SessionsScreen.SearchRequested) -> None:
+        self.search_sessions(event.screen, event.query)
+
+    @work(group="search", exclusive=True, thread=True, exit_on_error=False)
+    def search_sessions(self, screen: SessionsScreen, query: str) -> None:
+        hits = self.store.search(query)
+        self.call_from_thread(screen.show_hits, query, hits)
+
+    @on(SessionsScreen.Requested)
+    async def _session_requested(self, event: SessionsScreen.Requested) -> None:
+        screen, session_id = event.screen, event.session_id
+        if event.action == "new":
+            screen.dismiss(None)
+            await self.action_new_conversation()
+            return
+        assert session_id is not None
+        if event.action == "rename":
+            title = next((s.title for s in screen.sessions if s.id == session_id and hasattr(s, "title")), "")
+
+            async def renamed(new_title: str | None) -> None:
+                if new_title is not None and new_title.strip():
+                    self._store_call(lambda: self.store.rename(session_id, new_title))
+                    if session_id == self.conversation.id:
+                        self.conversation.rename(new_title)
+                    screen.show_sessions(self.store.list_sessions())
+
+            self.push_screen(AskScreen("Rename conversation", title), renamed)
+        elif event.action == "duplicate":
+            self._store_call(lambda: self.store.duplicate(session_id))
+            screen.show_sessions(self.store.list_sessions())
+        elif event.action == "delete":
+            title = next((s.title for s in screen.sessions if s.id == session_id and hasattr(s, "title")), session_id)
+
+            async def confirmed(yes: bool | None) -> None:
+                if not yes:
+                    return
+                self._store_call(lambda: self.store.delete(session_id))
+                if session_id == self.conversation.id:
+                    await self.show_conversation(Conversation(settings=self.conversation.settings))
+                screen.show_sessions(self.store.list_sessions())
+
+            self.push_screen(ConfirmScreen(f"Delete “{title}”? This cannot be undone.", yes="Delete"), confirmed)
+
+    def _store_call(self, call: Callable[[], object]) -> None:
+        try:
+            call()
+        except (StoreError, SessionNotFoundError, OSError) as exc:
+            self.notify(str(exc), severity="error")
+
+    def action_export(self) -> None:
+        if not self.conversation.active_path():
+            self.notify("Nothing to export yet.", severity="warning")
+            return
+        default = Path.cwd() / f"{_file_stem(self.conversation.title)}.md"
+
+        def chosen(name: str | None) -> None:
+            if not name:
+                return
+            path = Path(name).expanduser()
+            try:
+                if path.suffix.lower() == ".json":
+                    self.store.export_json(self.conversation, path)
+                else:
+                    self.store.export_markdown(self.conversation, path)
+            except (StoreError, OSError) as exc:
+                self.notify(f"Export failed: {exc}", severity="error")
+                return
+            self.notify(f"Exported to {path}", timeout=5)
+
+        self.push_screen(AskScreen("Export to file (.md for Markdown, .json for a lossless copy)", str(default)), chosen)
+
+    def action_import_session(self) -> None:
+        async def chosen(name: str | None) -> None:
+            if not name:
+                return
+            try:
+                conversation = self.store.import_json(Path(name).expanduser())
+            except (StoreError, OSError) as exc:
+                self.notify(f"Import failed: {exc}", severity="error")
+                return
+            await self.open_session(conversation.id)
+            self.notify(f"Imported “{conversation.title}”.", timeout=4)
+
+        self.push_screen(AskScreen("Import a JSON export", placeholder="path/to/conversation.json"), chosen)
+
+    def action_edit_prompt(self) -> None:
+        prompt = self.query_one(PromptArea)
+        try:
+            with self.suspend():
+                text = edit_text(prompt.text)
+        except EditorError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        except Exception as exc:  # SuspendNotSupported and friends: say so, keep the prompt
+            self.notify(f"Cannot open an editor here: {exc or type(exc).__name__}", severity="warning")
+            return
+        prompt.load_text(text.rstrip("\n"))
+        prompt.focus()
 
     # --- key ------------------------------------------------------------------------------------
 
@@ -561,3 +916,8 @@ class _Autosave:
     def save(self) -> None:
         self._app.save_conversation()
         self._throttle.saved()
+
+
+def _file_stem(title: str) -> str:
+    stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in title.lower()).strip("-")
+    return "-".join(filter(None, stem.split("-")))[:60] or "conversation"

@@ -2,20 +2,66 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import Button, Collapsible, Markdown, Static
 
 from deepseek_tui.ui.widgets.streaming import CoalescedMarkdown
 
 
-class UserBubble(Vertical):
+class MessageView(Vertical, can_focus=True):
+    """A message that can be selected (focused) and acted on with single keys.
+
+    It only asks: each key posts `MessageView.Requested` and the app does the work.
+    """
+
+    DEFAULT_CSS = """
+    MessageView:focus { background: $boost; }
+    """
+
+    BINDINGS = [
+        Binding("up", "step(-1)", "Previous message", show=False),
+        Binding("down", "step(1)", "Next message", show=False),
+        Binding("left,[", "request('sibling', -1)", "Previous branch"),
+        Binding("right,]", "request('sibling', 1)", "Next branch"),
+        Binding("c", "request('copy')", "Copy"),
+        Binding("escape", "request('leave')", "Back to prompt"),
+    ]
+
+    @dataclass
+    class Requested(Message):
+        view: "MessageView"
+        action: str
+        step: int = 0
+
+    message_id: str | None = None
+
+    def action_request(self, action: str, step: int = 0) -> None:
+        self.post_message(self.Requested(self, action, step))
+
+    def action_step(self, step: int) -> None:
+        views = list(self.parent.query_children(MessageView)) if self.parent else []
+        index = views.index(self) + step
+        if 0 <= index < len(views):
+            views[index].focus()
+            views[index].scroll_visible(animate=False)
+        elif index >= len(views):
+            self.post_message(self.Requested(self, "leave"))
+
+
+class UserBubble(MessageView):
     """A user message, shown as plain text (never parsed as markup or Markdown)."""
 
     DEFAULT_CSS = """
     UserBubble { height: auto; margin: 1 0 0 0; padding: 0 1; border-left: thick $primary; }
     UserBubble .meta { color: $text-muted; }
     """
+
+    BINDINGS = [Binding("e", "request('edit')", "Edit and resend")]
 
     def __init__(self, text: str, *, meta: str = "", message_id: str | None = None) -> None:
         super().__init__(id=_dom_id(message_id))
@@ -52,8 +98,16 @@ class ReasoningBlock(Collapsible):
             self.query_one(Collapsible.Contents).mount(Markdown(self.reasoning))
 
 
-class AnswerBlock(Vertical):
+class AnswerBlock(MessageView):
     """An assistant answer: a label line, its past reasoning (collapsed) and the Markdown answer."""
+
+    BINDINGS = [
+        Binding("r", "request('regenerate')", "Regenerate"),
+        Binding("m", "request('regenerate_other')", "Regenerate in the other mode"),
+        Binding("n", "request('continue')", "Continue"),
+        Binding("k", "request('copy_code')", "Copy a code block"),
+        Binding("enter", "toggle_reasoning", "Show thinking"),
+    ]
 
     DEFAULT_CSS = """
     AnswerBlock { height: auto; margin: 1 0 0 0; padding: 0 1; }
@@ -93,6 +147,19 @@ class AnswerBlock(Vertical):
         yield Markdown("" if self._streaming else self._content, classes="answer")
         if self._error:
             yield Static(f"⚠ {self._error}", classes="error", markup=False)
+
+    def action_toggle_reasoning(self) -> None:
+        for block in self.query(ReasoningBlock):
+            block.collapsed = not block.collapsed
+
+    async def restart_stream(self, existing: str) -> None:
+        """Continue an answer: a fresh Markdown fed with the old text, so appends stay correct."""
+        await self.close_stream()
+        old = self.query_one(".answer", Markdown)
+        fresh = Markdown("", classes="answer")
+        await self.mount(fresh, after=old)
+        await old.remove()
+        await self.write(existing)
 
     async def write(self, text: str) -> None:
         if self._writer is None:

@@ -1,0 +1,216 @@
+"""The session picker: every stored conversation, filtered by title as you type, plus the
+messages that contain the typed text. It only displays; the app reads and writes the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from deepseek_tui.conversation.store import SearchHit, SessionSummary, UnreadableSession
+from deepseek_tui.ui.format import money
+
+SEARCH_DELAY = 0.25
+"""Seconds of no typing before the full-text search runs."""
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    session_id: str
+    message_id: str | None = None
+
+
+class SessionsScreen(ModalScreen[OpenSession | None]):
+    DEFAULT_CSS = """
+    SessionsScreen { align: center middle; }
+    SessionsScreen > Vertical { width: 96%; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
+    SessionsScreen #sessions-title { text-style: bold; }
+    SessionsScreen #sessions-list { height: 1fr; }
+    SessionsScreen #sessions-hint { color: $text-muted; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="sessions_close"),
+        Binding("ctrl+n", "request('new')", "New chat", id="sessions_new"),
+        Binding("f2", "request('rename')", "Rename", id="sessions_rename"),
+        Binding("ctrl+d", "request('duplicate')", "Duplicate", id="sessions_duplicate"),
+        Binding("delete", "request('delete')", "Delete", id="sessions_delete"),
+        Binding("down", "focus_list", "Results", show=False),
+    ]
+
+    @dataclass
+    class Requested(Message):
+        """The user asked for `action` on a session; the app does it."""
+
+        screen: "SessionsScreen"
+        action: str
+        session_id: str | None
+
+    @dataclass
+    class SearchRequested(Message):
+        screen: "SessionsScreen"
+        query: str
+
+    def __init__(self, sessions: list[SessionSummary | UnreadableSession], current_id: str | None = None) -> None:
+        super().__init__()
+        self.sessions = sessions
+        self.current_id = current_id
+        self.hits: list[SearchHit] = []
+        self._hits_query = ""
+        self._search_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Conversations", id="sessions-title")
+            yield Input(placeholder="Type to filter titles and search all messages", id="sessions-filter")
+            yield OptionList(id="sessions-list")
+            yield Static(
+                "enter open · ctrl+n new · f2 rename · ctrl+d duplicate · del delete · esc close",
+                id="sessions-hint", markup=False,
+            )
+
+    def on_mount(self) -> None:
+        self._rebuild()
+        self.query_one("#sessions-filter").focus()
+
+    # --- display -------------------------------------------------------------------------------
+
+    @property
+    def query(self) -> str:  # type: ignore[override]
+        return self.query_one("#sessions-filter", Input).value.strip()
+
+    def show_sessions(self, sessions: list[SessionSummary | UnreadableSession]) -> None:
+        self.sessions = sessions
+        self._rebuild()
+
+    def show_hits(self, query: str, hits: list[SearchHit]) -> None:
+        """Full-text results for `query` (ignored if the user has typed on since)."""
+        if query != self.query:
+            return
+        self.hits, self._hits_query = hits, query
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        needle = self.query.lower()
+        options: list[Option] = []
+        for session in self.sessions:
+            if isinstance(session, UnreadableSession):
+                if not needle or needle in session.path.name.lower():
+                    options.append(Option(_unreadable_line(session), id=f"u:{session.id}", disabled=True))
+            elif not needle or needle in session.title.lower():
+                options.append(Option(_session_line(session, session.id == self.current_id), id=f"s:{session.id}"))
+        if needle and self._hits_query == self.query and self.hits:
+            options.append(None)  # separator
+            for number, hit in enumerate(self.hits[:500]):
+                options.append(Option(_hit_line(hit), id=f"h:{number}"))
+        option_list = self.query_one("#sessions-list", OptionList)
+        highlighted = option_list.highlighted
+        option_list.clear_options()
+        option_list.add_options(options)
+        if options:
+            option_list.highlighted = min(highlighted or 0, option_list.option_count - 1)
+
+    # --- input ---------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#sessions-filter")
+    def _filter_changed(self) -> None:
+        self._rebuild()
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        if self.query:
+            self._search_timer = self.set_timer(SEARCH_DELAY, self._request_search)
+
+    def _request_search(self) -> None:
+        self.post_message(self.SearchRequested(self, self.query))
+
+    @on(Input.Submitted, "#sessions-filter")
+    def _open_highlighted(self) -> None:
+        option_list = self.query_one("#sessions-list", OptionList)
+        if option_list.highlighted is not None:
+            self._open(option_list.get_option_at_index(option_list.highlighted).id)
+
+    @on(OptionList.OptionSelected, "#sessions-list")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self._open(event.option.id)
+
+    def _open(self, option_id: str | None) -> None:
+        if not option_id:
+            return
+        kind, _, value = option_id.partition(":")
+        if kind == "s":
+            self.dismiss(OpenSession(value))
+        elif kind == "h":
+            hit = self.hits[int(value)]
+            self.dismiss(OpenSession(hit.session_id, hit.message_id))
+
+    def selected_session_id(self) -> str | None:
+        option_list = self.query_one("#sessions-list", OptionList)
+        if option_list.highlighted is None:
+            return None
+        option_id = option_list.get_option_at_index(option_list.highlighted).id or ""
+        kind, _, value = option_id.partition(":")
+        if kind == "s":
+            return value
+        if kind == "h":
+            return self.hits[int(value)].session_id
+        return None
+
+    def action_request(self, action: str) -> None:
+        session_id = None if action == "new" else self.selected_session_id()
+        if action != "new" and session_id is None:
+            self.notify("Highlight a conversation first (↓ to the list).", severity="warning")
+            return
+        self.post_message(self.Requested(self, action, session_id))
+
+    def action_focus_list(self) -> None:
+        self.query_one("#sessions-list").focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def _session_line(session: SessionSummary, current: bool) -> Text:
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append("● " if current else "  ", style="bold green")
+    line.append(f"{_fit(session.title, 48):<48}", style="bold")
+    line.append(f"  {_fit(session.model, 18):<18}", style="cyan")
+    line.append(f"  {_when(session.updated_at)}")
+    line.append(f"  {session.message_count:>4} msg")
+    cost = money(session.cost, session.currency)
+    if cost:
+        line.append(f"  {cost}", style="dim")
+    return line
+
+
+def _hit_line(hit: SearchHit) -> Text:
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append("  ↳ ", style="dim")
+    line.append(f"{_fit(hit.title, 30)}: ", style="bold")
+    line.append(hit.line)
+    return line
+
+
+def _unreadable_line(session: UnreadableSession) -> Text:
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append(f"  ⚠ {session.path.name}", style="bold red")
+    line.append(f"  unreadable: {session.reason} (left untouched)", style="red")
+    return line
+
+
+def _fit(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
