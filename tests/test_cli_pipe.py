@@ -1,0 +1,298 @@
+"""The command-line tools as a user runs them: `python -m deepseek_tui ask|balance|models|fim` in a
+subprocess against the local simulator, checking stdout, stderr, exit codes and stored sessions."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from deepseek_tui.config import AppConfig
+from deepseek_tui.conversation import SessionStore
+from deepseek_tui.pipe import ExitCode
+from deepseek_tui.simulator import Fault
+
+KEY = "sk-test"
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(simulator):
+    """Run the CLI with the simulator's key and URL and the test's isolated XDG dirs."""
+    env = dict(os.environ, DEEPSEEK_API_KEY=KEY, DEEPSEEK_BASE_URL=simulator.url, PYTHONIOENCODING="utf-8")
+
+    def run(*args: str, stdin: str | None = "", env_changes: dict[str, str | None] | None = None) -> Run:
+        run_env = dict(env)
+        for name, value in (env_changes or {}).items():
+            if value is None:
+                run_env.pop(name, None)
+            else:
+                run_env[name] = value
+        done = subprocess.run(
+            [sys.executable, "-m", "deepseek_tui", *args],
+            input=stdin, capture_output=True, text=True, encoding="utf-8", env=run_env, timeout=30,
+        )
+        assert KEY not in done.stdout and KEY not in done.stderr
+        assert "Traceback" not in done.stderr
+        return Run(done.returncode, done.stdout, done.stderr)
+
+    run.env = env
+    return run
+
+
+def chat_bodies(simulator) -> list[dict]:
+    return [r.body for r in simulator.requests if r.path.endswith("/chat/completions")]
+
+
+def store() -> SessionStore:
+    return SessionStore(AppConfig().sessions_dir())
+
+
+# --- ask ---------------------------------------------------------------------------------------
+
+
+def test_ask_prints_the_answer_from_the_argument(cli, simulator):
+    run = cli("ask", "Hello there")
+    assert run.code == ExitCode.OK
+    assert "You asked: “Hello there”" in run.out and run.out.endswith("\n")
+    assert run.err == ""
+    body = chat_bodies(simulator)[-1]
+    assert body["stream"] is True and body["messages"] == [{"role": "user", "content": "Hello there"}]
+    assert store().list_sessions() == []  # nothing stored without --save
+
+
+def test_ask_reads_the_prompt_from_stdin(cli, simulator):
+    assert cli("ask", stdin="question from a pipe\n").code == 0
+    assert cli("ask", "-", stdin="dash means stdin").code == 0
+    contents = [body["messages"][-1]["content"] for body in chat_bodies(simulator)]
+    assert contents == ["question from a pipe\n", "dash means stdin"]
+
+
+def test_ask_options_shape_the_request(cli, simulator):
+    run = cli(
+        "ask", "--model", "deepseek-v4-pro", "--think", "--effort", "max", "--system", "Be brief",
+        "--max-tokens", "300", "q",
+    )
+    assert run.code == 0
+    body = chat_bodies(simulator)[-1]
+    assert body["model"] == "deepseek-v4-pro"
+    assert body["thinking"] == {"type": "enabled"} and body["reasoning_effort"] == "max"
+    assert body["messages"][0] == {"role": "system", "content": "Be brief"}
+    assert body["max_tokens"] == 300
+    cli("ask", "--model", "deepseek-chat", "--no-think", "--temperature", "0.2", "q")
+    body = chat_bodies(simulator)[-1]
+    assert body["model"] == "deepseek-chat" and body["temperature"] == 0.2 and "thinking" not in body
+
+
+def test_reasoning_goes_to_stderr_only_when_asked(cli):
+    shown = cli("ask", "--think", "--show-reasoning", "why is the sky blue")
+    assert shown.code == 0
+    assert "The user wrote" in shown.err and "The user wrote" not in shown.out
+    assert "You asked" in shown.out
+    hidden = cli("ask", "--think", "why is the sky blue")
+    assert "The user wrote" not in hidden.out + hidden.err
+    assert hidden.out == shown.out
+
+
+def test_json_mode_adds_the_hint_and_prints_json(cli, simulator):
+    run = cli("ask", "--json", "list three colors")
+    assert run.code == 0
+    assert json.loads(run.out)["question"] == "list three colors"
+    assert "added to the system prompt" in run.err
+    body = chat_bodies(simulator)[-1]
+    assert body["response_format"] == {"type": "json_object"}
+    assert "json" in body["messages"][0]["content"].lower() and body["messages"][0]["role"] == "system"
+
+    run = cli("ask", "--json", "give me JSON about colors")
+    assert run.code == 0 and run.err == ""
+    assert [m["role"] for m in chat_bodies(simulator)[-1]["messages"]] == ["user"]
+
+
+def test_save_then_continue_appends_to_the_stored_session(cli, simulator):
+    first = cli("ask", "--save", "first question")
+    assert first.code == 0 and "saved as session" in first.err
+    [summary] = store().list_sessions()
+    assert summary.id in first.err
+
+    second = cli("ask", "--continue", "second question")
+    assert second.code == 0 and "turn 2" in second.out
+    conversation = store().load(summary.id)
+    path = conversation.active_path()
+    assert [(m.role, m.status) for m in path] == [
+        ("user", "complete"), ("assistant", "complete"), ("user", "complete"), ("assistant", "complete"),
+    ]
+    assert path[2].content == "second question"
+    assert path[3].content.strip() == second.out.strip()
+    assert path[1].usage is not None and path[1].cost is not None
+
+    messages = chat_bodies(simulator)[-1]["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+    assert messages[0]["content"] == "first question"
+    assert messages[1]["content"] == path[1].content
+
+    third = cli("ask", "--continue", summary.id, "third question", "--no-save")
+    assert third.code == 0
+    assert len(chat_bodies(simulator)[-1]["messages"]) == 5
+    assert len(store().load(summary.id).active_path()) == 4
+
+
+def test_continue_without_a_session_is_a_usage_error(cli):
+    run = cli("ask", "--continue", "hello")
+    assert run.code == ExitCode.USAGE and "no stored conversation" in run.err
+    run = cli("ask", "--continue", "deadbeef", "hello")
+    assert run.code == ExitCode.USAGE and "no stored session 'deadbeef'" in run.err
+
+
+@pytest.mark.parametrize(
+    ("fault", "code", "wording"),
+    [
+        (Fault.status(401), ExitCode.AUTH, "Authentication Fails"),
+        (Fault.status(402), ExitCode.BALANCE, "Insufficient Balance"),
+        (Fault.status(400), ExitCode.BAD_REQUEST, "Invalid Format"),
+        (Fault.status(422), ExitCode.BAD_REQUEST, "Invalid Parameters"),
+    ],
+)
+def test_api_errors_have_their_exit_code_cause_and_remedy(cli, simulator, fault, code, wording):
+    simulator.inject(fault)
+    run = cli("ask", "hi")
+    assert run.code == code
+    assert run.out == ""
+    assert wording in run.err and "remedy:" in run.err
+
+
+def test_interrupted_stream_prints_what_arrived(cli, simulator):
+    simulator.inject(Fault.drop(after_chunks=6))
+    run = cli("ask", "--save", "tell me about tables")
+    assert run.code == ExitCode.INTERRUPTED
+    assert run.out.startswith("## Answer") and run.out.endswith("\n")
+    assert "Answer interrupted" in run.err and "partial answer is kept in session" in run.err
+    [summary] = store().list_sessions()
+    answer = store().load(summary.id).active_path()[-1]
+    assert answer.status == "partial" and answer.content and answer.content in run.out
+
+
+def test_no_key_is_an_auth_error(cli):
+    run = cli("ask", "hi", env_changes={"DEEPSEEK_API_KEY": None})
+    assert run.code == ExitCode.AUTH and "no API key" in run.err and "DEEPSEEK_API_KEY" in run.err
+
+
+def test_wrong_key_never_shows_up(cli):
+    wrong = "sk-wrong0123456789abcdefghij"
+    run = cli("balance", env_changes={"DEEPSEEK_API_KEY": wrong})
+    assert run.code == ExitCode.AUTH
+    assert wrong not in run.out + run.err and "Authentication Fails" in run.err
+
+
+def test_usage_errors_exit_2(cli):
+    assert cli("ask", "--effort", "extreme", "q").code == ExitCode.USAGE
+    assert cli("ask", "--model", "deepseek-chat", "--effort", "high", "q").code == ExitCode.USAGE
+    assert cli("ask", "--temperature", "5", "q").code == ExitCode.USAGE
+    assert cli("ask", stdin="   \n").code == ExitCode.USAGE
+    assert cli("--demo", "ask", "q").code == ExitCode.USAGE
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_the_partial_answer(cli, simulator):
+    simulator.token_rate = 40.0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deepseek_tui", "ask", "--save", "a slow answer please"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=cli.env, bufsize=0,
+    )
+    first = process.stdout.read(20)
+    assert first
+    time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=15)
+    err_text = err.decode()
+    assert process.returncode == ExitCode.CANCELLED
+    assert "Traceback" not in err_text and "stopped (Ctrl+C)" in err_text
+    [summary] = store().list_sessions()
+    answer = store().load(summary.id).active_path()[-1]
+    assert answer.status == "cancelled"
+    assert answer.content and (first + out).decode().startswith(answer.content)
+
+
+def test_help_documents_the_exit_codes(cli):
+    run = cli("ask", "--help")
+    assert run.code == 0
+    for code in ExitCode:
+        assert f"\n  {code.value:<4} " in run.out
+
+
+# --- balance and models ------------------------------------------------------------------------
+
+
+def test_balance_text_and_json(cli, simulator):
+    run = cli("balance")
+    assert run.code == 0
+    assert "available: yes" in run.out and "CNY 110.00 (granted 10.00, topped up 100.00)" in run.out
+    simulator.balance = {"is_available": False, "balance_infos": [
+        {"currency": "USD", "total_balance": "0.00", "granted_balance": "0.00", "topped_up_balance": "0.00"},
+    ]}
+    data = json.loads(cli("balance", "--json").out)
+    assert data == {"is_available": False, "balances": [
+        {"currency": "USD", "total": "0.00", "granted": "0.00", "topped_up": "0.00"},
+    ]}
+    assert "available: no" in cli("balance").out
+
+
+def test_models_text_and_json(cli, tmp_path):
+    run = cli("models")
+    assert run.code == 0
+    flash = run.out.split("\n\n")[[b.split()[0] for b in run.out.split("\n\n")].index("deepseek-v4-flash")]
+    assert "context 1,048,576 tokens" in flash and "max output 393,216" in flash
+    assert "by the thinking parameter" in flash and "low, high, max" in flash
+    assert "features: json, tools, prefix, fim" in flash
+    assert "prices per 1M tokens (USD): cache hit $0.007 · cache miss $0.22 · output $0.66" in flash
+    assert "peak pricing 01:00-04:00, 06:00-10:00 UTC" in flash
+
+    config = tmp_path / "config.toml"
+    config.write_text('currency = "CNY"\n[models.my-model]\ncontext_window = 1000\n', encoding="utf-8")
+    data = json.loads(cli("models", "--json", "--config", str(config)).out)
+    by_id = {entry["id"]: entry for entry in data}
+    assert by_id["deepseek-chat"]["listed_by_api"] and by_id["deepseek-chat"]["prices"]["currency"] == "CNY"
+    assert by_id["deepseek-reasoner"]["features"] == ["json", "tools", "prefix"]
+    assert by_id["my-model"]["listed_by_api"] is False and by_id["my-model"]["context_window"] == 1000
+
+
+# --- fim ---------------------------------------------------------------------------------------
+
+
+def test_fim_from_files(cli, simulator, tmp_path):
+    (tmp_path / "before.py").write_text("def add(a, b):", encoding="utf-8")
+    (tmp_path / "after.py").write_text("\nprint(add(1, 2))\n", encoding="utf-8")
+    run = cli(
+        "fim", "--prefix-file", str(tmp_path / "before.py"), "--suffix-file", str(tmp_path / "after.py"),
+        "--model", "deepseek-chat", "--max-tokens", "64",
+    )
+    assert run.code == 0 and run.err == ""
+    assert "# filled in by the DeepSeek simulator" in run.out and not run.out.endswith("\n\n")
+    request = [r for r in simulator.requests if r.path == "/beta/completions"][-1].body
+    assert request["prompt"] == "def add(a, b):" and request["suffix"] == "\nprint(add(1, 2))\n"
+    assert request["model"] == "deepseek-chat" and request["max_tokens"] == 64
+
+
+def test_fim_from_stdin_with_usage(cli, simulator):
+    run = cli("fim", "--suffix", "\n", "--usage", stdin="def f(x):")
+    assert run.code == 0 and "return result" in run.out
+    assert run.err.startswith("deepseek-tui: usage: in ") and "$" in run.err
+    assert [r for r in simulator.requests if r.path == "/beta/completions"][-1].body["prompt"] == "def f(x):"
+
+
+def test_fim_rejects_models_and_limits(cli):
+    run = cli("fim", "--model", "deepseek-reasoner", stdin="x")
+    assert run.code == ExitCode.USAGE and "cannot do fill-in-the-middle" in run.err and "deepseek-chat" in run.err
+    assert cli("fim", "--max-tokens", "5000", stdin="x").code == ExitCode.USAGE
+    assert cli("fim", "--prefix-file", "/nonexistent/file").code == ExitCode.USAGE
