@@ -1,0 +1,140 @@
+"""Pilot tests of the FIM screen in a tiny host app; `complete` talks to the simulator through
+DeepSeekClient.fim over a real socket."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from textual.app import App
+from textual.widgets import Input, Select, Static, TextArea
+
+from deepseek_tui.catalogue import Catalogue
+from deepseek_tui.client import DeepSeekClient, RetryPolicy
+from deepseek_tui.pipe.fim import fim_labels, fim_models
+from deepseek_tui.simulator import Fault
+from deepseek_tui.ui.screens.fim import FimOutcome, FimScreen
+
+SIZE = (100, 40)
+NOT_CLOSED = object()
+
+
+class FimHost(App[None]):
+    def __init__(self, screen: FimScreen) -> None:
+        super().__init__()
+        self.fim = screen
+        self.closed_with: object = NOT_CLOSED
+
+    def on_mount(self) -> None:
+        self.push_screen(self.fim, callback=self.record_result)
+
+    def record_result(self, result: FimOutcome | None) -> None:
+        self.closed_with = result
+
+
+def simulator_completer(simulator):
+    catalogue = Catalogue()
+    results = []
+
+    async def complete(model: str, prefix: str, suffix: str, max_tokens: int) -> FimOutcome:
+        retry = RetryPolicy(max_attempts=1)
+        async with DeepSeekClient("sk-test", simulator.url, retry=retry) as client:
+            result = await client.fim(model, prefix, suffix, max_tokens=max_tokens)
+        results.append(result)
+        usage, cost = fim_labels(result.usage, catalogue.get(model), "USD", datetime.now(timezone.utc))
+        return FimOutcome(result.text, usage, cost)
+
+    return complete, results
+
+
+def fim_bodies(simulator) -> list[dict]:
+    return [r.body for r in simulator.requests if r.path == "/beta/completions"]
+
+
+def shown(app: App, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+async def complete_now(app: App, pilot) -> None:
+    await pilot.press("ctrl+r")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_completion_is_shown_between_prefix_and_suffix_with_usage(simulator):
+    complete, results = simulator_completer(simulator)
+    models = fim_models(Catalogue())
+    screen = FimScreen(complete, models, model="deepseek-v4-flash", prefix="def area(r):", suffix="\nprint(area(2))\n")
+    app = FimHost(screen)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.screen is screen
+        select = screen.query_one("#fim-model", Select)
+        assert [value for _, value in select._options] == models and select.value == "deepseek-v4-flash"
+        await complete_now(app, pilot)
+
+        [result] = results
+        assert result.text.lstrip().startswith("# filled in by the DeepSeek simulator")
+        assert screen.query_one("#fim-result", TextArea).text == result.text
+        usage = shown(app, "#fim-usage")
+        assert f"in {result.usage.prompt_tokens} " in usage and f"out {result.usage.completion_tokens}" in usage
+        assert "deepseek-v4-flash" in usage and "$" in usage
+        assert shown(app, "#fim-error") == ""
+        order = [w.id for w in screen.query("TextArea")]
+        assert order == ["fim-prefix", "fim-result", "fim-suffix"]
+        body = fim_bodies(simulator)[-1]
+        assert body["model"] == "deepseek-v4-flash" and body["prompt"] == "def area(r):"
+        assert body["suffix"] == "\nprint(area(2))\n" and body["max_tokens"] == 1024
+
+        select.value = "deepseek-chat"
+        screen.query_one("#fim-max-tokens", Input).value = "32"
+        await complete_now(app, pilot)
+        body = fim_bodies(simulator)[-1]
+        assert body["model"] == "deepseek-chat" and body["max_tokens"] == 32
+
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.closed_with == FimOutcome(results[-1].text, *fim_labels(
+            results[-1].usage, Catalogue().get("deepseek-chat"), "USD", datetime.now(timezone.utc)))
+
+
+async def test_errors_from_the_callable_are_shown(simulator):
+    complete, results = simulator_completer(simulator)
+    screen = FimScreen(complete, fim_models(Catalogue()), prefix="x = ")
+    app = FimHost(screen)
+    async with app.run_test(size=SIZE) as pilot:
+        simulator.inject(Fault.status(402))
+        await complete_now(app, pilot)
+        error = shown(app, "#fim-error")
+        assert "Insufficient Balance" in error and "top_up" in error
+        assert screen.query_one("#fim-result", TextArea).text == ""
+        assert not screen.query_one("#fim-complete").disabled
+
+        await complete_now(app, pilot)  # the next attempt works and clears the error
+        assert shown(app, "#fim-error") == "" and screen.query_one("#fim-result", TextArea).text
+
+        screen.query_one("#fim-max-tokens", Input).value = "5000"
+        requests = len(fim_bodies(simulator))
+        await complete_now(app, pilot)
+        assert "from 1 to 4096" in shown(app, "#fim-error") and len(fim_bodies(simulator)) == requests
+
+
+async def test_escape_without_completion_dismisses_with_none():
+    async def never(model: str, prefix: str, suffix: str, max_tokens: int) -> FimOutcome:
+        raise AssertionError("not called")
+
+    app = FimHost(FimScreen(never, ["deepseek-chat"]))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.closed_with is None
+
+
+async def test_no_capable_model_disables_completion():
+    async def never(model: str, prefix: str, suffix: str, max_tokens: int) -> FimOutcome:
+        raise AssertionError("not called")
+
+    app = FimHost(FimScreen(never, []))
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.screen.query_one("#fim-complete").disabled
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert "Choose a model" in shown(app, "#fim-error")
