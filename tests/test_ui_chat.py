@@ -237,15 +237,15 @@ async def test_prompt_keys_newline_history_and_paste(simulator, tmp_path):
 
 
 async def test_help_lists_current_bindings_including_remaps(simulator, tmp_path):
-    app = make_app(simulator.url, tmp_path, keymap={"toggle_mode": "f12"})
+    app = make_app(simulator.url, tmp_path, keymap={"toggle_mode": "f11"})
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         rows = dict(app.binding_rows())
-        assert "f12" in rows and "chat and reasoner" in rows["f12"]
+        assert "f11" in rows and "chat and reasoner" in rows["f11"]
         await pilot.press("escape")
-        await pilot.press("f12")
+        await pilot.press("f11")
         assert app.conversation.settings.thinking is True
 
 

@@ -87,13 +87,14 @@ class DeepSeekApp(App[None]):
                 tooltip="Continue the last answer where it stopped (cut off, cancelled or dropped)"),
         Binding("f8", "select_message", "Select message", id="select_message", show=False,
                 tooltip="Select the last message; then ↑/↓, e edit, r regenerate, c copy, ←/→ branches"),
-        Binding("ctrl+y", "copy_answer", "Copy answer", id="copy_answer", show=False,
+        # F6/F7 would select a line / everything in the prompt; copying matters more here.
+        Binding("f6", "copy_answer", "Copy answer", id="copy_answer", show=False, priority=True,
                 tooltip="Copy the last answer to the clipboard"),
-        Binding("f6", "copy_code", "Copy code block", id="copy_code", show=False,
+        Binding("f7", "copy_code", "Copy code block", id="copy_code", show=False, priority=True,
                 tooltip="Copy a code block of the last answer"),
         Binding("f4", "edit_prompt", "Edit in $EDITOR", id="edit_prompt", show=False,
                 tooltip="Write the prompt in your $EDITOR"),
-        Binding("f7", "export", "Export", id="export", show=False,
+        Binding("ctrl+s", "export", "Export", id="export", show=False,
                 tooltip="Export this conversation to Markdown or JSON"),
         Binding("f9", "import_session", "Import", id="import_session", show=False,
                 tooltip="Import a conversation from a JSON export"),
@@ -792,7 +793,7 @@ class DeepSeekApp(App[None]):
         if key is None:
             if self.client is None:
                 self.notify(
-                    "No key: the app cannot send. Press ctrl+k to enter one, or start it with "
+                    "No key: the app cannot send. Press F12 to enter one, or start it with "
                     "DEEPSEEK_API_KEY set.", severity="warning", timeout=10,
                 )
             return

@@ -43,8 +43,8 @@ class SessionsScreen(ModalScreen[OpenSession | None]):
         Binding("escape", "close", "Close", id="sessions_close"),
         Binding("ctrl+n", "request('new')", "New chat", id="sessions_new"),
         Binding("f2", "request('rename')", "Rename", id="sessions_rename"),
-        Binding("ctrl+d", "request('duplicate')", "Duplicate", id="sessions_duplicate"),
-        Binding("delete", "request('delete')", "Delete", id="sessions_delete"),
+        Binding("f3", "request('duplicate')", "Duplicate", id="sessions_duplicate"),
+        Binding("f8,delete", "request('delete')", "Delete", id="sessions_delete"),
         Binding("down", "focus_list", "Results", show=False),
     ]
 
@@ -75,7 +75,7 @@ class SessionsScreen(ModalScreen[OpenSession | None]):
             yield Input(placeholder="Type to filter titles and search all messages", id="sessions-filter")
             yield OptionList(id="sessions-list")
             yield Static(
-                "enter open · ctrl+n new · f2 rename · ctrl+d duplicate · del delete · esc close",
+                "enter open · ↓ results · ctrl+n new · f2 rename · f3 duplicate · f8 delete · esc close",
                 id="sessions-hint", markup=False,
             )
 
@@ -86,7 +86,7 @@ class SessionsScreen(ModalScreen[OpenSession | None]):
     # --- display -------------------------------------------------------------------------------
 
     @property
-    def query(self) -> str:  # type: ignore[override]
+    def filter_text(self) -> str:
         return self.query_one("#sessions-filter", Input).value.strip()
 
     def show_sessions(self, sessions: list[SessionSummary | UnreadableSession]) -> None:
@@ -95,13 +95,13 @@ class SessionsScreen(ModalScreen[OpenSession | None]):
 
     def show_hits(self, query: str, hits: list[SearchHit]) -> None:
         """Full-text results for `query` (ignored if the user has typed on since)."""
-        if query != self.query:
+        if query != self.filter_text:
             return
         self.hits, self._hits_query = hits, query
         self._rebuild()
 
     def _rebuild(self) -> None:
-        needle = self.query.lower()
+        needle = self.filter_text.lower()
         options: list[Option] = []
         for session in self.sessions:
             if isinstance(session, UnreadableSession):
@@ -109,7 +109,7 @@ class SessionsScreen(ModalScreen[OpenSession | None]):
                     options.append(Option(_unreadable_line(session), id=f"u:{session.id}", disabled=True))
             elif not needle or needle in session.title.lower():
                 options.append(Option(_session_line(session, session.id == self.current_id), id=f"s:{session.id}"))
-        if needle and self._hits_query == self.query and self.hits:
+        if needle and self._hits_query == self.filter_text and self.hits:
             options.append(None)  # separator
             for number, hit in enumerate(self.hits[:500]):
                 options.append(Option(_hit_line(hit), id=f"h:{number}"))
@@ -127,11 +127,11 @@ class SessionsScreen(ModalScreen[OpenSession | None]):
         self._rebuild()
         if self._search_timer is not None:
             self._search_timer.stop()
-        if self.query:
+        if self.filter_text:
             self._search_timer = self.set_timer(SEARCH_DELAY, self._request_search)
 
     def _request_search(self) -> None:
-        self.post_message(self.SearchRequested(self, self.query))
+        self.post_message(self.SearchRequested(self, self.filter_text))
 
     @on(Input.Submitted, "#sessions-filter")
     def _open_highlighted(self) -> None:

@@ -1,0 +1,265 @@
+"""Pilot tests of message operations and the session picker, against the simulator."""
+
+from __future__ import annotations
+
+import json
+
+from textual.widgets import Input, OptionList
+
+from deepseek_tui.chat_settings import ChatSettings
+from deepseek_tui.conversation.model import Conversation
+from deepseek_tui.conversation.store import SessionStore
+from deepseek_tui.simulator import Fault
+from deepseek_tui.ui.screens.dialogs import AskScreen, ChooseScreen, ConfirmScreen
+from deepseek_tui.ui.screens.sessions import SessionsScreen
+from deepseek_tui.ui.widgets.messages import AnswerBlock, UserBubble
+from deepseek_tui.ui.widgets.prompt import PromptArea
+from ui_support import SIZE, make_app, send, wait_reply, wait_until
+
+
+def chat_requests(simulator):
+    return [r for r in simulator.requests if r.path.endswith("/chat/completions")]
+
+
+def store_of(tmp_path) -> SessionStore:
+    return SessionStore(tmp_path / "data" / "sessions")
+
+
+async def test_edit_earlier_message_resends_only_the_active_branch(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "first question")
+        await send(app, pilot, "second question")
+        first_user = app.conversation.active_path()[0]
+        app.query_one(f"#m-{first_user.id}", UserBubble).focus()
+        await pilot.press("e")
+        prompt = app.query_one(PromptArea)
+        assert prompt.text == "first question" and app.editing_id == first_user.id
+        prompt.load_text("edited question")
+        await pilot.press("enter")
+        await wait_reply(app, pilot)
+        messages = chat_requests(simulator)[-1].body["messages"]
+        assert [m["content"] for m in messages if m["role"] == "user"] == ["edited question"]
+        path = app.conversation.active_path()
+        assert [m.role for m in path] == ["user", "assistant"]
+        assert app.conversation.sibling_position(path[0].id) == (2, 2)
+        assert "‹2/2›" in str(app.query_one(f"#m-{path[0].id}", UserBubble).query_one(".meta").render())
+        # The old branch is still there: left arrow on the edited message goes back to it.
+        app.query_one(f"#m-{path[0].id}", UserBubble).focus()
+        await pilot.press("left")
+        await pilot.pause()
+        contents = [m.content for m in app.conversation.active_path() if m.role == "user"]
+        assert contents == ["first question", "second question"]
+        await send(app, pilot, "third on old branch")
+        sent = [m["content"] for m in chat_requests(simulator)[-1].body["messages"] if m["role"] == "user"]
+        assert sent == ["first question", "second question", "third on old branch"]
+
+
+async def test_regenerate_keeps_old_answer_as_sibling_and_can_switch_mode(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-chat"))
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "regenerate me")
+        old = app.conversation.active_path()[-1]
+        await pilot.press("ctrl+g")  # regenerate in the other mode
+        await wait_reply(app, pilot)
+        new = app.conversation.active_path()[-1]
+        assert new.id != old.id and app.conversation.siblings(new.id) == [old, new]
+        assert chat_requests(simulator)[-1].body["model"] == "deepseek-reasoner"
+        assert new.reasoning
+        assert app.conversation.settings.model == "deepseek-chat"  # only that reply changed mode
+        await pilot.press("ctrl+r")
+        await wait_reply(app, pilot)
+        assert len(app.conversation.siblings(old.id)) == 3
+        assert chat_requests(simulator)[-1].body["model"] == "deepseek-chat"
+        assert len(app.query(AnswerBlock)) == 1
+
+
+async def test_continue_cut_off_answer_uses_prefix_completion_on_beta(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-chat", max_tokens=30))
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "write a lot")
+        answer = app.conversation.active_path()[-1]
+        assert answer.finish_reason == "length"
+        cut = answer.content
+        await pilot.press("f5")
+        await wait_reply(app, pilot)
+        request = chat_requests(simulator)[-1]
+        assert request.path.startswith("/beta/")
+        last = request.body["messages"][-1]
+        assert last == {"role": "assistant", "content": cut, "prefix": True}
+        assert answer.content.startswith(cut) and len(answer.content) > len(cut)
+        assert len(app.conversation.active_path()) == 2  # joined the same message
+        block = app.query(AnswerBlock).last()
+        assert block.query_one(".answer").source == answer.content
+
+
+async def test_continue_after_drop(simulator, tmp_path):
+    simulator.inject(Fault.drop(after_chunks=8))
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "drop then continue")
+        answer = app.conversation.active_path()[-1]
+        assert answer.status == "partial"
+        partial = answer.content
+        await pilot.press("f5")
+        await wait_reply(app, pilot)
+        assert answer.status == "complete" and answer.content.startswith(partial)
+        assert chat_requests(simulator)[-1].body["messages"][-1]["prefix"] is True
+
+
+async def test_copy_answer_and_code_block(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "show code")
+        answer = app.conversation.active_path()[-1]
+        await pilot.press("f6")
+        assert app.clipboard == answer.content
+        await pilot.press("f7")
+        await pilot.pause()
+        if isinstance(app.screen, ChooseScreen):
+            await pilot.press("enter")
+            await pilot.pause()
+        assert "def " in app.clipboard and "```" not in app.clipboard
+
+
+async def test_select_message_keys(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "one")
+        await pilot.press("f8")
+        assert isinstance(app.focused, AnswerBlock)
+        await pilot.press("up")
+        assert isinstance(app.focused, UserBubble)
+        await pilot.press("c")
+        assert app.clipboard == "one"
+        await pilot.press("escape")
+        assert isinstance(app.focused, PromptArea)
+
+
+def _stored(tmp_path, titles: list[str]) -> list[Conversation]:
+    store = store_of(tmp_path)
+    conversations = []
+    for title in titles:
+        conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash"))
+        conversation.add_user(f"{title} question")
+        reply = conversation.start_assistant("deepseek-v4-flash", False)
+        reply.content = f"The answer mentions {title} and zebra-{title}."
+        conversation.finish_assistant(reply.id)
+        store.save(conversation)
+        conversations.append(conversation)
+    return conversations
+
+
+async def test_session_picker_filters_searches_and_opens(simulator, tmp_path):
+    alpha, beta, gamma = _stored(tmp_path, ["alpha", "beta", "gamma"])
+    (tmp_path / "data" / "sessions" / "broken.json").write_text("{not json")
+    app = make_app(simulator.url, tmp_path, on_start="new")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SessionsScreen)
+        option_list = screen.query_one("#sessions-list", OptionList)
+        labels = [str(option_list.get_option_at_index(i).prompt) for i in range(option_list.option_count)]
+        assert sum("question" in label for label in labels) == 3
+        assert any("broken.json" in label and "unreadable" in label for label in labels)
+        await pilot.press(*"zebra-beta")
+        await wait_until(lambda: bool(screen.hits))
+        labels = [str(option_list.get_option_at_index(i).prompt) for i in range(option_list.option_count)]
+        assert any("zebra-beta" in label for label in labels)
+        assert not any("alpha question" in label for label in labels)
+        screen.query_one("#sessions-filter", Input).value = "gamma"
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.conversation.id == gamma.id
+        assert (tmp_path / "data" / "sessions" / "broken.json").read_text() == "{not json"
+
+
+async def test_session_picker_rename_duplicate_delete(simulator, tmp_path):
+    alpha, beta = _stored(tmp_path, ["alpha", "beta"])
+    app = make_app(simulator.url, tmp_path, on_start="new")
+    store = store_of(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#sessions-filter", Input).value = "alpha"
+        await pilot.pause()
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(app.screen, AskScreen)
+        app.screen.query_one(Input).value = "Renamed alpha"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert store.load(alpha.id).title == "Renamed alpha"
+        screen.query_one("#sessions-filter", Input).value = "renamed"
+        await pilot.pause()
+        await pilot.press("f3")
+        await pilot.pause()
+        titles = [s.title for s in store.list_sessions()]
+        assert "Renamed alpha" in titles and "Renamed alpha (copy)" in titles
+        screen.query_one("#sessions-filter", Input).value = "beta"
+        await pilot.pause()
+        await pilot.press("f8")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert any(s.id == beta.id for s in store.list_sessions())
+        await pilot.press("down", "delete")  # in the list, the Delete key works too
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert not any(s.id == beta.id for s in store.list_sessions())
+
+
+async def test_export_markdown_and_json_then_import(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-reasoner"))
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "export me")
+        for name in ("out.md", "out.json"):
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            app.screen.query_one(Input).value = str(tmp_path / name)
+            await pilot.press("enter")
+            await pilot.pause()
+        markdown = (tmp_path / "out.md").read_text()
+        assert "export me" in markdown and "<details>" in markdown
+        exported = json.loads((tmp_path / "out.json").read_text())
+        assert "sk-test" not in (tmp_path / "out.json").read_text() + markdown
+        original_id = app.conversation.id
+        await pilot.press("f9")
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(tmp_path / "out.json")
+        await pilot.press("enter")
+        await wait_until(lambda: app.conversation.id != original_id)
+        assert [m.content for m in app.conversation.active_path()][0] == "export me"
+        assert exported
+
+
+async def test_edit_prompt_in_editor_headless_reports_and_keeps_prompt(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = app.query_one(PromptArea)
+        prompt.load_text("keep me")
+        await pilot.press("f4")
+        await pilot.pause()
+        assert prompt.text == "keep me"
+        assert any("editor" in n.message.lower() for n in app._notifications)
+
+
+async def test_palette_lists_every_action(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for description in ("Chats", "Regenerate", "Continue answer", "Export", "Import", "Copy code block"):
+            assert any(title.startswith(description) for title in titles), description
+
+
+async def test_theme_choice_persists(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.theme = "nord"
+        await pilot.pause(0.7)
+    assert 'theme = "nord"' in (tmp_path / "config.toml").read_text()
