@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -33,7 +34,9 @@ from deepseek_tui.client import (
     StreamInterrupted,
 )
 from deepseek_tui.config import AppConfig, save_config
+from deepseek_tui.conversation.json_mode import JSON_HINT, check_json_reply, mentions_json, with_json_hint
 from deepseek_tui.conversation.model import Conversation, ConversationError, Message
+from deepseek_tui.conversation.pricing import cost_of
 from deepseek_tui.conversation.request import build_chat_request, build_continue_request, inert_settings
 from deepseek_tui.conversation.store import SessionStore
 from deepseek_tui.conversation.throttle import SaveThrottle
@@ -45,6 +48,7 @@ from deepseek_tui.code_blocks import code_blocks
 from deepseek_tui.conversation.store import SessionNotFoundError, StoreError
 from deepseek_tui.editor import EditorError, edit_text
 from deepseek_tui.ui.screens.dialogs import AskScreen, ChooseScreen, ConfirmScreen
+from deepseek_tui.ui.screens.fim import FimOutcome, FimScreen
 from deepseek_tui.ui.screens.help import HelpScreen
 from deepseek_tui.ui.screens.sessions import OpenSession, SessionsScreen
 from deepseek_tui.ui.screens.key import KeyScreen
@@ -98,6 +102,8 @@ class DeepSeekApp(App[None]):
                 tooltip="Export this conversation to Markdown or JSON"),
         Binding("f9", "import_session", "Import", id="import_session", show=False,
                 tooltip="Import a conversation from a JSON export"),
+        Binding("ctrl+f", "fim", "Fill in the middle", id="fim", show=False,
+                tooltip="Complete code between a prefix and a suffix (FIM, beta)"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit"),
     ]
 
@@ -299,6 +305,12 @@ class DeepSeekApp(App[None]):
             spec = self.catalogue.get(settings.model)
             thinking = spec.thinks(settings.thinking)
             request = build_chat_request(conversation, self.catalogue, settings)
+            if settings.json_output and not mentions_json(request.body):
+                settings = settings.updated(system_prompt=with_json_hint(settings.system_prompt))
+                self.apply_settings(conversation.settings.updated(system_prompt=settings.system_prompt))
+                self.notify(f'JSON mode needs the word "json" in the prompt; added to the system prompt: '
+                            f'"{JSON_HINT}"', timeout=8)
+                request = build_chat_request(conversation, self.catalogue, settings)
             message = conversation.start_assistant(
                 settings.model, thinking, settings.reasoning_effort if thinking else None
             )
@@ -356,6 +368,9 @@ class DeepSeekApp(App[None]):
             self.refresh_status()
             self.refresh_account()
 
+    def _json_requested(self, message: Message) -> bool:
+        return self.conversation.settings.json_output and message.role == "assistant"
+
     def _mounted_answer(self, message_id: str) -> AnswerBlock | None:
         found = self.query(f"#m-{message_id}")
         return found.first() if found and isinstance(found.first(), AnswerBlock) else None
@@ -363,11 +378,17 @@ class DeepSeekApp(App[None]):
     async def _finish_answer_widget(self, answer: AnswerBlock, message: Message) -> None:
         state = {"partial": "partial", "cancelled": "partial", "failed": "failed"}.get(message.status, "")
         answer.set_meta(fmt.answer_meta(message, self.catalogue, self.conversation.sibling_position(message.id)), state=state)
-        if not message.content:
+        json_problem = ""
+        if self._json_requested(message) and message.status == "complete":
+            verdict = check_json_reply(message.content, message.finish_reason)
+            if verdict.pretty is not None:
+                await answer.replace_content(f"```json\n{verdict.pretty}\n```")
+            json_problem = verdict.problem or ""
+        elif not message.content:
             note = self._empty_answer_note(message)
             if note:
                 await answer.replace_content(note)
-        await answer.set_error(fmt.error_note(message))
+        await answer.set_error(json_problem or fmt.error_note(message))
         if message.reasoning:
             await answer.set_reasoning(message.reasoning, fmt.thought_title(message))
             self.query_one(ReasoningPane).set_title(fmt.thought_title(message))
@@ -778,6 +799,29 @@ class DeepSeekApp(App[None]):
             return
         prompt.load_text(text.rstrip("\n"))
         prompt.focus()
+
+    def action_fim(self) -> None:
+        if self.client is None:
+            self._ask_for_key()
+            return
+        models = [spec.id for spec in self.catalogue.specs() if spec.fim]
+        if not models:
+            self.notify("No model in the catalogue supports FIM.", severity="warning")
+            return
+        current = self.conversation.settings.model
+        self.push_screen(FimScreen(self.complete_fim, models, model=current if current in models else None))
+
+    async def complete_fim(self, model: str, prefix: str, suffix: str, max_tokens: int) -> FimOutcome:
+        assert self.client is not None
+        result = await self.client.fim(model, prefix, suffix or None, max_tokens=max_tokens)
+        cost = None
+        if result.usage is not None:
+            cost = cost_of(result.usage, self.catalogue.get(model), self.config.currency, datetime.now(timezone.utc))
+        return FimOutcome(
+            text=result.text,
+            usage_label=fmt.usage_label(result.usage),
+            cost_label=fmt.money(cost.total, cost.currency) if cost else "",
+        )
 
     # --- key ------------------------------------------------------------------------------------
 

@@ -1,0 +1,59 @@
+"""Pilot tests: JSON output mode in the chat, and the FIM screen opened from the app."""
+
+from __future__ import annotations
+
+import json
+
+from textual.widgets import TextArea
+
+from deepseek_tui.chat_settings import ChatSettings
+from deepseek_tui.conversation.json_mode import JSON_HINT
+from deepseek_tui.ui.screens.fim import FimScreen
+from deepseek_tui.ui.widgets.messages import AnswerBlock
+from ui_support import SIZE, make_app, send, wait_until
+
+
+def last_chat_body(simulator) -> dict:
+    return [r.body for r in simulator.requests if r.path.endswith("/chat/completions")][-1]
+
+
+async def test_json_mode_adds_hint_validates_and_pretty_prints(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-v4-flash", json_output=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "list three fruits")
+        body = last_chat_body(simulator)
+        assert body["response_format"] == {"type": "json_object"}
+        assert body["messages"][0] == {"role": "system", "content": JSON_HINT}
+        assert app.conversation.settings.system_prompt == JSON_HINT
+        assert any("json" in n.message.lower() for n in app._notifications)
+        answer = app.conversation.active_path()[-1]
+        shown = app.query(AnswerBlock).last().query_one(".answer").source
+        assert shown == "```json\n" + json.dumps(json.loads(answer.content), indent=2, ensure_ascii=False) + "\n```"
+
+
+async def test_json_mode_cut_off_reply_is_explained(simulator, tmp_path):
+    settings = ChatSettings(model="deepseek-v4-flash", json_output=True, max_tokens=5, system_prompt="Answer in json.")
+    app = make_app(simulator.url, tmp_path, chat=settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "big object please")
+        assert app.conversation.active_path()[-1].finish_reason == "length"
+        assert app.conversation.settings.system_prompt == "Answer in json."  # already said json
+        error = app.query(AnswerBlock).last().query_one(".error")
+        assert "max_tokens" in str(error.render())
+
+
+async def test_fim_screen_from_app_completes_with_usage(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+f")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, FimScreen)
+        areas = list(screen.query(TextArea))
+        areas[0].load_text("def fib(n):\n")
+        areas[-1].load_text("\nprint(fib(10))\n")
+        await pilot.press("ctrl+r")
+        await wait_until(lambda: screen.outcome is not None)
+        fim_requests = [r for r in simulator.requests if r.path == "/beta/completions"]
+        assert fim_requests and fim_requests[-1].body["prompt"] == "def fib(n):\n"
+        assert screen.outcome.text and "in " in screen.outcome.usage_label
