@@ -15,6 +15,7 @@ from deepseek_tui.pipe import (
     AskOptions,
     ClientFactory,
     Console,
+    ExitCode,
     FimOptions,
     exit_codes_help,
     run_ask,
@@ -64,7 +65,7 @@ def _subcommand_parents() -> argparse.ArgumentParser:
 
 def _add_subcommands(parser: argparse.ArgumentParser) -> None:
     commands = parser.add_subparsers(
-        dest="command", metavar="COMMAND", title="commands (optional; without one the app starts)"
+        dest="command", metavar="[COMMAND]", title="commands (optional; without one the app starts)"
     )
     shared = _subcommand_parents()
     epilog = exit_codes_help()
@@ -211,9 +212,14 @@ def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | N
             config = apply_overrides(config, args)
     except ConfigError as exc:
         print(f"deepseek-tui: {exc}\nFix the file or move it aside; it was not changed.", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     if args.command is not None:
-        return run_subcommand(args, config, Console.standard(), client_factory)
+        console = Console.standard()
+        try:
+            return run_subcommand(args, config, console, client_factory)
+        except KeyboardInterrupt:
+            console.note("stopped (Ctrl+C)")
+            return ExitCode.CANCELLED
     from deepseek_tui.ui.launch import run_app
 
     return run_app(config, config_path=config_path, demo=args.demo)

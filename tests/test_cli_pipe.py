@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -222,6 +221,31 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_partial_answer(cli, simulator):
     answer = store().load(summary.id).active_path()[-1]
     assert answer.status == "cancelled"
     assert answer.content and (first + out).decode().startswith(answer.content)
+
+
+def test_ctrl_c_while_reading_stdin_exits_130(cli):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deepseek_tui", "ask"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli.env,
+    )
+    time.sleep(0.5)  # let it start and block on stdin
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=15)
+    assert process.returncode == ExitCode.CANCELLED
+    assert b"Traceback" not in err and out == b""
+
+
+def test_closed_stdout_stops_quietly(cli, simulator):
+    simulator.token_rate = 100.0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deepseek_tui", "ask", "a long answer"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli.env, bufsize=0,
+    )
+    assert process.stdout.read(5)
+    process.stdout.close()  # like `| head -c 5`
+    err = process.stderr.read()
+    assert process.wait(timeout=15) == ExitCode.OK
+    assert b"Traceback" not in err and b"Exception ignored" not in err
 
 
 def test_help_documents_the_exit_codes(cli):

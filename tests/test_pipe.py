@@ -84,7 +84,7 @@ def test_a_retry_that_succeeds_exits_0(env, capsys):
     assert "429 Rate Limit Reached" in err and "retry 1" in err
 
 
-def test_unreachable_server_exits_5(env, capsys, monkeypatch):
+def test_unreachable_server_exits_5(env, capsys):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from contextlib import aclosing
 from dataclasses import dataclass
 
 from deepseek_tui.catalogue import Catalogue
@@ -17,7 +18,6 @@ from deepseek_tui.conversation import (
     Conversation,
     Message,
     SaveThrottle,
-    SessionNotFoundError,
     SessionStore,
     SessionUnreadableError,
     StoreError,
@@ -137,7 +137,10 @@ def read_prompt(argument: str | None, console: Console) -> str:
     elif argument is None and console.stdin.isatty():
         raise usage_error("no prompt", "Give it as an argument, or pipe it in: echo 'question' | deepseek-tui ask")
     else:
-        text = console.stdin.read()
+        try:
+            text = console.stdin.read()
+        except UnicodeDecodeError:
+            raise usage_error("stdin is not UTF-8 text") from None
     if not text.strip():
         raise usage_error("the prompt is empty")
     return text
@@ -250,36 +253,41 @@ async def stream_turn(
     if saver is not None:
         saver.save()
     printer = _AnswerPrinter(console, options.show_reasoning)
+    code = ExitCode.OK
     try:
-        async for event in stream_into_message(
-            client, turn.request, conversation, message, catalogue, currency=config.currency, autosave=saver
-        ):
-            printer.show(event)
+        async with aclosing(
+            stream_into_message(
+                client, turn.request, conversation, message, catalogue, currency=config.currency, autosave=saver
+            )
+        ) as events:
+            async for event in events:
+                printer.show(event)
     except asyncio.CancelledError:
         printer.close()
-        _save_at_end(saver, turn, console, partial=True)
         raise
     except DeepSeekError as error:
         printer.close()
         console.api_failure(error)
-        _save_at_end(saver, turn, console, partial=bool(message.content or message.reasoning))
-        return exit_code_for(error)
-    printer.close()
-    _report_answer(message, options, console)
-    _save_at_end(saver, turn, console, partial=False)
+        code = exit_code_for(error)
+    else:
+        printer.close()
+        _report_answer(message, options, console)
+    finally:
+        if message.status == "streaming":  # stopped by something other than the stream (e.g. stdout closed)
+            conversation.finish_assistant(message.id, status="cancelled", error="Output stopped")
+        if saver is not None:
+            _save_at_end(saver, turn, message, console)
     if saver is not None and saver.failed:
         return ExitCode.LOCAL
-    return ExitCode.OK
+    return code
 
 
-def _save_at_end(saver: _SessionSaver | None, turn: PreparedTurn, console: Console, *, partial: bool) -> None:
-    if saver is None:
-        return
+def _save_at_end(saver: _SessionSaver, turn: PreparedTurn, message: Message, console: Console) -> None:
     saver.save()
     if saver.failed:
         return
     session = turn.conversation.id
-    if partial:
+    if message.status != "complete" and (message.content or message.reasoning):
         console.note(f"the partial answer is kept in session {session}")
     elif turn.is_new_session:
         console.note(f"saved as session {session} (continue it with --continue {session})")

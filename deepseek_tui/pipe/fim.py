@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -86,7 +87,10 @@ def read_texts(options: FimOptions, console: Console) -> tuple[str, str | None]:
     elif console.stdin.isatty():
         raise usage_error("no prefix", "Pipe it in, or give --prefix-file.")
     else:
-        prefix = console.stdin.read()
+        try:
+            prefix = console.stdin.read()
+        except UnicodeDecodeError:
+            raise usage_error("stdin is not UTF-8 text") from None
     suffix = _read_file(options.suffix_file, "suffix") if options.suffix_file is not None else options.suffix
     return prefix, suffix
 
@@ -113,15 +117,16 @@ async def stream_fim(
     usage: Usage | None = None
     finish_reason = ""
     try:
-        async for event in client.stream_fim(model, prefix, suffix, **params):
-            if isinstance(event, ContentDelta):
-                console.output(event.text)
-            elif isinstance(event, UsageReport):
-                usage = event.usage
-            elif isinstance(event, RetryScheduled):
-                console.note(f"{event.reason}; retry {event.attempt} in {event.delay:.1f} s")
-            elif isinstance(event, StreamEnd):
-                finish_reason = event.finish_reason
+        async with aclosing(client.stream_fim(model, prefix, suffix, **params)) as events:
+            async for event in events:
+                if isinstance(event, ContentDelta):
+                    console.output(event.text)
+                elif isinstance(event, UsageReport):
+                    usage = event.usage
+                elif isinstance(event, RetryScheduled):
+                    console.note(f"{event.reason}; retry {event.attempt} in {event.delay:.1f} s")
+                elif isinstance(event, StreamEnd):
+                    finish_reason = event.finish_reason
     except DeepSeekError as error:
         console.api_failure(error)
         return exit_code_for(error)

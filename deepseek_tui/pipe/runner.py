@@ -56,9 +56,6 @@ def run_with_client(
 
     try:
         return asyncio.run(run())
-    except KeyboardInterrupt:
-        console.note("stopped (Ctrl+C)")
-        return ExitCode.CANCELLED
     except DeepSeekError as error:
         console.api_failure(error)
         return exit_code_for(error)
