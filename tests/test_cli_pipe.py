@@ -320,3 +320,8 @@ def test_fim_rejects_models_and_limits(cli):
     assert run.code == ExitCode.USAGE and "cannot do fill-in-the-middle" in run.err and "deepseek-chat" in run.err
     assert cli("fim", "--max-tokens", "5000", stdin="x").code == ExitCode.USAGE
     assert cli("fim", "--prefix-file", "/nonexistent/file").code == ExitCode.USAGE
+
+
+def test_pipe_mode_does_not_load_textual():
+    check = "import sys, deepseek_tui.cli; sys.exit('textual' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", check], timeout=30).returncode == 0
