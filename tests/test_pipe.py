@@ -222,3 +222,9 @@ def test_price_keeps_significant_decimals():
     assert price(0.007, "USD") == "$0.007"
     assert price(2.0, "CNY") == "¥2.00"
     assert price(0.28, "USD") == "$0.28"
+
+
+def test_json_cut_off_at_max_tokens_is_explained(env, capsys):
+    code, out, err = run(capsys, "ask", "--json", "--max-tokens", "5", "json please")
+    assert code == ExitCode.OK and out.startswith("{")
+    assert "cut off at max_tokens, so the JSON is incomplete" in err

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from contextlib import aclosing
 from dataclasses import dataclass
 
@@ -24,15 +23,12 @@ from deepseek_tui.conversation import (
     build_chat_request,
     inert_settings,
 )
+from deepseek_tui.conversation.json_mode import JSON_HINT, check_json_reply, mentions_json, with_json_hint
 from deepseek_tui.pipe.console import Console
 from deepseek_tui.pipe.exits import ExitCode, exit_code_for
 from deepseek_tui.pipe.runner import ClientFactory, PipeError, run_with_client, usage_error
 from deepseek_tui.turns import stream_into_message
 from deepseek_tui.ui.format import money, usage_label
-
-JSON_HINT = "Reply with a single valid JSON object."
-"""Added to the system prompt in JSON mode when no message says "json" (the API demands it)."""
-
 
 @dataclass(frozen=True)
 class AskOptions:
@@ -92,10 +88,8 @@ def prepare_turn(options: AskOptions, config: AppConfig, console: Console) -> Pr
     conversation.settings = settings
     conversation.add_user(prompt)
     request = build_chat_request(conversation, catalogue, settings)
-    if settings.json_output and not _mentions_json(request):
-        hinted = settings.updated(
-            system_prompt=f"{settings.system_prompt}\n\n{JSON_HINT}" if settings.system_prompt else JSON_HINT
-        )
+    if settings.json_output and not mentions_json(request.body):
+        hinted = settings.updated(system_prompt=with_json_hint(settings.system_prompt))
         request = build_chat_request(conversation, catalogue, hinted)
         console.note(f'JSON mode needs the word "json" in a message; added to the system prompt: {JSON_HINT}')
     save = options.save if options.save is not None else continuing
@@ -177,10 +171,6 @@ def settings_for(options: AskOptions, base: ChatSettings, catalogue: Catalogue, 
         if given.get(name) is not None:
             console.note(f"{name.replace('_', ' ')}: {reason}")
     return settings
-
-
-def _mentions_json(request: ChatRequest) -> bool:
-    return any("json" in str(m.get("content") or "").lower() for m in request.body["messages"])
 
 
 # --- the request -------------------------------------------------------------------------------
@@ -295,12 +285,11 @@ def _save_at_end(saver: _SessionSaver, turn: PreparedTurn, message: Message, con
 
 def _report_answer(message: Message, options: AskOptions, console: Console) -> None:
     if message.finish_reason == "length":
-        console.note("the answer was cut off at max_tokens")
-    if options.json_output and message.content.strip():
-        try:
-            json.loads(message.content)
-        except ValueError:
-            console.note("warning: the answer is not valid JSON")
+        console.note("the answer was cut off at max_tokens" + (", so the JSON is incomplete" if options.json_output else ""))
+    elif options.json_output:
+        problem = check_json_reply(message.content, message.finish_reason).problem
+        if problem:
+            console.note(f"warning: {problem}")
     if options.usage and message.usage is not None:
         cost = money(message.cost, message.currency)
         console.note(f"usage: {usage_label(message.usage)}" + (f" · {cost}" if cost else ""))
