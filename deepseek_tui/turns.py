@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import AsyncIterator, Callable, Protocol
 
@@ -96,8 +97,9 @@ async def stream_into_message(
     """Stream `request` into `message` (appending to any content it already has).
 
     While it streams, `autosave.save()` is called whenever `autosave.due()` says so, with the
-    message's text brought up to date, so that a killed process leaves the partial reply on disk. Errors and cancellation propagate after the message is
-    marked partial / failed / cancelled with all the text that arrived.
+    message's text brought up to date, so that a killed process leaves the partial reply on
+    disk. Errors and cancellation propagate after the message is marked partial / failed /
+    cancelled with all the text that arrived; the HTTP stream is closed however this ends.
     """
     progress = progress or TurnProgress()
     reasoning_parts = [message.reasoning] if message.reasoning else []
@@ -116,36 +118,37 @@ async def stream_into_message(
         return bool(progress.reasoning_chars or progress.content_chars or tool_calls)
 
     try:
-        async for event in client.stream_chat(request.body, beta=request.beta):
-            if isinstance(event, ContentDelta):
-                if progress.first_content is None:
-                    progress.first_content = time.monotonic()
-                progress.content_chars += len(event.text)
-                content_parts.append(event.text)
-            elif isinstance(event, ReasoningDelta):
-                if progress.first_reasoning is None:
-                    progress.first_reasoning = time.monotonic()
-                progress.reasoning_chars += len(event.text)
-                reasoning_parts.append(event.text)
-            elif isinstance(event, ToolCallDelta):
-                tool_calls.add(event)
-            elif isinstance(event, UsageReport):
-                message.usage = event.usage
-            elif isinstance(event, StreamEnd):
-                sync_text()
-                if event.model:
-                    message.model = event.model if event.model in catalogue else message.model
-                conversation.finish_assistant(
-                    message.id,
-                    status="complete",
-                    finish_reason=event.finish_reason,
-                    request_id=event.request_id,
-                )
-                price_message(message, catalogue, currency)
-            if autosave is not None and not isinstance(event, StreamEnd) and autosave.due():
-                sync_text()
-                autosave.save()
-            yield event
+        async with aclosing(client.stream_chat(request.body, beta=request.beta)) as events:
+            async for event in events:
+                if isinstance(event, ContentDelta):
+                    if progress.first_content is None:
+                        progress.first_content = time.monotonic()
+                    progress.content_chars += len(event.text)
+                    content_parts.append(event.text)
+                elif isinstance(event, ReasoningDelta):
+                    if progress.first_reasoning is None:
+                        progress.first_reasoning = time.monotonic()
+                    progress.reasoning_chars += len(event.text)
+                    reasoning_parts.append(event.text)
+                elif isinstance(event, ToolCallDelta):
+                    tool_calls.add(event)
+                elif isinstance(event, UsageReport):
+                    message.usage = event.usage
+                elif isinstance(event, StreamEnd):
+                    sync_text()
+                    if event.model:
+                        message.model = event.model if event.model in catalogue else message.model
+                    conversation.finish_assistant(
+                        message.id,
+                        status="complete",
+                        finish_reason=event.finish_reason,
+                        request_id=event.request_id,
+                    )
+                    price_message(message, catalogue, currency)
+                if autosave is not None and not isinstance(event, StreamEnd) and autosave.due():
+                    sync_text()
+                    autosave.save()
+                yield event
     except asyncio.CancelledError:
         _end(conversation, message, catalogue, currency, sync_text, "cancelled", "Cancelled by you")
         raise

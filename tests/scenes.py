@@ -98,12 +98,7 @@ def scene_app(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeek
     if name == "answered":
         SessionStore(tmp_path / "data" / "sessions").save(answered_conversation())
         app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-v4-flash", thinking=True))
-
-        async def run(pilot: Pilot) -> None:
-            app = pilot.app
-            await settle_account(pilot)
-
-        return app, run
+        return app, settle_account
 
     if name == "empty":
         app = make_app(simulator.url, tmp_path)

@@ -251,7 +251,7 @@ async def test_edit_prompt_in_editor_headless_reports_and_keeps_prompt(simulator
 
 async def test_palette_lists_every_action(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE):
         titles = [command.title for command in app.get_system_commands(app.screen)]
         for description in ("Chats", "Regenerate", "Continue answer", "Export", "Import", "Copy code block"):
             assert any(title.startswith(description) for title in titles), description

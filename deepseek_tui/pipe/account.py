@@ -14,7 +14,7 @@ from deepseek_tui.config import AppConfig
 from deepseek_tui.pipe.console import Console
 from deepseek_tui.pipe.exits import ExitCode
 from deepseek_tui.pipe.runner import ClientFactory, run_with_client
-from deepseek_tui.ui.format import CURRENCY_SIGNS
+from deepseek_tui.labels import CURRENCY_SIGNS
 
 UNKNOWN_MODEL_NOTE = "not in catalogue: conservative defaults"
 NOT_LISTED_NOTE = "not listed by /models (catalogue or config only)"

@@ -28,7 +28,7 @@ from deepseek_tui.pipe.console import Console
 from deepseek_tui.pipe.exits import ExitCode, exit_code_for
 from deepseek_tui.pipe.runner import ClientFactory, PipeError, run_with_client, usage_error
 from deepseek_tui.turns import stream_into_message
-from deepseek_tui.ui.format import money, usage_label
+from deepseek_tui.labels import money, usage_label
 
 @dataclass(frozen=True)
 class AskOptions:

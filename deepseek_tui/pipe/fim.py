@@ -10,16 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from deepseek_tui.catalogue import Catalogue, ModelSpec
+from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.client import DeepSeekClient
 from deepseek_tui.client.errors import DeepSeekError
 from deepseek_tui.client.events import ContentDelta, RetryScheduled, StreamEnd, Usage, UsageReport
 from deepseek_tui.config import AppConfig
-from deepseek_tui.conversation.pricing import cost_of
 from deepseek_tui.pipe.console import Console
 from deepseek_tui.pipe.exits import ExitCode, exit_code_for
 from deepseek_tui.pipe.runner import ClientFactory, PipeError, run_with_client, usage_error
-from deepseek_tui.ui.format import money, usage_label
+from deepseek_tui.labels import usage_and_cost
 
 FIM_MAX_TOKENS = 4096
 """The API's limit on `max_tokens` for FIM completions (all FIM-capable models)."""
@@ -58,12 +57,8 @@ def choose_fim_model(requested: str | None, config: AppConfig) -> str:
     return capable[0]
 
 
-def fim_labels(usage: Usage | None, spec: ModelSpec, currency: str, when: datetime) -> tuple[str, str]:
-    """(usage label, cost label) of one FIM completion; empty strings when unknown."""
-    if usage is None:
-        return "", ""
-    cost = cost_of(usage, spec, currency, when)
-    return usage_label(usage), money(cost.total, cost.currency) if cost is not None else ""
+fim_labels = usage_and_cost
+"""(usage label, cost label) of one FIM completion."""
 
 
 def run_fim(

@@ -36,13 +36,12 @@ from deepseek_tui.client import (
 from deepseek_tui.config import AppConfig, save_config
 from deepseek_tui.conversation.json_mode import JSON_HINT, check_json_reply, mentions_json, with_json_hint
 from deepseek_tui.conversation.model import Conversation, ConversationError, Message
-from deepseek_tui.conversation.pricing import cost_of
 from deepseek_tui.conversation.request import build_chat_request, build_continue_request, inert_settings
 from deepseek_tui.conversation.store import SessionStore
 from deepseek_tui.conversation.throttle import SaveThrottle
 from deepseek_tui.conversation.tokens import estimate_request_tokens
 from deepseek_tui.turns import TurnProgress, stream_into_message
-from deepseek_tui.ui import format as fmt
+from deepseek_tui import labels as fmt
 from deepseek_tui import clipboard
 from deepseek_tui.code_blocks import code_blocks
 from deepseek_tui.conversation.store import SessionNotFoundError, StoreError
@@ -814,14 +813,9 @@ class DeepSeekApp(App[None]):
     async def complete_fim(self, model: str, prefix: str, suffix: str, max_tokens: int) -> FimOutcome:
         assert self.client is not None
         result = await self.client.fim(model, prefix, suffix or None, max_tokens=max_tokens)
-        cost = None
-        if result.usage is not None:
-            cost = cost_of(result.usage, self.catalogue.get(model), self.config.currency, datetime.now(timezone.utc))
-        return FimOutcome(
-            text=result.text,
-            usage_label=fmt.usage_label(result.usage),
-            cost_label=fmt.money(cost.total, cost.currency) if cost else "",
-        )
+        usage, cost = fmt.usage_and_cost(result.usage, self.catalogue.get(model), self.config.currency,
+                                 datetime.now(timezone.utc))
+        return FimOutcome(text=result.text, usage_label=usage, cost_label=cost)
 
     # --- key ------------------------------------------------------------------------------------
 

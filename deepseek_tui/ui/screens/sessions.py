@@ -18,7 +18,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from deepseek_tui.conversation.store import SearchHit, SessionSummary, UnreadableSession
-from deepseek_tui.ui.format import money
+from deepseek_tui.labels import money
 
 SEARCH_DELAY = 0.25
 """Seconds of no typing before the full-text search runs."""

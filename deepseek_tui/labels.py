@@ -1,11 +1,14 @@
-"""Short human labels for messages, money and tokens (pure functions, no widgets)."""
+"""Short human labels for messages, money and tokens (pure functions; used by the UI and pipe mode)."""
 
 from __future__ import annotations
 
-from deepseek_tui.catalogue import Catalogue
+from datetime import datetime
+
+from deepseek_tui.catalogue import Catalogue, ModelSpec
 from deepseek_tui.client.events import Usage
 from deepseek_tui.client.results import Balance
 from deepseek_tui.conversation.model import Message
+from deepseek_tui.conversation.pricing import cost_of
 
 CURRENCY_SIGNS = {"USD": "$", "CNY": "¥"}
 
@@ -107,3 +110,11 @@ def error_note(message: Message) -> str:
     if message.status in ("partial", "failed") and message.error:
         return message.error
     return ""
+
+
+def usage_and_cost(usage: Usage | None, spec: ModelSpec, currency: str, when: datetime) -> tuple[str, str]:
+    """(usage label, cost label) of one request; empty strings when unknown."""
+    if usage is None:
+        return "", ""
+    cost = cost_of(usage, spec, currency, when)
+    return usage_label(usage), money(cost.total, cost.currency) if cost is not None else ""
