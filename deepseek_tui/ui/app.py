@@ -529,6 +529,7 @@ class DeepSeekApp(App[None]):
             self._set_editing(message_id)
             prompt = self.query_one(PromptArea)
             prompt.load_text(message.content)
+            prompt.move_cursor(prompt.document.end)
             prompt.focus()
         elif event.action in ("regenerate", "regenerate_other"):
             await self.action_regenerate(other_mode=event.action == "regenerate_other", message_id=message_id)
