@@ -38,13 +38,21 @@ def mode_label(catalogue: Catalogue, model: str, thinking: bool, effort: str | N
     return "reasoner"
 
 
-def usage_label(usage: Usage | None) -> str:
+def usage_label(usage: Usage | None, *, compact: bool = False) -> str:
+    """Prompt tokens with the cache-hit share, completion tokens with the thinking part.
+
+    `compact` is the status line's form: ↑prompt N% hit ↓completion (N think).
+    """
     if usage is None:
         return ""
     cached = usage.cache_hit_tokens / usage.prompt_tokens if usage.prompt_tokens else 0.0
-    text = f"in {tokens(usage.prompt_tokens)} ({cached:.0%} cached) · out {tokens(usage.completion_tokens)}"
+    prompt, completion = tokens(usage.prompt_tokens), tokens(usage.completion_tokens)
+    if compact:
+        text = f"↑{prompt} {cached:.0%} hit ↓{completion}"
+    else:
+        text = f"in {prompt} ({cached:.0%} cached) · out {completion}"
     if usage.reasoning_tokens:
-        text += f" ({tokens(usage.reasoning_tokens)} thinking)"
+        text += f" ({tokens(usage.reasoning_tokens)} {'think' if compact else 'thinking'})"
     return text
 
 
@@ -92,17 +100,6 @@ def balance_label(balance: Balance) -> str:
     parts = [f"{CURRENCY_SIGNS.get(info.currency, info.currency + ' ')}{info.total:.2f}" for info in balance.infos]
     label = "bal " + " ".join(parts) if parts else "bal ?"
     return label if balance.is_available else label + " (insufficient)"
-
-
-def usage_compact(usage: Usage | None) -> str:
-    """The status line's form: ↑prompt (cache-hit share) ↓completion (thinking)."""
-    if usage is None:
-        return ""
-    cached = usage.cache_hit_tokens / usage.prompt_tokens if usage.prompt_tokens else 0.0
-    text = f"↑{tokens(usage.prompt_tokens)} {cached:.0%} hit ↓{tokens(usage.completion_tokens)}"
-    if usage.reasoning_tokens:
-        text += f" ({tokens(usage.reasoning_tokens)} think)"
-    return text
 
 
 def error_note(message: Message) -> str:

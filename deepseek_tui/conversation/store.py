@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any, Iterator
 
 import platformdirs
 
+from deepseek_tui.atomic import atomic_write_bytes
 from deepseek_tui.conversation import codec
 from deepseek_tui.conversation.codec import CodecError, Format
 from deepseek_tui.conversation.export import markdown_text
@@ -306,35 +306,7 @@ class SessionStore:
 
 def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
     """Replace `path` with `data` all at once; on any failure the old file is untouched."""
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as temp:
-            temp.write(data)
-            temp.flush()
-            if durable:
-                os.fsync(temp.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        try:
-            os.unlink(temp_name)
-        except OSError:
-            pass
-        raise
-    if durable:
-        _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    atomic_write_bytes(path, data, mode=0o600, durable=durable)  # conversations are private
 
 
 def _read_limited(path: Path) -> bytes:

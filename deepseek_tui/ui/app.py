@@ -925,7 +925,7 @@ class DeepSeekApp(App[None]):
 
     def _turn_tokens_text(self) -> str:
         last = self._last_assistant()
-        return fmt.usage_compact(last.usage) if last is not None and last.usage else ""
+        return fmt.usage_label(last.usage, compact=True) if last is not None and last.usage else ""
 
     def _context_used(self) -> int:
         last = self._last_assistant()
