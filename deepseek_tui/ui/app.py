@@ -103,6 +103,8 @@ class DeepSeekApp(App[None]):
                 tooltip="Import a conversation from a JSON export"),
         Binding("ctrl+f", "fim", "Fill in the middle", id="fim", show=False,
                 tooltip="Complete code between a prefix and a suffix (FIM, beta)"),
+        Binding("f12", "set_key", "API key", id="set_key", show=False,
+                tooltip="Enter or change the API key"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit"),
     ]
 

@@ -24,8 +24,8 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         table = Table(title="Keys", expand=True, show_edge=False)
-        table.add_column("Key", style="bold cyan", no_wrap=True)
-        table.add_column("Action")
+        table.add_column("Key", style="bold cyan", no_wrap=True, width=20)
+        table.add_column("Action", ratio=1)
         for keys, description in self._rows:
             table.add_row(keys, description)
         table.add_row("enter", "Send the prompt")

@@ -9,6 +9,9 @@ from textual.widgets import Markdown, Static
 from deepseek_tui.ui.widgets.streaming import CoalescedMarkdown
 
 
+EMPTY_HINT = "*The model's thinking streams here in reasoner mode (ctrl+t switches). F3 hides this pane.*"
+
+
 class ReasoningPane(Vertical):
     """Streams `reasoning_content`; while hidden it only collects text and renders on show."""
 
@@ -60,8 +63,10 @@ class ReasoningPane(Vertical):
             self._writer = None
 
     async def show_text(self, text: str, title: str) -> None:
-        """Show finished reasoning (e.g. of the last answer)."""
+        """Show finished reasoning (e.g. of the last answer), or a hint when there is none."""
         await self._reset(text)
+        if not text:
+            await self.query_one("#reasoning-text", Markdown).update(EMPTY_HINT)
         self.set_title(title)
         scroll = self.query_one("#reasoning-scroll")
         scroll.anchor(False)  # finished text reads from the top
