@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import aclosing
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -326,31 +327,32 @@ class DeepSeekApp(App[None]):
         ticker = self.set_interval(0.25, self.refresh_status)
         throttle = _Autosave(self, SaveThrottle())
         try:
-            async for event in stream_into_message(
+            async with aclosing(stream_into_message(
                 self.client, request, conversation, message, self.catalogue,
                 currency=self.config.currency, progress=progress, autosave=throttle,
-            ):
-                if isinstance(event, ContentDelta):
-                    if self.turn_state != "answering":
-                        self.turn_state = "answering"
-                        answer.set_meta(fmt.answer_meta(message, self.catalogue))
-                    await answer.write(event.text)
-                elif isinstance(event, ReasoningDelta):
-                    if self.turn_state != "thinking":
-                        self.turn_state = "thinking"
-                        hint = "" if pane.display else " (F3 shows the reasoning)"
-                        answer.set_meta(fmt.answer_meta(message, self.catalogue) + " · thinking" + hint)
-                    await pane.write(event.text)
-                elif isinstance(event, KeepAlive):
-                    progress.keepalives += 1
-                    if self.turn_state == "sending":
-                        self.turn_state = "queued"
-                elif isinstance(event, RetryScheduled):
-                    self.turn_state = "retrying"
-                    self.notify(
-                        f"{event.reason} — retry {event.attempt} in {event.delay:.1f} s",
-                        title="Retrying", severity="warning", timeout=max(event.delay, 3),
-                    )
+            )) as events:
+                async for event in events:
+                    if isinstance(event, ContentDelta):
+                        if self.turn_state != "answering":
+                            self.turn_state = "answering"
+                            answer.set_meta(fmt.answer_meta(message, self.catalogue))
+                        await answer.write(event.text)
+                    elif isinstance(event, ReasoningDelta):
+                        if self.turn_state != "thinking":
+                            self.turn_state = "thinking"
+                            hint = "" if pane.display else " (F3 shows the reasoning)"
+                            answer.set_meta(fmt.answer_meta(message, self.catalogue) + " · thinking" + hint)
+                        await pane.write(event.text)
+                    elif isinstance(event, KeepAlive):
+                        progress.keepalives += 1
+                        if self.turn_state == "sending":
+                            self.turn_state = "queued"
+                    elif isinstance(event, RetryScheduled):
+                        self.turn_state = "retrying"
+                        self.notify(
+                            f"{event.reason} — retry {event.attempt} in {event.delay:.1f} s",
+                            title="Retrying", severity="warning", timeout=max(event.delay, 3),
+                        )
             self.turn_state = "done"
         except asyncio.CancelledError:
             self.turn_state = "cancelled"

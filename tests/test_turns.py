@@ -1,0 +1,89 @@
+"""stream_into_message: a turn streamed into a Message keeps what arrived, however it ends."""
+
+from __future__ import annotations
+
+import pytest
+
+from deepseek_tui.catalogue import Catalogue
+from deepseek_tui.chat_settings import ChatSettings
+from deepseek_tui.client import ContentDelta, DeepSeekClient, ReasoningDelta, RetryPolicy, StreamInterrupted
+from deepseek_tui.conversation.model import Conversation
+from deepseek_tui.conversation.request import build_chat_request
+from deepseek_tui.simulator import Fault
+from deepseek_tui.turns import stream_into_message
+
+CATALOGUE = Catalogue()
+
+
+def start(model: str, thinking: bool = False):
+    conversation = Conversation(settings=ChatSettings(model=model, thinking=thinking))
+    conversation.add_user("tell me something")
+    request = build_chat_request(conversation, CATALOGUE)
+    message = conversation.start_assistant(model, CATALOGUE.get(model).thinks(thinking))
+    return conversation, request, message
+
+
+class CountingSaver:
+    def __init__(self, conversation) -> None:
+        self.conversation, self.snapshots = conversation, []
+
+    def due(self) -> bool:
+        return True
+
+    def save(self) -> None:
+        self.snapshots.append(self.conversation.active_path()[-1].content)
+
+
+async def test_complete_turn_fills_message(simulator):
+    conversation, request, message = start("deepseek-reasoner")
+    saver = CountingSaver(conversation)
+    async with DeepSeekClient("sk-test", simulator.url) as client:
+        events = [e async for e in stream_into_message(client, request, conversation, message, CATALOGUE,
+                                                       currency="CNY", autosave=saver)]
+    content = "".join(e.text for e in events if isinstance(e, ContentDelta))
+    reasoning = "".join(e.text for e in events if isinstance(e, ReasoningDelta))
+    assert message.status == "complete" and message.finish_reason == "stop"
+    assert (message.content, message.reasoning) == (content, reasoning)
+    assert message.reasoning_seconds is not None
+    assert message.usage is not None and message.usage.reasoning_tokens > 0
+    assert message.currency == "CNY" and message.cost > 0
+    assert saver.snapshots and saver.snapshots[-1] and content.startswith(saver.snapshots[-1])
+
+
+async def test_closing_mid_stream_marks_cancelled_with_text_so_far(simulator):
+    simulator.token_rate = 200.0
+    conversation, request, message = start("deepseek-v4-flash")
+    seen = []
+    async with DeepSeekClient("sk-test", simulator.url) as client:
+        stream = stream_into_message(client, request, conversation, message, CATALOGUE, currency="USD")
+        async for event in stream:
+            if isinstance(event, ContentDelta):
+                seen.append(event.text)
+                if len(seen) == 5:
+                    break
+        await stream.aclose()
+    assert message.status == "cancelled"
+    assert message.content == "".join(seen)
+
+
+async def test_drop_keeps_partial_and_raises(simulator):
+    simulator.inject(Fault.drop(after_chunks=6))
+    conversation, request, message = start("deepseek-v4-flash")
+    seen = []
+    async with DeepSeekClient("sk-test", simulator.url, retry=RetryPolicy(max_attempts=1)) as client:
+        with pytest.raises(StreamInterrupted):
+            async for event in stream_into_message(client, request, conversation, message, CATALOGUE, currency="USD"):
+                if isinstance(event, ContentDelta):
+                    seen.append(event.text)
+    assert message.status == "partial" and message.content == "".join(seen) != ""
+    assert message.error
+
+
+async def test_failure_before_output_marks_failed(simulator):
+    simulator.inject(Fault.status(402))
+    conversation, request, message = start("deepseek-v4-flash")
+    async with DeepSeekClient("sk-test", simulator.url) as client:
+        with pytest.raises(Exception):
+            async for _ in stream_into_message(client, request, conversation, message, CATALOGUE, currency="USD"):
+                pass
+    assert message.status == "failed" and "Insufficient Balance" in message.error
