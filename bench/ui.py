@@ -18,8 +18,12 @@ answer's last line shows in `capture-pane`; CPU from /proc/<pid>/stat). Headless
 frames to a terminal, so its CPU figures are lower than tmux's.
 
 Options: --runs N (default 5) · --only 1,2,4 · --no-tmux · --no-headless
-         --profile CASE (cProfile one headless run, e.g. --profile 2; writes /tmp/bench-ui-CASE.prof)
-         --patch NAME (apply an experimental monkeypatch in the app process; see PATCHES)
+         --profile CASE  cProfile (CPU clock) of one headless run: 1 (start), 2, 3, 4, 5.x, 6 (history);
+                         writes /tmp/bench-ui-CASE.prof and prints the top of it
+         --patch A,B     experimental monkeypatches applied in the app process only (headless and tmux),
+                         never in the repo: see PATCHES, plus interval:SECONDS and window:MESSAGES
+Diagnostics in the per-run JSON (--profile prints it): frametrace (CPU per screen update by kind and
+per decile of the stream), layouttrace (who asked for layout), null (drop the answer: the floor).
 """
 
 from __future__ import annotations
@@ -274,6 +278,69 @@ def _patch_segments(max_blocks: int = 20, freeze: bool = False) -> None:
     CoalescedMarkdown.flush = flush
 
 
+def _safe_cuts(text: str) -> list[int]:
+    """Offsets just after a blank line, outside code fences, where a heading or prose starts."""
+    cuts, in_fence, offset = [], False, 0
+    for line in text.splitlines(keepends=True):
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+        offset += len(line)
+        if not in_fence and line.strip() == "" and offset < len(text):
+            following = text[offset]
+            if following == "#" or following.isalpha():
+                cuts.append(offset)
+    return cuts
+
+
+def _patch_freeze_blocks(every: int = 12) -> None:
+    """Keep only the growing tail of an answer as a live Markdown widget: every `every` finished
+    blocks are replaced by ONE widget (a Static holding a Rich Markdown, rendered once), so the
+    widget count -- and with it the cost of each layout pass -- stops growing with the answer."""
+    from rich.markdown import Markdown as RichMarkdown
+    from textual.widgets import Markdown, Static
+    from deepseek_tui.ui.widgets.streaming import CoalescedMarkdown
+
+    async def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        lock = self.__dict__.setdefault("_segment_lock", asyncio.Lock())
+        async with lock:
+            if not self._pending:
+                return
+            chunk = "".join(self._pending)
+            self._pending.clear()
+            self._written += len(chunk)
+            self._last_write = time.monotonic()
+            md = self._markdown
+            if self._stream is None:
+                self._stream = Markdown.get_stream(md)
+            segment = getattr(self, "_segment", "") + chunk
+            chosen = _safe_cuts(segment)[every - 1::every]
+            if not chosen or md.parent is None:
+                self._segment = segment
+                await self._stream.write(chunk)
+                return
+            await self._stream.stop()
+            bounds = [0, *chosen]
+            frozen = []
+            for start, end in zip(bounds, bounds[1:]):
+                widget = Static(RichMarkdown(segment[start:end]), classes="frozen")
+                widget.bench_source = segment[start:end]
+                frozen.append(widget)
+            parent = md.parent
+            await parent.mount_all(frozen, before=md)
+            fresh = Markdown(classes="answer-part")
+            await parent.mount(fresh, after=frozen[-1])
+            await md.remove()
+            self._markdown, self._stream = fresh, Markdown.get_stream(fresh)
+            self._segment = segment[chosen[-1]:]
+            if self._segment:
+                await self._stream.write(self._segment)
+
+    CoalescedMarkdown.flush = flush
+
+
 def _patch_status_no_layout() -> None:
     """The status line is one row high: repaint it without a whole-screen layout pass."""
     from deepseek_tui.ui.widgets.status import StatusLine, render_status
@@ -307,14 +374,46 @@ def _patch_frametrace() -> None:
     Screen._on_timer_update = on_timer_update
 
 
+LAYOUT_CALLERS: dict[str, int] = {}
+
+
+def _patch_layouttrace() -> None:
+    """Count refresh(layout=True) calls by widget class and calling function."""
+    import sys as _sys
+    from textual.widget import Widget
+
+    original = Widget.refresh
+
+    def refresh(self, *regions, repaint=True, layout=False, recompose=False):
+        if layout:
+            frame = _sys._getframe(1)
+            key = f"{type(self).__name__} <- {frame.f_code.co_name}:{Path(frame.f_code.co_filename).name}"
+            LAYOUT_CALLERS[key] = LAYOUT_CALLERS.get(key, 0) + 1
+        return original(self, *regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    Widget.refresh = refresh
+
+
+def _patch_null_answer() -> None:
+    """Lower bound: drop answer text instead of rendering it (network, parsing, status line only)."""
+    from deepseek_tui.ui.widgets.messages import AnswerBlock
+
+    async def write(self, text: str) -> None:
+        self.bench_dropped = getattr(self, "bench_dropped", "") + text
+
+    AnswerBlock.write = write
+
+
 PATCHES = {
     "interval100": _patch_interval_100,
     "interval200": _patch_interval_200,
     "plainfence": _patch_open_fence_plain,
     "segments": _patch_segments,
     "frametrace": _patch_frametrace,
+    "null": _patch_null_answer,
+    "layouttrace": _patch_layouttrace,
     "status": _patch_status_no_layout,
-    "freeze": lambda: _patch_segments(freeze=True),
+    "freeze": _patch_freeze_blocks,
 }
 
 
@@ -347,8 +446,6 @@ async def stream_case(url: str, data_dir: Path) -> dict:
     import deepseek_tui.ui.app as app_module
     from deepseek_tui.client import ContentDelta
     from deepseek_tui.ui.widgets.messages import AnswerBlock
-    from textual.widgets import Markdown
-
     marks: dict[str, float] = {}
     original_stream = app_module.stream_into_message
 
@@ -381,6 +478,7 @@ async def stream_case(url: str, data_dir: Path) -> dict:
         prompt.load_text(PROMPT)
         await pilot.pause()
         cpu0, t0, wall0 = time.process_time(), time.perf_counter(), time.time()
+        main0 = time.thread_time()
         await pilot.press("enter")
         deadline = t0 + CASE_TIMEOUT - 10
         while (app.turn_worker is None or app.turn_worker.is_running) and time.perf_counter() < deadline:
@@ -393,11 +491,16 @@ async def stream_case(url: str, data_dir: Path) -> dict:
             await asyncio.sleep(0.002)
         shown = next((f for f in frames if f > closed), float("nan"))
         cpu1 = time.process_time()
+        main1 = time.thread_time()
+        import threading
+        threads = [t.name for t in threading.enumerate()]
         chat = app.query_one("#chat")
         result = {
             "send_to_screen": shown - t0,
             "last_delta_to_screen": shown - marks.get("last_delta", float("nan")),
             "cpu": cpu1 - cpu0,
+            "cpu_main_thread": main1 - main0,
+            "threads": threads,
             "source_ok": "".join(getattr(m, "bench_source", None) or m.source for m in parts) == message.content and len(message.content) > 0,
             "markdown_widgets": len(parts),
             "worker": f"{app.turn_worker.state.name} {app.turn_worker.error!r}"[:300],
@@ -409,6 +512,8 @@ async def stream_case(url: str, data_dir: Path) -> dict:
             "wall0": wall0,
             "t_shown_wall": wall0 + (shown - t0),
         }
+        if LAYOUT_CALLERS:
+            result["layout_callers"] = sorted(LAYOUT_CALLERS.items(), key=lambda kv: -kv[1])[:12]
         if FRAME_LOG:
             summary: dict[str, list[float]] = {}
             for kind, cpu, _dirty, _names in FRAME_LOG:
@@ -430,13 +535,15 @@ async def stream_case(url: str, data_dir: Path) -> dict:
 async def history_case(data_dir: Path, marker: str) -> dict:
     from deepseek_tui.ui.widgets.prompt import PromptArea
 
+    import deepseek_tui.ui.app  # noqa: F401  (imports are counted by case 1, not here)
+
     t0 = time.perf_counter()
     app = _make_app("http://127.0.0.1:9", data_dir)  # nothing listens: the start must not wait on it
     frames = _hook_display(app)
     async with app.run_test(size=SIZE):
         ready = None
         while time.perf_counter() - t0 < CASE_TIMEOUT - 10:
-            if isinstance(app.focused, PromptArea) and app.query(f"#m-{marker}"):
+            if isinstance(app.focused, PromptArea) and (marker == "none" or app.query(f"#m-{marker}")):
                 ready = ready or time.perf_counter()
                 if any(f > ready for f in frames):
                     break
@@ -445,15 +552,22 @@ async def history_case(data_dir: Path, marker: str) -> dict:
         return {"start_to_interactive": shown - t0, "dom_nodes": len(list(app.screen.walk_children()))}
 
 
-def case_main(args: argparse.Namespace) -> None:
-    import resource
-
-    for name in filter(None, (args.patch or "").split(",")):
-        if name.startswith("interval:"):  # interval:0.25 → CoalescedMarkdown.BASE_INTERVAL = 0.25
+def apply_patches(spec: str) -> None:
+    for name in filter(None, (spec or "").split(",")):
+        if name.startswith("window:"):  # window:12 → app.MOUNT_WINDOW = 12 (messages mounted on open)
+            import deepseek_tui.ui.app as app_module
+            app_module.MOUNT_WINDOW = int(name.split(":")[1])
+        elif name.startswith("interval:"):  # interval:0.25 → CoalescedMarkdown.BASE_INTERVAL = 0.25
             from deepseek_tui.ui.widgets.streaming import CoalescedMarkdown
             CoalescedMarkdown.BASE_INTERVAL = float(name.split(":")[1])
         else:
             PATCHES[name]()
+
+
+def case_main(args: argparse.Namespace) -> None:
+    import resource
+
+    apply_patches(args.patch)
     data_dir = Path(args.data)
     if args.kind == "history":
         coro = history_case(data_dir, args.marker)
@@ -461,7 +575,7 @@ def case_main(args: argparse.Namespace) -> None:
         coro = stream_case(args.url, data_dir)
     if args.profile:
         import cProfile
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.thread_time)  # CPU time, so waiting in epoll does not count
         profiler.enable()
         result = asyncio.run(coro)
         profiler.disable()
@@ -497,6 +611,8 @@ def run_child(argv: list[str], timeout: float = CASE_TIMEOUT) -> dict | None:
 class Tmux:
     """One tmux server (own socket) running the app at 120×40 with temporary XDG dirs."""
 
+    patch = ""  # set by main(): experimental monkeypatches for the app process (see PATCHES)
+
     def __init__(self, workdir: Path, url: str, tag: str) -> None:
         self.socket = f"bench-ui-{os.getpid()}-{tag}"
         self.home = workdir / f"xdg-{tag}"
@@ -518,9 +634,14 @@ class Tmux:
                f"XDG_DATA_HOME={self.home / 'data'} TERM=xterm-256color")
         t0 = time.perf_counter()
         out = self.tmux("new-session", "-d", "-P", "-F", "#{pane_pid}", "-x", str(SIZE[0]), "-y", str(SIZE[1]),
-                        f"exec {env} {APP_BIN} --base-url {self.url}")
+                        f"exec {env} {self._command()} --base-url {self.url}")
         self.pid = int(out.strip())
         return t0
+
+    def _command(self) -> str:
+        if not Tmux.patch:
+            return APP_BIN
+        return f"{PY} {__file__} _app --patch {Tmux.patch} --"
 
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", check=False)
@@ -667,6 +788,7 @@ def main() -> None:
     parser.add_argument("--patch", default="")
     args = parser.parse_args()
     only = set(args.only.split(","))
+    Tmux.patch = args.patch
     workdir = Path(tempfile.mkdtemp(prefix="bench-ui-"))
     rows: list[tuple[str, str, list[float], float, str]] = []  # case, figure, values, target, unit
     rss: list[float] = []
@@ -679,6 +801,20 @@ def main() -> None:
         print(f"  {case:5} {figure:44} {summarize(values):34} ≤ {target:<6} {flag}", flush=True)
 
     try:
+        if args.profile in ("1", "6"):
+            data = workdir / "profile"
+            marker = "none"
+            if args.profile == "6":
+                save_history(data / "sessions", 1000)
+                from deepseek_tui.conversation import SessionStore
+                marker = SessionStore(data / "sessions").most_recent().active_path()[-1].id
+            out = f"/tmp/bench-ui-{args.profile}.prof"
+            result = run_child(["_case", "--kind", "history", "--data", str(data), "--marker", marker,
+                                "--profile", out, "--patch", args.patch])
+            print(json.dumps(result, indent=1))
+            import pstats
+            pstats.Stats(out).sort_stats("cumulative").print_stats(60)
+            return
         if args.profile:
             tokens, rate, style, history = STREAM_CASES[args.profile]
             sim = Sim(tokens, rate, style, workdir)
@@ -793,6 +929,10 @@ if __name__ == "__main__":
         p.add_argument("--style")
         p.add_argument("--stamp")
         sim_main(p.parse_args())
+    elif len(sys.argv) > 2 and sys.argv[1] == "_app":  # _app --patch NAMES -- <deepseek-tui args>
+        apply_patches(sys.argv[3])
+        from deepseek_tui.cli import main as cli_main
+        sys.exit(cli_main(sys.argv[5:]))
     elif len(sys.argv) > 1 and sys.argv[1] == "_case":
         p = argparse.ArgumentParser()
         p.add_argument("_case")
