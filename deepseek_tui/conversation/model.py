@@ -22,6 +22,7 @@ ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
 STATUSES: tuple[str, ...] = ("complete", "partial", "cancelled", "failed", "streaming")
 SCHEMA_VERSION = 1
 UNTITLED = "New chat"
+STALE_STREAM_ERROR = "The app stopped while this answer was streaming; what arrived was kept (F5 continues it)."
 TITLE_LENGTH = 60
 
 
@@ -247,6 +248,18 @@ class Conversation:
         message.completed_at = completed_at or utc_now()
         self.touch()
         return message
+
+    def end_stale_streams(self) -> int:
+        """Mark replies left "streaming" by a process that died as partial; returns how many.
+
+        A saved file is only ever read by one process (the store's rule), so on load nothing
+        can still be streaming into it.
+        """
+        stale = [m for m in self._messages.values() if m.status == "streaming"]
+        for message in stale:
+            message.status = "partial"
+            message.error = STALE_STREAM_ERROR
+        return len(stale)
 
     def resume_assistant(self, message_id: str) -> Message:
         """Mark a cut-off reply as streaming again before its continuation is appended."""

@@ -123,6 +123,7 @@ class SessionStore:
             raise SessionUnreadableError(f"{path.name}: {exc}") from None
         if conversation.id != session_id:
             raise SessionUnreadableError(f"{path.name}: holds session {conversation.id!r}")
+        conversation.end_stale_streams()
         self._remember(path, _summary_entry(conversation))
         return conversation
 
