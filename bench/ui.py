@@ -182,179 +182,6 @@ def save_history(sessions_dir: Path, messages: int) -> str:
 # Experimental monkeypatches (applied only inside the bench's app process, never in the repo)
 # ------------------------------------------------------------------------------------------------
 
-def _patch_interval_100() -> None:
-    from deepseek_tui.ui.widgets.streaming import CoalescedMarkdown
-    CoalescedMarkdown.BASE_INTERVAL = 0.1
-
-
-def _patch_interval_200() -> None:
-    from deepseek_tui.ui.widgets.streaming import CoalescedMarkdown
-    CoalescedMarkdown.BASE_INTERVAL = 0.2
-
-
-def _patch_open_fence_plain() -> None:
-    """Show a still-open code fence as plain text; highlight it once, when its closing line arrives."""
-    from textual.content import Content
-    from textual.widgets._markdown import MarkdownBlock, MarkdownFence
-
-    def init(self, markdown, token, code):
-        MarkdownBlock.__init__(self, markdown, token)
-        self.code, self.lexer, self.auto_links = code, token.info, False
-        # a closed fence spans its content lines plus the opening and the closing line
-        closed = token.map is not None and token.map[1] - token.map[0] >= code.count("\n") + 2
-        if closed:
-            self._highlighted_code = self.highlight(
-                code, self.lexer, ansi=self.app.native_ansi_color, dark=self.app.current_theme.dark)
-        else:
-            self._highlighted_code = Content(code)
-
-    MarkdownFence.__init__ = init
-
-
-def _safe_cut(text: str, start: int) -> int:
-    """The last offset ≥ start just after a blank line, outside code fences, before a heading or prose."""
-    best, in_fence, offset = -1, False, 0
-    for line in text.splitlines(keepends=True):
-        stripped = line.lstrip()
-        if stripped.startswith(("```", "~~~")):
-            in_fence = not in_fence
-        offset += len(line)
-        if offset >= start and not in_fence and line.strip() == "" and offset < len(text):
-            following = text[offset]
-            if following == "#" or following.isalpha():
-                best = offset
-    return best
-
-
-def _patch_segments(max_blocks: int = 20, freeze: bool = False) -> None:
-    """Stream a long answer into a chain of Markdown widgets of ≤ ~max_blocks blocks each, so that
-    each flush re-lays out one short Markdown instead of every block of the answer so far."""
-    from textual.widgets import Markdown
-    from deepseek_tui.ui.widgets.streaming import CoalescedMarkdown
-
-    async def flush(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if not self._pending:
-            return
-        lock = self.__dict__.setdefault("_segment_lock", asyncio.Lock())
-        async with lock:
-            await _flush_locked(self)
-
-    async def _flush_locked(self) -> None:
-        if not self._pending:
-            return
-        md = self._markdown
-        if self._stream is None:
-            self._stream = Markdown.get_stream(md)
-        chunk = "".join(self._pending)
-        self._pending.clear()
-        self._written += len(chunk)
-        self._last_write = time.monotonic()
-        previous = getattr(self, "_segment", "")
-        segment = previous + chunk
-        if len(md.children) >= max_blocks and md.parent is not None:
-            cut = _safe_cut(segment, len(previous))
-            if cut > len(previous):
-                await self._stream.write(segment[len(previous):cut])
-                await self._stream.stop()
-                fresh = Markdown(classes="answer-part")
-                await md.parent.mount(fresh, after=md)
-                if freeze:  # the finished segment becomes one widget (Rich Markdown rendered once)
-                    from rich.markdown import Markdown as RichMarkdown
-                    from textual.widgets import Static
-                    frozen = Static(RichMarkdown(md.source), classes="frozen")
-                    frozen.bench_source = md.source
-                    await md.parent.mount(frozen, before=md)
-                    await md.remove()
-                self._markdown, self._stream = fresh, Markdown.get_stream(fresh)
-                self._segment = segment[cut:]
-                if self._segment:
-                    await self._stream.write(self._segment)
-                return
-        self._segment = segment
-        await self._stream.write(chunk)
-
-    CoalescedMarkdown.flush = flush
-
-
-def _safe_cuts(text: str) -> list[int]:
-    """Offsets just after a blank line, outside code fences, where a heading or prose starts."""
-    cuts, in_fence, offset = [], False, 0
-    for line in text.splitlines(keepends=True):
-        if line.lstrip().startswith(("```", "~~~")):
-            in_fence = not in_fence
-        offset += len(line)
-        if not in_fence and line.strip() == "" and offset < len(text):
-            following = text[offset]
-            if following == "#" or following.isalpha():
-                cuts.append(offset)
-    return cuts
-
-
-def _patch_freeze_blocks(every: int = 12) -> None:
-    """Keep only the growing tail of an answer as a live Markdown widget: every `every` finished
-    blocks are replaced by ONE widget (a Static holding a Rich Markdown, rendered once), so the
-    widget count -- and with it the cost of each layout pass -- stops growing with the answer."""
-    from rich.markdown import Markdown as RichMarkdown
-    from textual.widgets import Markdown, Static
-    from deepseek_tui.ui.widgets.streaming import CoalescedMarkdown
-
-    async def flush(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        lock = self.__dict__.setdefault("_segment_lock", asyncio.Lock())
-        async with lock:
-            if not self._pending:
-                return
-            chunk = "".join(self._pending)
-            self._pending.clear()
-            self._written += len(chunk)
-            self._last_write = time.monotonic()
-            md = self._markdown
-            if self._stream is None:
-                self._stream = Markdown.get_stream(md)
-            segment = getattr(self, "_segment", "") + chunk
-            chosen = _safe_cuts(segment)[every - 1::every]
-            if not chosen or md.parent is None:
-                self._segment = segment
-                await self._stream.write(chunk)
-                return
-            await self._stream.stop()
-            bounds = [0, *chosen]
-            frozen = []
-            for start, end in zip(bounds, bounds[1:]):
-                widget = Static(RichMarkdown(segment[start:end]), classes="frozen")
-                widget.bench_source = segment[start:end]
-                frozen.append(widget)
-            parent = md.parent
-            await parent.mount_all(frozen, before=md)
-            fresh = Markdown(classes="answer-part")
-            await parent.mount(fresh, after=frozen[-1])
-            await md.remove()
-            self._markdown, self._stream = fresh, Markdown.get_stream(fresh)
-            self._segment = segment[chosen[-1]:]
-            if self._segment:
-                await self._stream.write(self._segment)
-
-    CoalescedMarkdown.flush = flush
-
-
-def _patch_status_no_layout() -> None:
-    """The status line is one row high: repaint it without a whole-screen layout pass."""
-    from deepseek_tui.ui.widgets.status import StatusLine, render_status
-
-    def show(self, info) -> None:
-        if info == self.info and self.is_mounted:
-            return
-        self.info = info
-        self.update(render_status(info), layout=False)
-
-    StatusLine.show = show
-
-
 FRAME_LOG: list[tuple[str, float, int]] = []
 
 
@@ -406,15 +233,9 @@ def _patch_null_answer() -> None:
 
 
 PATCHES = {
-    "interval100": _patch_interval_100,
-    "interval200": _patch_interval_200,
-    "plainfence": _patch_open_fence_plain,
-    "segments": _patch_segments,
     "frametrace": _patch_frametrace,
     "null": _patch_null_answer,
     "layouttrace": _patch_layouttrace,
-    "status": _patch_status_no_layout,
-    "freeze": _patch_freeze_blocks,
 }
 
 
@@ -566,9 +387,9 @@ def apply_patches(spec: str) -> None:
         if name.startswith("window:"):  # window:12 → app.MOUNT_WINDOW = 12 (messages mounted on open)
             import deepseek_tui.ui.app as app_module
             app_module.MOUNT_WINDOW = int(name.split(":")[1])
-        elif name.startswith("interval:"):  # interval:0.25 → CoalescedMarkdown.BASE_INTERVAL = 0.25
-            from deepseek_tui.ui.widgets.streaming import CoalescedMarkdown
-            CoalescedMarkdown.BASE_INTERVAL = float(name.split(":")[1])
+        elif name.startswith("interval:"):  # interval:0.25 → Coalescer.INTERVAL = 0.25
+            from deepseek_tui.ui.widgets.streaming import Coalescer
+            Coalescer.INTERVAL = float(name.split(":")[1])
         else:
             PATCHES[name]()
 

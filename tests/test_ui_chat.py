@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 
-from textual.widgets import Markdown
+from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines
 
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.conversation.store import SessionStore
@@ -25,7 +25,7 @@ def chat_bodies(simulator) -> list[dict]:
 
 
 def answer_markdown(app) -> str:
-    return app.query(AnswerBlock).last().query_one(".answer", Markdown).source
+    return app.query(AnswerBlock).last().query_one(".answer", MarkdownLines).source
 
 
 async def test_send_streams_answer_into_conversation_and_screen(simulator, tmp_path):
@@ -89,7 +89,7 @@ async def test_reasoning_streams_into_pane_and_is_kept_per_message(simulator, tm
         assert answer.reasoning and answer.reasoning_seconds is not None
         pane = app.query_one(ReasoningPane)
         assert pane.text == answer.reasoning
-        assert pane.query_one("#reasoning-text", Markdown).source == answer.reasoning
+        assert pane.query_one("#reasoning-text", MarkdownLines).source == answer.reasoning
         block = app.query(AnswerBlock).last()
         assert block.query("ReasoningBlock")  # collapsed "Thought for N s"
 
@@ -101,10 +101,10 @@ async def test_reasoning_pane_hidden_renders_nothing_until_shown(simulator, tmp_
         pane = app.query_one(ReasoningPane)
         assert not pane.display
         await send(app, pilot, "think hidden")
-        assert pane.query_one("#reasoning-text", Markdown).source == ""
+        assert pane.query_one("#reasoning-text", MarkdownLines).source == ""
         await pilot.press("f3")
         await pilot.pause()
-        assert pane.query_one("#reasoning-text", Markdown).source == app.conversation.active_path()[-1].reasoning
+        assert pane.query_one("#reasoning-text", MarkdownLines).source == app.conversation.active_path()[-1].reasoning
 
 
 async def test_escape_cancels_and_keeps_partial_answer_on_disk(simulator, tmp_path):

@@ -11,7 +11,7 @@ from contextlib import aclosing
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from textual import on, work
 from textual.screen import Screen
@@ -25,7 +25,6 @@ from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client import (
     AuthenticationFailed,
-    DeepSeekClient,
     DeepSeekError,
     InsufficientBalance,
     KeepAlive,
@@ -44,11 +43,9 @@ from deepseek_tui.conversation.tokens import estimate_request_tokens
 from deepseek_tui.turns import TurnProgress, stream_into_message
 from deepseek_tui import labels as fmt
 from deepseek_tui import clipboard
-from deepseek_tui.code_blocks import code_blocks
 from deepseek_tui.conversation.store import SessionNotFoundError, StoreError
 from deepseek_tui.editor import EditorError, edit_text
 from deepseek_tui.ui.screens.dialogs import AskScreen, ChooseScreen, ConfirmScreen
-from deepseek_tui.ui.screens.fim import FimOutcome, FimScreen
 from deepseek_tui.ui.screens.help import HelpScreen
 from deepseek_tui.ui.screens.sessions import OpenSession, SessionsScreen
 from deepseek_tui.ui.screens.key import KeyScreen
@@ -58,7 +55,17 @@ from deepseek_tui.ui.widgets.reasoning import ReasoningPane
 from deepseek_tui.ui.widgets.settings import SettingsPane
 from deepseek_tui.ui.widgets.status import StatusInfo, StatusLine
 
-ClientFactory = Callable[[str, str], DeepSeekClient]
+if TYPE_CHECKING:
+    from deepseek_tui.client import DeepSeekClient
+    from deepseek_tui.ui.screens.fim import FimOutcome
+
+ClientFactory = Callable[[str, str], "DeepSeekClient"]
+
+
+def default_client(key: str, base_url: str) -> "DeepSeekClient":
+    from deepseek_tui.client import DeepSeekClient
+
+    return DeepSeekClient(key, base_url)
 
 MOUNT_WINDOW = 40
 """Messages of the active branch mounted at once; older ones come on demand."""
@@ -123,7 +130,7 @@ class DeepSeekApp(App[None]):
         self.config = config
         self.config_path = config_path
         self.catalogue: Catalogue = config.catalogue()
-        self.client_factory: ClientFactory = client_factory or (lambda key, url: DeepSeekClient(key, url))
+        self.client_factory: ClientFactory = client_factory or default_client
         self.store = store or SessionStore(config.sessions_dir(), config.session_format)
         self.demo = demo
         self.persist_config = persist_config and not demo
@@ -153,19 +160,20 @@ class DeepSeekApp(App[None]):
                 yield PromptArea(id="prompt", placeholder="Message DeepSeek — Enter sends, ctrl+j new line")
             with Vertical(id="side"):
                 yield ReasoningPane(id="reasoning")
-                yield SettingsPane(self.conversation.settings, self.catalogue.ids(), id="settings")
+                # The settings pane (~60 widgets) is built the first time it is shown.
         yield StatusLine(id="status")
         yield Footer()
 
     async def on_mount(self) -> None:
         self.query_one("#reasoning").display = self.config.show_reasoning
-        self.query_one("#settings").display = self.config.show_settings
+        if self.config.show_settings:
+            await self._mount_settings_pane()
         self._update_side_visibility()
         await self._open_initial_conversation()
         self.query_one("#prompt").focus()
         key = self.config.effective_api_key()
         if key:
-            self._connect(key)
+            self.call_after_refresh(self._connect, key)  # the HTTP client loads after the first frame
         else:
             self._ask_for_key()
 
@@ -174,8 +182,16 @@ class DeepSeekApp(App[None]):
             await self.client.aclose()
 
     def _connect(self, key: str) -> None:
-        self.client = self.client_factory(key, self.config.effective_base_url())
-        self.refresh_account()
+        if self.client is None:
+            self.client = self.client_factory(key, self.config.effective_base_url())
+            self.refresh_account()
+
+    def _has_client(self) -> bool:
+        """Connect now if the key is known but the deferred connect has not run yet."""
+        key = self.config.effective_api_key()
+        if self.client is None and key:
+            self._connect(key)
+        return self.client is not None
 
     # --- conversation display -------------------------------------------------------------------
 
@@ -256,7 +272,7 @@ class DeepSeekApp(App[None]):
         if self.is_replying:
             self.notify("A reply is still streaming: wait, or press Esc to stop it.", severity="warning")
             return
-        if self.client is None:
+        if not self._has_client():
             self.notify("No API key yet.", severity="warning")
             self._ask_for_key()
             return
@@ -324,7 +340,7 @@ class DeepSeekApp(App[None]):
         if thinking:
             await pane.begin("Thinking…")
         self.turn_state = "sending"
-        ticker = self.set_interval(0.25, self.refresh_status)
+        ticker = self.set_interval(1.0, self.refresh_status)
         throttle = _Autosave(self, SaveThrottle())
         try:
             async with aclosing(stream_into_message(
@@ -424,7 +440,7 @@ class DeepSeekApp(App[None]):
         if self.is_replying:
             self.notify("A reply is streaming: wait, or press Esc to stop it.", severity="warning")
             return True
-        if self.client is None:
+        if not self._has_client():
             self._ask_for_key()
             return True
         return False
@@ -489,6 +505,8 @@ class DeepSeekApp(App[None]):
         self.copy_text(answer.content, "the answer")
 
     def action_copy_code(self, message_id: str | None = None) -> None:
+        from deepseek_tui.code_blocks import code_blocks
+
         answer = self.conversation.get(message_id) if message_id else self._last_of("assistant")
         blocks = code_blocks(answer.content) if answer is not None else []
         if not blocks:
@@ -575,7 +593,9 @@ class DeepSeekApp(App[None]):
         if reload_pane:
             self._load_settings_pane()
         else:
-            self.query_one(SettingsPane).mark_inert(inert_settings(settings, self.catalogue))
+            pane = self._settings_pane()
+            if pane is not None:
+                pane.mark_inert(inert_settings(settings, self.catalogue))
         self.refresh_status()
         self.save_conversation()
         self._schedule_config_save()
@@ -591,11 +611,24 @@ class DeepSeekApp(App[None]):
             settings = settings.updated(model=model, thinking=thinking)
         self.apply_settings(settings, reload_pane=event.field in ("model", "thinking"))
 
+    def _settings_pane(self) -> SettingsPane | None:
+        found = self.query(SettingsPane)
+        return found.first() if found else None
+
+    async def _mount_settings_pane(self) -> SettingsPane:
+        pane = SettingsPane(self.conversation.settings, self.catalogue.ids(), id="settings")
+        await self.query_one("#side").mount(pane)
+        self._load_settings_pane()
+        return pane
+
     def _load_settings_pane(self) -> None:
+        pane = self._settings_pane()
+        if pane is None:
+            return
         settings = self.conversation.settings
         spec = self.catalogue.get(settings.model)
         models = list(dict.fromkeys([*self.catalogue.ids(), *self.listed_models]))
-        self.query_one(SettingsPane).load(
+        pane.load(
             settings, models=models, efforts=spec.efforts, max_tokens_limit=spec.max_output_tokens,
             inert=inert_settings(settings, self.catalogue),
         )
@@ -609,8 +642,6 @@ class DeepSeekApp(App[None]):
 
     def save_config_now(self) -> None:
         self._config_save_timer = None
-        self.editing_id: str | None = None
-        """The user message being edited in the prompt (Enter resends it as a new branch)."""
         if not self.persist_config:
             return
         try:
@@ -618,9 +649,12 @@ class DeepSeekApp(App[None]):
         except OSError as exc:
             self.notify(f"Could not save settings: {exc.strerror}", severity="warning")
 
-    def action_toggle_settings(self) -> None:
-        pane = self.query_one(SettingsPane)
-        pane.display = not pane.display
+    async def action_toggle_settings(self) -> None:
+        pane = self._settings_pane()
+        if pane is None:
+            await self._mount_settings_pane()
+        else:
+            pane.display = not pane.display
         self._update_side_visibility()
 
     def action_toggle_reasoning(self) -> None:
@@ -630,7 +664,8 @@ class DeepSeekApp(App[None]):
 
     def _update_side_visibility(self) -> None:
         side = self.query_one("#side")
-        side.display = self.query_one(ReasoningPane).display or self.query_one(SettingsPane).display
+        settings = self._settings_pane()
+        side.display = self.query_one(ReasoningPane).display or (settings is not None and settings.display)
 
     async def action_new_conversation(self) -> None:
         if self.is_replying:
@@ -805,7 +840,9 @@ class DeepSeekApp(App[None]):
         prompt.focus()
 
     def action_fim(self) -> None:
-        if self.client is None:
+        from deepseek_tui.ui.screens.fim import FimScreen
+
+        if not self._has_client():
             self._ask_for_key()
             return
         models = [spec.id for spec in self.catalogue.specs() if spec.fim]
@@ -815,7 +852,9 @@ class DeepSeekApp(App[None]):
         current = self.conversation.settings.model
         self.push_screen(FimScreen(self.complete_fim, models, model=current if current in models else None))
 
-    async def complete_fim(self, model: str, prefix: str, suffix: str, max_tokens: int) -> FimOutcome:
+    async def complete_fim(self, model: str, prefix: str, suffix: str, max_tokens: int) -> "FimOutcome":
+        from deepseek_tui.ui.screens.fim import FimOutcome
+
         assert self.client is not None
         result = await self.client.fim(model, prefix, suffix or None, max_tokens=max_tokens)
         usage, cost = fmt.usage_and_cost(result.usage, self.catalogue.get(model), self.config.currency,

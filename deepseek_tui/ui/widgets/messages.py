@@ -8,9 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Collapsible, Markdown, Static
+from textual.widgets import Button, Collapsible, Static
 
-from deepseek_tui.ui.widgets.streaming import CoalescedMarkdown
+from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines
+from deepseek_tui.ui.widgets.streaming import Coalescer
 
 
 class MessageView(Vertical, can_focus=True):
@@ -84,7 +85,7 @@ class ReasoningBlock(Collapsible):
 
     DEFAULT_CSS = """
     ReasoningBlock { background: transparent; border: none; padding: 0; margin: 0; }
-    ReasoningBlock Markdown { color: $text-muted; }
+    ReasoningBlock MarkdownLines { color: $text-muted; }
     """
 
     def __init__(self, reasoning: str, title: str) -> None:
@@ -95,7 +96,7 @@ class ReasoningBlock(Collapsible):
     def on_collapsible_expanded(self, event: Collapsible.Expanded) -> None:
         if event.collapsible is self and not self._rendered:
             self._rendered = True
-            self.query_one(Collapsible.Contents).mount(Markdown(self.reasoning))
+            self.query_one(Collapsible.Contents).mount(MarkdownLines(self.reasoning))
 
 
 class AnswerBlock(MessageView):
@@ -114,7 +115,7 @@ class AnswerBlock(MessageView):
     AnswerBlock .meta { color: $text-muted; }
     AnswerBlock .meta.-partial { color: $warning; }
     AnswerBlock .meta.-failed { color: $error; }
-    AnswerBlock Markdown { margin: 0; padding: 0; }
+    AnswerBlock MarkdownLines { margin: 0; padding: 0; }
     AnswerBlock .error { color: $error; margin: 0 0 0 1; }
     """
 
@@ -137,14 +138,13 @@ class AnswerBlock(MessageView):
         self._reasoning = reasoning
         self._reasoning_title = reasoning_title
         self._streaming = streaming
-        self._writer: CoalescedMarkdown | None = None
+        self._writer: Coalescer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(self._meta, classes="meta", markup=False)
         if self._reasoning:
             yield ReasoningBlock(self._reasoning, self._reasoning_title)
-        # Streamed answers start empty: seeding a Markdown breaks later appends (craft §2.3.4).
-        yield Markdown("" if self._streaming else self._content, classes="answer")
+        yield MarkdownLines("" if self._streaming else self._content, classes="answer")
         if self._error:
             yield Static(f"⚠ {self._error}", classes="error", markup=False)
 
@@ -153,29 +153,27 @@ class AnswerBlock(MessageView):
             block.collapsed = not block.collapsed
 
     async def restart_stream(self, existing: str) -> None:
-        """Continue an answer: a fresh Markdown fed with the old text, so appends stay correct."""
-        await self.close_stream()
-        old = self.query_one(".answer", Markdown)
-        fresh = Markdown("", classes="answer")
-        await self.mount(fresh, after=old)
-        await old.remove()
-        await self.write(existing)
+        """Continue an answer: show what it has, then append the continuation."""
+        await self.replace_content(existing)
 
     async def write(self, text: str) -> None:
         if self._writer is None:
-            self._writer = CoalescedMarkdown(self.query_one(".answer", Markdown))
-        await self._writer.write(text)
+            view = self.query_one(".answer", MarkdownLines)
+            view.growing = True
+            self._writer = Coalescer(view)
+        self._writer.write(text)
 
     async def close_stream(self) -> None:
         if self._writer is not None:
-            await self._writer.close()
+            self._writer.close()
             self._writer = None
+            self.query_one(".answer", MarkdownLines).growing = False
 
     async def replace_content(self, content: str) -> None:
-        """Show a finished answer afresh (after a continuation joined the message)."""
+        """Show another text (a note, pretty JSON, or the answer before a continuation)."""
         await self.close_stream()
         self._content = content
-        await self.query_one(".answer", Markdown).update(content)
+        self.query_one(".answer", MarkdownLines).update(content)
 
     def set_meta(self, meta: str, *, state: str = "") -> None:
         self._meta = meta

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
-from deepseek_tui.ui.widgets.streaming import CoalescedMarkdown
+from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines
+from deepseek_tui.ui.widgets.streaming import Coalescer
 
 
 EMPTY_HINT = "*The model's thinking streams here in reasoner mode (ctrl+t switches). F3 hides this pane.*"
@@ -19,20 +20,20 @@ class ReasoningPane(Vertical):
     ReasoningPane { border-left: solid $primary-darken-2; padding: 0 0 0 1; }
     ReasoningPane #reasoning-title { color: $text-muted; text-style: bold; height: 1; }
     ReasoningPane #reasoning-scroll { height: 1fr; }
-    ReasoningPane Markdown { color: $text-muted; margin: 0; padding: 0; }
+    ReasoningPane MarkdownLines { color: $text-muted; margin: 0; padding: 0; }
     """
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._parts: list[str] = []
-        self._writer: CoalescedMarkdown | None = None
+        self._writer: Coalescer | None = None
         self._rendered_upto = 0
         self._title = "Reasoning"
 
     def compose(self) -> ComposeResult:
         yield Static(self._title, id="reasoning-title", markup=False)
         with VerticalScroll(id="reasoning-scroll"):
-            yield Markdown(id="reasoning-text")
+            yield MarkdownLines(id="reasoning-text")
 
     @property
     def text(self) -> str:
@@ -53,20 +54,23 @@ class ReasoningPane(Vertical):
         if not self.display:
             return
         if self._writer is None:
-            self._writer = CoalescedMarkdown(self.query_one("#reasoning-text", Markdown))
-        await self._writer.write(text)
+            view = self.query_one("#reasoning-text", MarkdownLines)
+            view.growing = True
+            self._writer = Coalescer(view)
+        self._writer.write(text)
         self._rendered_upto = len(self._parts)
 
     async def end(self) -> None:
         if self._writer is not None:
-            await self._writer.close()
+            self._writer.close()
             self._writer = None
+            self.query_one("#reasoning-text", MarkdownLines).growing = False
 
     async def show_text(self, text: str, title: str) -> None:
         """Show finished reasoning (e.g. of the last answer), or a hint when there is none."""
         await self._reset(text)
         if not text:
-            await self.query_one("#reasoning-text", Markdown).update(EMPTY_HINT)
+            self.query_one("#reasoning-text", MarkdownLines).update(EMPTY_HINT)
         self.set_title(title)
         scroll = self.query_one("#reasoning-scroll")
         scroll.anchor(False)  # finished text reads from the top
@@ -76,15 +80,11 @@ class ReasoningPane(Vertical):
         """Catch up on what arrived while hidden, in one render."""
         if self._rendered_upto < len(self._parts):
             await self.end()
-            await self.query_one("#reasoning-text", Markdown).update(self.text)
+            self.query_one("#reasoning-text", MarkdownLines).update(self.text)
             self._rendered_upto = len(self._parts)
 
     async def _reset(self, text: str) -> None:
         await self.end()
         self._parts = [text] if text else []
-        old = self.query_one("#reasoning-text", Markdown)
-        await old.remove()
-        # A fresh, empty widget for streaming (seeded Markdown breaks later appends).
-        fresh = Markdown(text if text else "", id="reasoning-text")
-        await self.query_one("#reasoning-scroll").mount(fresh)
+        self.query_one("#reasoning-text", MarkdownLines).update(text)
         self._rendered_upto = len(self._parts) if self.display else 0

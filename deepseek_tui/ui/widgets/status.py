@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 
 @dataclass(frozen=True)
@@ -42,18 +42,27 @@ def _short(count: int) -> str:
     return str(count)
 
 
-class StatusLine(Static):
+class StatusLine(Widget):
+    """One line; a new `StatusInfo` repaints it without a layout pass (it refreshes often)."""
+
     DEFAULT_CSS = """
-    StatusLine { height: 1; background: $panel; color: $text; padding: 0 1; }
+    StatusLine { height: 1; width: 1fr; background: $panel; color: $text; padding: 0 1; }
     """
 
     def __init__(self, **kwargs) -> None:
-        super().__init__("", markup=False, **kwargs)
+        super().__init__(**kwargs)
         self.info = StatusInfo()
+        self._text = Text()
 
     def show(self, info: StatusInfo) -> None:
+        if info == self.info and self._text:
+            return
         self.info = info
-        self.update(render_status(info))
+        self._text = render_status(info)
+        self.refresh()
+
+    def render(self) -> Text:
+        return self._text
 
 
 def render_status(info: StatusInfo) -> Text:
