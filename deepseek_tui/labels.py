@@ -41,7 +41,8 @@ def mode_label(catalogue: Catalogue, model: str, thinking: bool, effort: str | N
 def usage_label(usage: Usage | None, *, compact: bool = False) -> str:
     """Prompt tokens with the cache-hit share, completion tokens with the thinking part.
 
-    `compact` is the status line's form: ↑prompt N% hit ↓completion (N think).
+    `compact` is the status line's form: ↑prompt N% hit ↓completion (thinking is in the
+    answer's label).
     """
     if usage is None:
         return ""
@@ -51,8 +52,8 @@ def usage_label(usage: Usage | None, *, compact: bool = False) -> str:
         text = f"↑{prompt} {cached:.0%} hit ↓{completion}"
     else:
         text = f"in {prompt} ({cached:.0%} cached) · out {completion}"
-    if usage.reasoning_tokens:
-        text += f" ({tokens(usage.reasoning_tokens)} {'think' if compact else 'thinking'})"
+    if usage.reasoning_tokens and not compact:
+        text += f" ({tokens(usage.reasoning_tokens)} thinking)"
     return text
 
 

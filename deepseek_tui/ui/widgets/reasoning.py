@@ -47,7 +47,7 @@ class ReasoningPane(Vertical):
         """Start a fresh live reasoning stream."""
         await self._reset("")
         self.set_title(title)
-        self.query_one("#reasoning-scroll").anchor()  # follow the thinking as it grows
+        self.query_one("#reasoning-scroll").anchor(False)
 
     async def write(self, text: str) -> None:
         self._parts.append(text)
@@ -58,6 +58,9 @@ class ReasoningPane(Vertical):
             view.growing = True
             self._writer = Coalescer(view)
         self._writer.write(text)
+        scroll = self.query_one("#reasoning-scroll")
+        if not scroll.is_anchored and scroll.max_scroll_y > 0:
+            scroll.anchor()  # follow the thinking once it overflows (earlier, text stays on top)
         self._rendered_upto = len(self._parts)
 
     async def end(self) -> None:
