@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 import sys
 import tempfile
 from pathlib import Path
@@ -37,6 +38,8 @@ async def capture(name: str, out_dir: Path) -> Path:
 def main() -> None:
     out_dir = ROOT / "screenshots"
     out_dir.mkdir(exist_ok=True)
+    os.environ["TZ"] = "UTC"  # the same pictures on every machine
+    time.tzset()
     for key in ("DEEPSEEK_API_KEY", "DEEPSEEK_BASE_URL"):
         os.environ.pop(key, None)
     for name in SCENES:

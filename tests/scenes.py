@@ -148,7 +148,65 @@ def scene_app(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeek
 
         return app, run
 
+    if name == "picker":
+        store = SessionStore(tmp_path / "data" / "sessions")
+        for number, topic in enumerate(["Rust lifetimes", "Tax forms in CNY", "Haiku about tmux", "SQL window functions"]):
+            conversation = pinned_conversation(topic, T0 + timedelta(hours=number))
+            store.save(conversation)
+        (tmp_path / "data" / "sessions" / "window-notes.json").write_text('{"schema_version": 1, "id": ')
+        app = make_app(simulator.url, tmp_path, on_start="new")
+
+        async def run(pilot: Pilot) -> None:
+            await settle_account(pilot)
+            pilot.app.action_sessions()
+            await pilot.pause()
+            await pilot.press(*"window")
+            await wait_until(lambda: bool(pilot.app.screen.hits))
+            await pilot.pause()
+
+        return app, run
+
+    if name == "branched":
+        SessionStore(tmp_path / "data" / "sessions").save(branched_conversation())
+        app = make_app(simulator.url, tmp_path, show_reasoning=False)
+        return app, settle_account
+
     raise KeyError(name)
 
 
-SCENES = ("empty", "reasoning", "answered", "error", "settings", "help")
+def pinned_conversation(topic: str, when: datetime) -> Conversation:
+    """A finished two-message conversation with fixed times, usage and cost."""
+    conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash"), created_at=when)
+    user = conversation.add_user(f"Explain {topic} briefly.")
+    user.created_at = when
+    reply = conversation.start_assistant("deepseek-v4-flash", False)
+    reply.content = f"**{topic}** in short: it uses a window of context to decide what comes next."
+    reply.created_at = when + timedelta(seconds=1)
+    reply.usage = Usage(prompt_tokens=40, completion_tokens=120, cache_hit_tokens=0, cache_miss_tokens=40)
+    conversation.finish_assistant(reply.id, finish_reason="stop", completed_at=when + timedelta(seconds=3))
+    price_message(reply, _catalogue(), "USD")
+    conversation.updated_at = when + timedelta(seconds=3)
+    return conversation
+
+
+def branched_conversation() -> Conversation:
+    """An edited first prompt (branch 2/2) and a regenerated answer (2/2)."""
+    conversation = pinned_conversation("recursion", T0)
+    first_user = conversation.active_path()[0]
+    edited = conversation.edit_user(first_user.id, "Explain recursion with a Python example.")
+    edited.created_at = T0 + timedelta(minutes=1)
+    for number, body in enumerate(["A function that calls itself:", "Recursion, shown with factorial:"]):
+        if number:
+            conversation.prepare_regenerate(conversation.active_path()[-1].id)
+        reply = conversation.start_assistant("deepseek-v4-flash", False)
+        reply.content = f"{body}\n\n```python\ndef fact(n):\n    return 1 if n < 2 else n * fact(n - 1)\n```"
+        reply.created_at = T0 + timedelta(minutes=2 + number)
+        reply.usage = Usage(prompt_tokens=60, completion_tokens=50, cache_hit_tokens=0, cache_miss_tokens=60)
+        conversation.finish_assistant(reply.id, finish_reason="stop",
+                                      completed_at=T0 + timedelta(minutes=2 + number, seconds=2))
+        price_message(reply, _catalogue(), "USD")
+    conversation.updated_at = T0 + timedelta(minutes=5)
+    return conversation
+
+
+SCENES = ("empty", "reasoning", "answered", "error", "settings", "help", "picker", "branched")

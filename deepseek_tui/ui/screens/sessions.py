@@ -22,6 +22,8 @@ from deepseek_tui.labels import money
 
 SEARCH_DELAY = 0.25
 """Seconds of no typing before the full-text search runs."""
+UNFILTERED_LIMIT = 150
+"""Conversations listed before anything is typed (the list stays quick with thousands)."""
 
 
 @dataclass(frozen=True)
@@ -102,13 +104,18 @@ class SessionsScreen(ModalScreen[OpenSession | None]):
 
     def _rebuild(self) -> None:
         needle = self.filter_text.lower()
-        options: list[Option] = []
+        options: list[Option | None] = []
+        readable = [s for s in self.sessions if isinstance(s, SessionSummary)]
+        matching = [s for s in readable if needle in s.title.lower()] if needle else readable
+        for session in matching[: None if needle else UNFILTERED_LIMIT]:
+            options.append(Option(_session_line(session, session.id == self.current_id), id=f"s:{session.id}"))
+        if not needle and len(matching) > UNFILTERED_LIMIT:
+            more = len(matching) - UNFILTERED_LIMIT
+            options.append(Option(Text(f"  … {more} older conversations: type to find them", style="dim"),
+                                  id="more", disabled=True))
         for session in self.sessions:
-            if isinstance(session, UnreadableSession):
-                if not needle or needle in session.path.name.lower():
-                    options.append(Option(_unreadable_line(session), id=f"u:{session.id}", disabled=True))
-            elif not needle or needle in session.title.lower():
-                options.append(Option(_session_line(session, session.id == self.current_id), id=f"s:{session.id}"))
+            if isinstance(session, UnreadableSession) and (not needle or needle in session.path.name.lower()):
+                options.append(Option(_unreadable_line(session), id=f"u:{session.id}", disabled=True))
         if needle and self._hits_query == self.filter_text and self.hits:
             options.append(None)  # separator
             for number, hit in enumerate(self.hits[:500]):
@@ -182,7 +189,7 @@ class SessionsScreen(ModalScreen[OpenSession | None]):
 def _session_line(session: SessionSummary, current: bool) -> Text:
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append("● " if current else "  ", style="bold green")
-    line.append(f"{_fit(session.title, 48):<48}", style="bold")
+    line.append(f"{_fit(session.title, 40):<40}", style="bold")
     line.append(f"  {_fit(session.model, 18):<18}", style="cyan")
     line.append(f"  {_when(session.updated_at)}")
     line.append(f"  {session.message_count:>4} msg")
@@ -196,7 +203,7 @@ def _hit_line(hit: SearchHit) -> Text:
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append("  ↳ ", style="dim")
     line.append(f"{_fit(hit.title, 30)}: ", style="bold")
-    line.append(hit.line)
+    line.append(_fit(hit.line, 70))
     return line
 
 
