@@ -113,7 +113,10 @@ def scene_app(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeek
             await settle_account(pilot)
             await send(app, pilot, "Why is the sky blue?", wait=False)
             await wait_until(lambda: app.progress is not None and app.progress.reasoning_chars > 60)
-            await wait_until(lambda: app.query_one("#reasoning-text").source != "")
+            view = app.query_one("#reasoning-text")
+            # Everything that arrived before the stall is on screen (the coalescer has flushed).
+            await wait_until(lambda: len(view.source) == app.progress.reasoning_chars, 5)
+            await pilot.pause()
             app.progress.first_reasoning = None  # "thinking 0 s" whatever the machine's speed
             app.refresh_status()
 

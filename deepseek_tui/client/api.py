@@ -44,7 +44,7 @@ from .events import (
 )
 from .policy import RetryPolicy, Timeouts
 from .results import Balance, BalanceInfo, ChatResult, FimResult, ModelInfo, ToolCall
-from .sse import DONE, KEEP_ALIVE, SSEDecoder
+from .sse import DONE, SSEDecoder
 
 logger = logging.getLogger(__name__)
 
@@ -399,7 +399,7 @@ class DeepSeekClient:
                     async with asyncio.timeout(max(min(idle, remaining), 0.0)):
                         chunk = await anext(chunks)
                 except StopAsyncIteration:
-                    break
+                    chunk = None  # end of the body: the decoder gives what it still holds
                 except TimeoutError:
                     reason = "idle_timeout" if idle <= remaining else "deadline"
                     detail = (
@@ -412,8 +412,8 @@ class DeepSeekClient:
                     reason, detail = "eof", _describe_transport_error(exc)
                 if reason is not None:
                     raise assembler.interrupted(reason, detail, request_id=request_id)
-                for item in decoder.feed(chunk):
-                    if item is KEEP_ALIVE:
+                for item in decoder.close() if chunk is None else decoder.feed(chunk):
+                    if isinstance(item, KeepAlive):
                         yield item
                         continue
                     saw_data = True
@@ -422,16 +422,8 @@ class DeepSeekClient:
                         break
                     for event in self._decode_chunk(item, assembler, request_id):
                         yield event
-            if not saw_done:
-                for item in decoder.close():
-                    if isinstance(item, KeepAlive):
-                        continue
-                    saw_data = True
-                    if item.startswith(DONE):
-                        saw_done = True
-                        break
-                    for event in self._decode_chunk(item, assembler, request_id):
-                        yield event
+                if chunk is None:
+                    break
         finally:
             await response.aclose()
 

@@ -22,10 +22,6 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 CODE_THEME = "monokai"
-GROWTH_QUANTUM = 8
-"""While text streams in, the height grows in steps of this many lines: a new height means a
-layout pass of the whole screen (twice the cost of a repaint), a new line inside the step only
-a repaint."""
 FENCE_CHUNK_LINES = 40
 """Lines of an open code fence rendered (and cached) together while it streams."""
 
@@ -34,20 +30,22 @@ _RICH_PARSER = MarkdownIt().enable("strikethrough").enable("table")
 """The parser Rich's Markdown builds for itself on every instance (2 ms each time)."""
 
 
+_TEMPLATE = dict(vars(RichMarkdown("", code_theme=CODE_THEME)))
+_SHARED_PARSER_FITS = set(_TEMPLATE) == {
+    "markup", "parsed", "code_theme", "justify", "style", "hyperlinks", "inline_code_lexer", "inline_code_theme",
+}
+"""False with a Rich whose Markdown has other attributes: then build it the plain (slower) way."""
+
+
 def rich_markdown(text: str, code_theme: str) -> RichMarkdown:
     """Rich's Markdown renderable, parsed with a shared parser instead of a new one per block."""
+    if not _SHARED_PARSER_FITS:
+        return RichMarkdown(text, code_theme=code_theme)
     markdown = RichMarkdown.__new__(RichMarkdown)
     vars(markdown).update(_TEMPLATE)
     markdown.markup, markdown.parsed = text, _RICH_PARSER.parse(text)
     markdown.code_theme = markdown.inline_code_theme = code_theme
     return markdown
-
-
-_TEMPLATE = vars(RichMarkdown("", code_theme=CODE_THEME))
-if set(_TEMPLATE) != {"markup", "parsed", "code_theme", "justify", "style", "hyperlinks",
-                      "inline_code_lexer", "inline_code_theme"}:  # another Rich: be plain and safe
-    def rich_markdown(text: str, code_theme: str) -> RichMarkdown:  # noqa: F811
-        return RichMarkdown(text, code_theme=code_theme)
 
 
 @dataclass
@@ -109,7 +107,6 @@ class MarkdownLines(Widget):
         self._tail_lines: list[Strip] = []
         self._tail_dirty = True
         self._base_style: Style | None = None
-        self._growing = False
         if markdown:
             self.append(markdown)
 
@@ -132,33 +129,15 @@ class MarkdownLines(Widget):
         self._tail_dirty = True
         self._changed()
 
-    @property
-    def growing(self) -> bool:
-        return self._growing
-
-    @growing.setter
-    def growing(self, value: bool) -> None:
-        """True while text streams in: the height then grows in steps (see GROWTH_QUANTUM)."""
-        if value != self._growing:
-            self._growing = value
-            self.refresh(layout=True)
-
-    @property
-    def height(self) -> int:
-        lines = self.line_count
-        if self._growing and lines:
-            return -(-lines // GROWTH_QUANTUM) * GROWTH_QUANTUM
-        return lines
-
     def _changed(self) -> None:
         """Repaint; lay the screen out again only when the height changed (that costs more)."""
         width = self.size.width
         if not self.is_mounted or width <= 0:
             self.refresh(layout=True)
             return
-        before = self.height
+        before = self.line_count
         self._render_to(width)
-        self.refresh(layout=self.height != before)
+        self.refresh(layout=self.line_count != before)
 
     def update(self, markdown: str) -> None:
         """Replace the whole text."""
@@ -248,7 +227,7 @@ class MarkdownLines(Widget):
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         self._render_to(width)
-        return self.height
+        return self.line_count
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width

@@ -158,16 +158,13 @@ class AnswerBlock(MessageView):
 
     async def write(self, text: str) -> None:
         if self._writer is None:
-            view = self.query_one(".answer", MarkdownLines)
-            view.growing = True
-            self._writer = Coalescer(view)
+            self._writer = Coalescer(self.query_one(".answer", MarkdownLines))
         self._writer.write(text)
 
     async def close_stream(self) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-            self.query_one(".answer", MarkdownLines).growing = False
 
     async def replace_content(self, content: str) -> None:
         """Show another text (a note, pretty JSON, or the answer before a continuation)."""

@@ -54,9 +54,7 @@ class ReasoningPane(Vertical):
         if not self.display:
             return
         if self._writer is None:
-            view = self.query_one("#reasoning-text", MarkdownLines)
-            view.growing = True
-            self._writer = Coalescer(view)
+            self._writer = Coalescer(self.query_one("#reasoning-text", MarkdownLines))
         self._writer.write(text)
         scroll = self.query_one("#reasoning-scroll")
         if not scroll.is_anchored and scroll.max_scroll_y > 0:
@@ -67,7 +65,6 @@ class ReasoningPane(Vertical):
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-            self.query_one("#reasoning-text", MarkdownLines).growing = False
 
     async def show_text(self, text: str, title: str) -> None:
         """Show finished reasoning (e.g. of the last answer), or a hint when there is none."""

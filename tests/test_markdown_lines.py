@@ -1,0 +1,91 @@
+"""MarkdownLines: block splitting, open fences, and streamed text drawn like text given at once."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+
+from deepseek_tui.ui.widgets.markdown_lines import FENCE_CHUNK_LINES, MarkdownLines, open_fence, split_blocks
+
+DOCUMENT = """## Title
+
+A paragraph with **bold** and `code`.
+
+- one
+- two
+
+```python
+def f(x):
+    return x * 2
+```
+
+| a | b |
+|---|---|
+| 1 | 2 |
+
+Last line."""
+
+
+def test_split_blocks_gives_top_level_line_ranges():
+    assert split_blocks("para one\n\npara two\n\n- a\n- b\n") == [(0, 1), (2, 3), (4, 6)]
+
+
+def test_open_fence_detection():
+    assert open_fence("```python\nx = 1\n") == ("```", "python", "x = 1\n")
+    assert open_fence("```python\nx = 1\n```") is None
+    assert open_fence("~~~~\ncode\n~~~\n") == ("~~~~", "", "code\n~~~\n")  # a shorter marker does not close
+    assert open_fence("plain text") is None
+
+
+class Viewer(App[None]):
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield MarkdownLines(id="streamed")
+            yield MarkdownLines(DOCUMENT, id="whole")
+
+
+def plain_lines(view: MarkdownLines) -> list[str]:
+    return [view.render_line(y).text.rstrip() for y in range(view.line_count)]
+
+
+async def test_streamed_text_renders_like_whole_text():
+    app = Viewer()
+    async with app.run_test(size=(80, 60)) as pilot:
+        streamed = app.query_one("#streamed", MarkdownLines)
+        for start in range(0, len(DOCUMENT), 7):
+            streamed.append(DOCUMENT[start:start + 7])
+            if start % 70 == 0:
+                await pilot.pause()
+        await pilot.pause()
+        whole = app.query_one("#whole", MarkdownLines)
+        assert streamed.source == DOCUMENT
+        assert plain_lines(streamed) == plain_lines(whole)
+        text = "\n".join(plain_lines(whole))
+        for expected in ("Title", "bold", "• one", "def f(x):", "Last line."):
+            assert expected in text
+
+
+async def test_long_open_fence_is_drawn_in_chunks_and_whole_once_closed():
+    app = Viewer()
+    code_lines = [f"value_{i} = {i}" for i in range(FENCE_CHUNK_LINES * 3 + 5)]
+    async with app.run_test(size=(80, 40)) as pilot:
+        view = app.query_one("#streamed", MarkdownLines)
+        view.append("```python\n")
+        for line in code_lines:
+            view.append(line + "\n")
+        await pilot.pause()
+        drawn = "\n".join(plain_lines(view))
+        assert f"value_{len(code_lines) - 1}" in drawn and "value_0 = 0" in drawn
+        assert view._tail.fence_chunks is not None and len(view._tail.fence_chunks) == 3
+        view.append("```\n\nafter")
+        await pilot.pause()
+        assert "after" in "\n".join(plain_lines(view)) and view._tail.fence_chunks is None
+
+
+async def test_update_replaces_text():
+    app = Viewer()
+    async with app.run_test(size=(80, 40)) as pilot:
+        view = app.query_one("#whole", MarkdownLines)
+        view.update("just this")
+        await pilot.pause()
+        assert view.source == "just this" and plain_lines(view) == ["just this"]
