@@ -160,14 +160,18 @@ async def test_session_picker_filters_searches_and_opens(simulator, tmp_path):
         screen = app.screen
         assert isinstance(screen, SessionsScreen)
         option_list = screen.query_one("#sessions-list", OptionList)
-        labels = [str(option_list.get_option_at_index(i).prompt) for i in range(option_list.option_count)]
-        assert sum("question" in label for label in labels) == 3
-        assert any("broken.json" in label and "unreadable" in label for label in labels)
+
+        def labels() -> list[str]:
+            return [str(option_list.get_option_at_index(i).prompt) for i in range(option_list.option_count)]
+
+        assert sum("question" in label for label in labels()) == 3
+        assert any("broken.json" in label and "unreadable" in label for label in labels())
         await pilot.press(*"zebra-beta")
-        await wait_until(lambda: bool(screen.hits))
-        labels = [str(option_list.get_option_at_index(i).prompt) for i in range(option_list.option_count)]
-        assert any("zebra-beta" in label for label in labels)
-        assert not any("alpha question" in label for label in labels)
+
+        # Hits for a half-typed query may come first; wait for the full one's.
+        await wait_until(lambda: any("zebra-beta" in label for label in labels()))
+        assert screen.hits and all(hit.session_id == beta.id for hit in screen.hits)
+        assert not any("alpha question" in label for label in labels())
         screen.query_one("#sessions-filter", Input).value = "gamma"
         await pilot.pause()
         await pilot.press("enter")
