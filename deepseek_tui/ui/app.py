@@ -145,6 +145,8 @@ class DeepSeekApp(App[None]):
         self._config_save_timer = None
         self.editing_id: str | None = None
         """The user message being edited in the prompt (Enter resends it as a new branch)."""
+        self._estimated_prompt = 0
+        """Token estimate of the request in flight, for the context gauge until usage arrives."""
         if config.theme:
             self.theme = config.theme
         if config.keymap:
@@ -974,7 +976,7 @@ class DeepSeekApp(App[None]):
         last = self._last_assistant()
         if last is not None and last.usage is not None:
             return last.usage.total_tokens
-        return getattr(self, "_estimated_prompt", 0)
+        return self._estimated_prompt
 
     # --- persistence ----------------------------------------------------------------------------
 
