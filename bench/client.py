@@ -101,6 +101,8 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=200_000)
     parser.add_argument("--read-size", type=int, default=1400, help="bytes per simulated socket read")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--live-tokens", type=int, default=2000, help="0 skips the live loopback stream")
+    parser.add_argument("--live-rate", type=float, default=200.0, help="tokens per second of the live stream")
     args = parser.parse_args()
 
     data = build_stream(args.chunks)
@@ -120,6 +122,41 @@ def main() -> None:
         f"full decode  read={args.read_size:>6} B: {sse_events / seconds:>12,.0f} events/s "
         f"(SSE + json.loads + event mapping, {produced:,} stream events, {seconds * 1e3:.0f} ms)"
     )
+    if args.live_tokens:
+        live_stream_cpu(args.live_tokens, args.live_rate)
+
+
+def live_stream_cpu(tokens: int, rate: float) -> None:
+    """CPU the client spends on a real stream over loopback (simulator in another process)."""
+    import asyncio
+    import subprocess
+    import sys
+
+    from deepseek_tui.client import DeepSeekClient
+
+    launcher = (
+        "import time\nfrom deepseek_tui.simulator import Simulator\n"
+        f"s = Simulator(api_key='sk-test', token_rate={rate}).start()\ns.answer_tokens = {tokens}\n"
+        "print(s.url, flush=True)\ntime.sleep(600)"
+    )
+    server = subprocess.Popen([sys.executable, "-c", launcher], stdout=subprocess.PIPE, text=True)
+    try:
+        url = server.stdout.readline().strip()
+
+        async def consume() -> tuple[int, float, float]:
+            body = {"model": "deepseek-v4-flash", "messages": [{"role": "user", "content": "go"}],
+                    "max_tokens": tokens * 4}
+            async with DeepSeekClient("sk-test", url) as client:
+                cpu, wall, count = time.process_time(), time.perf_counter(), 0
+                async for _ in client.stream_chat(body):
+                    count += 1
+                return count, time.process_time() - cpu, time.perf_counter() - wall
+
+        count, cpu, wall = asyncio.run(consume())
+        print(f"live stream  {tokens:,} tokens at {rate:g} tok/s: {count:,} events in {wall:.1f} s, "
+              f"client CPU {cpu:.2f} s ({cpu / count * 1e3:.2f} ms per event: httpx/httpcore/h11 per HTTP chunk)")
+    finally:
+        server.kill()
 
 
 if __name__ == "__main__":
