@@ -1,0 +1,28 @@
+"""The client, the conversation layer and the config know nothing of Textual."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+TEXTUAL_FREE = (
+    "deepseek_tui.client",
+    "deepseek_tui.client.api",
+    "deepseek_tui.conversation",
+    "deepseek_tui.config",
+    "deepseek_tui.catalogue",
+    "deepseek_tui.turns",
+    "deepseek_tui.labels",
+    "deepseek_tui.clipboard",
+    "deepseek_tui.editor",
+)
+
+
+def test_core_modules_do_not_import_textual():
+    code = (
+        "import sys\n"
+        + "".join(f"import {name}\n" for name in TEXTUAL_FREE)
+        + "print(sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
