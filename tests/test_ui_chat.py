@@ -304,3 +304,13 @@ async def test_status_shows_balance_and_cost(simulator, tmp_path):
         await wait_until(lambda: "bal ¥" in str(app.query_one(StatusLine).render()))
         status = str(app.query_one(StatusLine).render())
         assert "¥110.00" in status and "Σ $" in status and "ctx" in status
+
+
+async def test_error_text_with_brackets_is_shown_verbatim(simulator, tmp_path):
+    simulator.inject(Fault.status(400, "messages[3].role: unknown variant [bold]Tool[/bold]"))
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "brackets")
+        assert app.is_running
+        # shown as typed: Textual would otherwise read [bold]…[/bold] (or choke on […]) as markup
+        assert any("[bold]Tool[/bold]" in n.message and not n.markup for n in app._notifications)

@@ -152,6 +152,11 @@ class DeepSeekApp(App[None]):
         if config.keymap:
             self.set_keymap(dict(config.keymap))
 
+    def notify(self, message: str, *, title: str = "", severity="information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Notifications carry server and model text: never parse it as markup (Textual's default)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
     # --- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
