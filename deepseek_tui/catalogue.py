@@ -29,6 +29,9 @@ Currency = Literal["USD", "CNY"]
 
 SAMPLING_PARAMETERS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
 
+FIM_MAX_TOKENS = 4096
+"""The API's limit on `max_tokens` for FIM completions (all FIM-capable models; reference §7.1)."""
+
 
 @dataclass(frozen=True)
 class Prices:

@@ -12,7 +12,7 @@ import json
 import logging
 from contextlib import aclosing
 from types import TracebackType
-from typing import Any, AsyncIterator, Mapping
+from typing import Any, AsyncIterator, Awaitable, Mapping, TypeVar
 
 import httpx
 
@@ -47,6 +47,7 @@ from .results import Balance, BalanceInfo, ChatResult, FimResult, ModelInfo, Too
 from .sse import DONE, SSEDecoder
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 USER_AGENT = f"deepseek-tui/{__version__}"
 DEFAULT_BASE_URL = "https://api.deepseek.com"
@@ -250,31 +251,31 @@ class DeepSeekClient:
         """Send a request and return the response with its headers read (body still streaming)."""
         request = self._http.build_request(method, url, json=body, headers=self._headers())
         logger.debug("%s %s", method, url)
-        failure: DeepSeekError | None = None
-        remaining = deadline - asyncio.get_running_loop().time()
-        try:
-            async with asyncio.timeout(max(remaining, 0.0)):
-                response = await self._http.send(request, stream=True)
-        except TimeoutError:
-            failure = ConnectionFailed(f"no response within the {self.timeouts.deadline:g} s deadline")
-        except httpx.TimeoutException as exc:
-            failure = ConnectionFailed(f"timed out waiting for the server ({type(exc).__name__})")
-        except httpx.HTTPError as exc:
-            failure = ConnectionFailed(_describe_transport_error(exc))
-        if failure is not None:
-            raise failure
-        return response
+        return await self._before_deadline(
+            self._http.send(request, stream=True), deadline,
+            late="no response", waiting="waiting for the server",
+        )
 
     async def _read_all(self, response: httpx.Response, deadline: float) -> bytes:
+        return await self._before_deadline(
+            response.aread(), deadline, late="no complete response", waiting="reading the response"
+        )
+
+    async def _before_deadline(self, awaitable: Awaitable[T], deadline: float, *, late: str, waiting: str) -> T:
+        """Await an httpx call within the overall deadline; transport failures become ConnectionFailed.
+
+        The error is raised outside the `except` blocks so that no exception chain (which could
+        carry request headers) is attached to it.
+        """
         failure: DeepSeekError | None = None
         remaining = deadline - asyncio.get_running_loop().time()
         try:
             async with asyncio.timeout(max(remaining, 0.0)):
-                return await response.aread()
+                return await awaitable
         except TimeoutError:
-            failure = ConnectionFailed(f"no complete response within the {self.timeouts.deadline:g} s deadline")
+            failure = ConnectionFailed(f"{late} within the {self.timeouts.deadline:g} s deadline")
         except httpx.TimeoutException as exc:
-            failure = ConnectionFailed(f"timed out reading the response ({type(exc).__name__})")
+            failure = ConnectionFailed(f"timed out {waiting} ({type(exc).__name__})")
         except httpx.HTTPError as exc:
             failure = ConnectionFailed(_describe_transport_error(exc))
         raise failure

@@ -8,7 +8,8 @@ from deepseek_tui.pipe.account import run_balance, run_models
 from deepseek_tui.pipe.ask import AskOptions, run_ask
 from deepseek_tui.pipe.console import Console
 from deepseek_tui.pipe.exits import ExitCode, exit_code_for, exit_codes_help
-from deepseek_tui.pipe.fim import FIM_MAX_TOKENS, FimOptions, fim_labels, fim_models, run_fim
+from deepseek_tui.catalogue import FIM_MAX_TOKENS
+from deepseek_tui.pipe.fim import FimOptions, fim_labels, fim_models, run_fim
 from deepseek_tui.pipe.runner import ClientFactory
 
 __all__ = [

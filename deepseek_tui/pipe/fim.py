@@ -20,8 +20,6 @@ from deepseek_tui.pipe.exits import ExitCode, exit_code_for
 from deepseek_tui.pipe.runner import ClientFactory, PipeError, run_with_client, usage_error
 from deepseek_tui.labels import usage_and_cost
 
-FIM_MAX_TOKENS = 4096
-"""The API's limit on `max_tokens` for FIM completions (all FIM-capable models)."""
 
 
 @dataclass(frozen=True)

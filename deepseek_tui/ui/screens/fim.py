@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from deepseek_tui.pipe.fim import FIM_MAX_TOKENS
+from deepseek_tui.catalogue import FIM_MAX_TOKENS
 
 DEFAULT_MAX_TOKENS = 1024
 
