@@ -132,7 +132,7 @@ def live_stream_cpu(tokens: int, rate: float) -> None:
     import subprocess
     import sys
 
-    from deepseek_tui.client import DeepSeekClient
+    from deepseek_tui.client import DeepSeekClient, Timeouts
 
     launcher = (
         "import time\nfrom deepseek_tui.simulator import Simulator\n"
@@ -143,18 +143,20 @@ def live_stream_cpu(tokens: int, rate: float) -> None:
     try:
         url = server.stdout.readline().strip()
 
-        async def consume() -> tuple[int, float, float]:
+        async def consume(read_pause: float) -> tuple[int, float, float]:
             body = {"model": "deepseek-v4-flash", "messages": [{"role": "user", "content": "go"}],
                     "max_tokens": tokens * 4}
-            async with DeepSeekClient("sk-test", url) as client:
+            timeouts = Timeouts(read_pause=read_pause)
+            async with DeepSeekClient("sk-test", url, timeouts=timeouts) as client:
                 cpu, wall, count = time.process_time(), time.perf_counter(), 0
                 async for _ in client.stream_chat(body):
                     count += 1
                 return count, time.process_time() - cpu, time.perf_counter() - wall
 
-        count, cpu, wall = asyncio.run(consume())
-        print(f"live stream  {tokens:,} tokens at {rate:g} tok/s: {count:,} events in {wall:.1f} s, "
-              f"client CPU {cpu:.2f} s ({cpu / count * 1e3:.2f} ms per event: httpx/httpcore/h11 per HTTP chunk)")
+        for read_pause in (Timeouts().read_pause, 0.0):
+            count, cpu, wall = asyncio.run(consume(read_pause))
+            print(f"live stream  {tokens:,} tokens at {rate:g} tok/s, read_pause {read_pause:g} s: {count:,} events "
+                  f"in {wall:.1f} s, client CPU {cpu:.2f} s ({cpu / count * 1e3:.2f} ms per event)")
     finally:
         server.kill()
 

@@ -20,9 +20,10 @@ frames to a terminal; on this machine its CPU figures came within ~10% of tmux's
 Options: --runs N (default 5) · --only 1,2,4 · --no-tmux · --no-headless
          --profile CASE  cProfile (CPU clock) of one headless run: 1 (start), 2, 3, 4, 5.x, 6 (history);
                          writes /tmp/bench-ui-CASE.prof and prints the top of it
+         --trace CASE    one headless run of a streaming case without cProfile; prints its JSON
          --patch A,B     experimental monkeypatches applied in the app process only (headless and tmux),
                          never in the repo: see PATCHES, plus interval:SECONDS and window:MESSAGES
-Diagnostics in the per-run JSON (--profile prints it): frametrace (CPU per screen update by kind and
+Diagnostics in the per-run JSON (--profile and --trace print it): frametrace (CPU per screen update by kind and
 per decile of the stream), layouttrace (who asked for layout), null (drop the answer: the floor);
 BENCH_TURN_PROFILE=/tmp/x.prof profiles (CPU clock) only the turn of a streaming case.
 """
@@ -359,6 +360,7 @@ async def stream_case(url: str, data_dir: Path) -> dict:
             tenth = max(len(layouts) // 10, 1)
             result["layout_ms_by_decile"] = [round(statistics.median(layouts[i:i + tenth]) * 1000, 1)
                                              for i in range(0, len(layouts), tenth)]
+            result["frames_20_to_40"] = [f"{kind[0]}{cpu * 1000:.1f}:{names}" for kind, cpu, _d, names in FRAME_LOG[20:40]]
     return result
 
 
@@ -617,6 +619,7 @@ def main() -> None:
     parser.add_argument("--no-tmux", action="store_true")
     parser.add_argument("--no-headless", action="store_true")
     parser.add_argument("--profile", default="")
+    parser.add_argument("--trace", default="", help="one headless run of a streaming case; print its JSON")
     parser.add_argument("--patch", default="")
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -647,17 +650,20 @@ def main() -> None:
             import pstats
             pstats.Stats(out).sort_stats("cumulative").print_stats(60)
             return
-        if args.profile:
-            tokens, rate, style, history = STREAM_CASES[args.profile]
+        if args.profile or args.trace:
+            case = args.profile or args.trace
+            tokens, rate, style, history = STREAM_CASES[case]
             sim = Sim(tokens, rate, style, workdir)
             data = workdir / "profile"
             if history:
                 save_history(data / "sessions", history)
-            out = f"/tmp/bench-ui-{args.profile}.prof"
+            out = f"/tmp/bench-ui-{case}.prof" if args.profile else ""
             result = run_child(["_case", "--kind", "stream", "--url", sim.url, "--data", str(data),
                                 "--profile", out, "--patch", args.patch])
             sim.close()
             print(json.dumps(result, indent=1))
+            if not out:
+                return
             import pstats
             pstats.Stats(out).sort_stats("cumulative").print_stats(45)
             return

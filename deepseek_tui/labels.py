@@ -38,18 +38,24 @@ def mode_label(catalogue: Catalogue, model: str, thinking: bool, effort: str | N
     return "reasoner"
 
 
-def usage_label(usage: Usage | None, *, compact: bool = False) -> str:
+ESTIMATED = "≈"
+"""Marks figures estimated offline (a reply that ended before DeepSeek reported its usage)."""
+
+
+def usage_label(usage: Usage | None, *, compact: bool = False, estimated: bool = False) -> str:
     """Prompt tokens with the cache-hit share, completion tokens with the thinking part.
 
     `compact` is the status line's form: ↑prompt N% hit ↓completion (thinking is in the
-    answer's label).
+    answer's label). `estimated` figures start with ≈ and have no cache share (unknown).
     """
     if usage is None:
         return ""
     cached = usage.cache_hit_tokens / usage.prompt_tokens if usage.prompt_tokens else 0.0
     prompt, completion = tokens(usage.prompt_tokens), tokens(usage.completion_tokens)
     if compact:
-        text = f"↑{prompt} {cached:.0%} hit ↓{completion}"
+        text = f"{ESTIMATED}↑{prompt} ↓{completion}" if estimated else f"↑{prompt} {cached:.0%} hit ↓{completion}"
+    elif estimated:
+        text = f"{ESTIMATED} in {prompt} · out {completion}"
     else:
         text = f"in {prompt} ({cached:.0%} cached) · out {completion}"
     if usage.reasoning_tokens and not compact:
@@ -76,9 +82,9 @@ def answer_meta(message: Message, catalogue: Catalogue, branch: tuple[int, int] 
     """The label line above an answer: model, mode, tokens, cost, time, state, branch."""
     parts = [message.model or "?", mode_label(catalogue, message.model or "", message.thinking, message.effort)]
     if message.usage is not None:
-        parts.append(usage_label(message.usage))
+        parts.append(usage_label(message.usage, estimated=message.usage_estimated))
     if message.cost is not None:
-        parts.append(money(message.cost, message.currency))
+        parts.append(message_cost(message))
     if message.completed_at is not None:
         seconds = (message.completed_at - message.created_at).total_seconds()
         parts.append(f"{seconds:.1f} s")
@@ -89,6 +95,12 @@ def answer_meta(message: Message, catalogue: Catalogue, branch: tuple[int, int] 
     if branch and branch[1] > 1:
         parts.append(f"‹{branch[0]}/{branch[1]}›")
     return " · ".join(parts)
+
+
+def message_cost(message: Message) -> str:
+    """The reply's cost, "≈" first when part of it is estimated ("" when unknown)."""
+    label = money(message.cost, message.currency)
+    return f"{ESTIMATED}{label}" if label and message.usage_estimated else label
 
 
 def user_meta(branch: tuple[int, int] | None = None) -> str:

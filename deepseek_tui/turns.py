@@ -12,7 +12,7 @@ import asyncio
 import time
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Callable, Protocol
+from typing import AsyncIterator, Protocol
 
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.client.errors import DeepSeekError, StreamInterrupted
@@ -22,11 +22,13 @@ from deepseek_tui.client.events import (
     StreamEnd,
     StreamEvent,
     ToolCallDelta,
+    Usage,
     UsageReport,
 )
 from deepseek_tui.conversation.model import Conversation, Message, ToolCall
-from deepseek_tui.conversation.pricing import price_message
+from deepseek_tui.conversation.pricing import add_request_usage
 from deepseek_tui.conversation.request import ChatRequest
+from deepseek_tui.conversation.tokens import estimate_usage
 
 
 class Autosave(Protocol):
@@ -104,7 +106,9 @@ async def stream_into_message(
     progress = progress or TurnProgress()
     reasoning_parts = [message.reasoning] if message.reasoning else []
     content_parts = [message.content] if message.content else []
+    reasoning_before, content_before = len(message.reasoning), len(message.content)
     tool_calls = _ToolCallBuilder()
+    reported: list[Usage] = []
 
     def sync_text() -> None:
         message.reasoning = "".join(reasoning_parts)
@@ -116,6 +120,26 @@ async def stream_into_message(
 
     def has_output() -> bool:
         return bool(progress.reasoning_chars or progress.content_chars or tool_calls)
+
+    def settle(status: str, error: str | None = None, finish_reason: str | None = None,
+               request_id: str | None = None) -> None:
+        """End the message; add this request's usage and cost (estimated when DeepSeek sent none)."""
+        if message.status != "streaming":
+            return
+        sync_text()
+        conversation.finish_assistant(
+            message.id, status=status, error=error, finish_reason=finish_reason, request_id=request_id  # type: ignore[arg-type]
+        )
+        if reported:
+            add_request_usage(message, reported[-1], catalogue, currency)
+        elif has_output():
+            guess = estimate_usage(
+                request.body,
+                message.reasoning[reasoning_before:],
+                message.content[content_before:],
+                "".join(call.arguments for call in message.tool_calls) if tool_calls else "",
+            )
+            add_request_usage(message, guess, catalogue, currency, estimated=True)
 
     try:
         async with aclosing(client.stream_chat(request.body, beta=request.beta)) as events:
@@ -133,49 +157,27 @@ async def stream_into_message(
                 elif isinstance(event, ToolCallDelta):
                     tool_calls.add(event)
                 elif isinstance(event, UsageReport):
-                    message.usage = event.usage
+                    reported.append(event.usage)
                 elif isinstance(event, StreamEnd):
-                    sync_text()
                     if event.model:
                         message.model = event.model if event.model in catalogue else message.model
-                    conversation.finish_assistant(
-                        message.id,
-                        status="complete",
-                        finish_reason=event.finish_reason,
-                        request_id=event.request_id,
-                    )
-                    price_message(message, catalogue, currency)
+                    settle("complete", finish_reason=event.finish_reason, request_id=event.request_id)
                 if autosave is not None and not isinstance(event, StreamEnd) and autosave.due():
                     sync_text()
                     autosave.save()
                 yield event
-    except asyncio.CancelledError:
-        _end(conversation, message, catalogue, currency, sync_text, "cancelled", "Cancelled by you")
-        raise
-    except GeneratorExit:
-        _end(conversation, message, catalogue, currency, sync_text, "cancelled", "Cancelled by you")
+    except (asyncio.CancelledError, GeneratorExit):
+        settle("cancelled", "Cancelled by you")
         raise
     except StreamInterrupted as exc:
         if exc.usage is not None:
-            message.usage = exc.usage
+            reported.append(exc.usage)
         status = "partial" if has_output() or message.content else "failed"
-        _end(conversation, message, catalogue, currency, sync_text, status, str(exc),
-             finish_reason=getattr(exc, "reason", None))
+        settle(status, str(exc), finish_reason=getattr(exc, "reason", None))
         raise
     except DeepSeekError as exc:
-        status = "partial" if has_output() or message.content else "failed"
-        _end(conversation, message, catalogue, currency, sync_text, status, str(exc))
+        settle("partial" if has_output() or message.content else "failed", str(exc))
         raise
     else:
-        if message.status == "streaming":
-            # The client always ends with StreamEnd or an error; be safe anyway.
-            _end(conversation, message, catalogue, currency, sync_text, "partial", "The stream ended early")
-
-
-def _end(conversation: Conversation, message: Message, catalogue: Catalogue, currency: str,
-         sync_text: Callable[[], None], status: str, error: str, finish_reason: str | None = None) -> None:
-    if message.status != "streaming":
-        return
-    sync_text()
-    conversation.finish_assistant(message.id, status=status, error=error, finish_reason=finish_reason)  # type: ignore[arg-type]
-    price_message(message, catalogue, currency)
+        # The client always ends with StreamEnd or an error; be safe anyway.
+        settle("partial", "The stream ended early")

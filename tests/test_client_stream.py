@@ -279,3 +279,36 @@ async def test_balance_amounts_are_decimals(client) -> None:
     assert info.currency in ("CNY", "USD")
     assert isinstance(info.total, Decimal)
     assert info.total == info.granted + info.topped_up
+
+
+# --- read pacing ------------------------------------------------------------------------------
+
+
+def delivery_groups(times: list[float], gap: float = 0.005) -> int:
+    """How many bursts the deltas came in (a burst ends where `gap` seconds pass without one)."""
+    return 1 + sum(1 for before, after in zip(times, times[1:]) if after - before > gap)
+
+
+async def test_a_slow_stream_is_read_in_batches(simulator) -> None:
+    """After a read that waited for the network the client pauses, so later tokens come together."""
+    import asyncio
+
+    simulator.token_rate = 100.0  # a token every 10 ms
+    simulator.answer_tokens = 30
+    timeouts = Timeouts(connect=2.0, idle=2.0, deadline=10.0, read_pause=0.15)
+    times: list[float] = []
+    text: list[str] = []
+    async with DeepSeekClient("sk-test", simulator.url, timeouts=timeouts) as client:
+        async for event in client.stream_chat(chat_body()):
+            if isinstance(event, ContentDelta):
+                times.append(asyncio.get_running_loop().time())
+                text.append(event.text)
+    assert len(times) >= 20
+    assert delivery_groups(times) <= 5  # unpaced: a burst per token (about 30)
+    simulator.token_rate = None
+    assert "".join(text) == (await collect_text(simulator))
+
+
+async def collect_text(simulator) -> str:
+    async with DeepSeekClient("sk-test", simulator.url, timeouts=FAST_TIMEOUTS) as client:
+        return "".join([e.text async for e in client.stream_chat(chat_body()) if isinstance(e, ContentDelta)])

@@ -83,6 +83,7 @@ def conversations(draw) -> Conversation:
         )
         message.cost = draw(st.none() | st.floats(0, 1e6))
         message.currency = draw(optional_text)
+        message.usage_estimated = draw(st.booleans())
         message.finish_reason = draw(optional_text)
         message.status = draw(st.sampled_from(["complete", "partial", "cancelled", "failed", "streaming"]))
         message.error = draw(optional_text)

@@ -6,9 +6,17 @@ import pytest
 
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
-from deepseek_tui.client import ContentDelta, DeepSeekClient, ReasoningDelta, RetryPolicy, StreamInterrupted
+from deepseek_tui.client import (
+    ContentDelta,
+    DeepSeekClient,
+    ReasoningDelta,
+    RetryPolicy,
+    StreamInterrupted,
+    UsageReport,
+)
 from deepseek_tui.conversation.model import Conversation
-from deepseek_tui.conversation.request import build_chat_request
+from deepseek_tui.conversation.request import build_chat_request, build_continue_request
+from deepseek_tui.conversation.tokens import estimate_request_tokens, estimate_tokens
 from deepseek_tui.simulator import Fault
 from deepseek_tui.turns import stream_into_message
 
@@ -64,6 +72,11 @@ async def test_closing_mid_stream_marks_cancelled_with_text_so_far(simulator):
         await stream.aclose()
     assert message.status == "cancelled"
     assert message.content == "".join(seen)
+    # DeepSeek reports usage only on the finish chunk: the cost is estimated from the text.
+    assert message.usage_estimated and message.usage is not None
+    assert message.usage.completion_tokens == estimate_tokens(message.content)
+    assert message.usage.prompt_tokens == estimate_request_tokens(request.body) == message.usage.cache_miss_tokens
+    assert message.currency == "USD" and message.cost > 0
 
 
 async def test_drop_keeps_partial_and_raises(simulator):
@@ -77,6 +90,7 @@ async def test_drop_keeps_partial_and_raises(simulator):
                     seen.append(event.text)
     assert message.status == "partial" and message.content == "".join(seen) != ""
     assert message.error
+    assert message.usage_estimated and message.cost > 0
 
 
 async def test_failure_before_output_marks_failed(simulator):
@@ -87,3 +101,24 @@ async def test_failure_before_output_marks_failed(simulator):
             async for _ in stream_into_message(client, request, conversation, message, CATALOGUE, currency="USD"):
                 pass
     assert message.status == "failed" and "Insufficient Balance" in message.error
+    assert message.usage is None and message.cost is None and not message.usage_estimated
+
+
+async def test_a_continued_reply_adds_each_requests_usage_and_cost(simulator):
+    """Continuing a cut reply is a second request: both are counted, neither replaces the other."""
+    simulator.inject(Fault.drop(after_chunks=6))
+    conversation, request, message = start("deepseek-v4-flash")
+    async with DeepSeekClient("sk-test", simulator.url, retry=RetryPolicy(max_attempts=1)) as client:
+        with pytest.raises(StreamInterrupted):
+            async for _ in stream_into_message(client, request, conversation, message, CATALOGUE, currency="USD"):
+                pass
+        first_usage, first_cost = message.usage, message.cost
+        continuation = build_continue_request(conversation, message.id, CATALOGUE)
+        conversation.resume_assistant(message.id)
+        events = [e async for e in stream_into_message(client, continuation, conversation, message, CATALOGUE,
+                                                       currency="USD")]
+    reported = next(e.usage for e in events if isinstance(e, UsageReport))
+    assert message.status == "complete"
+    assert message.usage == first_usage + reported
+    assert message.cost > first_cost > 0
+    assert message.usage_estimated  # the first request's part is still an estimate

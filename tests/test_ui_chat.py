@@ -118,9 +118,13 @@ async def test_escape_cancels_and_keeps_partial_answer_on_disk(simulator, tmp_pa
         answer = app.conversation.active_path()[-1]
         assert answer.status == "cancelled"
         assert answer.content and answer_markdown(app) == answer.content
-        assert "cancelled" in str(app.query(AnswerBlock).last().query_one(".meta").render())
+        meta = str(app.query(AnswerBlock).last().query_one(".meta").render())
+        assert "cancelled" in meta
+        assert "≈ in " in meta and "≈$" in meta  # usage never came: an estimate, marked
+        assert "Σ ≈$" in str(app.query_one(StatusLine).render())
         stored = SessionStore(tmp_path / "data" / "sessions").load(app.conversation.id)
         assert stored.active_path()[-1].content == answer.content
+        assert stored.active_path()[-1].usage_estimated and stored.active_path()[-1].cost == answer.cost
 
 
 async def test_dropped_stream_keeps_partial_and_notifies(simulator, tmp_path):
@@ -314,3 +318,30 @@ async def test_error_text_with_brackets_is_shown_verbatim(simulator, tmp_path):
         assert app.is_running
         # shown as typed: Textual would otherwise read [bold]…[/bold] (or choke on […]) as markup
         assert any("[bold]Tool[/bold]" in n.message and not n.markup for n in app._notifications)
+
+
+async def test_a_long_answer_is_followed_while_it_streams(simulator, tmp_path):
+    """The chat keeps the growing answer's end in view, and its height matches its lines."""
+    from html import unescape
+
+    simulator.token_rate = 500.0
+    simulator.answer_tokens = 600
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "tell me a long story", wait=False)
+        chat = app.query_one("#chat")
+        followed = 0
+        while app.turn_worker is not None and app.turn_worker.is_running:
+            await pilot.pause(0.05)
+            if chat.max_scroll_y > 0 and chat.scroll_y >= chat.max_scroll_y - 1:
+                followed += 1
+        await wait_reply(app, pilot)
+        await pilot.pause()
+        answer = app.query(AnswerBlock).last().query_one(MarkdownLines)
+        assert followed >= 3
+        assert answer.source == app.conversation.active_path()[-1].content
+        assert answer.region.height == answer.line_count
+        assert chat.scroll_y == chat.max_scroll_y > 0
+        last_words = answer.source.split()[-1].strip("*_`.,")
+        screen = unescape(app.export_screenshot()).replace("\xa0", " ")
+        assert last_words in screen

@@ -53,6 +53,8 @@ USER_AGENT = f"deepseek-tui/{__version__}"
 DEFAULT_BASE_URL = "https://api.deepseek.com"
 REQUEST_ID_HEADER = "x-ds-trace-id"
 _OUTPUT_EVENTS = (ReasoningDelta, ContentDelta, ToolCallDelta)
+_WAITED = 0.002
+"""A stream read that took longer than this (seconds) waited for the network (see Timeouts.read_pause)."""
 
 
 def root_url(base_url: str) -> str:
@@ -389,6 +391,7 @@ class DeepSeekClient:
             decoder = SSEDecoder()
             chunks = response.aiter_bytes()
             idle = self.timeouts.idle
+            pause = self.timeouts.read_pause
             saw_data = False
             saw_done = False
             while not saw_done:
@@ -396,6 +399,7 @@ class DeepSeekClient:
                 reason: str | None = None
                 detail = ""
                 chunk = b""
+                asked = loop.time()
                 try:
                     async with asyncio.timeout(max(min(idle, remaining), 0.0)):
                         chunk = await anext(chunks)
@@ -425,6 +429,8 @@ class DeepSeekClient:
                         yield event
                 if chunk is None:
                     break
+                if pause and loop.time() - asked > _WAITED and assembler.finish_reason is None:
+                    await asyncio.sleep(pause)
         finally:
             await response.aclose()
 

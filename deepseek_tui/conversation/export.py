@@ -24,7 +24,8 @@ def markdown_text(conversation: Conversation) -> str:
         f"prompt_tokens: {usage.prompt_tokens}",
         f"completion_tokens: {usage.completion_tokens}",
         f"cache_hit_tokens: {usage.cache_hit_tokens}",
-        f"cost: {f'{cost:.6f} {currency}' if cost is not None else 'unknown'}",
+        f"cost: {f'{cost:.6f} {currency}' if cost is not None else 'unknown'}"
+        + (" (partly estimated)" if cost is not None and conversation.cost_is_estimated() else ""),
         "---",
         "",
         f"# {conversation.title}",

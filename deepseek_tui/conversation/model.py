@@ -60,6 +60,9 @@ class Message:
     usage: Usage | None = None
     cost: float | None = None
     currency: str | None = None
+    usage_estimated: bool = False
+    """`usage`/`cost` include an offline estimate: a request of this reply ended (cancelled,
+    dropped) before DeepSeek reported its usage, which it sends only on the finish chunk."""
     finish_reason: str | None = None
     status: Status = "complete"
     error: str | None = None
@@ -191,6 +194,10 @@ class Conversation:
             if message.currency == currency:
                 total = (total or 0.0) + message.cost
         return total
+
+    def cost_is_estimated(self) -> bool:
+        """True when some message's cost is partly an estimate (see `Message.usage_estimated`)."""
+        return any(m.usage_estimated and m.cost is not None for m in self._messages.values())
 
     def cost_currency(self) -> str | None:
         for message in self._messages.values():

@@ -37,6 +37,29 @@ def cost_of(usage: Usage, spec: ModelSpec, currency: str, when: datetime) -> Cos
     return Cost(hit, miss, output, hit + miss + output, currency)
 
 
+def add_request_usage(
+    message: Message, usage: Usage, catalogue: Catalogue, currency: str, *, estimated: bool = False
+) -> None:
+    """Add one request's usage and cost to `message` (a continued reply is several requests).
+
+    Each request is priced at its own completion time (`message.completed_at`, set just before).
+    """
+    before_usage, before_cost, before_currency = message.usage, message.cost, message.currency
+    message.usage = usage if before_usage is None else before_usage + usage
+    message.usage_estimated = message.usage_estimated or estimated
+    if message.model is None:
+        return
+    when = message.completed_at or message.created_at
+    cost = cost_of(usage, catalogue.get(message.model), currency, when)
+    if cost is None:
+        return
+    if before_usage is None or (before_cost is not None and before_currency == cost.currency):
+        message.cost = (before_cost or 0.0) + cost.total
+        message.currency = cost.currency
+    else:  # earlier requests unpriced or in another currency: price the whole reply now
+        price_message(message, catalogue, currency)
+
+
 def price_message(message: Message, catalogue: Catalogue, currency: str) -> Cost | None:
     """Set `message.cost`/`currency` from its usage, model and completion time; returns the cost."""
     if message.usage is None or message.model is None:

@@ -10,6 +10,8 @@ import math
 import re
 from typing import Any, Mapping
 
+from deepseek_tui.client.events import Usage
+
 ASCII_RATE = 0.3
 CJK_RATE = 0.6
 OTHER_BMP_RATE = 0.4
@@ -60,3 +62,19 @@ def estimate_request_tokens(body: Mapping[str, Any]) -> int:
     if body.get("tools"):
         total += estimate_tokens(json.dumps(body["tools"], ensure_ascii=False))
     return total
+
+
+def estimate_usage(body: Mapping[str, Any], reasoning: str, content: str, tool_arguments: str = "") -> Usage:
+    """A stand-in for the usage DeepSeek did not report (a reply cancelled or cut off mid-stream).
+
+    The whole prompt is counted as a cache miss (the dearer rate): the cache share is unknown.
+    """
+    prompt = estimate_request_tokens(body)
+    thinking = estimate_tokens(reasoning)
+    return Usage(
+        prompt_tokens=prompt,
+        completion_tokens=thinking + estimate_tokens(content) + estimate_tokens(tool_arguments),
+        cache_hit_tokens=0,
+        cache_miss_tokens=prompt,
+        reasoning_tokens=thinking,
+    )

@@ -28,7 +28,7 @@ from deepseek_tui.pipe.console import Console
 from deepseek_tui.pipe.exits import ExitCode, exit_code_for
 from deepseek_tui.pipe.runner import ClientFactory, PipeError, run_with_client, usage_error
 from deepseek_tui.turns import stream_into_message
-from deepseek_tui.labels import money, usage_label
+from deepseek_tui.labels import message_cost, usage_label
 
 @dataclass(frozen=True)
 class AskOptions:
@@ -291,5 +291,6 @@ def _report_answer(message: Message, options: AskOptions, console: Console) -> N
         if problem:
             console.note(f"warning: {problem}")
     if options.usage and message.usage is not None:
-        cost = money(message.cost, message.currency)
-        console.note(f"usage: {usage_label(message.usage)}" + (f" · {cost}" if cost else ""))
+        cost = message_cost(message)
+        label = usage_label(message.usage, estimated=message.usage_estimated)
+        console.note(f"usage: {label}" + (f" · {cost}" if cost else ""))

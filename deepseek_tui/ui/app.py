@@ -946,7 +946,8 @@ class DeepSeekApp(App[None]):
             mode=mode,
             state=self._state_text(),
             turn_tokens=self._turn_tokens_text(),
-            conversation_cost=f"Σ {fmt.money(cost or 0.0, currency)}",
+            conversation_cost=f"Σ {fmt.ESTIMATED if self.conversation.cost_is_estimated() else ''}"
+            f"{fmt.money(cost or 0.0, currency)}",
             context_used=self._context_used(),
             context_window=spec.context_window,
             balance=self.balance_text,
@@ -975,7 +976,9 @@ class DeepSeekApp(App[None]):
 
     def _turn_tokens_text(self) -> str:
         last = self._last_assistant()
-        return fmt.usage_label(last.usage, compact=True) if last is not None and last.usage else ""
+        if last is None or last.usage is None:
+            return ""
+        return fmt.usage_label(last.usage, compact=True, estimated=last.usage_estimated)
 
     def _context_used(self) -> int:
         last = self._last_assistant()

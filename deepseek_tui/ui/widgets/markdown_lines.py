@@ -21,6 +21,8 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
+
 CODE_THEME = "monokai"
 FENCE_CHUNK_LINES = 40
 """Lines of an open code fence rendered (and cached) together while it streams."""
@@ -83,7 +85,7 @@ def open_fence(text: str) -> tuple[str, str, str] | None:
     return None
 
 
-class MarkdownLines(Widget):
+class MarkdownLines(OneLayoutPass, Widget):
     """Markdown rendered by Rich, one widget for the whole text; `append` is cheap."""
 
     DEFAULT_CSS = """

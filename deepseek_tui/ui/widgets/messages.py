@@ -10,11 +10,12 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Collapsible, Static
 
+from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
 from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines
 from deepseek_tui.ui.widgets.streaming import Coalescer
 
 
-class MessageView(Vertical, can_focus=True):
+class MessageView(OneLayoutPass, Vertical, can_focus=True):
     """A message that can be selected (focused) and acted on with single keys.
 
     It only asks: each key posts `MessageView.Requested` and the app does the work.
@@ -196,7 +197,7 @@ class AnswerBlock(MessageView):
             await self.mount(ReasoningBlock(reasoning, title), after=self.query_one(".meta"))
 
 
-class ChatLog(VerticalScroll):
+class ChatLog(OneLayoutPass, VerticalScroll):
     """The conversation pane; keeps only recent messages mounted (older ones on demand)."""
 
     DEFAULT_CSS = """

@@ -6,11 +6,16 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
+from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
 from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines
 from deepseek_tui.ui.widgets.streaming import Coalescer
 
 
 EMPTY_HINT = "*The model's thinking streams here in reasoner mode (ctrl+t switches). F3 hides this pane.*"
+
+
+class ReasoningScroll(OneLayoutPass, VerticalScroll):
+    """Scrolls the reasoning text."""
 
 
 class ReasoningPane(Vertical):
@@ -32,7 +37,7 @@ class ReasoningPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(self._title, id="reasoning-title", markup=False)
-        with VerticalScroll(id="reasoning-scroll"):
+        with ReasoningScroll(id="reasoning-scroll"):
             yield MarkdownLines(id="reasoning-text")
 
     @property
