@@ -17,7 +17,7 @@ after that) and, with --tmux (default on), for real in tmux (the app as a subpro
 answer's last line shows in `capture-pane`; CPU from /proc/<pid>/stat). Headless skips writing
 frames to a terminal; on this machine its CPU figures came within ~10% of tmux's.
 
-Options: --runs N (default 5) · --only 1,2,4 · --no-tmux · --no-headless
+Options: --runs N (default 5) · --only 1,2,4 (5 = 5.2,5.3,5.4) · --no-tmux · --no-headless
          --profile CASE  cProfile (CPU clock) of one headless run: 1 (start), 2, 3, 4, 5.x, 6 (history);
                          writes /tmp/bench-ui-CASE.prof and prints the top of it
          --trace CASE    one headless run of a streaming case without cProfile; prints its JSON
@@ -681,9 +681,7 @@ def main() -> None:
                 rss_by_case.setdefault("1 tmux", []).extend(s["hwm_mb"] for s in starts if s)
 
         for name, (tokens, rate, style, history) in STREAM_CASES.items():
-            if name.split(".")[-1] not in only and not (name.startswith("5") and "5" in only):
-                continue
-            if name.startswith("5.") and "5" not in only:
+            if name not in only and not (name.startswith("5.") and "5" in only):
                 continue
             label = f"{tokens} tok {'@%d/s' % rate if rate else 'full speed'}{' +fence' if style == 'mixed' else ''}"
             if history:
@@ -713,7 +711,7 @@ def main() -> None:
                     add(name, f"headless app CPU ({label})", [r["cpu"] for r in ok], float("inf"))
                 rss += [r["maxrss_mb"] for r in ok]
                 rss_by_case.setdefault(f"{name} headless", []).extend(r["maxrss_mb"] for r in ok)
-            if not args.no_tmux and ("2" in only or "4" in only or "3" in only or "5" in only):
+            if not args.no_tmux and only & {"2", "3", "4", "5", "5.2", "5.3", "5.4"}:
                 results = [tmux_stream(workdir, f"s{name}-{i}", tokens, rate, style, history) for i in range(args.runs)]
                 ok = [r for r in results if r]
                 if len(ok) < len(results):

@@ -12,6 +12,7 @@ from deepseek_tui.conversation.store import SessionStore
 from deepseek_tui.simulator import Fault
 from deepseek_tui.ui.screens.help import HelpScreen
 from deepseek_tui.ui.screens.key import KeyScreen
+from deepseek_tui.ui.app import MOUNT_WINDOW
 from deepseek_tui.ui.widgets.messages import AnswerBlock, UserBubble
 from deepseek_tui.ui.widgets.prompt import PromptArea
 from deepseek_tui.ui.widgets.reasoning import ReasoningPane
@@ -269,26 +270,83 @@ async def test_opening_continues_most_recent_conversation(simulator, tmp_path):
         assert fresh.conversation.id != conversation_id
 
 
-async def test_long_conversation_mounts_recent_messages_only(simulator, tmp_path):
+def save_long_conversation(tmp_path, turns: int) -> None:
     from deepseek_tui.conversation.model import Conversation
 
     conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash"))
-    for i in range(300):
+    for i in range(turns):
         conversation.add_user(f"question {i}")
         reply = conversation.start_assistant("deepseek-v4-flash", False)
         reply.content = f"answer {i}"
         conversation.finish_assistant(reply.id)
     SessionStore(tmp_path / "data" / "sessions").save(conversation)
+
+
+def mounted_ids(app) -> list[str]:
+    return [view.message_id for view in app.query_one("#chat").message_views]
+
+
+def in_view(app, widget) -> bool:
+    return app.query_one("#chat").region.contains_region(widget.region)
+
+
+async def test_long_conversation_mounts_recent_messages_only(simulator, tmp_path):
+    """Older messages are mounted when the chat reaches the top; what was in view stays in view."""
+    save_long_conversation(tmp_path, 300)
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        mounted = len(app.query(UserBubble)) + len(app.query(AnswerBlock))
-        assert mounted < 100
-        app.query_one("#chat").scroll_home(animate=False)
+        path = [m.id for m in app.conversation.active_path()]
+        assert mounted_ids(app) == path[-MOUNT_WINDOW:]
+        assert "Show 584 earlier messages" in str(app.query_one("#load-earlier").label)
+        chat = app.query_one("#chat")
+        chat.scroll_home(animate=False)
         await pilot.pause()
-        await pilot.click("#load-earlier")
+        first = app.query_one(f"#m-{path[-MOUNT_WINDOW]}")
+        await wait_until(lambda: len(mounted_ids(app)) == 2 * MOUNT_WINDOW)
         await pilot.pause()
-        assert len(app.query(UserBubble)) + len(app.query(AnswerBlock)) > mounted
+        assert mounted_ids(app) == path[-2 * MOUNT_WINDOW:]
+        assert chat.scroll_y > 0 and in_view(app, first)  # no jump to the oldest loaded message
+        chat.scroll_home(animate=False)
+        await pilot.pause()
+        await wait_until(lambda: len(mounted_ids(app)) == 3 * MOUNT_WINDOW)
+
+
+async def test_up_through_the_messages_goes_past_the_first_mounted_one(simulator, tmp_path):
+    save_long_conversation(tmp_path, 30)
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        path = [m.id for m in app.conversation.active_path()]
+        await pilot.press("f8")  # select the last message
+        for _ in range(MOUNT_WINDOW + 4):
+            await pilot.press("up")
+            await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
+        assert app.focused is app.query_one(f"#m-{path[-MOUNT_WINDOW - 5]}")
+        assert len(mounted_ids(app)) >= 2 * MOUNT_WINDOW
+        assert in_view(app, app.focused)
+
+
+async def test_a_long_session_unmounts_its_oldest_messages(simulator, tmp_path):
+    """Every streamed flush lays out all mounted messages, so a long session keeps a bounded window."""
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for turn in range(MOUNT_WINDOW + 1):
+            await send(app, pilot, f"turn {turn}")
+        path = [m.id for m in app.conversation.active_path()]
+        assert len(path) == 2 * MOUNT_WINDOW + 2
+        assert len(mounted_ids(app)) <= 2 * MOUNT_WINDOW
+        assert mounted_ids(app) == path[-len(mounted_ids(app)):]
+        hidden = len(path) - len(mounted_ids(app))
+        assert f"Show {hidden} earlier messages" in str(app.query_one("#load-earlier").label)
+        for _ in range(2):  # each time the chat reaches the top, up to MOUNT_WINDOW more
+            app.query_one("#chat").scroll_home(animate=False)
+            await pilot.pause()
+            await pilot.pause()
+        await wait_until(lambda: mounted_ids(app) == path)
 
 
 async def test_demo_mode_shows_mark(simulator, tmp_path):

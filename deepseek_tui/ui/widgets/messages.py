@@ -53,6 +53,8 @@ class MessageView(OneLayoutPass, Vertical, can_focus=True):
             views[index].scroll_visible(animate=False)
         elif index >= len(views):
             self.post_message(self.Requested(self, "leave"))
+        else:
+            self.post_message(self.Requested(self, "earlier"))
 
 
 class UserBubble(MessageView):
@@ -206,8 +208,20 @@ class ChatLog(OneLayoutPass, VerticalScroll):
     ChatLog #empty-hint { color: $text-muted; padding: 1 2; }
     """
 
+    class ReachedTop(Message):
+        """Scrolled to the very top: the app mounts earlier messages, if any wait."""
+
     def on_mount(self) -> None:
         self.anchor()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value <= 0 < old_value:
+            self.post_message(self.ReachedTop())
+
+    @property
+    def message_views(self) -> list[MessageView]:
+        return list(self.query_children(MessageView))
 
 
 def _dom_id(message_id: str | None) -> str | None:
