@@ -138,6 +138,7 @@ async def stream_into_message(
                 message.reasoning[reasoning_before:],
                 message.content[content_before:],
                 "".join(call.arguments for call in message.tool_calls) if tool_calls else "",
+                cached_tokens=_previous_prompt_tokens(conversation, message),
             )
             add_request_usage(message, guess, catalogue, currency, estimated=True)
 
@@ -181,3 +182,12 @@ async def stream_into_message(
     else:
         # The client always ends with StreamEnd or an error; be safe anyway.
         settle("partial", "The stream ended early")
+
+
+def _previous_prompt_tokens(conversation: Conversation, message: Message) -> int:
+    """The reported prompt size of the last reply before `message` on its branch (0 if none)."""
+    path = conversation.path_to(message.id)
+    for earlier in reversed(path[:-1]):
+        if earlier.role == "assistant" and earlier.usage is not None and not earlier.usage_estimated:
+            return earlier.usage.prompt_tokens
+    return 0

@@ -122,3 +122,27 @@ async def test_a_continued_reply_adds_each_requests_usage_and_cost(simulator):
     assert message.usage == first_usage + reported
     assert message.cost > first_cost > 0
     assert message.usage_estimated  # the first request's part is still an estimate
+
+
+async def test_an_estimate_counts_the_previous_requests_prompt_as_cached(simulator):
+    """The prompt of the turn before is a cached prefix: an estimate prices it at the hit rate."""
+    simulator.token_rate = 200.0
+    conversation, request, first = start("deepseek-v4-flash")
+    async with DeepSeekClient("sk-test", simulator.url) as client:
+        async for _ in stream_into_message(client, request, conversation, first, CATALOGUE, currency="USD"):
+            pass
+        conversation.add_user("and more, please")
+        second_request = build_chat_request(conversation, CATALOGUE)
+        second = conversation.start_assistant("deepseek-v4-flash", False)
+        stream = stream_into_message(client, second_request, conversation, second, CATALOGUE, currency="USD")
+        deltas = 0
+        async for event in stream:
+            deltas += isinstance(event, ContentDelta)
+            if deltas == 5:
+                break
+        await stream.aclose()
+    assert second.status == "cancelled" and second.usage_estimated
+    assert not first.usage_estimated and first.usage.prompt_tokens > 0
+    prompt = estimate_request_tokens(second_request.body)
+    assert second.usage.cache_hit_tokens == min(prompt, first.usage.prompt_tokens) > 0
+    assert second.usage.cache_miss_tokens == prompt - second.usage.cache_hit_tokens

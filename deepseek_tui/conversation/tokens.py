@@ -64,17 +64,22 @@ def estimate_request_tokens(body: Mapping[str, Any]) -> int:
     return total
 
 
-def estimate_usage(body: Mapping[str, Any], reasoning: str, content: str, tool_arguments: str = "") -> Usage:
+def estimate_usage(
+    body: Mapping[str, Any], reasoning: str, content: str, tool_arguments: str = "", *, cached_tokens: int = 0
+) -> Usage:
     """A stand-in for the usage DeepSeek did not report (a reply cancelled or cut off mid-stream).
 
-    The whole prompt is counted as a cache miss (the dearer rate): the cache share is unknown.
+    `cached_tokens`: the prompt of the conversation's previous request, which DeepSeek keeps as a
+    cached prefix (reference §8.5); that much of the prompt is counted as cache hits, the rest as
+    misses (the dearer rate).
     """
     prompt = estimate_request_tokens(body)
+    hits = min(prompt, cached_tokens)
     thinking = estimate_tokens(reasoning)
     return Usage(
         prompt_tokens=prompt,
         completion_tokens=thinking + estimate_tokens(content) + estimate_tokens(tool_arguments),
-        cache_hit_tokens=0,
-        cache_miss_tokens=prompt,
+        cache_hit_tokens=hits,
+        cache_miss_tokens=prompt - hits,
         reasoning_tokens=thinking,
     )
