@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import stat
 
+from textual import events
+
 from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines
 
 from deepseek_tui.chat_settings import ChatSettings
@@ -270,14 +272,14 @@ async def test_opening_continues_most_recent_conversation(simulator, tmp_path):
         assert fresh.conversation.id != conversation_id
 
 
-def save_long_conversation(tmp_path, turns: int) -> None:
+def save_long_conversation(tmp_path, turns: int, answer_lines: int = 1) -> None:
     from deepseek_tui.conversation.model import Conversation
 
     conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash"))
     for i in range(turns):
         conversation.add_user(f"question {i}")
         reply = conversation.start_assistant("deepseek-v4-flash", False)
-        reply.content = f"answer {i}"
+        reply.content = "\n\n".join(f"answer {i}, paragraph {p}" for p in range(answer_lines))
         conversation.finish_assistant(reply.id)
     SessionStore(tmp_path / "data" / "sessions").save(conversation)
 
@@ -292,13 +294,13 @@ def in_view(app, widget) -> bool:
 
 async def test_long_conversation_mounts_recent_messages_only(simulator, tmp_path):
     """Older messages are mounted when the chat reaches the top; what was in view stays in view."""
-    save_long_conversation(tmp_path, 300)
+    save_long_conversation(tmp_path, 300, answer_lines=6)
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         path = [m.id for m in app.conversation.active_path()]
         assert mounted_ids(app) == path[-MOUNT_WINDOW:]
-        assert "Show 584 earlier messages" in str(app.query_one("#load-earlier").label)
+        assert f"Show {600 - MOUNT_WINDOW} earlier messages" in str(app.query_one("#load-earlier").label)
         chat = app.query_one("#chat")
         chat.scroll_home(animate=False)
         await pilot.pause()
@@ -310,6 +312,17 @@ async def test_long_conversation_mounts_recent_messages_only(simulator, tmp_path
         chat.scroll_home(animate=False)
         await pilot.pause()
         await wait_until(lambda: len(mounted_ids(app)) == 3 * MOUNT_WINDOW)
+
+
+async def test_the_wheel_asks_for_earlier_messages_when_all_fit(simulator, tmp_path):
+    save_long_conversation(tmp_path, 30)  # one-line messages: the mounted ones fit on screen
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.query_one("#chat").max_scroll_y == 0 and len(mounted_ids(app)) == MOUNT_WINDOW
+        chat = app.query_one("#chat")
+        chat.post_message(events.MouseScrollUp(chat, 10, 10, 0, -1, 0, False, False, False))
+        await wait_until(lambda: len(mounted_ids(app)) == 2 * MOUNT_WINDOW)
 
 
 async def test_up_through_the_messages_goes_past_the_first_mounted_one(simulator, tmp_path):
@@ -382,11 +395,12 @@ async def test_a_long_answer_is_followed_while_it_streams(simulator, tmp_path):
     """The chat keeps the growing answer's end in view, and its height matches its lines."""
     from html import unescape
 
-    simulator.token_rate = 500.0
+    simulator.token_rate = 300.0
     simulator.answer_tokens = 600
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "tell me a long story", wait=False)
+        await wait_until(lambda: app.progress is not None and app.progress.content_chars > 0)
         chat = app.query_one("#chat")
         followed = 0
         while app.turn_worker is not None and app.turn_worker.is_running:

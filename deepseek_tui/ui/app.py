@@ -67,10 +67,11 @@ def default_client(key: str, base_url: str) -> "DeepSeekClient":
 
     return DeepSeekClient(key, base_url)
 
-MOUNT_WINDOW = 16
+MOUNT_WINDOW = 10
 """Messages of the active branch mounted at once; older ones are mounted when the chat is
 scrolled to the top (or ↑ leaves the first one). Every streamed flush lays out all mounted
-widgets: with 40 messages a 2,000-token answer cost 0.3 CPU-s more than with 16."""
+widgets (bench/ui.py case 5.2, tmux, CPU for a 2,000-token answer: 40 messages mounted 1.76 s,
+16: 1.49–1.58 s, 10: 1.47 s; none: 1.32–1.48 s)."""
 
 
 class DeepSeekApp(App[None]):

@@ -217,6 +217,15 @@ class ChatLog(OneLayoutPass, VerticalScroll):
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         if new_value <= 0 < old_value:
+            self.call_after_refresh(self._check_top)
+
+    def on_mouse_scroll_up(self) -> None:
+        if self.max_scroll_y <= 0:  # everything fits: the wheel still asks for earlier messages
+            self.post_message(self.ReachedTop())
+
+    def _check_top(self) -> None:
+        # Replacing the content or a layout pass can pass through 0 before anchoring to the end.
+        if self.scroll_y <= 0 < self.max_scroll_y:
             self.post_message(self.ReachedTop())
 
     @property
