@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import AsyncIterator, Protocol
 
 from deepseek_tui.catalogue import Catalogue
-from deepseek_tui.client.errors import DeepSeekError, StreamInterrupted
+from deepseek_tui.client.errors import StreamInterrupted
 from deepseek_tui.client.events import (
     ContentDelta,
     ReasoningDelta,
@@ -176,8 +176,8 @@ async def stream_into_message(
         status = "partial" if has_output() or message.content else "failed"
         settle(status, str(exc), finish_reason=getattr(exc, "reason", None))
         raise
-    except DeepSeekError as exc:
-        settle("partial" if has_output() or message.content else "failed", str(exc))
+    except Exception as exc:  # DeepSeekError, or anything unexpected: keep what arrived
+        settle("partial" if has_output() or message.content else "failed", str(exc) or type(exc).__name__)
         raise
     else:
         # The client always ends with StreamEnd or an error; be safe anyway.
@@ -188,6 +188,7 @@ def _previous_prompt_tokens(conversation: Conversation, message: Message) -> int
     """The reported prompt size of the last reply before `message` on its branch (0 if none)."""
     path = conversation.path_to(message.id)
     for earlier in reversed(path[:-1]):
-        if earlier.role == "assistant" and earlier.usage is not None and not earlier.usage_estimated:
-            return earlier.usage.prompt_tokens
+        usage = earlier.context_usage
+        if earlier.role == "assistant" and usage is not None and not earlier.usage_estimated:
+            return usage.prompt_tokens
     return 0

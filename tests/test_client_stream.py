@@ -304,7 +304,7 @@ async def test_a_slow_stream_is_read_in_batches(simulator) -> None:
                 times.append(asyncio.get_running_loop().time())
                 text.append(event.text)
     assert len(times) >= 20
-    assert delivery_groups(times) <= 5  # unpaced: a burst per token (about 30)
+    assert delivery_groups(times) <= 8  # paced: 3-4; unpaced: a burst per token (about 30)
     simulator.token_rate = None
     assert "".join(text) == (await collect_text(simulator))
 

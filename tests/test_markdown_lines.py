@@ -89,3 +89,16 @@ async def test_update_replaces_text():
         view.update("just this")
         await pilot.pause()
         assert view.source == "just this" and plain_lines(view) == ["just this"]
+
+
+def test_one_layout_pass_overrides_textuals_size_hook_as_it_is_today():
+    """OneLayoutPass overrides a private Textual method; a Textual that changes it must fail here."""
+    import inspect
+
+    from textual.widget import Widget
+
+    from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
+
+    theirs = list(inspect.signature(Widget._size_updated).parameters)
+    ours = list(inspect.signature(OneLayoutPass._size_updated).parameters)
+    assert theirs == ours == ["self", "size", "virtual_size", "container_size", "layout"]

@@ -84,6 +84,9 @@ def conversations(draw) -> Conversation:
         message.cost = draw(st.none() | st.floats(0, 1e6))
         message.currency = draw(optional_text)
         message.usage_estimated = draw(st.booleans())
+        message.last_request_usage = draw(
+            st.none() | st.builds(Usage, *[st.integers(0, 2**40) for _ in range(5)])
+        )
         message.finish_reason = draw(optional_text)
         message.status = draw(st.sampled_from(["complete", "partial", "cancelled", "failed", "streaming"]))
         message.error = draw(optional_text)

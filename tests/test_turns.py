@@ -120,6 +120,7 @@ async def test_a_continued_reply_adds_each_requests_usage_and_cost(simulator):
     reported = next(e.usage for e in events if isinstance(e, UsageReport))
     assert message.status == "complete"
     assert message.usage == first_usage + reported
+    assert message.context_usage == message.last_request_usage == reported  # the gauge's figure
     assert message.cost > first_cost > 0
     assert message.usage_estimated  # the first request's part is still an estimate
 

@@ -417,3 +417,19 @@ async def test_a_long_answer_is_followed_while_it_streams(simulator, tmp_path):
         last_words = answer.source.split()[-1].strip("*_`.,")
         screen = unescape(app.export_screenshot()).replace("\xa0", " ")
         assert last_words in screen
+
+
+async def test_a_put_off_save_writes_the_conversation_it_was_meant_for(simulator, tmp_path):
+    """The last save of a turn waits for a frame; a conversation opened meanwhile must not take its place."""
+    from deepseek_tui.conversation.model import Conversation
+
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "hello")
+        finished = app.conversation
+        finished.rename("renamed just before the turn's last save")
+        app._save_after_next_frame()
+        await app.show_conversation(Conversation())
+        await pilot.pause()
+        stored = SessionStore(tmp_path / "data" / "sessions").load(finished.id)
+        assert stored.title == "renamed just before the turn's last save"

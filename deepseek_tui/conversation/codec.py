@@ -117,6 +117,7 @@ def _message_document(message: Message) -> dict[str, Any]:
         "cost": message.cost,
         "currency": message.currency,
         "usage_estimated": message.usage_estimated or None,
+        "last_request_usage": _usage_document(message.last_request_usage) if message.last_request_usage else None,
         "finish_reason": message.finish_reason,
         "error": message.error,
         "created_at": _time(message.created_at),
@@ -232,13 +233,8 @@ def _message(table: Any, where: str) -> Message:
         tool_calls.append(
             ToolCall(call_read.text("id"), call_read.text("name"), call_read.text("arguments", ""))
         )
-    usage = None
-    if "usage" in table:
-        usage_table = table["usage"]
-        if not isinstance(usage_table, dict):
-            raise CodecError(f"{where}.usage: expected a table")
-        usage_read = _Reader(usage_table, f"{where}.usage.")
-        usage = Usage(**{f: usage_read.integer(f) for f in _USAGE_FIELDS})
+    usage = _read_usage(table, "usage", where)
+    last_request_usage = _read_usage(table, "last_request_usage", where)
     return Message(
         id=read.text("id"),
         parent_id=read.optional_text("parent_id"),
@@ -255,6 +251,7 @@ def _message(table: Any, where: str) -> Message:
         cost=read.optional_number("cost"),
         currency=read.optional_text("currency"),
         usage_estimated=read.flag("usage_estimated"),
+        last_request_usage=last_request_usage,
         finish_reason=read.optional_text("finish_reason"),
         error=read.optional_text("error"),
         created_at=read.moment("created_at"),
@@ -262,6 +259,16 @@ def _message(table: Any, where: str) -> Message:
         reasoning_seconds=read.optional_number("reasoning_seconds"),
         request_id=read.optional_text("request_id"),
     )
+
+
+def _read_usage(table: dict[str, Any], key: str, where: str) -> Usage | None:
+    if key not in table:
+        return None
+    usage_table = table[key]
+    if not isinstance(usage_table, dict):
+        raise CodecError(f"{where}.{key}: expected a table")
+    usage_read = _Reader(usage_table, f"{where}.{key}.")
+    return Usage(**{f: usage_read.integer(f) for f in _USAGE_FIELDS})
 
 
 def unwrap(value: Any, where: str = "value") -> Any:

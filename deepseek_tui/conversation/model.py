@@ -63,6 +63,9 @@ class Message:
     usage_estimated: bool = False
     """`usage`/`cost` include an offline estimate: a request of this reply ended (cancelled,
     dropped) before DeepSeek reported its usage, which it sends only on the finish chunk."""
+    last_request_usage: Usage | None = None
+    """The usage of the reply's last request when it took several (a continued reply): `usage`
+    adds them all up, this one says how big the context was. None: `usage` is that request's."""
     finish_reason: str | None = None
     status: Status = "complete"
     error: str | None = None
@@ -71,6 +74,11 @@ class Message:
     reasoning_seconds: float | None = None
     """How long the model thought ("Thought for N s"); None when it did not think."""
     request_id: str | None = None
+
+    @property
+    def context_usage(self) -> Usage | None:
+        """The usage of the reply's last request (its prompt is the context that request sent)."""
+        return self.last_request_usage or self.usage
 
     @property
     def is_finished(self) -> bool:

@@ -42,22 +42,25 @@ def add_request_usage(
 ) -> None:
     """Add one request's usage and cost to `message` (a continued reply is several requests).
 
-    Each request is priced at its own completion time (`message.completed_at`, set just before).
+    Each request is priced at its own completion time (`message.completed_at`, set just before),
+    in the currency of the reply's earlier requests if they were priced, else in `currency`.
     """
-    before_usage, before_cost, before_currency = message.usage, message.cost, message.currency
+    before_usage, before_cost = message.usage, message.cost
     message.usage = usage if before_usage is None else before_usage + usage
+    message.last_request_usage = None if before_usage is None else usage
     message.usage_estimated = message.usage_estimated or estimated
     if message.model is None:
         return
-    when = message.completed_at or message.created_at
-    cost = cost_of(usage, catalogue.get(message.model), currency, when)
-    if cost is None:
-        return
-    if before_usage is None or (before_cost is not None and before_currency == cost.currency):
-        message.cost = (before_cost or 0.0) + cost.total
-        message.currency = cost.currency
-    else:  # earlier requests unpriced or in another currency: price the whole reply now
+    if before_usage is not None and before_cost is None:  # earlier requests unpriced: all or nothing
         price_message(message, catalogue, currency)
+        return
+    when = message.completed_at or message.created_at
+    cost = cost_of(usage, catalogue.get(message.model), message.currency or currency, when)
+    if cost is None:
+        message.cost = None if before_usage is not None else message.cost
+        return
+    message.cost = (before_cost or 0.0) + cost.total
+    message.currency = cost.currency
 
 
 def price_message(message: Message, catalogue: Catalogue, currency: str) -> Cost | None:

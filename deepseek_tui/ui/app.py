@@ -145,7 +145,7 @@ class DeepSeekApp(App[None]):
         self.progress: TurnProgress | None = None
         self.turn_state = "ready"
         self._hidden_before = 0
-        self._save_pending = False
+        self._save_pending: Conversation | None = None
         self._config_save_timer = None
         self.editing_id: str | None = None
         """The user message being edited in the prompt (Enter resends it as a new branch)."""
@@ -217,6 +217,7 @@ class DeepSeekApp(App[None]):
         await self.show_conversation(conversation or Conversation(settings=self.config.chat))
 
     async def show_conversation(self, conversation: Conversation) -> None:
+        self._save_if_pending()
         self.conversation = conversation
         chat = self.query_one(ChatLog)
         await chat.remove_children()
@@ -266,8 +267,12 @@ class DeepSeekApp(App[None]):
     def _shown_path(self) -> list[Message]:
         return [m for m in self.conversation.active_path() if m.role in ("user", "assistant")]
 
-    @on(Button.Pressed, "#load-earlier")
     @on(ChatLog.ReachedTop)
+    async def _reached_top(self) -> None:
+        if self.query_one(ChatLog).scroll_y <= 0:  # still there (not a passing state of a switch)
+            await self.load_earlier()
+
+    @on(Button.Pressed, "#load-earlier")
     async def load_earlier(self) -> None:
         """Mount up to MOUNT_WINDOW earlier messages above the others; the view stays where it was."""
         if not self._hidden_before:
@@ -277,15 +282,18 @@ class DeepSeekApp(App[None]):
         widgets = [self._widget_for(m) for m in self._shown_path()[start:self._hidden_before]]
         self._hidden_before = start
         button = chat.query_one("#load-earlier", Button)
-        height, top = chat.virtual_size.height, chat.scroll_y
+        views = chat.message_views
+        anchor = views[0] if views else None
+        anchor_y, top = (anchor.virtual_region.y if anchor else 0), chat.scroll_y
         await chat.mount_all(widgets, after=button)
         if start:
             button.label = f"Show {start} earlier messages"
         else:
             await button.remove()
 
-        def keep_view() -> None:
-            chat.scroll_to(y=top + chat.virtual_size.height - height, animate=False, immediate=True)
+        def keep_view() -> None:  # the message that was first stays where it was on screen
+            if anchor is not None and anchor.is_mounted:
+                chat.scroll_to(y=top + anchor.virtual_region.y - anchor_y, animate=False, immediate=True)
 
         self.call_after_refresh(keep_view)
 
@@ -437,7 +445,10 @@ class DeepSeekApp(App[None]):
             if message.status == "streaming":  # cancelled before the runner could mark it
                 conversation.finish_assistant(message.id, status="cancelled", error="Cancelled by you")
             await self._finish_answer_widget(answer, message)
-            self._save_after_next_frame()
+            if self.turn_state == "cancelled":  # Esc or quitting: save now, the app may be closing
+                self.save_conversation(conversation)
+            else:
+                self._save_after_next_frame()
             self.refresh_status()
             self.refresh_account()
 
@@ -1036,27 +1047,29 @@ class DeepSeekApp(App[None]):
 
     def _context_used(self) -> int:
         last = self._last_assistant()
-        if last is not None and last.usage is not None:
-            return last.usage.total_tokens
+        if last is not None and last.context_usage is not None:
+            return last.context_usage.total_tokens
         return self._estimated_prompt
 
     # --- persistence ----------------------------------------------------------------------------
 
     def _save_after_next_frame(self) -> None:
         """Save once the screen shows the finished answer: a long conversation takes a frame to save."""
-        self._save_pending = True
+        self._save_pending = self.conversation
         self.call_after_refresh(self._save_if_pending)
 
     def _save_if_pending(self) -> None:
-        if self._save_pending:
-            self._save_pending = False
-            self.save_conversation()
+        """Run a save that `_save_after_next_frame` put off (before the conversation is replaced)."""
+        pending, self._save_pending = self._save_pending, None
+        if pending is not None:
+            self.save_conversation(pending)
 
-    def save_conversation(self) -> None:
-        if not self.conversation.active_path():
+    def save_conversation(self, conversation: Conversation | None = None) -> None:
+        conversation = conversation or self.conversation
+        if not conversation.active_path():
             return
         try:
-            self.store.save(self.conversation)
+            self.store.save(conversation)
         except Exception as exc:  # disk full, unreadable file in the way: say so, keep going
             self.notify(f"Could not save the conversation: {exc}", severity="error", timeout=10)
 
