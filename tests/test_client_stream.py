@@ -312,3 +312,32 @@ async def test_a_slow_stream_is_read_in_batches(simulator) -> None:
 async def collect_text(simulator) -> str:
     async with DeepSeekClient("sk-test", simulator.url, timeouts=FAST_TIMEOUTS) as client:
         return "".join([e.text async for e in client.stream_chat(chat_body()) if isinstance(e, ContentDelta)])
+
+
+async def test_a_fast_stream_is_not_paused(simulator, monkeypatch) -> None:
+    """Many items between waits mean a fast stream (reads batched already): pausing would only delay it."""
+    import asyncio
+
+    from deepseek_tui.client import api
+
+    pauses: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def recording_sleep(delay: float, *args: Any) -> Any:
+        pauses.append(delay)
+        return await real_sleep(delay, *args)
+
+    monkeypatch.setattr(api.asyncio, "sleep", recording_sleep)
+
+    def event(delta: dict, finish: str | None = None) -> bytes:
+        return b"data: " + raw_chunk(delta, finish) + b"\n\n"
+
+    burst = event({"content": "x"}) * 150
+    start, end = event({"role": "assistant", "content": ""}), event({}, "stop") + b"data: [DONE]\n\n"
+    simulator.inject(Fault.raw(headers={"content-type": "text/event-stream"},
+                               chunks=[start, *[burst] * 8, end], delay=0.05))
+    timeouts = Timeouts(connect=2.0, idle=2.0, deadline=20.0, read_pause=0.01)
+    async with DeepSeekClient("sk-test", simulator.url, timeouts=timeouts) as paced:
+        deltas = [e async for e in paced.stream_chat(chat_body()) if isinstance(e, ContentDelta) and e.text]
+    assert len(deltas) == 8 * 150
+    assert pauses.count(0.01) <= 1  # after the first wait only; a pause per burst would be 8

@@ -55,6 +55,9 @@ REQUEST_ID_HEADER = "x-ds-trace-id"
 _OUTPUT_EVENTS = (ReasoningDelta, ContentDelta, ToolCallDelta)
 _WAITED = 0.002
 """A stream read that took longer than this (seconds) waited for the network (see Timeouts.read_pause)."""
+_BATCHED = 100
+"""Stream items received between two reads that waited from which a stream counts as fast: its
+reads come in batches already, and pausing would only delay it."""
 
 
 def root_url(base_url: str) -> str:
@@ -392,6 +395,7 @@ class DeepSeekClient:
             chunks = response.aiter_bytes()
             idle = self.timeouts.idle
             pause = self.timeouts.read_pause
+            arrived = 0  # stream items since the last read that waited
             saw_data = False
             saw_done = False
             while not saw_done:
@@ -399,10 +403,11 @@ class DeepSeekClient:
                 reason: str | None = None
                 detail = ""
                 chunk = b""
-                asked = loop.time()
+                asked, waited = loop.time(), False
                 try:
                     async with asyncio.timeout(max(min(idle, remaining), 0.0)):
                         chunk = await anext(chunks)
+                    waited = loop.time() - asked > _WAITED
                 except StopAsyncIteration:
                     chunk = None  # end of the body: the decoder gives what it still holds
                 except TimeoutError:
@@ -417,7 +422,8 @@ class DeepSeekClient:
                     reason, detail = "eof", _describe_transport_error(exc)
                 if reason is not None:
                     raise assembler.interrupted(reason, detail, request_id=request_id)
-                for item in decoder.close() if chunk is None else decoder.feed(chunk):
+                items = decoder.close() if chunk is None else decoder.feed(chunk)
+                for item in items:
                     if isinstance(item, KeepAlive):
                         yield item
                         continue
@@ -429,8 +435,11 @@ class DeepSeekClient:
                         yield event
                 if chunk is None:
                     break
-                if pause and loop.time() - asked > _WAITED and assembler.finish_reason is None:
-                    await asyncio.sleep(pause)
+                if waited:
+                    if pause and arrived < _BATCHED and assembler.finish_reason is None:
+                        await asyncio.sleep(pause)
+                    arrived = 0
+                arrived += len(items)
         finally:
             await response.aclose()
 

@@ -14,8 +14,8 @@ class Timeouts:
     `read_pause`: after a stream read that had to wait for the network, wait this long before
     reading again, so the next tokens arrive together. A token at a time costs one socket wakeup
     and one pass through httpx/httpcore/h11 each (bench/client.py: 0.5 ms per event, 1.0 CPU-s
-    for 2,000 tokens at 200 tok/s); pausing 50 ms brings that to 0.4 CPU-s. A stream that keeps
-    the socket busy (full speed) never pauses, and nothing pauses after the last chunk. 0: off.
+    for 2,000 tokens at 200 tok/s); pausing 50 ms brings that to 0.4 CPU-s. A fast stream (100
+    items or more between reads that wait) is not paused, nor is the end of a stream. 0: off.
     """
 
     connect: float = 10.0
