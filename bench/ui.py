@@ -612,22 +612,6 @@ def summarize(values: list[float]) -> str:
     return f"{med:.3f} [{min(values):.3f}–{max(values):.3f}] n={len(values)}"
 
 
-def calibration() -> float:
-    """Best of 5: CPU seconds to render a fixed Markdown text with Rich (object-heavy Python, like the app)."""
-    from rich.console import Console
-    from rich.markdown import Markdown
-
-    text = "\n\n".join(f"## Part {i}\n\nSome *text* with `code` and a [link](https://x.y).\n\n- a\n- b\n"
-                       for i in range(200))
-    console = Console(width=80, file=open(os.devnull, "w"))
-    best = float("inf")
-    for _ in range(5):
-        start = time.process_time()
-        console.render_lines(Markdown(text), console.options)
-        best = min(best, time.process_time() - start)
-    return best
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
@@ -684,9 +668,8 @@ def main() -> None:
             pstats.Stats(out).sort_stats("cumulative").print_stats(45)
             return
 
-        print(f"bench/ui.py: runs={args.runs}, patch={args.patch or '-'}, load={os.getloadavg()[0]:.2f}, "
-              f"calibration={calibration():.3f} s (CPU of a fixed Rich render; this machine's speed drifts "
-              f"between runs: compare figures with it)")
+        print(f"bench/ui.py: runs={args.runs}, patch={args.patch or '-'}, load={os.getloadavg()[0]:.2f} "
+              f"(this machine's speed drifts: compare runs by case 1's import time)")
         print(f"  {'case':5} {'figure (seconds unless MB)':44} {'median [min–max] n':34} target")
         if "1" in only:
             imp = import_times(args.runs)
