@@ -165,7 +165,10 @@ def scene_app(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeek
             await pilot.pause()
             await pilot.press(*"window")
             await wait_until(lambda: bool(pilot.app.screen.hits))
+            # The list holds the hits now; under load, drawing them took more than one refresh
+            # (the snapshot once showed the list without them).
             await pilot.pause()
+            await pilot.pause(0.2)
 
         return app, run
 
