@@ -102,3 +102,32 @@ def test_one_layout_pass_overrides_textuals_size_hook_as_it_is_today():
     theirs = list(inspect.signature(Widget._size_updated).parameters)
     ours = list(inspect.signature(OneLayoutPass._size_updated).parameters)
     assert theirs == ours == ["self", "size", "virtual_size", "container_size", "layout"]
+
+
+class StreamedInMessage(App[None]):
+    """The streamed view inside a message container, as in the chat (both repaint only new rows)."""
+
+    def compose(self) -> ComposeResult:
+        from deepseek_tui.ui.widgets.messages import MessageView
+
+        with VerticalScroll():
+            with MessageView():
+                yield MarkdownLines(id="streamed")
+            yield MarkdownLines(DOCUMENT, id="whole")
+
+
+def painted_lines(view: MarkdownLines) -> list[str]:
+    """What the screen gets for the view: lines through Textual's per-widget line cache."""
+    return [strip.text.rstrip() for strip in view.render_lines(view.size.region)]
+
+
+async def test_rows_cached_from_earlier_frames_match_the_text_after_each_write():
+    """Growing at the bottom repaints only changed and new rows; no row may keep stale text."""
+    app = StreamedInMessage()
+    async with app.run_test(size=(80, 80)) as pilot:
+        streamed = app.query_one("#streamed", MarkdownLines)
+        for start in range(0, len(DOCUMENT), 11):
+            streamed.append(DOCUMENT[start:start + 11])
+            await pilot.pause()
+            assert painted_lines(streamed) == plain_lines(streamed)
+        assert painted_lines(streamed) == painted_lines(app.query_one("#whole", MarkdownLines))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.geometry import Size
+from textual.geometry import Region, Size
 
 
 class OneLayoutPass:
@@ -15,7 +15,18 @@ class OneLayoutPass:
     extra pass. A scrollbar that appears or goes still asks for layout (its own reactive).
     """
 
+    GROWS_AT_THE_BOTTOM = False
+    """True for widgets whose rows keep their content when the height grows (no bottom border or
+    padding; changed rows are refreshed by the widget): then only the new rows are repainted."""
+
     def _size_updated(
         self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
     ) -> bool:
-        return super()._size_updated(size, virtual_size, container_size, layout=False)  # type: ignore[misc]
+        old = self._size  # type: ignore[attr-defined]
+        grown = self.GROWS_AT_THE_BOTTOM and size.width == old.width and size.height > old.height
+        if grown:
+            self._size = size  # type: ignore[attr-defined]  # so Textual does not mark every row dirty
+        changed = super()._size_updated(size, virtual_size, container_size, layout=False)  # type: ignore[misc]
+        if grown:
+            self._set_dirty(Region(0, old.height, size.width, size.height - old.height))  # type: ignore[attr-defined]
+        return changed

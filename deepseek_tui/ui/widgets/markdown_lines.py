@@ -17,7 +17,7 @@ from rich.console import Console, RenderableType
 from rich.markdown import Markdown as RichMarkdown
 from rich.style import Style
 from rich.syntax import Syntax
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -91,6 +91,7 @@ class MarkdownLines(OneLayoutPass, Widget):
     DEFAULT_CSS = """
     MarkdownLines { height: auto; }
     """
+    GROWS_AT_THE_BOTTOM = True
 
     def __init__(self, markdown: str = "", *, code_theme: str = CODE_THEME, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -138,8 +139,10 @@ class MarkdownLines(OneLayoutPass, Widget):
             self.refresh(layout=True)
             return
         before = self.line_count
+        first_changed = len(self._finished_lines) if width == self._width else 0
         self._render_to(width)
-        self.refresh(layout=self.line_count != before)
+        changed = Region(0, first_changed, width, max(self.line_count - first_changed, 1))
+        self.refresh(changed, layout=self.line_count != before)
 
     def update(self, markdown: str) -> None:
         """Replace the whole text."""

@@ -24,6 +24,7 @@ class MessageView(OneLayoutPass, Vertical, can_focus=True):
     DEFAULT_CSS = """
     MessageView:focus { background: $boost; }
     """
+    GROWS_AT_THE_BOTTOM = True  # no bottom border or padding: its own rows are plain background
 
     BINDINGS = [
         Binding("up", "step(-1)", "Previous message", show=False),
