@@ -94,7 +94,22 @@ async def settle_account(pilot: Pilot) -> None:
 
 
 def scene_app(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeekApp, Scene]:
-    """The app for scene `name` and the coroutine that brings it to the picture."""
+    """The app for scene `name` and the coroutine that brings it to the picture.
+
+    Cursors stop blinking at the end, so a picture never depends on when it was taken.
+    """
+    app, run = _scene(simulator, tmp_path, name)
+
+    async def steady(pilot: Pilot) -> None:
+        await run(pilot)
+        for widget in pilot.app.screen.query("Input, TextArea"):
+            widget.cursor_blink = False
+        await pilot.pause()
+
+    return app, steady
+
+
+def _scene(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeekApp, Scene]:
     if name == "answered":
         SessionStore(tmp_path / "data" / "sessions").save(answered_conversation())
         app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-v4-flash", thinking=True))
