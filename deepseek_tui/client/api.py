@@ -436,7 +436,7 @@ class DeepSeekClient:
                 if chunk is None:
                     break
                 if waited:
-                    if pause and arrived < _BATCHED and assembler.finish_reason is None:
+                    if pause and arrived < _BATCHED and assembler.finish_reason is None and not saw_done:
                         await asyncio.sleep(pause)
                     arrived = 0
                 arrived += len(items)

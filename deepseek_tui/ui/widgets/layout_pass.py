@@ -28,7 +28,11 @@ class OneLayoutPass:
         self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
     ) -> bool:
         old = self._size  # type: ignore[attr-defined]
-        grown = self.GROWS_AT_THE_BOTTOM and size.width == old.width and size.height > old.height
+        gutter = self.styles.gutter  # type: ignore[attr-defined]
+        grown = (
+            self.GROWS_AT_THE_BOTTOM and not gutter.top and not gutter.bottom  # rows must not move
+            and size.width == old.width and size.height > old.height
+        )
         if grown:
             self._size = size  # type: ignore[attr-defined]  # so Textual does not mark every row dirty
         changed = super()._size_updated(size, virtual_size, container_size, layout=False)  # type: ignore[misc]
