@@ -165,6 +165,7 @@ def test_finish_assistant_accumulates_usage_for_continuations() -> None:
     conv.finish_assistant(a.id, status="partial", finish_reason="length", usage=Usage(10, 5, 0, 10))
     conv.finish_assistant(a.id, finish_reason="stop", usage=Usage(20, 7, 10, 10))
     assert a.usage == Usage(30, 12, 10, 20)
+    assert a.context_usage == a.last_request_usage == Usage(20, 7, 10, 10)  # the last request's context
     assert a.status == "complete"
 
 

@@ -75,6 +75,12 @@ class Message:
     """How long the model thought ("Thought for N s"); None when it did not think."""
     request_id: str | None = None
 
+    def add_usage(self, usage: Usage, *, estimated: bool = False) -> None:
+        """Add one request's usage (a continued reply is several requests; they add up)."""
+        self.last_request_usage = None if self.usage is None else usage
+        self.usage = usage if self.usage is None else self.usage + usage
+        self.usage_estimated = self.usage_estimated or estimated
+
     @property
     def context_usage(self) -> Usage | None:
         """The usage of the reply's last request (its prompt is the context that request sent)."""
@@ -257,7 +263,7 @@ class Conversation:
         message.status = status
         message.finish_reason = finish_reason if finish_reason is not None else message.finish_reason
         if usage is not None:
-            message.usage = usage if message.usage is None else message.usage + usage
+            message.add_usage(usage)
         message.request_id = request_id or message.request_id
         message.error = error
         message.completed_at = completed_at or utc_now()

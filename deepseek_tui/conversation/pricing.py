@@ -46,9 +46,7 @@ def add_request_usage(
     in the currency of the reply's earlier requests if they were priced, else in `currency`.
     """
     before_usage, before_cost = message.usage, message.cost
-    message.usage = usage if before_usage is None else before_usage + usage
-    message.last_request_usage = None if before_usage is None else usage
-    message.usage_estimated = message.usage_estimated or estimated
+    message.add_usage(usage, estimated=estimated)
     if message.model is None:
         return
     if before_usage is not None and before_cost is None:  # earlier requests unpriced: all or nothing
