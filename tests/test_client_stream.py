@@ -314,30 +314,50 @@ async def collect_text(simulator) -> str:
         return "".join([e.text async for e in client.stream_chat(chat_body()) if isinstance(e, ContentDelta)])
 
 
-async def test_a_fast_stream_is_not_paused(simulator, monkeypatch) -> None:
-    """Many items between waits mean a fast stream (reads batched already): pausing would only delay it."""
+@pytest.fixture
+def pauses(monkeypatch) -> list:
+    """Every asyncio.sleep of the client (its read pauses), in order, next to the deltas seen."""
     import asyncio
 
     from deepseek_tui.client import api
 
-    pauses: list[float] = []
+    log: list = []
     real_sleep = asyncio.sleep
 
     async def recording_sleep(delay: float, *args: Any) -> Any:
-        pauses.append(delay)
+        log.append(("pause", delay))
         return await real_sleep(delay, *args)
 
     monkeypatch.setattr(api.asyncio, "sleep", recording_sleep)
+    return log
 
-    def event(delta: dict, finish: str | None = None) -> bytes:
-        return b"data: " + raw_chunk(delta, finish) + b"\n\n"
 
-    burst = event({"content": "x"}) * 150
-    start, end = event({"role": "assistant", "content": ""}), event({}, "stop") + b"data: [DONE]\n\n"
+def sse_event(delta: dict, finish: str | None = None) -> bytes:
+    return b"data: " + raw_chunk(delta, finish) + b"\n\n"
+
+
+async def test_a_fast_stream_is_not_paused(simulator, pauses) -> None:
+    """Many items between waits mean a fast stream (reads batched already): pausing would only delay it."""
+    burst = sse_event({"content": "x"}) * 150
+    start, end = sse_event({"role": "assistant", "content": ""}), sse_event({}, "stop") + b"data: [DONE]\n\n"
     simulator.inject(Fault.raw(headers={"content-type": "text/event-stream"},
                                chunks=[start, *[burst] * 8, end], delay=0.05))
     timeouts = Timeouts(connect=2.0, idle=2.0, deadline=20.0, read_pause=0.01)
     async with DeepSeekClient("sk-test", simulator.url, timeouts=timeouts) as paced:
         deltas = [e async for e in paced.stream_chat(chat_body()) if isinstance(e, ContentDelta) and e.text]
     assert len(deltas) == 8 * 150
-    assert pauses.count(0.01) <= 1  # after the first wait only; a pause per burst would be 8
+    assert pauses.count(("pause", 0.01)) <= 1  # after the first wait only; a pause per burst would be 8
+
+
+async def test_no_pause_once_the_finish_chunk_is_in(simulator, pauses) -> None:
+    """The last token must reach the screen at once: nothing waits after the finish chunk."""
+    chunks = [b": keep-alive\n\n", sse_event({"role": "assistant", "content": "one "}), sse_event({"content": "two "}),
+              sse_event({"content": "end"}, "stop"), b"data: [DONE]\n\n"]
+    simulator.inject(Fault.raw(headers={"content-type": "text/event-stream"}, chunks=chunks, delay=0.05))
+    timeouts = Timeouts(connect=2.0, idle=2.0, deadline=20.0, read_pause=0.01)
+    async with DeepSeekClient("sk-test", simulator.url, timeouts=timeouts) as paced:
+        async for event in paced.stream_chat(chat_body()):
+            if isinstance(event, (ContentDelta, StreamEnd)):
+                pauses.append(type(event).__name__)
+    assert ("pause", 0.01) in pauses  # the reads before the finish waited and paused
+    assert pauses[pauses.index("StreamEnd") - 1] == "ContentDelta"  # none after the finish chunk ("end")

@@ -147,3 +147,22 @@ async def test_an_estimate_counts_the_previous_requests_prompt_as_cached(simulat
     prompt = estimate_request_tokens(second_request.body)
     assert second.usage.cache_hit_tokens == min(prompt, first.usage.prompt_tokens) > 0
     assert second.usage.cache_miss_tokens == prompt - second.usage.cache_hit_tokens
+
+
+class BrokenAfterTwoDeltas:
+    """A streamer that fails in an unexpected way (not a DeepSeekError) mid-answer."""
+
+    async def stream_chat(self, body: dict, *, beta: bool = False):
+        yield ContentDelta("Hello, ")
+        yield ContentDelta("world")
+        raise RuntimeError("socket library bug")
+
+
+async def test_an_unexpected_error_keeps_the_partial_answer():
+    conversation, request, message = start("deepseek-v4-flash")
+    with pytest.raises(RuntimeError):
+        async for _ in stream_into_message(BrokenAfterTwoDeltas(), request, conversation, message, CATALOGUE,
+                                           currency="USD"):
+            pass
+    assert message.status == "partial" and message.content == "Hello, world"
+    assert message.error == "socket library bug" and message.usage_estimated

@@ -402,6 +402,8 @@ async def test_a_long_answer_is_followed_while_it_streams(simulator, tmp_path):
         await send(app, pilot, "tell me a long story", wait=False)
         await wait_until(lambda: app.progress is not None and app.progress.content_chars > 0)
         chat = app.query_one("#chat")
+        prompt = app.query_one(PromptArea)
+        assert not prompt.cursor_blink  # a blink is a frame; the stream's own flushes are enough
         followed = 0
         while app.turn_worker is not None and app.turn_worker.is_running:
             await pilot.pause(0.05)
@@ -410,6 +412,7 @@ async def test_a_long_answer_is_followed_while_it_streams(simulator, tmp_path):
         await wait_reply(app, pilot)
         await pilot.pause()
         answer = app.query(AnswerBlock).last().query_one(MarkdownLines)
+        assert prompt.cursor_blink
         assert followed >= 3
         assert answer.source == app.conversation.active_path()[-1].content
         assert answer.region.height == answer.line_count
@@ -433,3 +436,17 @@ async def test_a_put_off_save_writes_the_conversation_it_was_meant_for(simulator
         await pilot.pause()
         stored = SessionStore(tmp_path / "data" / "sessions").load(finished.id)
         assert stored.title == "renamed just before the turn's last save"
+
+
+async def test_a_search_hit_older_than_the_mounted_messages_is_shown(simulator, tmp_path):
+    save_long_conversation(tmp_path, 30)
+    app = make_app(simulator.url, tmp_path, on_start="new")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        stored = SessionStore(tmp_path / "data" / "sessions").most_recent()
+        early = stored.active_path()[4]  # far above the last MOUNT_WINDOW messages
+        await app.open_session(stored.id, early.id)
+        await pilot.pause()
+        await pilot.pause()
+        view = app.query_one(f"#m-{early.id}")
+        assert app.focused is view and in_view(app, view)
