@@ -53,11 +53,28 @@ USER_AGENT = f"deepseek-tui/{__version__}"
 DEFAULT_BASE_URL = "https://api.deepseek.com"
 REQUEST_ID_HEADER = "x-ds-trace-id"
 _OUTPUT_EVENTS = (ReasoningDelta, ContentDelta, ToolCallDelta)
-_WAITED = 0.002
-"""A stream read that took longer than this (seconds) waited for the network (see Timeouts.read_pause)."""
-_BATCHED = 100
-"""Stream items received between two reads that waited from which a stream counts as fast: its
-reads come in batches already, and pausing would only delay it."""
+class _ReadPacing:
+    """When to pause between stream reads (`Timeouts.read_pause`)."""
+
+    WAITED = 0.002
+    """A read that took longer than this (seconds) waited for the network."""
+    BATCHED = 100
+    """Stream items between two reads that waited from which a stream counts as fast: its reads
+    come in batches already, and pausing would only delay it."""
+
+    def __init__(self, pause: float) -> None:
+        self.pause = pause
+        self._arrived = 0  # stream items since the last read that waited
+
+    def delay_after(self, read_seconds: float, items: int, *, ended: bool) -> float:
+        """Seconds to wait before the next read, given how long this one took and what it gave."""
+        delay = 0.0
+        if read_seconds > self.WAITED:
+            if self._arrived < self.BATCHED and not ended:
+                delay = self.pause
+            self._arrived = 0
+        self._arrived += items
+        return delay
 
 
 def root_url(base_url: str) -> str:
@@ -394,8 +411,7 @@ class DeepSeekClient:
             decoder = SSEDecoder()
             chunks = response.aiter_bytes()
             idle = self.timeouts.idle
-            pause = self.timeouts.read_pause
-            arrived = 0  # stream items since the last read that waited
+            pacing = _ReadPacing(self.timeouts.read_pause)
             saw_data = False
             saw_done = False
             while not saw_done:
@@ -403,11 +419,11 @@ class DeepSeekClient:
                 reason: str | None = None
                 detail = ""
                 chunk = b""
-                asked, waited = loop.time(), False
+                asked, read_seconds = loop.time(), 0.0
                 try:
                     async with asyncio.timeout(max(min(idle, remaining), 0.0)):
                         chunk = await anext(chunks)
-                    waited = loop.time() - asked > _WAITED
+                    read_seconds = loop.time() - asked
                 except StopAsyncIteration:
                     chunk = None  # end of the body: the decoder gives what it still holds
                 except TimeoutError:
@@ -435,11 +451,9 @@ class DeepSeekClient:
                         yield event
                 if chunk is None:
                     break
-                if waited:
-                    if pause and arrived < _BATCHED and assembler.finish_reason is None and not saw_done:
-                        await asyncio.sleep(pause)
-                    arrived = 0
-                arrived += len(items)
+                ended = saw_done or assembler.finish_reason is not None
+                if delay := pacing.delay_after(read_seconds, len(items), ended=ended):
+                    await asyncio.sleep(delay)
         finally:
             await response.aclose()
 

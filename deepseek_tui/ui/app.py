@@ -448,7 +448,7 @@ class DeepSeekApp(App[None]):
             if self.turn_state == "cancelled":  # Esc or quitting: save now, the app may be closing
                 self.save_conversation(conversation)
             else:
-                self._save_after_next_frame()
+                self._save_after_next_frame(conversation)
             self.refresh_status()
             self.refresh_account()
 
@@ -1053,9 +1053,9 @@ class DeepSeekApp(App[None]):
 
     # --- persistence ----------------------------------------------------------------------------
 
-    def _save_after_next_frame(self) -> None:
+    def _save_after_next_frame(self, conversation: Conversation) -> None:
         """Save once the screen shows the finished answer: a long conversation takes a frame to save."""
-        self._save_pending = self.conversation
+        self._save_pending = conversation
         self.call_after_refresh(self._save_if_pending)
 
     def _save_if_pending(self) -> None:
