@@ -3,8 +3,36 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
+
+from deepseek_tui import clock
+
+WEEKDAY_OFF_PEAK = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+"""A Wednesday at noon UTC: off-peak prices (peak is 01:00-04:00 and 06:00-10:00 UTC, Mon-Fri)."""
+WEEKDAY_PEAK = datetime(2026, 11, 25, 7, 30, tzinfo=timezone.utc)
+SATURDAY_PEAK_HOURS = datetime(2026, 11, 28, 7, 30, tzinfo=timezone.utc)
+"""A Saturday inside the weekday peak hours: off-peak, weekends have no peak."""
+MOMENTS = {"weekday-off-peak": WEEKDAY_OFF_PEAK, "weekday-peak": WEEKDAY_PEAK, "saturday": SATURDAY_PEAK_HOURS}
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock():
+    """Every test runs at a fixed moment: nothing it checks depends on when the suite runs."""
+    fixed = clock.FixedClock(WEEKDAY_OFF_PEAK, step=timedelta(microseconds=1))
+    previous = clock.use(fixed)
+    try:
+        yield fixed
+    finally:
+        clock.use(previous)
+
+
+@pytest.fixture(params=list(MOMENTS), ids=list(MOMENTS))
+def any_moment(request, pinned_clock):
+    """Run a test at a weekday peak hour, a weekday off-peak hour and on a Saturday."""
+    pinned_clock.set(MOMENTS[request.param])
+    return request.param
 
 
 @pytest.fixture(autouse=True)

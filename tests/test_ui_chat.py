@@ -392,28 +392,43 @@ async def test_error_text_with_brackets_is_shown_verbatim(simulator, tmp_path):
 
 
 async def test_a_long_answer_is_followed_while_it_streams(simulator, tmp_path):
-    """The chat keeps the growing answer's end in view, and its height matches its lines."""
+    """The chat keeps the growing answer's end in view, and its height matches its lines.
+
+    The simulator holds the stream back half-way, so the mid-stream checks look at a screen that
+    is known to be mid-stream, however fast or loaded the machine is.
+    """
+    import threading
     from html import unescape
 
-    simulator.token_rate = 300.0
-    simulator.answer_tokens = 600
+    release = threading.Event()
+    simulator.answer_tokens = 1200
+    simulator.inject(Fault.hold(after_chunks=700, release=release))
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await send(app, pilot, "tell me a long story", wait=False)
-        await wait_until(lambda: app.progress is not None and app.progress.content_chars > 0)
-        chat = app.query_one("#chat")
-        prompt = app.query_one(PromptArea)
-        assert not prompt.cursor_blink  # a blink is a frame; the stream's own flushes are enough
-        followed = 0
-        while app.turn_worker is not None and app.turn_worker.is_running:
-            await pilot.pause(0.05)
-            if chat.max_scroll_y > 0 and chat.scroll_y >= chat.max_scroll_y - 1:
-                followed += 1
+        try:
+            await send(app, pilot, "tell me a long story", wait=False)
+            chat = app.query_one("#chat")
+            prompt = app.query_one(PromptArea)
+
+            def shown() -> MarkdownLines | None:
+                found = app.query(AnswerBlock)
+                return found.last().query_one(MarkdownLines) if found else None
+
+            def all_received_is_drawn() -> bool:
+                view = shown()
+                return (app.progress is not None and app.progress.content_chars > 0
+                        and view is not None and len(view.source) == app.progress.content_chars)
+
+            await wait_until(all_received_is_drawn)
+            await wait_until(lambda: chat.max_scroll_y > 0 and chat.scroll_y == chat.max_scroll_y)
+            assert app.is_replying
+            assert not prompt.cursor_blink  # a blink is a frame; the stream's own flushes are enough
+        finally:
+            release.set()
         await wait_reply(app, pilot)
         await pilot.pause()
-        answer = app.query(AnswerBlock).last().query_one(MarkdownLines)
+        answer = shown()
         assert prompt.cursor_blink
-        assert followed >= 3
         assert answer.source == app.conversation.active_path()[-1].content
         assert answer.region.height == answer.line_count
         assert chat.scroll_y == chat.max_scroll_y > 0

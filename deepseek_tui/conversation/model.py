@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Iterable, Literal
 
+from deepseek_tui import clock
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client.events import Usage
 
@@ -27,7 +28,7 @@ TITLE_LENGTH = 60
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def new_id() -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
+from deepseek_tui import clock
 from deepseek_tui.catalogue import Catalogue, ModelSpec, Prices, Pricing
 from deepseek_tui.client import DeepSeekClient
 from deepseek_tui.client.results import Balance, ModelInfo
@@ -78,7 +79,7 @@ def run_models(
 ) -> int:
     async def command(client: DeepSeekClient) -> int:
         rows = merge_models(await client.list_models(), config.catalogue())
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         if as_json:
             console.output(json.dumps(models_json(rows, config.currency, now), indent=2) + "\n")
         else:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from contextlib import aclosing
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
+from deepseek_tui import clock
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.client import DeepSeekClient
 from deepseek_tui.client.errors import DeepSeekError
@@ -127,6 +128,6 @@ async def stream_fim(
         console.note("the completion was cut off at max_tokens")
     if options.usage:
         spec = config.catalogue().get(model)
-        used, cost = fim_labels(usage, spec, config.currency, datetime.now(timezone.utc))
+        used, cost = fim_labels(usage, spec, config.currency, clock.now())
         console.note(f"usage: {used or 'not reported'}" + (f" · {cost}" if cost else "") + f" ({model})")
     return ExitCode.OK

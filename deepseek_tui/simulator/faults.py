@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Literal, Mapping, Sequence
 
 FaultKind = Literal[
-    "status", "drop", "stall", "blank_200", "insufficient_resource", "stream_error", "raw"
+    "status", "drop", "stall", "hold", "blank_200", "insufficient_resource", "stream_error", "raw"
 ]
 
 
@@ -24,6 +25,7 @@ class Fault:
     headers: Mapping[str, str] | None = None
     chunks: Sequence[bytes] = field(default_factory=tuple)
     delay: float = 0.0
+    release: threading.Event | None = None
 
     @classmethod
     def status(cls, code: int, message: str | None = None) -> Fault:
@@ -39,6 +41,14 @@ class Fault:
     def stall(cls, after_chunks: int = 0, seconds: float = 30.0) -> Fault:
         """Send nothing for `seconds` with the connection open, then close it abruptly."""
         return cls("stall", after_chunks=after_chunks, seconds=seconds)
+
+    @classmethod
+    def hold(cls, after_chunks: int, release: threading.Event) -> Fault:
+        """Pause the stream after N data chunks until `release` is set, then go on normally.
+
+        Tests use it to look at the app mid-stream without depending on the machine's speed.
+        """
+        return cls("hold", after_chunks=after_chunks, release=release)
 
     @classmethod
     def blank_200(cls, lines: int = 5) -> Fault:

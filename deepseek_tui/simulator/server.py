@@ -186,6 +186,11 @@ class Simulator:
         with self._lock:
             (self._connections.add if active else self._connections.discard)(connection)
 
+    def _hold(self, release: threading.Event | None) -> None:
+        while release is not None and not release.wait(0.05):
+            if self._stopping.is_set():
+                raise _Stopped
+
     def _pause(self, seconds: float) -> None:
         if seconds > 0 and self._stopping.wait(seconds):
             raise _Stopped
@@ -402,7 +407,9 @@ class _Handler(BaseHTTPRequestHandler):
         fault_at = min(fault.after_chunks, len(payloads)) if fault is not None else -1
         sent_steps = 0
         for index in range(len(payloads) + 1):
-            if index == fault_at and fault is not None:
+            if index == fault_at and fault is not None and fault.kind == "hold":
+                self.sim._hold(fault.release)
+            elif index == fault_at and fault is not None:
                 self._stream_fault(fault, factory, output.truncated(sent_steps, "insufficient_system_resource"), make_usage)
                 return
             if index == len(payloads):

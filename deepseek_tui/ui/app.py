@@ -42,7 +42,7 @@ from deepseek_tui.conversation.throttle import SaveThrottle
 from deepseek_tui.conversation.tokens import estimate_request_tokens
 from deepseek_tui.turns import TurnProgress, stream_into_message
 from deepseek_tui import labels as fmt
-from deepseek_tui import clipboard
+from deepseek_tui import clipboard, clock
 from deepseek_tui.conversation.store import SessionNotFoundError, StoreError
 from deepseek_tui.editor import EditorError, edit_text
 from deepseek_tui.ui.screens.dialogs import AskScreen, ChooseScreen, ConfirmScreen
@@ -930,7 +930,7 @@ class DeepSeekApp(App[None]):
         assert self.client is not None
         result = await self.client.fim(model, prefix, suffix or None, max_tokens=max_tokens)
         usage, cost = fmt.usage_and_cost(result.usage, self.catalogue.get(model), self.config.currency,
-                                 datetime.now(timezone.utc))
+                                         clock.now())
         return FimOutcome(text=result.text, usage_label=usage, cost_label=cost)
 
     # --- key ------------------------------------------------------------------------------------
