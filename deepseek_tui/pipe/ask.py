@@ -24,6 +24,8 @@ from deepseek_tui.conversation import (
     inert_settings,
 )
 from deepseek_tui.conversation.json_mode import JSON_HINT, check_json_reply, mentions_json, with_json_hint
+from deepseek_tui.conversation.request import adjusted_settings
+from deepseek_tui.model_choice import current_settings
 from deepseek_tui.pipe.console import Console
 from deepseek_tui.pipe.exits import ExitCode, exit_code_for
 from deepseek_tui.pipe.runner import ClientFactory, PipeError, run_with_client, usage_error
@@ -83,7 +85,15 @@ def prepare_turn(options: AskOptions, config: AppConfig, console: Console) -> Pr
     conversation, prompt_argument = open_conversation(options, store)
     prompt = read_prompt(prompt_argument, console)
     continuing = conversation is not None
-    conversation = conversation or Conversation(settings=config.chat)
+    if conversation is None:
+        conversation = Conversation(settings=config.chat)
+        for notice in config.notices:
+            console.note(notice)
+    else:
+        choice = current_settings(conversation.settings, catalogue)  # a session that names a retired model
+        if choice.notice:
+            console.note(choice.notice)
+        conversation.settings = choice.settings
     settings = settings_for(options, conversation.settings, catalogue, console)
     conversation.settings = settings
     conversation.add_user(prompt)
@@ -92,6 +102,8 @@ def prepare_turn(options: AskOptions, config: AppConfig, console: Console) -> Pr
         hinted = settings.updated(system_prompt=with_json_hint(settings.system_prompt))
         request = build_chat_request(conversation, catalogue, hinted)
         console.note(f'JSON mode needs the word "json" in a message; added to the system prompt: {JSON_HINT}')
+    for note in request.notes:
+        console.note(note)
     save = options.save if options.save is not None else continuing
     return PreparedTurn(conversation, request, store if save else None, is_new_session=not continuing)
 
@@ -144,20 +156,29 @@ def settings_for(options: AskOptions, base: ChatSettings, catalogue: Catalogue, 
     """`base` (config defaults or the continued session's) with the command-line options applied."""
     settings = base.updated(json_output=options.json_output)
     if options.model:
-        settings = settings.updated(model=options.model)
-    wants_thinking = options.think if options.think is not None else (True if options.effort else None)
+        choice = current_settings(settings.updated(model=options.model), catalogue, where="--model")
+        if choice.notice:
+            console.note(choice.notice)
+        settings = choice.settings
+    spec = catalogue.get(settings.model)
+    if options.effort is not None:
+        if not spec.efforts:
+            raise usage_error(f"{spec.id} takes no reasoning effort", "Leave out --effort or choose another --model.")
+        if not spec.accepts_effort(options.effort):
+            aliases = f" (or {', '.join(spec.effort_aliases)})" if spec.effort_aliases else ""
+            raise usage_error(f"--effort must be one of {', '.join(spec.efforts)}{aliases} for {spec.id}")
+        if options.think and spec.turns_thinking_off(options.effort):
+            raise usage_error(f"--effort {options.effort} means no thinking", "Leave out --think or choose another effort.")
+    wants_thinking = options.think
+    if wants_thinking is None and options.effort is not None:
+        wants_thinking = not spec.turns_thinking_off(options.effort)
     if wants_thinking is not None:
         model, thinking = catalogue.set_thinking(settings.model, wants_thinking)
         if catalogue.get(model).thinks(thinking) != wants_thinking:
             console.note(f"{model} cannot switch thinking {'on' if wants_thinking else 'off'}; it answers as it always does")
         settings = settings.updated(model=model, thinking=thinking)
-    spec = catalogue.get(settings.model)
     if options.effort is not None:
-        if not spec.efforts:
-            raise usage_error(f"{spec.id} takes no reasoning effort", "Leave out --effort or choose another --model.")
-        if options.effort not in spec.efforts:
-            raise usage_error(f"--effort must be one of {', '.join(spec.efforts)} for {spec.id}")
-        settings = settings.updated(reasoning_effort=options.effort)
+        settings = current_settings(settings.updated(reasoning_effort=options.effort), catalogue).settings
     if options.system is not None:
         settings = settings.updated(system_prompt=options.system)
     if options.temperature is not None:
@@ -167,7 +188,8 @@ def settings_for(options: AskOptions, base: ChatSettings, catalogue: Catalogue, 
     if options.json_output and not spec.json_output:
         raise usage_error(f"{spec.id} has no JSON output mode", "Leave out --json or choose another --model.")
     given = {"temperature": options.temperature, "reasoning_effort": options.effort, "max_tokens": options.max_tokens}
-    for name, reason in inert_settings(settings, catalogue).items():
+    explained = {**inert_settings(settings, catalogue), **adjusted_settings(settings, catalogue)}
+    for name, reason in explained.items():
         if given.get(name) is not None:
             console.note(f"{name.replace('_', ' ')}: {reason}")
     return settings
@@ -237,7 +259,7 @@ async def stream_turn(
     conversation = turn.conversation
     catalogue = config.catalogue()
     settings = conversation.settings
-    thinking = catalogue.get(settings.model).thinks(settings.thinking)
+    thinking = catalogue.get(settings.model).thinks(settings.thinking, settings.reasoning_effort)
     message = conversation.start_assistant(settings.model, thinking, settings.reasoning_effort if thinking else None)
     saver = _SessionSaver(turn.store, conversation, console) if turn.store is not None else None
     if saver is not None:

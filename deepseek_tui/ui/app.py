@@ -32,15 +32,20 @@ from deepseek_tui.client import (
     ContentDelta,
     RetryScheduled,
     StreamInterrupted,
+    UnsupportedModel,
 )
 from deepseek_tui.config import AppConfig, save_config
 from deepseek_tui.conversation.json_mode import JSON_HINT, check_json_reply, mentions_json, with_json_hint
 from deepseek_tui.conversation.model import Conversation, ConversationError, Message
-from deepseek_tui.conversation.request import build_chat_request, build_continue_request, inert_settings
+from deepseek_tui.conversation.request import (
+    adjusted_settings, build_chat_request, build_continue_request, inert_settings,
+)
 from deepseek_tui.conversation.store import SessionStore
 from deepseek_tui.conversation.throttle import SaveThrottle
 from deepseek_tui.conversation.tokens import estimate_request_tokens
 from deepseek_tui.turns import TurnProgress, stream_into_message
+from deepseek_tui.model_choice import after_change, current_settings, effort_choice
+from deepseek_tui.models_cache import ModelsCache
 from deepseek_tui import labels as fmt
 from deepseek_tui import clipboard, clock
 from deepseek_tui.conversation.store import SessionNotFoundError, StoreError
@@ -139,7 +144,9 @@ class DeepSeekApp(App[None]):
         self.persist_config = persist_config and not demo
         self.client: DeepSeekClient | None = None
         self.conversation = Conversation(settings=config.chat)
-        self.listed_models: list[str] = []
+        self.models_cache = ModelsCache(config.effective_base_url())
+        self.listing_fresh = self.models_cache.apply_to(self.catalogue)
+        """The cached /models list is under a day old; else it is fetched once connected."""
         self.balance_text = ""
         self.turn_worker: Worker | None = None
         self.progress: TurnProgress | None = None
@@ -181,6 +188,10 @@ class DeepSeekApp(App[None]):
             await self._mount_settings_pane()
         self._update_side_visibility()
         await self._open_initial_conversation()
+        for notice in self.config.notices:  # e.g. the config named a retired model
+            self.notify(notice, severity="warning", timeout=10)
+        if self.config.names_retired_model:
+            self._schedule_config_save()  # with the successor: told once
         self.query_one("#prompt").focus()
         key = self.config.effective_api_key()
         if key:
@@ -218,6 +229,10 @@ class DeepSeekApp(App[None]):
 
     async def show_conversation(self, conversation: Conversation) -> None:
         self._save_if_pending()
+        choice = current_settings(conversation.settings, self.catalogue)  # a retired model: its successor
+        conversation.settings = choice.settings
+        if choice.notice:
+            self.notify(choice.notice, severity="warning", timeout=10)
         self.conversation = conversation
         chat = self.query_one(ChatLog)
         await chat.remove_children()
@@ -380,7 +395,7 @@ class DeepSeekApp(App[None]):
         else:
             settings = settings or conversation.settings
             spec = self.catalogue.get(settings.model)
-            thinking = spec.thinks(settings.thinking)
+            thinking = spec.thinks(settings.thinking, settings.reasoning_effort)
             request = build_chat_request(conversation, self.catalogue, settings)
             if settings.json_output and not mentions_json(request.body):
                 settings = settings.updated(system_prompt=with_json_hint(settings.system_prompt))
@@ -486,8 +501,23 @@ class DeepSeekApp(App[None]):
             balance = f" Balance: {self.balance_text}." if self.balance_text else ""
             self.notify(f"{exc}{balance}", title="Out of balance — top up", severity="error", timeout=15)
             return
+        if isinstance(exc, UnsupportedModel) and exc.supported:
+            self._offer_models(exc)
+            return
         title = "Reply interrupted — partial answer kept" if isinstance(exc, StreamInterrupted) else "Request failed"
         self.notify(str(exc), title=title, severity="error", timeout=12)
+
+    def _offer_models(self, exc: UnsupportedModel) -> None:
+        """The API named the models it accepts: one key (Enter) switches to the first."""
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                settings = self.conversation.settings.updated(model=exc.supported[index])
+                self.apply_settings(after_change(settings, "model", self.catalogue))
+                self.notify(f"Next turn: {exc.supported[index]} (ctrl+r answers again).", timeout=5)
+
+        self.push_screen(ChooseScreen(
+            f"DeepSeek does not accept {exc.passed}. Switch the next turn to (Enter, Esc keeps it):",
+            list(exc.supported)), chosen)
 
     def action_cancel_reply(self) -> None:
         if self.is_replying and self.turn_worker is not None:
@@ -668,28 +698,22 @@ class DeepSeekApp(App[None]):
         else:
             pane = self._settings_pane()
             if pane is not None:
-                pane.mark_inert(inert_settings(settings, self.catalogue))
+                pane.mark_inert(inert_settings(settings, self.catalogue), adjusted_settings(settings, self.catalogue))
         self.refresh_status()
         self.save_conversation()
         self._schedule_config_save()
 
     @on(SettingsPane.Changed)
     def settings_changed(self, event: SettingsPane.Changed) -> None:
-        settings = event.settings
-        if event.field == "model":
-            # Keep the thinking wish meaningful for the new model (reasoner ids always think).
-            settings = settings.updated(thinking=self.catalogue.get(settings.model).thinks(settings.thinking))
-        if event.field == "thinking":
-            model, thinking = self.catalogue.set_thinking(settings.model, settings.thinking)
-            settings = settings.updated(model=model, thinking=thinking)
-        self.apply_settings(settings, reload_pane=event.field in ("model", "thinking"))
+        settings = after_change(event.settings, event.field, self.catalogue)
+        self.apply_settings(settings, reload_pane=event.field in ("model", "thinking", "reasoning_effort"))
 
     def _settings_pane(self) -> SettingsPane | None:
         found = self.query(SettingsPane)
         return found.first() if found else None
 
     async def _mount_settings_pane(self) -> SettingsPane:
-        pane = SettingsPane(self.conversation.settings, self.catalogue.ids(), id="settings")
+        pane = SettingsPane(self.conversation.settings, self.catalogue.offered_ids(), id="settings")
         await self.query_one("#side").mount(pane)
         self._load_settings_pane()
         return pane
@@ -700,10 +724,11 @@ class DeepSeekApp(App[None]):
             return
         settings = self.conversation.settings
         spec = self.catalogue.get(settings.model)
-        models = list(dict.fromkeys([*self.catalogue.ids(), *self.listed_models]))
+        efforts, effort = effort_choice(settings, self.catalogue)
         pane.load(
-            settings, models=models, efforts=spec.efforts, max_tokens_limit=spec.max_output_tokens,
-            inert=inert_settings(settings, self.catalogue),
+            settings, models=self.catalogue.offered_ids(), efforts=efforts, effort=effort,
+            max_tokens_limit=spec.max_output_tokens, inert=inert_settings(settings, self.catalogue),
+            adjusted=adjusted_settings(settings, self.catalogue),
         )
 
     def _schedule_config_save(self) -> None:
@@ -917,7 +942,7 @@ class DeepSeekApp(App[None]):
         if not self._has_client():
             self._ask_for_key()
             return
-        models = [spec.id for spec in self.catalogue.specs() if spec.fim]
+        models = [m for m in self.catalogue.offered_ids() if self.catalogue.get(m).fim]
         if not models:
             self.notify("No model in the catalogue supports FIM.", severity="warning")
             return
@@ -990,14 +1015,9 @@ class DeepSeekApp(App[None]):
             self.balance_text = fmt.balance_label(balance)
         except DeepSeekError:
             pass
-        if not self.listed_models:
-            try:
-                listed = await self.client.list_models()
-            except DeepSeekError:
-                listed = []
-            self.listed_models = [getattr(m, "id", m) for m in listed]
-            if self.catalogue.add_listed(self.listed_models):
-                self._load_settings_pane()
+        if not self.listing_fresh:  # in the background: start never waits for /models
+            self.listing_fresh = await self.models_cache.refresh(self.client, self.catalogue)
+            self._load_settings_pane()
         self.refresh_status()
 
     def refresh_status(self) -> None:
@@ -1005,14 +1025,13 @@ class DeepSeekApp(App[None]):
         spec = self.catalogue.get(settings.model)
         mode = fmt.mode_label(self.catalogue, settings.model, settings.thinking, settings.reasoning_effort)
         currency = self.conversation.cost_currency() or self.config.currency
-        cost = self.conversation.total_cost(currency)
         info = StatusInfo(
             model=settings.model,
             mode=mode,
             state=self._state_text(),
             turn_tokens=self._turn_tokens_text(),
-            conversation_cost=f"Σ {fmt.ESTIMATED if self.conversation.cost_is_estimated() else ''}"
-            f"{fmt.money(cost or 0.0, currency)}",
+            conversation_cost=fmt.conversation_cost(self.conversation, currency),
+            pricing=fmt.peak_label(spec, self.config.currency, clock.now()),
             context_used=self._context_used(),
             context_window=spec.context_window,
             balance=self.balance_text,

@@ -128,8 +128,14 @@ class SettingsPane(VerticalScroll):
     # --- updates from the app --------------------------------------------------------------
 
     def load(self, settings: ChatSettings, *, models: list[str] | None = None, efforts: tuple[str, ...] = (),
-             max_tokens_limit: int | None = None, inert: Mapping[str, str] | None = None) -> None:
-        """Show `settings` without posting Changed messages."""
+             effort: str | None = None, max_tokens_limit: int | None = None,
+             inert: Mapping[str, str] | None = None, adjusted: Mapping[str, str] | None = None) -> None:
+        """Show `settings` without posting Changed messages.
+
+        `efforts` are offered as they are; `effort` is the one shown as chosen (None: "default").
+        `inert` settings have no effect (struck out, with the reason); `adjusted` ones are sent
+        with another value (the note says which).
+        """
         self._loading = True
         try:
             self.settings = settings
@@ -138,9 +144,10 @@ class SettingsPane(VerticalScroll):
                 self.query_one("#setting-model", Select).set_options(self._model_options())
             self.query_one("#setting-model", Select).value = settings.model
             self.query_one("#setting-thinking", Switch).value = settings.thinking
-            effort = self.query_one("#setting-reasoning_effort", Select)
-            effort.set_options([(DEFAULT, DEFAULT), *[(e, e) for e in efforts]])
-            effort.value = settings.reasoning_effort if settings.reasoning_effort in efforts else DEFAULT
+            effort_select = self.query_one("#setting-reasoning_effort", Select)
+            options = [(e, e) for e in efforts] if efforts else [(DEFAULT, DEFAULT)]
+            effort_select.set_options(options)
+            effort_select.value = effort if effort in efforts else options[0][1]
             for name in _NUMBER_FIELDS:
                 field = self.query_one(f"#setting-{name}", Input)
                 if field.value != _fmt(getattr(settings, name)):
@@ -153,16 +160,16 @@ class SettingsPane(VerticalScroll):
             prompt = self.query_one("#setting-system_prompt", TextArea)
             if prompt.text != settings.system_prompt:
                 prompt.load_text(settings.system_prompt)
-            self.mark_inert(inert or {})
+            self.mark_inert(inert or {}, adjusted)
         finally:
             self.call_after_refresh(self._end_loading)
 
     def _end_loading(self) -> None:
         self._loading = False
 
-    def mark_inert(self, inert: Mapping[str, str]) -> None:
+    def mark_inert(self, inert: Mapping[str, str], adjusted: Mapping[str, str] | None = None) -> None:
         for row in self.query(SettingRow):
-            row.set_inert(inert.get(row.setting))
+            row.set_inert(inert.get(row.setting), (adjusted or {}).get(row.setting, ""))
 
     # --- user edits ------------------------------------------------------------------------
 
@@ -187,8 +194,12 @@ class SettingsPane(VerticalScroll):
 
     @on(Select.Changed, "#setting-reasoning_effort")
     def _effort_changed(self, event: Select.Changed) -> None:
-        value = None if event.value in (DEFAULT, Select.BLANK) else str(event.value)
-        self._change("reasoning_effort", value)
+        # The shown effort is not always the stored one (without thinking "none" is shown), so
+        # any pick the user makes is posted; the app decides what it means for thinking.
+        if self._loading or event.value in (DEFAULT, Select.BLANK):
+            return
+        self.settings = self.settings.updated(reasoning_effort=str(event.value))
+        self.post_message(self.Changed(self.settings, "reasoning_effort"))
 
     @on(Select.Changed, "#temperature-preset")
     def _preset_chosen(self, event: Select.Changed) -> None:
