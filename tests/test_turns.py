@@ -43,7 +43,7 @@ class CountingSaver:
 
 
 async def test_complete_turn_fills_message(simulator):
-    conversation, request, message = start("deepseek-reasoner")
+    conversation, request, message = start("deepseek-v4-pro", thinking=True)
     saver = CountingSaver(conversation)
     async with DeepSeekClient("sk-test", simulator.url) as client:
         events = [e async for e in stream_into_message(client, request, conversation, message, CATALOGUE,
@@ -60,7 +60,7 @@ async def test_complete_turn_fills_message(simulator):
 
 async def test_closing_mid_stream_marks_cancelled_with_text_so_far(simulator):
     simulator.token_rate = 200.0
-    conversation, request, message = start("deepseek-v4-flash")
+    conversation, request, message = start("deepseek-flash")
     seen = []
     async with DeepSeekClient("sk-test", simulator.url) as client:
         stream = stream_into_message(client, request, conversation, message, CATALOGUE, currency="USD")
@@ -81,7 +81,7 @@ async def test_closing_mid_stream_marks_cancelled_with_text_so_far(simulator):
 
 async def test_drop_keeps_partial_and_raises(simulator):
     simulator.inject(Fault.drop(after_chunks=6))
-    conversation, request, message = start("deepseek-v4-flash")
+    conversation, request, message = start("deepseek-flash")
     seen = []
     async with DeepSeekClient("sk-test", simulator.url, retry=RetryPolicy(max_attempts=1)) as client:
         with pytest.raises(StreamInterrupted):
@@ -95,7 +95,7 @@ async def test_drop_keeps_partial_and_raises(simulator):
 
 async def test_failure_before_output_marks_failed(simulator):
     simulator.inject(Fault.status(402))
-    conversation, request, message = start("deepseek-v4-flash")
+    conversation, request, message = start("deepseek-flash")
     async with DeepSeekClient("sk-test", simulator.url) as client:
         with pytest.raises(Exception):
             async for _ in stream_into_message(client, request, conversation, message, CATALOGUE, currency="USD"):
@@ -107,7 +107,7 @@ async def test_failure_before_output_marks_failed(simulator):
 async def test_a_continued_reply_adds_each_requests_usage_and_cost(simulator):
     """Continuing a cut reply is a second request: both are counted, neither replaces the other."""
     simulator.inject(Fault.drop(after_chunks=6))
-    conversation, request, message = start("deepseek-v4-flash")
+    conversation, request, message = start("deepseek-flash")
     async with DeepSeekClient("sk-test", simulator.url, retry=RetryPolicy(max_attempts=1)) as client:
         with pytest.raises(StreamInterrupted):
             async for _ in stream_into_message(client, request, conversation, message, CATALOGUE, currency="USD"):
@@ -128,13 +128,13 @@ async def test_a_continued_reply_adds_each_requests_usage_and_cost(simulator):
 async def test_an_estimate_counts_the_previous_requests_prompt_as_cached(simulator):
     """The prompt of the turn before is a cached prefix: an estimate prices it at the hit rate."""
     simulator.token_rate = 200.0
-    conversation, request, first = start("deepseek-v4-flash")
+    conversation, request, first = start("deepseek-flash")
     async with DeepSeekClient("sk-test", simulator.url) as client:
         async for _ in stream_into_message(client, request, conversation, first, CATALOGUE, currency="USD"):
             pass
         conversation.add_user("and more, please")
         second_request = build_chat_request(conversation, CATALOGUE)
-        second = conversation.start_assistant("deepseek-v4-flash", False)
+        second = conversation.start_assistant("deepseek-flash", False)
         stream = stream_into_message(client, second_request, conversation, second, CATALOGUE, currency="USD")
         deltas = 0
         async for event in stream:
@@ -159,7 +159,7 @@ class BrokenAfterTwoDeltas:
 
 
 async def test_an_unexpected_error_keeps_the_partial_answer():
-    conversation, request, message = start("deepseek-v4-flash")
+    conversation, request, message = start("deepseek-flash")
     with pytest.raises(RuntimeError):
         async for _ in stream_into_message(BrokenAfterTwoDeltas(), request, conversation, message, CATALOGUE,
                                            currency="USD"):

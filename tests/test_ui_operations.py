@@ -56,7 +56,7 @@ async def test_edit_earlier_message_resends_only_the_active_branch(simulator, tm
 
 
 async def test_regenerate_keeps_old_answer_as_sibling_and_can_switch_mode(simulator, tmp_path):
-    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-chat"))
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash"))
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "regenerate me")
         old = app.conversation.active_path()[-1]
@@ -64,18 +64,18 @@ async def test_regenerate_keeps_old_answer_as_sibling_and_can_switch_mode(simula
         await wait_reply(app, pilot)
         new = app.conversation.active_path()[-1]
         assert new.id != old.id and app.conversation.siblings(new.id) == [old, new]
-        assert chat_requests(simulator)[-1].body["model"] == "deepseek-reasoner"
+        assert chat_requests(simulator)[-1].body["thinking"] == {"type": "enabled"}
         assert new.reasoning
-        assert app.conversation.settings.model == "deepseek-chat"  # only that reply changed mode
+        assert app.conversation.settings.thinking is False  # only that reply changed mode
         await pilot.press("ctrl+r")
         await wait_reply(app, pilot)
         assert len(app.conversation.siblings(old.id)) == 3
-        assert chat_requests(simulator)[-1].body["model"] == "deepseek-chat"
+        assert chat_requests(simulator)[-1].body["thinking"] == {"type": "disabled"}
         assert len(app.query(AnswerBlock)) == 1
 
 
 async def test_continue_cut_off_answer_uses_prefix_completion_on_beta(simulator, tmp_path):
-    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-chat", max_tokens=30))
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", max_tokens=30))
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "write a lot")
         answer = app.conversation.active_path()[-1]
@@ -140,9 +140,9 @@ def _stored(tmp_path, titles: list[str]) -> list[Conversation]:
     store = store_of(tmp_path)
     conversations = []
     for title in titles:
-        conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash"))
+        conversation = Conversation(settings=ChatSettings(model="deepseek-flash"))
         conversation.add_user(f"{title} question")
-        reply = conversation.start_assistant("deepseek-v4-flash", False)
+        reply = conversation.start_assistant("deepseek-flash", False)
         reply.content = f"The answer mentions {title} and zebra-{title}."
         conversation.finish_assistant(reply.id)
         store.save(conversation)
@@ -219,7 +219,7 @@ async def test_session_picker_rename_duplicate_delete(simulator, tmp_path):
 
 
 async def test_export_markdown_and_json_then_import(simulator, tmp_path):
-    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-reasoner"))
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", thinking=True))
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "export me")
         for name in ("out.md", "out.json"):

@@ -19,7 +19,7 @@ from deepseek_tui.labels import CURRENCY_SIGNS
 from deepseek_tui.models_cache import ModelListing, ModelsCache
 
 UNKNOWN_MODEL_NOTE = "not in catalogue: conservative defaults, price unknown"
-NOT_LISTED_NOTE = "retired: no longer listed by /models, not offered (catalogue or config only)"
+NOT_LISTED_NOTE = "not listed by /models: retired (or known only from the config), not offered"
 TOP_UP_URL = "https://platform.deepseek.com/top_up"
 
 

@@ -97,6 +97,10 @@ class Simulator:
         self.answer_tokens: int | None = None
         self.answer_style: AnswerStyle = "markdown"
         self.balance: dict[str, Any] = json.loads(json.dumps(DEFAULT_BALANCE))
+        self.listed_models: list[str] = list(MODEL_IDS)
+        """What `GET /models` lists (tests change it to imitate a server that moved on)."""
+        self.models_release: threading.Event | None = None
+        """When set, `GET /models` answers only once this event is set (a slow listing)."""
         self.blank_lines_before_json = 0
         self.requests: list[RecordedRequest] = []
         self.handler_errors: list[BaseException] = []
@@ -314,7 +318,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif name == "completions_off_beta":
             self._send_error(ApiError(400, COMPLETIONS_OFF_BETA))
         elif name == "models":
-            data = [{"id": model, "object": "model", "owned_by": "deepseek"} for model in MODEL_IDS]
+            self.sim._hold(self.sim.models_release)
+            data = [{"id": model, "object": "model", "owned_by": "deepseek"} for model in self.sim.listed_models]
             self._send_json(200, {"object": "list", "data": data})
         elif name == "balance":
             self._send_json(200, self.sim.balance)
