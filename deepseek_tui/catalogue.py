@@ -529,12 +529,6 @@ class Catalogue:
                 self._specs[model_id] = conservative_spec(model_id)
         self._listing = tuple(listing)
 
-    def add_listed(self, model_ids: Iterable[str]) -> list[str]:
-        """`use_listing`, returning the ids that were new to the catalogue."""
-        before = set(self._specs)
-        self.use_listing(model_ids)
-        return [m for m in self._listing or () if m not in before]
-
     @property
     def listing(self) -> tuple[str, ...] | None:
         """The ids `/models` listed, in its order (None until a listing is known)."""

@@ -145,9 +145,15 @@ def balance_label(balance: Balance) -> str:
     return label if balance.is_available else label + " (insufficient)"
 
 
+CONTINUE_HINT = "F5 continues it."
+
+
 def error_note(message: Message) -> str:
-    """Why an answer stopped early, for the line under it ("" when it ended normally)."""
+    """Why an answer stopped early, for the line under it ("" when it ended normally); a partial
+    answer (dropped, cut short, aborted by DeepSeek) says that it can be continued."""
     if message.status in ("partial", "failed") and message.error:
+        if message.status == "partial" and "F5" not in message.error:
+            return f"{message.error} {CONTINUE_HINT}"
         return message.error
     return ""
 

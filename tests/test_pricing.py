@@ -167,3 +167,23 @@ def test_estimate_request_tokens_counts_messages_calls_and_tools() -> None:
         "tools": [{"x": 1}],  # '[{"x": 1}]' = 10 chars → 3
     }
     assert estimate_request_tokens(body) == 34 + 7 + 8 + 3
+
+
+def test_the_conversation_total_says_what_is_unknown() -> None:
+    conv = Conversation()
+    assert labels.conversation_cost(conv, "USD") == "Σ $0"
+    conv.add_user("q")
+    priced = conv.start_assistant("deepseek-flash", thinking=False)
+    conv.finish_assistant(priced.id, usage=NO_HITS, completed_at=at(12))
+    price_message(priced, Catalogue(), "USD")
+    assert labels.conversation_cost(conv, "USD") == "Σ $0.4500"
+    conv.add_user("q2")
+    unpriced = conv.start_assistant("deepseek-v9-mystery", thinking=False)
+    conv.finish_assistant(unpriced.id, usage=NO_HITS, completed_at=at(12))
+    price_message(unpriced, Catalogue(), "USD")
+    assert labels.conversation_cost(conv, "USD") == "Σ $0.4500 + unknown"
+    only_unknown = Conversation()
+    only_unknown.add_user("q")
+    reply = only_unknown.start_assistant("deepseek-v9-mystery", thinking=False)
+    only_unknown.finish_assistant(reply.id, usage=NO_HITS)
+    assert labels.conversation_cost(only_unknown, "USD") == "Σ cost unknown"

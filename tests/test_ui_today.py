@@ -130,6 +130,8 @@ async def test_an_aborted_answer_is_kept_and_continues_with_f5(simulator, tmp_pa
         reply = app.conversation.active_path()[-1]
         kept = reply.content
         assert reply.status == "partial" and kept and "aborted" in (reply.error or "")
+        note = str(app.query(AnswerBlock).last().query_one(".error").render())
+        assert "DeepSeek aborted the answer" in note and note.endswith("F5 continues it.")
         await pilot.press("f5")
         await wait_reply(app, pilot)
         assert chat_requests_paths(simulator)[-1] == "/beta/chat/completions"
@@ -245,3 +247,14 @@ async def test_start_and_chat_do_not_wait_for_models(simulator, tmp_path):
             await wait_until(lambda: app.listing_fresh)
     finally:
         simulator.models_release.set()
+
+
+async def test_the_demo_shows_deepseek_flash(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(), demo=True, show_settings=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: app.listing_fresh)
+        await pilot.pause()
+        assert status_text(app).startswith(" DEMO  deepseek-flash · chat")
+        select = app.query_one("#setting-model", Select)
+        assert select.value == "deepseek-flash"
+        assert [value for _, value in select._options] == ["deepseek-flash", "deepseek-v4-pro"]
