@@ -110,7 +110,7 @@ def test_json_mode_adds_the_hint_and_prints_json(cli, simulator):
     run = cli("ask", "--json", "list three colors")
     assert run.code == 0
     assert json.loads(run.out)["question"] == "list three colors"
-    assert "added to the system prompt" in run.err
+    assert "added to this request's system prompt" in run.err
     body = chat_bodies(simulator)[-1]
     assert body["response_format"] == {"type": "json_object"}
     assert "json" in body["messages"][0]["content"].lower() and body["messages"][0]["role"] == "system"

@@ -14,7 +14,7 @@ from deepseek_tui.conversation.store import SessionStore
 from deepseek_tui.simulator import Fault
 from deepseek_tui.ui.screens.help import HelpScreen
 from deepseek_tui.ui.screens.key import KeyScreen
-from deepseek_tui.ui.app import MOUNT_WINDOW
+from deepseek_tui.ui.widgets.chat_view import MOUNT_WINDOW
 from deepseek_tui.ui.widgets.messages import AnswerBlock, UserBubble
 from deepseek_tui.ui.widgets.prompt import PromptArea
 from deepseek_tui.ui.widgets.reasoning import ReasoningPane

@@ -267,3 +267,51 @@ async def test_theme_choice_persists(simulator, tmp_path):
         app.theme = "nord"
         await pilot.pause(0.7)
     assert 'theme = "nord"' in (tmp_path / "config.toml").read_text()
+
+
+async def test_the_open_chat_cannot_be_deleted_while_its_reply_streams(simulator, tmp_path):
+    """The picker refuses; the reply finishes into the same conversation and is saved."""
+    import threading
+
+    release = threading.Event()
+    simulator.inject(Fault.hold(after_chunks=5, release=release))
+    app = make_app(simulator.url, tmp_path, on_start="new")
+    async with app.run_test(size=SIZE) as pilot:
+        try:
+            await send(app, pilot, "stream into me", wait=False)
+            await wait_until(lambda: app.progress is not None and app.progress.content_chars > 0)
+            streaming = app.conversation
+            await pilot.press("ctrl+o")
+            await wait_until(lambda: isinstance(app.screen, SessionsScreen))
+            screen = app.screen
+            await pilot.press("down", "f8")
+            await pilot.pause()
+            assert isinstance(app.screen, SessionsScreen)  # no confirmation asked: refused at once
+            assert any("reply is streaming" in n.message for n in app._notifications)
+            await pilot.press("escape")
+            await wait_until(lambda: app.screen is not screen)
+        finally:
+            release.set()
+        await wait_reply(app, pilot)
+        assert app.is_running and app.conversation is streaming
+        assert streaming.active_path()[-1].status == "complete"
+        await pilot.pause()
+    stored = store_of(tmp_path).load(streaming.id)
+    assert stored.active_path()[-1].content == streaming.active_path()[-1].content != ""
+
+
+async def test_deleting_the_open_chat_shows_a_new_one_and_it_stays_deleted(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path, on_start="new")
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "short lived")
+        deleted = app.conversation.id
+        await pilot.press("ctrl+o")
+        await wait_until(lambda: isinstance(app.screen, SessionsScreen))
+        await pilot.press("down", "f8")
+        await wait_until(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(lambda: app.conversation.id != deleted)
+        assert not app.conversation.active_path()
+        await pilot.press("escape")
+        await pilot.pause()
+    assert not any(s.id == deleted for s in store_of(tmp_path).list_sessions())

@@ -23,7 +23,7 @@ from typing import Any, Callable, Literal, Mapping
 import tomli_w
 
 from deepseek_tui.chat_settings import ChatSettings
-from deepseek_tui.client.events import Usage
+from deepseek_tui.usage import Usage
 from deepseek_tui.conversation.model import (
     ROLES,
     SCHEMA_VERSION,

@@ -14,7 +14,7 @@ from typing import Iterable, Literal
 
 from deepseek_tui import clock
 from deepseek_tui.chat_settings import ChatSettings
-from deepseek_tui.client.events import Usage
+from deepseek_tui.usage import Usage
 
 Role = Literal["system", "user", "assistant", "tool"]
 Status = Literal["complete", "partial", "cancelled", "failed", "streaming"]

@@ -37,7 +37,11 @@ class AskScreen(ModalScreen[str | None]):
 
     @on(Input.Submitted, "#ask-input")
     def _submit(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
+        self.answer(event.value)
+
+    def answer(self, value: str) -> None:
+        """Enter in the input: dismiss with the text (a subclass may act on it first)."""
+        self.dismiss(value)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -1,24 +1,34 @@
 """The session picker: every stored conversation, filtered by title as you type, plus the
-messages that contain the typed text. It only displays; the app reads and writes the store."""
+messages that contain the typed text. It renames, duplicates and deletes in the store itself
+(telling the app, which may hold the conversation open) and dismisses with what to open."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from deepseek_tui.conversation.store import SearchHit, SessionSummary, UnreadableSession
+from deepseek_tui.conversation.store import (
+    SearchHit,
+    SessionNotFoundError,
+    SessionStore,
+    SessionSummary,
+    StoreError,
+    UnreadableSession,
+)
 from deepseek_tui.labels import money
+from deepseek_tui.ui.intents import ConversationDeleted, ConversationRenamed
+from deepseek_tui.ui.screens.dialogs import AskScreen, ConfirmScreen
 
 SEARCH_DELAY = 0.25
 """Seconds of no typing before the full-text search runs."""
@@ -32,7 +42,15 @@ class OpenSession:
     message_id: str | None = None
 
 
-class SessionsScreen(ModalScreen[OpenSession | None]):
+@dataclass(frozen=True)
+class StartNewChat:
+    """The user asked for a new conversation from the picker."""
+
+
+PickerResult = OpenSession | StartNewChat | None
+
+
+class SessionsScreen(ModalScreen[PickerResult]):
     DEFAULT_CSS = """
     SessionsScreen { align: center middle; }
     SessionsScreen > Vertical { width: 96%; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
@@ -43,30 +61,26 @@ class SessionsScreen(ModalScreen[OpenSession | None]):
 
     BINDINGS = [
         Binding("escape", "close", "Close", id="sessions_close"),
-        Binding("ctrl+n", "request('new')", "New chat", id="sessions_new"),
-        Binding("f2", "request('rename')", "Rename", id="sessions_rename"),
-        Binding("f3", "request('duplicate')", "Duplicate", id="sessions_duplicate"),
-        Binding("f8,delete", "request('delete')", "Delete", id="sessions_delete"),
+        Binding("ctrl+n", "new_chat", "New chat", id="sessions_new"),
+        Binding("f2", "rename", "Rename", id="sessions_rename"),
+        Binding("f3", "duplicate", "Duplicate", id="sessions_duplicate"),
+        Binding("f8,delete", "delete", "Delete", id="sessions_delete"),
         Binding("down", "focus_list", "Results", show=False),
     ]
 
-    @dataclass
-    class Requested(Message):
-        """The user asked for `action` on a session; the app does it."""
-
-        screen: "SessionsScreen"
-        action: str
-        session_id: str | None
-
-    @dataclass
-    class SearchRequested(Message):
-        screen: "SessionsScreen"
-        query: str
-
-    def __init__(self, sessions: list[SessionSummary | UnreadableSession], current_id: str | None = None) -> None:
+    def __init__(
+        self,
+        store: SessionStore,
+        current_id: str | None = None,
+        *,
+        busy: Callable[[str], bool] = lambda session_id: False,
+    ) -> None:
+        """`busy(id)`: that conversation has a reply streaming (it cannot be deleted now)."""
         super().__init__()
-        self.sessions = sessions
+        self.store = store
+        self.sessions: list[SessionSummary | UnreadableSession] = store.list_sessions()
         self.current_id = current_id
+        self._busy = busy
         self.hits: list[SearchHit] = []
         self._hits_query = ""
         self._search_timer: Timer | None = None
@@ -138,7 +152,12 @@ class SessionsScreen(ModalScreen[OpenSession | None]):
             self._search_timer = self.set_timer(SEARCH_DELAY, self._request_search)
 
     def _request_search(self) -> None:
-        self.post_message(self.SearchRequested(self, self.filter_text))
+        self._search(self.filter_text)
+
+    @work(group="search", exclusive=True, thread=True, exit_on_error=False)
+    def _search(self, query: str) -> None:
+        hits = self.store.search(query)
+        self.app.call_from_thread(self.show_hits, query, hits)
 
     @on(Input.Submitted, "#sessions-filter")
     def _open_highlighted(self) -> None:
@@ -172,12 +191,68 @@ class SessionsScreen(ModalScreen[OpenSession | None]):
             return self.hits[int(value)].session_id
         return None
 
-    def action_request(self, action: str) -> None:
-        session_id = None if action == "new" else self.selected_session_id()
-        if action != "new" and session_id is None:
+    # --- operations ------------------------------------------------------------------------
+
+    def _highlighted_or_say(self) -> str | None:
+        session_id = self.selected_session_id()
+        if session_id is None:
             self.notify("Highlight a conversation first (↓ to the list).", severity="warning")
+        return session_id
+
+    def _title_of(self, session_id: str) -> str:
+        return next((s.title for s in self.sessions if isinstance(s, SessionSummary) and s.id == session_id),
+                    session_id)
+
+    def _store_call(self, call: Callable[[], object]) -> bool:
+        try:
+            call()
+        except (StoreError, SessionNotFoundError, OSError) as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return False
+        return True
+
+    def _refresh(self) -> None:
+        self.show_sessions(self.store.list_sessions())
+
+    def action_new_chat(self) -> None:
+        self.dismiss(StartNewChat())
+
+    def action_rename(self) -> None:
+        session_id = self._highlighted_or_say()
+        if session_id is None:
             return
-        self.post_message(self.Requested(self, action, session_id))
+
+        def renamed(title: str | None) -> None:
+            if title is None or not title.strip():
+                return
+            if self._store_call(lambda: self.store.rename(session_id, title)):
+                self.post_message(ConversationRenamed(session_id, title.strip()))
+            self._refresh()
+
+        self.app.push_screen(AskScreen("Rename conversation", self._title_of(session_id)), renamed)
+
+    def action_duplicate(self) -> None:
+        session_id = self._highlighted_or_say()
+        if session_id is not None:
+            self._store_call(lambda: self.store.duplicate(session_id))
+            self._refresh()
+
+    def action_delete(self) -> None:
+        session_id = self._highlighted_or_say()
+        if session_id is None:
+            return
+        if self._busy(session_id):
+            self.notify("A reply is streaming into that conversation: wait, or press Esc in the chat "
+                        "to stop it, then delete it.", severity="warning", markup=False)
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes and self._store_call(lambda: self.store.delete(session_id)):
+                self.post_message(ConversationDeleted(session_id))
+            self._refresh()
+
+        question = f"Delete “{self._title_of(session_id)}”? This cannot be undone."
+        self.app.push_screen(ConfirmScreen(question, yes="Delete"), confirmed)
 
     def action_focus_list(self) -> None:
         self.query_one("#sessions-list").focus()

@@ -6,10 +6,19 @@ from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Button, Collapsible, Static
+from textual.widgets import Collapsible, Static
 
+from deepseek_tui.ui.intents import (
+    ContinueAnswer,
+    CopyCode,
+    CopyMessage,
+    EditMessage,
+    LeaveChat,
+    Regenerate,
+    SwitchBranch,
+)
 from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
 from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines
 from deepseek_tui.ui.widgets.streaming import Coalescer
@@ -18,7 +27,7 @@ from deepseek_tui.ui.widgets.streaming import Coalescer
 class MessageView(OneLayoutPass, Vertical, can_focus=True):
     """A message that can be selected (focused) and acted on with single keys.
 
-    It only asks: each key posts `MessageView.Requested` and the app does the work.
+    It only asks: each key posts an intent (deepseek_tui/ui/intents.py) and the app does the work.
     """
 
     DEFAULT_CSS = """
@@ -29,22 +38,33 @@ class MessageView(OneLayoutPass, Vertical, can_focus=True):
     BINDINGS = [
         Binding("up", "step(-1)", "Previous message", show=False),
         Binding("down", "step(1)", "Next message", show=False),
-        Binding("left,[", "request('sibling', -1)", "Previous branch"),
-        Binding("right,]", "request('sibling', 1)", "Next branch"),
-        Binding("c", "request('copy')", "Copy"),
-        Binding("escape", "request('leave')", "Back to prompt"),
+        Binding("left,[", "switch_branch(-1)", "Previous branch"),
+        Binding("right,]", "switch_branch(1)", "Next branch"),
+        Binding("c", "copy", "Copy"),
+        Binding("escape", "leave", "Back to prompt"),
     ]
 
     @dataclass
-    class Requested(Message):
+    class PastTheFirst(Message):
+        """↑ on the first mounted message: the chat mounts earlier ones, if any wait."""
+
         view: "MessageView"
-        action: str
-        step: int = 0
 
     message_id: str | None = None
 
-    def action_request(self, action: str, step: int = 0) -> None:
-        self.post_message(self.Requested(self, action, step))
+    def _ask(self, intent: Message) -> None:
+        self.post_message(intent)
+
+    def action_switch_branch(self, step: int) -> None:
+        if self.message_id:
+            self._ask(SwitchBranch(self.message_id, step))
+
+    def action_copy(self) -> None:
+        if self.message_id:
+            self._ask(CopyMessage(self.message_id))
+
+    def action_leave(self) -> None:
+        self._ask(LeaveChat())
 
     def action_step(self, step: int) -> None:
         views = list(self.parent.query_children(MessageView)) if self.parent else []
@@ -53,9 +73,9 @@ class MessageView(OneLayoutPass, Vertical, can_focus=True):
             views[index].focus()
             views[index].scroll_visible(animate=False)
         elif index >= len(views):
-            self.post_message(self.Requested(self, "leave"))
+            self._ask(LeaveChat())
         else:
-            self.post_message(self.Requested(self, "earlier"))
+            self._ask(self.PastTheFirst(self))
 
 
 class UserBubble(MessageView):
@@ -66,7 +86,7 @@ class UserBubble(MessageView):
     UserBubble .meta { color: $text-muted; }
     """
 
-    BINDINGS = [Binding("e", "request('edit')", "Edit and resend")]
+    BINDINGS = [Binding("e", "edit", "Edit and resend")]
 
     def __init__(self, text: str, *, meta: str = "", message_id: str | None = None) -> None:
         super().__init__(id=_dom_id(message_id))
@@ -82,6 +102,10 @@ class UserBubble(MessageView):
         self._meta = meta
         if self.is_mounted:
             self.query_one(".meta", Static).update(meta or "You")
+
+    def action_edit(self) -> None:
+        if self.message_id:
+            self._ask(EditMessage(self.message_id))
 
 
 class ReasoningBlock(Collapsible):
@@ -107,10 +131,10 @@ class AnswerBlock(MessageView):
     """An assistant answer: a label line, its past reasoning (collapsed) and the Markdown answer."""
 
     BINDINGS = [
-        Binding("r", "request('regenerate')", "Regenerate"),
-        Binding("m", "request('regenerate_other')", "Regenerate in the other mode"),
-        Binding("n", "request('continue')", "Continue"),
-        Binding("k", "request('copy_code')", "Copy a code block"),
+        Binding("r", "regenerate(False)", "Regenerate"),
+        Binding("m", "regenerate(True)", "Regenerate in the other mode"),
+        Binding("n", "continue_answer", "Continue"),
+        Binding("k", "copy_code", "Copy a code block"),
         Binding("enter", "toggle_reasoning", "Show thinking"),
     ]
 
@@ -151,6 +175,18 @@ class AnswerBlock(MessageView):
         yield MarkdownLines("" if self._streaming else self._content, classes="answer")
         if self._error:
             yield Static(f"⚠ {self._error}", classes="error", markup=False)
+
+    def action_regenerate(self, other_mode: bool) -> None:
+        if self.message_id:
+            self._ask(Regenerate(self.message_id, other_mode))
+
+    def action_continue_answer(self) -> None:
+        if self.message_id:
+            self._ask(ContinueAnswer(self.message_id))
+
+    def action_copy_code(self) -> None:
+        if self.message_id:
+            self._ask(CopyCode(self.message_id))
 
     def action_toggle_reasoning(self) -> None:
         for block in self.query(ReasoningBlock):
@@ -200,43 +236,5 @@ class AnswerBlock(MessageView):
             await self.mount(ReasoningBlock(reasoning, title), after=self.query_one(".meta"))
 
 
-class ChatLog(OneLayoutPass, VerticalScroll):
-    """The conversation pane; keeps only recent messages mounted (older ones on demand)."""
-
-    DEFAULT_CSS = """
-    ChatLog { layout: stream; padding: 0 1; }
-    ChatLog #load-earlier { width: 100%; margin: 1 0 0 0; }
-    ChatLog #empty-hint { color: $text-muted; padding: 1 2; }
-    """
-
-    class ReachedTop(Message):
-        """Scrolled to the very top: the app mounts earlier messages, if any wait."""
-
-    def on_mount(self) -> None:
-        self.anchor()
-
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        if new_value <= 0 < old_value:
-            self.call_after_refresh(self._check_top)
-
-    def on_mouse_scroll_up(self) -> None:
-        if self.max_scroll_y <= 0:  # everything fits: the wheel still asks for earlier messages
-            self.post_message(self.ReachedTop())
-
-    def _check_top(self) -> None:
-        # Replacing the content or a layout pass can pass through 0 before anchoring to the end.
-        if self.scroll_y <= 0 < self.max_scroll_y:
-            self.post_message(self.ReachedTop())
-
-    @property
-    def message_views(self) -> list[MessageView]:
-        return list(self.query_children(MessageView))
-
-
 def _dom_id(message_id: str | None) -> str | None:
     return f"m-{message_id}" if message_id else None
-
-
-def load_earlier_button(hidden_count: int) -> Button:
-    return Button(f"Show {hidden_count} earlier messages", id="load-earlier", compact=True)
