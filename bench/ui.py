@@ -266,20 +266,19 @@ def _hook_display(app) -> list[float]:
 
 
 async def stream_case(url: str, data_dir: Path) -> dict:
-    import deepseek_tui.ui.app as app_module
-    from deepseek_tui.client import ContentDelta
+    from deepseek_tui.conversation.turn import AnswerText, Turn
     from deepseek_tui.ui.widgets.messages import AnswerBlock
     marks: dict[str, float] = {}
-    original_stream = app_module.stream_into_message
+    original_stream = Turn.stream
 
-    async def stream_into_message(*args, **kwargs):
-        async for event in original_stream(*args, **kwargs):
-            if isinstance(event, ContentDelta):
+    async def stream(self, *args, **kwargs):
+        async for event in original_stream(self, *args, **kwargs):
+            if isinstance(event, AnswerText):
                 marks["last_delta"] = time.perf_counter()
                 marks.setdefault("first_delta", marks["last_delta"])
             yield event
 
-    app_module.stream_into_message = stream_into_message
+    Turn.stream = stream
     original_close = AnswerBlock.close_stream
 
     async def close_stream(self):
@@ -386,9 +385,9 @@ async def history_case(data_dir: Path, marker: str) -> dict:
 
 def apply_patches(spec: str) -> None:
     for name in filter(None, (spec or "").split(",")):
-        if name.startswith("window:"):  # window:12 → app.MOUNT_WINDOW = 12 (messages mounted on open)
-            import deepseek_tui.ui.app as app_module
-            app_module.MOUNT_WINDOW = int(name.split(":")[1])
+        if name.startswith("window:"):  # window:12 → MOUNT_WINDOW = 12 (messages mounted on open)
+            import deepseek_tui.ui.widgets.chat_view as chat_view
+            chat_view.MOUNT_WINDOW = int(name.split(":")[1])
         elif name.startswith("interval:"):  # interval:0.25 → Coalescer.INTERVAL = 0.25
             from deepseek_tui.ui.widgets.streaming import Coalescer
             Coalescer.INTERVAL = float(name.split(":")[1])

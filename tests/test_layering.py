@@ -15,8 +15,9 @@ TEXTUAL_FREE = (
     "deepseek_tui.usage",
     "deepseek_tui.clock",
     "deepseek_tui.labels",
-    "deepseek_tui.clipboard",
-    "deepseek_tui.editor",
+    "deepseek_tui.ui.clipboard",
+    "deepseek_tui.ui.editor",
+    "deepseek_tui.ui.code_blocks",
 )
 
 

@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker
 
-from deepseek_tui import clipboard, clock
+from deepseek_tui import clock
 from deepseek_tui import labels as fmt
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
@@ -31,7 +31,8 @@ from deepseek_tui.conversation.model import Conversation, ConversationError, Mes
 from deepseek_tui.conversation.request import inert_settings
 from deepseek_tui.conversation.store import SessionStore, StoreError
 from deepseek_tui.conversation.turn import Turn, TurnProgress, prepare_continue, prepare_reply
-from deepseek_tui.editor import EditorError, edit_text
+from deepseek_tui.ui import clipboard
+from deepseek_tui.ui.editor import EditorError, edit_text
 from deepseek_tui.ui.commands import APP_BINDINGS, help_rows, palette_entries
 from deepseek_tui.ui.intents import (
     ContinueAnswer,
@@ -425,7 +426,7 @@ class DeepSeekApp(App[None]):
         self.copy_text(answer.content, "the answer")
 
     def action_copy_code(self, message_id: str | None = None) -> None:
-        from deepseek_tui.code_blocks import code_blocks
+        from deepseek_tui.ui.code_blocks import code_blocks
 
         answer = self._message(message_id) if message_id else self._last_of("assistant")
         blocks = code_blocks(answer.content) if answer is not None else []
