@@ -243,6 +243,28 @@ async def test_prompt_keys_newline_history_and_paste(simulator, tmp_path):
         assert len(app.conversation.active_path()) == 2  # the paste sent nothing
 
 
+async def test_undo_of_a_long_paste_keeps_the_app_and_the_text(simulator, tmp_path):
+    """Textual 8.2.8 raised ValueError here (Textualize/textual#6686) and the app ended."""
+    from textual import events
+
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = app.query_one(PromptArea)
+        prompt.focus()
+        app.post_message(events.Paste("A\nB\n\nD\n"))
+        await wait_until(lambda: prompt.text == "A\nB\n\nD\n")
+        prompt.history.checkpoint()  # what a second's pause does in a terminal
+        app.post_message(events.Paste("".join(f"line {n}\n" for n in range(300))))
+        await wait_until(lambda: prompt.text.count("\n") == 304)
+        prompt.history.checkpoint()
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert app.is_running and prompt.text == "A\nB\n\nD\n"
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert app.is_running and prompt.text.count("\n") == 304
+
+
 async def test_help_lists_current_bindings_including_remaps(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path, keymap={"toggle_mode": "f11"})
     async with app.run_test(size=SIZE) as pilot:
