@@ -325,3 +325,15 @@ def test_fim_rejects_models_and_limits(cli):
 def test_pipe_mode_does_not_load_textual():
     check = "import sys, deepseek_tui.cli; sys.exit('textual' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", check], timeout=30).returncode == 0
+
+
+def test_one_off_flags_shape_that_request_only(cli, simulator):
+    """`ask --save --max-tokens 30`: that request is cut at 30; the stored chat keeps the defaults."""
+    run = cli("ask", "--save", "--max-tokens", "30", "Start a plan")
+    assert run.code == 0
+    assert chat_bodies(simulator)[-1]["max_tokens"] == 30
+    (summary,) = [s for s in store().list_sessions()]
+    stored = store().load(summary.id)
+    assert stored.settings.max_tokens is None
+    run = cli("ask", "--continue", summary.id, "Go on")
+    assert run.code == 0 and "max_tokens" not in chat_bodies(simulator)[-1]

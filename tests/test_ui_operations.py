@@ -315,3 +315,17 @@ async def test_deleting_the_open_chat_shows_a_new_one_and_it_stays_deleted(simul
         await pilot.press("escape")
         await pilot.pause()
     assert not any(s.id == deleted for s in store_of(tmp_path).list_sessions())
+
+
+async def test_a_new_chat_starts_from_the_configured_defaults(simulator, tmp_path):
+    """Not from the settings of the chat that was open (e.g. one saved with a one-off limit)."""
+    stored = Conversation(settings=ChatSettings(model="deepseek-v4-flash", max_tokens=30))
+    stored.add_user("a plan")
+    store_of(tmp_path).save(stored)
+    defaults = ChatSettings(model="deepseek-v4-flash", temperature=0.7)
+    app = make_app(simulator.url, tmp_path, chat=defaults)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.conversation.id == stored.id and app.conversation.settings.max_tokens == 30
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.conversation.id != stored.id and app.conversation.settings == defaults

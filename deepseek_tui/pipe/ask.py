@@ -77,10 +77,10 @@ def prepare_turn(options: AskOptions, config: AppConfig, console: Console) -> Pr
     prompt = read_prompt(prompt_argument, console)
     continuing = conversation is not None
     conversation = conversation or Conversation(settings=config.chat)
+    # The flags shape this run's request only: the stored conversation keeps its own settings.
     settings = settings_for(options, conversation.settings, catalogue, console)
-    conversation.settings = settings
     conversation.add_user(prompt)
-    turn = prepare_reply(conversation, catalogue)
+    turn = prepare_reply(conversation, catalogue, settings)
     for note in turn.notes:
         console.note(note)
     save = options.save if options.save is not None else continuing

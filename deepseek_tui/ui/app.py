@@ -556,8 +556,9 @@ class DeepSeekApp(App[None]):
     # --- conversations ----------------------------------------------------------------------------
 
     async def action_new_conversation(self) -> None:
+        """A new chat starts from the configured defaults (the settings pane keeps them)."""
         if not self._refuse_while_replying():
-            await self.show_conversation(Conversation(settings=self.conversation.settings))
+            await self.show_conversation(Conversation(settings=self.config.chat))
 
     def action_sessions(self) -> None:
         if isinstance(self.screen, SessionsScreen):
@@ -600,7 +601,7 @@ class DeepSeekApp(App[None]):
         if self._save_pending is not None and self._save_pending.id == event.session_id:
             self._save_pending = None  # a put-off save must not bring it back
         if event.session_id == self.conversation.id:
-            await self.show_conversation(Conversation(settings=self.conversation.settings))
+            await self.show_conversation(Conversation(settings=self.config.chat))
 
     def action_export(self) -> None:
         if not self.conversation.active_path():
