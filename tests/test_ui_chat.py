@@ -487,3 +487,22 @@ async def test_a_search_hit_older_than_the_mounted_messages_is_shown(simulator, 
         await pilot.pause()
         view = app.query_one(f"#m-{early.id}")
         assert app.focused is view and in_view(app, view)
+
+
+async def test_the_status_line_changes_state_as_soon_as_enter_is_pressed(simulator, tmp_path):
+    import threading
+
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "first")
+        status = app.query_one(StatusLine)
+        assert "done" in str(status.render()) and "↑" in str(status.render())
+        release = threading.Event()
+        simulator.inject(Fault.hold(after_chunks=0, release=release))
+        try:
+            await send(app, pilot, "second", wait=False)
+            shown = str(status.render())
+            assert "sending" in shown and "done" not in shown and "↑" not in shown
+        finally:
+            release.set()
+        await wait_reply(app, pilot)

@@ -243,6 +243,7 @@ class DeepSeekApp(App[None]):
             self.notify(note, timeout=8)
         self.turn = turn
         self.turn_worker = self.run_turn(turn)
+        self.refresh_status()  # the state changes now; the 1 Hz refresh is for the counters
 
     @work(exclusive=True, group="turn", exit_on_error=False)
     async def run_turn(self, turn: Turn) -> None:
