@@ -506,3 +506,30 @@ async def test_the_status_line_changes_state_as_soon_as_enter_is_pressed(simulat
         finally:
             release.set()
         await wait_reply(app, pilot)
+
+
+async def test_a_new_exchange_is_shown_and_followed_after_looking_at_earlier_messages(simulator, tmp_path):
+    """F8 and ↑ scroll the chat up; Esc, type, Enter: the new prompt and its reply come into view."""
+    import threading
+
+    simulator.answer_tokens = 300
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        for number in range(3):
+            await send(app, pilot, f"question {number}")
+        chat = app.query_one("#chat")
+        await pilot.press("f8", "up", "up", "up", "up")
+        await wait_until(lambda: chat.scroll_y < chat.max_scroll_y - 5)
+        await pilot.press("escape")
+        release = threading.Event()
+        simulator.inject(Fault.hold(after_chunks=120, release=release))
+        try:
+            await send(app, pilot, "and now?", wait=False)
+            await wait_until(lambda: app.progress is not None and app.progress.content_chars > 0)
+            await wait_until(lambda: chat.scroll_y == chat.max_scroll_y)
+            assert app.query(AnswerBlock).last().region.bottom <= chat.region.bottom
+        finally:
+            release.set()
+        await wait_reply(app, pilot)
+        await pilot.pause()
+        assert chat.scroll_y == chat.max_scroll_y
