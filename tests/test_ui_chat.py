@@ -533,3 +533,20 @@ async def test_a_new_exchange_is_shown_and_followed_after_looking_at_earlier_mes
         await wait_reply(app, pilot)
         await pilot.pause()
         assert chat.scroll_y == chat.max_scroll_y
+
+
+async def test_typing_goes_to_the_prompt_after_the_settings_pane_closes(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await wait_until(lambda: bool(app.query(SettingsPane)))
+        app.query_one("#setting-model").focus()
+        await pilot.press("enter")  # opens the model list
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("f2")
+        await pilot.pause()
+        assert not app.query_one(SettingsPane).display
+        await pilot.press("a", "b", "c")
+        assert app.query_one(PromptArea).text == "abc"

@@ -538,6 +538,9 @@ class DeepSeekApp(App[None]):
         self.query_one("#side").display = (
             self.query_one(ReasoningPane).display or (settings is not None and settings.display)
         )
+        focused = self.focused
+        if focused is None or not all(node.display for node in focused.ancestors_with_self):
+            self.query_one(PromptArea).focus()  # typing never goes into a pane that was just hidden
 
     # --- help and palette -------------------------------------------------------------------------
 

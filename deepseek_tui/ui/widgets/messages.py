@@ -31,7 +31,7 @@ class MessageView(OneLayoutPass, Vertical, can_focus=True):
     """
 
     DEFAULT_CSS = """
-    MessageView:focus { background: $boost; }
+    MessageView:focus { background: $accent 18%; }
     """
     GROWS_AT_THE_BOTTOM = True  # no bottom border or padding: its own rows are plain background
 
@@ -84,6 +84,7 @@ class UserBubble(MessageView):
     DEFAULT_CSS = """
     UserBubble { height: auto; margin: 1 0 0 0; padding: 0 1; border-left: thick $primary; }
     UserBubble .meta { color: $text-muted; }
+    UserBubble:focus { border-left: thick $accent; }
     """
 
     BINDINGS = [Binding("e", "edit", "Edit and resend")]
