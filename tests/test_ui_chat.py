@@ -550,3 +550,33 @@ async def test_typing_goes_to_the_prompt_after_the_settings_pane_closes(simulato
         assert not app.query_one(SettingsPane).display
         await pilot.press("a", "b", "c")
         assert app.query_one(PromptArea).text == "abc"
+
+
+async def test_prompt_history_survives_a_restart(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "first question")
+        await send(app, pilot, "second\nquestion")
+    again = make_app(simulator.url, tmp_path)
+    async with again.run_test(size=SIZE) as pilot:
+        prompt = again.query_one(PromptArea)
+        prompt.focus()
+        await pilot.press("up")
+        assert prompt.text == "second\nquestion"
+        await pilot.press("up")
+        assert prompt.text == "first question"
+
+
+def test_prompt_history_is_bounded_merged_and_forgiving(tmp_path):
+    from deepseek_tui import prompt_history
+
+    path = tmp_path / "prompt-history.json"
+    assert prompt_history.load(path) == []
+    path.write_text("{not json")
+    assert prompt_history.load(path) == []  # a bad file is an empty history, replaced on save
+    for number in range(prompt_history.LIMIT + 5):
+        prompt_history.remember(path, f"p{number}")
+    prompt_history.remember(path, f"p{prompt_history.LIMIT + 4}")  # a repeat is kept once
+    history = prompt_history.load(path)
+    assert len(history) == prompt_history.LIMIT and history[-1] == f"p{prompt_history.LIMIT + 4}"
+    assert history[0] == "p5"

@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker
 
-from deepseek_tui import clock
+from deepseek_tui import clock, prompt_history
 from deepseek_tui import labels as fmt
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
@@ -110,6 +110,7 @@ class DeepSeekApp(App[None]):
         """The user message being edited in the prompt (Enter resends it as a new branch)."""
         self._save_pending: Conversation | None = None
         self._config_save_timer = None
+        self.history_path = self.store.directory.parent / prompt_history.FILE_NAME
         if config.theme:
             self.theme = config.theme
         if config.keymap:
@@ -127,7 +128,8 @@ class DeepSeekApp(App[None]):
             with Vertical(id="chat-column"):
                 yield ChatView(id="chat")
                 yield Static("", id="edit-banner", markup=False)
-                yield PromptArea(id="prompt", placeholder="Message DeepSeek — Enter sends, ctrl+j new line")
+                yield PromptArea(id="prompt", placeholder="Message DeepSeek — Enter sends, ctrl+j new line",
+                                 history=prompt_history.load(self.history_path))
             with Vertical(id="side"):
                 yield ReasoningPane(id="reasoning")
                 # The settings pane (~60 widgets) is built the first time it is shown.
@@ -229,6 +231,7 @@ class DeepSeekApp(App[None]):
         if not self._ready_to_send():
             return
         event.prompt.remember(event.text)
+        self._remember_prompt(event.text)
         if self.editing_id is not None:
             self.conversation.edit_user(self.editing_id, event.text)
             self._set_editing(None)
@@ -237,6 +240,12 @@ class DeepSeekApp(App[None]):
             await self.chat.append(self.conversation.add_user(event.text))
         self.save_conversation()
         self.start_turn(prepare_reply(self.conversation, self.catalogue))
+
+    def _remember_prompt(self, text: str) -> None:
+        try:
+            prompt_history.remember(self.history_path, text)
+        except OSError as exc:
+            self.notify(f"Could not keep the prompt history: {exc.strerror}", severity="warning")
 
     def start_turn(self, turn: Turn) -> None:
         for note in turn.notes:
