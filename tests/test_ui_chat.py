@@ -271,8 +271,12 @@ async def test_help_lists_current_bindings_including_remaps(simulator, tmp_path)
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        rows = dict(app.binding_rows())
-        assert "f11" in rows and "chat and reasoner" in rows["f11"]
+        rows = {keys: (text, binding_id) for keys, text, binding_id in app.binding_rows()}
+        assert "f11" in rows and "chat and reasoner" in rows["f11"][0] and rows["f11"][1] == "toggle_mode"
+        texts = " ".join(text for text, _ in rows.values())
+        for key in ("n", "k", "m", "enter", "e", "r", "c"):  # a selected message's keys are listed too
+            assert key in rows and rows[key][0].startswith("Selected message")
+        assert "Continue this answer" in texts
         await pilot.press("escape")
         await pilot.press("f11")
         assert app.conversation.settings.thinking is True

@@ -329,3 +329,14 @@ async def test_a_new_chat_starts_from_the_configured_defaults(simulator, tmp_pat
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert app.conversation.id != stored.id and app.conversation.settings == defaults
+
+
+async def test_a_selected_messages_keys_can_be_remapped(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path, keymap={"message_copy": "y"})
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "copy me")
+        await pilot.press("f8", "up")
+        assert isinstance(app.focused, UserBubble)
+        await pilot.press("y")
+        assert app.clipboard == "copy me"
+        assert any(keys == "y" and binding_id == "message_copy" for keys, _, binding_id in app.binding_rows())

@@ -556,8 +556,8 @@ class DeepSeekApp(App[None]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.binding_rows()))
 
-    def binding_rows(self) -> list[tuple[str, str]]:
-        """(keys, what they do) for every app action, with the config's [keymap] applied."""
+    def binding_rows(self) -> list[tuple[str, str, str]]:
+        """(keys, what they do, binding id) for every key, with the config's [keymap] applied."""
         return help_rows(self._keymap)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

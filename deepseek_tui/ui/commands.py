@@ -53,10 +53,22 @@ def keys_of(binding: Binding, keymap: Mapping[str, str]) -> str:
     return keys.replace(",", " / ")
 
 
-def help_rows(keymap: Mapping[str, str]) -> list[tuple[str, str]]:
-    """(keys, what they do) for every app action, with the config's [keymap] applied."""
-    rows = [(keys_of(b, keymap), b.tooltip or b.description) for b in APP_BINDINGS]
-    rows.append(("ctrl+p", "Command palette: every action"))
+def message_bindings() -> list[Binding]:
+    """The keys of a selected message (F8): a question's, then an answer's."""
+    from deepseek_tui.ui.widgets.messages import AnswerBlock, MessageView, UserBubble
+
+    shared = [b for b in MessageView.BINDINGS if isinstance(b, Binding)]
+    own = [b for cls in (UserBubble, AnswerBlock) for b in cls.BINDINGS if isinstance(b, Binding)]
+    return shared + own
+
+
+def help_rows(keymap: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """(keys, what they do, binding id) for every app action, then for a selected message, with
+    the config's [keymap] applied (the id is what `[keymap]` remaps)."""
+    rows = [(keys_of(b, keymap), b.tooltip or b.description, b.id or "") for b in APP_BINDINGS]
+    rows.append(("ctrl+p", "Command palette: every action", ""))
+    rows += [(keys_of(b, keymap), f"Selected message: {b.tooltip or b.description}", b.id or "")
+             for b in message_bindings()]
     return rows
 
 

@@ -36,12 +36,14 @@ class MessageView(OneLayoutPass, Vertical, can_focus=True):
     GROWS_AT_THE_BOTTOM = True  # no bottom border or padding: its own rows are plain background
 
     BINDINGS = [
-        Binding("up", "step(-1)", "Previous message", show=False),
-        Binding("down", "step(1)", "Next message", show=False),
-        Binding("left,[", "switch_branch(-1)", "Previous branch"),
-        Binding("right,]", "switch_branch(1)", "Next branch"),
-        Binding("c", "copy", "Copy"),
-        Binding("escape", "leave", "Back to prompt"),
+        Binding("up", "step(-1)", "Previous message", show=False, id="message_previous"),
+        Binding("down", "step(1)", "Next message", show=False, id="message_next"),
+        Binding("left,[", "switch_branch(-1)", "◀ branch", id="message_previous_branch",
+                tooltip="Show the previous branch (another version of this message)"),
+        Binding("right,]", "switch_branch(1)", "branch ▶", id="message_next_branch",
+                tooltip="Show the next branch (another version of this message)"),
+        Binding("c", "copy", "Copy", id="message_copy", tooltip="Copy the message"),
+        Binding("escape", "leave", "Back", id="message_leave", tooltip="Back to the prompt"),
     ]
 
     @dataclass
@@ -87,7 +89,8 @@ class UserBubble(MessageView):
     UserBubble:focus { border-left: thick $accent; }
     """
 
-    BINDINGS = [Binding("e", "edit", "Edit and resend")]
+    BINDINGS = [Binding("e", "edit", "Edit", id="message_edit",
+                        tooltip="Edit this question and resend it (a new branch)")]
 
     def __init__(self, text: str, *, meta: str = "", message_id: str | None = None) -> None:
         super().__init__(id=_dom_id(message_id))
@@ -132,11 +135,15 @@ class AnswerBlock(MessageView):
     """An assistant answer: a label line, its past reasoning (collapsed) and the Markdown answer."""
 
     BINDINGS = [
-        Binding("r", "regenerate(False)", "Regenerate"),
-        Binding("m", "regenerate(True)", "Regenerate in the other mode"),
-        Binding("n", "continue_answer", "Continue"),
-        Binding("k", "copy_code", "Copy a code block"),
-        Binding("enter", "toggle_reasoning", "Show thinking"),
+        Binding("r", "regenerate(False)", "Regenerate", id="message_regenerate",
+                tooltip="Answer this question again (the old answer stays as a branch)"),
+        Binding("m", "regenerate(True)", "Other mode", id="message_regenerate_other_mode",
+                tooltip="Answer again in the other mode (chat / reasoner)"),
+        Binding("n", "continue_answer", "Continue", id="message_continue",
+                tooltip="Continue this answer where it stopped"),
+        Binding("k", "copy_code", "Code", id="message_copy_code", tooltip="Copy one of its code blocks"),
+        Binding("enter", "toggle_reasoning", "Thinking", id="message_toggle_thinking",
+                tooltip="Show or hide the answer's thinking"),
     ]
 
     DEFAULT_CSS = """
