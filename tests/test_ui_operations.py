@@ -340,3 +340,48 @@ async def test_a_selected_messages_keys_can_be_remapped(simulator, tmp_path):
         await pilot.press("y")
         assert app.clipboard == "copy me"
         assert any(keys == "y" and binding_id == "message_copy" for keys, _, binding_id in app.binding_rows())
+
+
+def _fake_tmux(tmp_path, monkeypatch, set_clipboard: str, passthrough: str) -> None:
+    """A tmux that answers option queries, on a PATH with no clipboard tool; we are "in tmux"."""
+    import os
+    import stat
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "tmux"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'case "$3" in set-clipboard) echo {set_clipboard};; allow-passthrough) echo {passthrough};; esac\n'
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(bin_dir) + os.pathsep + "/nonexistent")
+    monkeypatch.setenv("TMUX", "/tmp/tmux-0/default,1,0")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+
+
+async def test_copy_says_when_nothing_reached_a_clipboard_and_keeps_the_text(simulator, tmp_path, monkeypatch):
+    _fake_tmux(tmp_path, monkeypatch, "external", "off")  # tmux's defaults
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "copy me")
+        await pilot.press("f6")
+        await pilot.pause()
+        note = list(app._notifications)[-1]
+        assert "Nothing reached a clipboard" in note.message and "set-clipboard external" in note.message
+        assert "tmux set -g set-clipboard on" in note.message and "Copied" not in note.message
+        kept = tmp_path / "data" / "copied.txt"
+        assert kept.read_text() == app.conversation.active_path()[-1].content
+        assert str(kept) in note.message and oct(kept.stat().st_mode & 0o777) == "0o600"
+
+
+async def test_copy_through_tmux_with_set_clipboard_on(simulator, tmp_path, monkeypatch):
+    _fake_tmux(tmp_path, monkeypatch, "on", "off")
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "copy me")
+        await pilot.press("f6")
+        await pilot.pause()
+        assert list(app._notifications)[-1].message.startswith("Copied the answer")
+        assert "through tmux" in list(app._notifications)[-1].message

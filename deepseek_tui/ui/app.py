@@ -23,6 +23,7 @@ from textual.worker import Worker
 
 from deepseek_tui import clock, prompt_history
 from deepseek_tui import labels as fmt
+from deepseek_tui.atomic import atomic_write_bytes
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client.errors import AuthenticationFailed, DeepSeekError
@@ -419,14 +420,38 @@ class DeepSeekApp(App[None]):
     # --- copying --------------------------------------------------------------------------------
 
     def copy_text(self, text: str, what: str) -> None:
-        """Copy with OSC 52 (wrapped for tmux) and, where there is one, the platform's tool."""
-        self.copy_to_clipboard(text)
-        if clipboard.in_tmux() and self._driver is not None:
+        """Copy by every route that can work here, and say truthfully which one did.
+
+        Where no route is certain (a terminal that may ignore OSC 52, tmux that drops it), the
+        text is also written to a file the message names, so a copy is never lost.
+        """
+        route = clipboard.route()
+        self.copy_to_clipboard(text)  # OSC 52, and the app's own clipboard for pasting inside it
+        if route.osc52 == "tmux-passthrough" and self._driver is not None:
             self._driver.write(clipboard.tmux_passthrough(clipboard.osc52(text)))
-        tool = clipboard.platform_tool()
-        if tool is not None:
-            clipboard.copy_with_tool(text, tool)
-        self.notify(f"Copied {what} ({len(text):,} characters).", timeout=3)
+        size = f"{len(text):,} characters"
+        if route.tool is not None and clipboard.copy_with_tool(text, route.tool):
+            self.notify(f"Copied {what} ({size}) with {route.tool[0]}.", timeout=3)
+        elif route.osc52 in ("tmux", "tmux-passthrough"):
+            self.notify(f"Copied {what} ({size}) through tmux.", timeout=3)
+        elif (kept := self._keep_copy(text)) and route.osc52 == "terminal":
+            self.notify(f"Sent {what} ({size}) to the terminal's clipboard (OSC 52). If it does not "
+                        f"arrive, the terminal ignores OSC 52: the text is also in {kept}.", timeout=6)
+        else:
+            where = f"It is in {kept}." if kept else "It could not be saved to a file either."
+            self.notify(f"Nothing reached a clipboard: tmux drops the terminal's clipboard sequence "
+                        f"({route.tmux_settings}) and no clipboard tool (xclip, wl-copy, pbcopy…) is "
+                        f"installed. {where} To copy directly, run: tmux set -g set-clipboard on",
+                        title=f"{what.capitalize()} not copied", severity="warning", timeout=15)
+
+    def _keep_copy(self, text: str) -> str:
+        """Write a copied text to a file beside the sessions (mode 0600); its path, or ""."""
+        path = self.store.directory.parent / "copied.txt"
+        try:
+            atomic_write_bytes(path, text.encode("utf-8"), mode=0o600, durable=False)
+        except OSError:
+            return ""
+        return str(path)
 
     def action_copy_answer(self) -> None:
         answer = self._last_of("assistant")

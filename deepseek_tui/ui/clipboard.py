@@ -1,9 +1,11 @@
 """Getting text onto the user's clipboard from a terminal app (no Textual).
 
-OSC 52 works in most terminals and over SSH; inside tmux it must be wrapped in a DCS
-passthrough (tmux 3.3+ with `allow-passthrough on`, or `set-clipboard on`). Where a platform
-clipboard tool exists (pbcopy, wl-copy, xclip, xsel, clip.exe) it is used as well, since some
-terminals ignore OSC 52.
+OSC 52 works in most terminals and over SSH, but nothing tells the app whether the terminal
+honoured it. Inside tmux it reaches the outer terminal only with `set-clipboard on` (tmux takes
+it into its own buffer and passes it on) or `allow-passthrough on` (then it must be wrapped in a
+DCS passthrough); tmux's default, `set-clipboard external`, drops it. Where a platform clipboard
+tool exists (pbcopy, wl-copy, xclip, xsel, clip.exe) it is used as well, and it says whether it
+worked. `route()` finds out which of these can carry the text here.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import base64
 import os
 import shutil
 import subprocess
-from typing import Mapping
+from dataclasses import dataclass
+from typing import Callable, Literal, Mapping
 
 PLATFORM_TOOLS: tuple[tuple[str, ...], ...] = (
     ("pbcopy",),
@@ -57,3 +60,43 @@ def copy_with_tool(text: str, command: tuple[str, ...]) -> bool:
     except (OSError, subprocess.SubprocessError):
         return False
     return True
+
+
+Osc52Path = Literal["terminal", "tmux", "tmux-passthrough", "blocked"]
+"""How an OSC 52 sequence would travel: straight to the terminal (unconfirmed), taken by tmux
+(`set-clipboard on`), wrapped through tmux (`allow-passthrough`), or dropped by tmux."""
+
+
+@dataclass(frozen=True)
+class Route:
+    osc52: Osc52Path
+    tool: tuple[str, ...] | None
+    tmux_settings: str = ""
+    """e.g. "set-clipboard external, allow-passthrough off" (for the message when blocked)."""
+
+
+def tmux_option(name: str) -> str | None:
+    """A global tmux option's value, or None when tmux cannot be asked."""
+    try:
+        done = subprocess.run(["tmux", "show-options", "-gv", name], capture_output=True, text=True, timeout=2)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def route(
+    environ: Mapping[str, str] = os.environ,
+    option: Callable[[str], str | None] = tmux_option,
+) -> Route:
+    tool = platform_tool(environ)
+    if not in_tmux(environ):
+        return Route("terminal", tool)
+    set_clipboard, passthrough = option("set-clipboard"), option("allow-passthrough")
+    settings = f"set-clipboard {set_clipboard or '?'}, allow-passthrough {passthrough or '?'}"
+    if set_clipboard == "on":
+        return Route("tmux", tool, settings)
+    if passthrough in ("on", "all"):
+        return Route("tmux-passthrough", tool, settings)
+    if set_clipboard is None and passthrough is None:  # tmux did not answer: try both ways
+        return Route("tmux-passthrough", tool, settings)
+    return Route("blocked", tool, settings)
