@@ -198,3 +198,17 @@ def test_a_complete_answer_cannot_be_continued():
     conversation.finish_assistant(message.id, finish_reason="stop")
     with pytest.raises(ConversationError):
         prepare_continue(conversation, message.id, CATALOGUE)
+
+
+async def test_a_continued_replys_thinking_is_kept_apart_from_the_earlier_thinking(simulator):
+    simulator.inject(Fault.drop(after_chunks=4))  # mid-thinking
+    conversation, turn, message = start("deepseek-v4-flash", thinking=True)
+    async with DeepSeekClient("sk-test", simulator.url, retry=RetryPolicy(max_attempts=1)) as client:
+        async for _ in turn.stream(client, currency="USD"):
+            pass
+        before = message.reasoning
+        assert before and not message.content
+        continuation = prepare_continue(conversation, message.id, CATALOGUE)
+        events = [e async for e in continuation.stream(client, currency="USD")]
+    added = "".join(e.text for e in events if isinstance(e, ReasoningText))
+    assert added and message.reasoning == before + "\n\n" + added

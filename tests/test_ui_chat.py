@@ -97,6 +97,18 @@ async def test_reasoning_streams_into_pane_and_is_kept_per_message(simulator, tm
         assert block.query("ReasoningBlock")  # collapsed "Thought for N s"
 
 
+async def test_a_chat_mode_answer_does_not_show_an_older_answers_thinking(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-v4-flash", thinking=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "think first")
+        pane = app.query_one(ReasoningPane)
+        assert pane.text == app.conversation.active_path()[-1].reasoning != ""
+        await pilot.press("ctrl+t")
+        await send(app, pilot, "now chat")
+        assert pane.text == ""
+        assert "chat mode" in str(pane.query_one("#reasoning-title").render())
+
+
 async def test_reasoning_pane_hidden_renders_nothing_until_shown(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-reasoner"))
     async with app.run_test(size=SIZE) as pilot:
@@ -167,8 +179,10 @@ async def test_402_says_top_up(simulator, tmp_path):
     simulator.inject(Fault.status(402))
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: bool(app.balance_text))
         await send(app, pilot, "no money")
         assert any("top up" in (n.title or "").lower() for n in app._notifications)
+        assert any("Balance: ¥110.00." in n.message for n in app._notifications)  # not "Balance: bal ¥…"
 
 
 async def test_401_opens_key_screen(simulator, tmp_path):

@@ -57,6 +57,12 @@ async def test_fim_screen_from_app_completes_with_usage(simulator, tmp_path):
         fim_requests = [r for r in simulator.requests if r.path == "/beta/completions"]
         assert fim_requests and fim_requests[-1].body["prompt"] == "def fib(n):\n"
         assert screen.outcome.text and "in " in screen.outcome.usage_label
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert app.clipboard == screen.outcome.text
+        await pilot.press("ctrl+g")  # accepted: the completion joins the prefix
+        await pilot.pause()
+        assert areas[0].text == "def fib(n):\n" + screen.outcome.text and areas[1].text == ""
 
 
 async def test_json_hint_belongs_to_the_json_turn_only(simulator, tmp_path):

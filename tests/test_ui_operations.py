@@ -253,6 +253,20 @@ async def test_edit_prompt_in_editor_headless_reports_and_keeps_prompt(simulator
         assert any("editor" in n.message.lower() for n in app._notifications)
 
 
+async def test_the_editor_returns_the_text_with_the_cursor_at_its_end(simulator, tmp_path, monkeypatch):
+    from contextlib import nullcontext
+
+    monkeypatch.setenv("VISUAL", "sh -c 'printf \"line one\\nline two\\n\" > \"$0\"'")
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        monkeypatch.setattr(app, "suspend", lambda: nullcontext())  # no real terminal to hand over
+        prompt = app.query_one(PromptArea)
+        await pilot.press("f4")
+        await pilot.pause()
+        assert prompt.text == "line one\nline two"
+        assert prompt.cursor_location == (1, len("line two"))
+
+
 async def test_palette_lists_every_action(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE):
@@ -385,3 +399,35 @@ async def test_copy_through_tmux_with_set_clipboard_on(simulator, tmp_path, monk
         await pilot.pause()
         assert list(app._notifications)[-1].message.startswith("Copied the answer")
         assert "through tmux" in list(app._notifications)[-1].message
+
+
+async def test_export_asks_before_replacing_and_never_creates_folders(simulator, tmp_path):
+    from deepseek_tui.ui.screens.transfer import ExportScreen
+
+    existing = tmp_path / "notes.md"
+    existing.write_text("my notes")
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "export me")
+
+        async def export_to(path) -> None:
+            await pilot.press("ctrl+s")
+            await wait_until(lambda: isinstance(app.screen, ExportScreen))
+            app.screen.query_one(Input).value = str(path)
+            await pilot.press("enter")
+            await pilot.pause()
+
+        await export_to(tmp_path / "no" / "such" / "dir" / "x.md")
+        assert isinstance(app.screen, ExportScreen)  # still open, with the reason said
+        assert any("no folder" in n.message.lower() for n in app._notifications)
+        assert not (tmp_path / "no").exists()
+        await pilot.press("escape")
+        await export_to(existing)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert existing.read_text() == "my notes"
+        await pilot.press("enter")  # the export dialog is still there: enter asks again
+        await wait_until(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(lambda: "export me" in existing.read_text())

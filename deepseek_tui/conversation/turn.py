@@ -283,6 +283,8 @@ class _MessageStream:
         if isinstance(event, ReasoningDelta):
             if progress.first_reasoning is None:
                 progress.first_reasoning = time.monotonic()
+                if self.reasoning_parts and not self.reasoning_parts[-1][-1:].isspace():
+                    self.reasoning_parts.append("\n\n")  # a continuation's thinking starts afresh
             progress.reasoning_chars += len(event.text)
             self.reasoning_parts.append(event.text)
             return [*self._enter("thinking"), ReasoningText(event.text)]

@@ -41,6 +41,7 @@ from deepseek_tui.ui.intents import (
     ConversationRenamed,
     CopyCode,
     CopyMessage,
+    CopyText,
     EditMessage,
     LeaveChat,
     Regenerate,
@@ -373,6 +374,10 @@ class DeepSeekApp(App[None]):
         if message is not None:
             self.copy_text(message.content, "the message")
 
+    @on(CopyText)
+    def _copy_text_requested(self, intent: CopyText) -> None:
+        self.copy_text(intent.text, intent.what)
+
     @on(CopyCode)
     def _copy_code_requested(self, intent: CopyCode) -> None:
         self.action_copy_code(intent.message_id)
@@ -673,6 +678,7 @@ class DeepSeekApp(App[None]):
             self.notify(f"Cannot open an editor here: {exc or type(exc).__name__}", severity="warning")
             return
         prompt.load_text(text.rstrip("\n"))
+        prompt.move_cursor(prompt.document.end)  # go on typing where the editor left off
         prompt.focus()
 
     def action_fim(self) -> None:

@@ -52,6 +52,15 @@ class SwitchBranch(MessageIntent):
 
 
 @dataclass
+class CopyText(Message):
+    """Copy a text that is not a message (a FIM completion, …)."""
+
+    text: str
+    what: str
+    """How the notification names it, e.g. "the completion"."""
+
+
+@dataclass
 class LeaveChat(Message):
     """Go back from the messages to the prompt (cancelling a streaming reply)."""
 

@@ -48,6 +48,8 @@ class ReplyDisplay:
             await self.answer.set_error("")
         if self.turn.thinking:
             await self.pane.begin("Thinking…")
+        else:  # an older answer's thinking would read as this one's
+            await self.pane.show_text("", "Reasoning · this answer is in chat mode (no thinking)")
 
     async def show(self, event: TurnEvent) -> None:
         if isinstance(event, AnswerText):
@@ -103,7 +105,8 @@ def error_notice(error: DeepSeekError, balance: str) -> ErrorNotice:
     if isinstance(error, AuthenticationFailed):
         return ErrorNotice("API key rejected", str(error), 10, ask_for_key=True)
     if isinstance(error, InsufficientBalance):
-        shown = f" Balance: {balance}." if balance else ""
+        amounts = balance.removeprefix("bal ")  # the status line's label, without its prefix
+        shown = f" Balance: {amounts}." if balance else ""
         return ErrorNotice("Out of balance — top up", f"{error}{shown}", 15)
     if isinstance(error, StreamInterrupted):
         return ErrorNotice("Reply interrupted — partial answer kept", str(error), 12)

@@ -9,7 +9,7 @@ from textual import work
 
 from deepseek_tui.conversation.model import Conversation
 from deepseek_tui.conversation.store import SessionStore, StoreError
-from deepseek_tui.ui.screens.dialogs import AskScreen
+from deepseek_tui.ui.screens.dialogs import AskScreen, ConfirmScreen
 
 
 class ExportScreen(AskScreen):
@@ -25,6 +25,21 @@ class ExportScreen(AskScreen):
             self.dismiss(None)
             return
         path = Path(value).expanduser()
+        if path.is_dir():
+            self.notify(f"{path} is a folder: add a file name.", severity="error")
+        elif not path.parent.is_dir():
+            self.notify(f"There is no folder {path.parent}: create it first, or choose another path.",
+                        severity="error")
+        elif path.exists():
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self._write(path)
+
+            self.app.push_screen(ConfirmScreen(f"{path} exists. Replace it?", yes="Replace"), confirmed)
+        else:
+            self._write(path)
+
+    def _write(self, path: Path) -> None:
         try:
             if path.suffix.lower() == ".json":
                 written = self.store.export_json(self.conversation, path)
