@@ -130,7 +130,7 @@ class DeepSeekApp(App[None]):
             with Vertical(id="chat-column"):
                 yield ChatView(id="chat")
                 yield Static("", id="edit-banner", markup=False)
-                yield PromptArea(id="prompt", placeholder="Message DeepSeek — Enter sends, ctrl+j new line",
+                yield PromptArea(id="prompt", placeholder="Ask DeepSeek — Enter sends, ctrl+j new line",
                                  history=prompt_history.load(self.history_path))
             with Vertical(id="side"):
                 yield ReasoningPane(id="reasoning")

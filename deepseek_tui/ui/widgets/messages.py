@@ -38,12 +38,14 @@ class MessageView(OneLayoutPass, Vertical, can_focus=True):
     BINDINGS = [
         Binding("up", "step(-1)", "Previous message", show=False, id="message_previous"),
         Binding("down", "step(1)", "Next message", show=False, id="message_next"),
-        Binding("left,[", "switch_branch(-1)", "◀ branch", id="message_previous_branch",
+        # Branch keys and Esc stay out of the footer (F1 lists them; the label shows ‹1/2›), so the
+        # footer has room for the keys that act on the message at 120 columns.
+        Binding("left,[", "switch_branch(-1)", "◀ branch", id="message_previous_branch", show=False,
                 tooltip="Show the previous branch (another version of this message)"),
-        Binding("right,]", "switch_branch(1)", "branch ▶", id="message_next_branch",
+        Binding("right,]", "switch_branch(1)", "branch ▶", id="message_next_branch", show=False,
                 tooltip="Show the next branch (another version of this message)"),
         Binding("c", "copy", "Copy", id="message_copy", tooltip="Copy the message"),
-        Binding("escape", "leave", "Back", id="message_leave", tooltip="Back to the prompt"),
+        Binding("escape", "leave", "Back", id="message_leave", show=False, tooltip="Back to the prompt"),
     ]
 
     @dataclass
