@@ -3,7 +3,7 @@
 Prints figures only (no assertions). Every measurement runs in its own process, against a
 simulator in *another* process, so the simulator's CPU is never counted in the app's:
 
-  1. start → ready (tmux 120×40, until "Message DeepSeek" shows) ≤ 0.5 s; import time reported
+  1. start → ready (tmux 120×40, until "Ask DeepSeek" shows) ≤ 0.5 s; import time reported
   2. 2,000 tokens at 200 tok/s: last token → fully on screen ≤ 100 ms; app CPU for the turn ≤ 1.5 s
   3. 2,000 tokens at full speed: send → fully on screen ≤ 1 s
   4. 20,000 tokens at full speed with one 800-line code fence: ≤ 5 s
@@ -537,9 +537,9 @@ def tmux_start(workdir: Path, tag: str, history: int = 0) -> dict | None:
             marker = _normal(last.splitlines()[-1])
         t0 = term.start()
         if marker is None:
-            ready = term.wait_for(lambda s: "Message DeepSeek" in s, 15)
+            ready = term.wait_for(lambda s: "Ask DeepSeek" in s, 15)
         else:
-            ready = term.wait_for(lambda s: "Message DeepSeek" in s and marker in _chat_text(s), 15)
+            ready = term.wait_for(lambda s: "Ask DeepSeek" in s and marker in _chat_text(s), 15)
         time.sleep(0.3)
         if ready is None:
             print("  ! tmux start: not ready; screen:\n" + term.screen()[-400:], file=sys.stderr)
@@ -556,7 +556,7 @@ def tmux_stream(workdir: Path, tag: str, tokens: int, rate: float | None, style:
         if history:
             save_history(term.sessions_dir, history)
         term.start()
-        if term.wait_for(lambda s: "Message DeepSeek" in s, 15) is None:
+        if term.wait_for(lambda s: "Ask DeepSeek" in s, 15) is None:
             return None
         time.sleep(1.0)  # account refresh and first frames settle
         term.tmux("send-keys", "-l", PROMPT)
@@ -676,7 +676,7 @@ def main() -> None:
             add("1", "python -c 'import …ui.app' wall", imp["python_wall"], 0.5)
             if not args.no_tmux:
                 starts = [tmux_start(workdir, f"start{i}") for i in range(args.runs)]
-                add("1", "tmux start → 'Message DeepSeek' shown", [s["ready"] for s in starts if s], 0.5)
+                add("1", "tmux start → 'Ask DeepSeek' shown", [s["ready"] for s in starts if s], 0.5)
                 rss += [s["hwm_mb"] for s in starts if s]
                 rss_by_case.setdefault("1 tmux", []).extend(s["hwm_mb"] for s in starts if s)
 
