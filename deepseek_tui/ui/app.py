@@ -23,7 +23,6 @@ from textual.worker import Worker
 
 from deepseek_tui import clock, prompt_history
 from deepseek_tui import labels as fmt
-from deepseek_tui.atomic import atomic_write_bytes
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client.errors import AuthenticationFailed, DeepSeekError
@@ -32,7 +31,7 @@ from deepseek_tui.conversation.model import Conversation, ConversationError, Mes
 from deepseek_tui.conversation.request import inert_settings
 from deepseek_tui.conversation.store import SessionStore, StoreError
 from deepseek_tui.conversation.turn import Turn, TurnProgress, prepare_continue, prepare_reply
-from deepseek_tui.ui import clipboard
+from deepseek_tui.ui.copying import copy_everywhere
 from deepseek_tui.ui.editor import EditorError, edit_text
 from deepseek_tui.ui.commands import APP_BINDINGS, help_rows, palette_entries
 from deepseek_tui.ui.intents import (
@@ -425,38 +424,8 @@ class DeepSeekApp(App[None]):
     # --- copying --------------------------------------------------------------------------------
 
     def copy_text(self, text: str, what: str) -> None:
-        """Copy by every route that can work here, and say truthfully which one did.
-
-        Where no route is certain (a terminal that may ignore OSC 52, tmux that drops it), the
-        text is also written to a file the message names, so a copy is never lost.
-        """
-        route = clipboard.route()
-        self.copy_to_clipboard(text)  # OSC 52, and the app's own clipboard for pasting inside it
-        if route.osc52 == "tmux-passthrough" and self._driver is not None:
-            self._driver.write(clipboard.tmux_passthrough(clipboard.osc52(text)))
-        size = f"{len(text):,} characters"
-        if route.tool is not None and clipboard.copy_with_tool(text, route.tool):
-            self.notify(f"Copied {what} ({size}) with {route.tool[0]}.", timeout=3)
-        elif route.osc52 in ("tmux", "tmux-passthrough"):
-            self.notify(f"Copied {what} ({size}) through tmux.", timeout=3)
-        elif (kept := self._keep_copy(text)) and route.osc52 == "terminal":
-            self.notify(f"Sent {what} ({size}) to the terminal's clipboard (OSC 52). If it does not "
-                        f"arrive, the terminal ignores OSC 52: the text is also in {kept}.", timeout=6)
-        else:
-            where = f"It is in {kept}." if kept else "It could not be saved to a file either."
-            self.notify(f"Nothing reached a clipboard: tmux drops the terminal's clipboard sequence "
-                        f"({route.tmux_settings}) and no clipboard tool (xclip, wl-copy, pbcopy…) is "
-                        f"installed. {where} To copy directly, run: tmux set -g set-clipboard on",
-                        title=f"{what.capitalize()} not copied", severity="warning", timeout=15)
-
-    def _keep_copy(self, text: str) -> str:
-        """Write a copied text to a file beside the sessions (mode 0600); its path, or ""."""
-        path = self.store.directory.parent / "copied.txt"
-        try:
-            atomic_write_bytes(path, text.encode("utf-8"), mode=0o600, durable=False)
-        except OSError:
-            return ""
-        return str(path)
+        report = copy_everywhere(self, text, what, keep_in=self.store.directory.parent / "copied.txt")
+        self.notify(report.text, title=report.title, severity=report.severity, timeout=report.timeout)
 
     def action_copy_answer(self) -> None:
         answer = self._last_of("assistant")
