@@ -31,6 +31,9 @@ when PROMPT is - or left out (and stdin is not a terminal). Notes and errors go 
   deepseek-tui ask "What is a monad?"
   git diff | deepseek-tui ask --system "Review this diff" -
   deepseek-tui ask --save "Plan a trip"; deepseek-tui ask --continue "Make it shorter"
+
+A saved or continued conversation keeps the --model, --think/--effort and --system given; other
+options (--max-tokens, --temperature, --json) apply to this run only.
 """
 
 FIM_DESCRIPTION = f"""\

@@ -18,7 +18,7 @@ import time
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import AsyncIterator, Callable, Literal, Protocol, Union
+from typing import Any, AsyncGenerator, Callable, Literal, Mapping, Protocol, Union
 
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
@@ -48,7 +48,7 @@ CANCELLED_BY_USER = "Cancelled by you"
 
 
 class ChatStreamer(Protocol):
-    def stream_chat(self, body: dict, *, beta: bool = False) -> AsyncIterator[StreamEvent]: ...
+    def stream_chat(self, body: Mapping[str, Any], *, beta: bool = False) -> AsyncGenerator[StreamEvent, None]: ...
 
 
 # --- events -----------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ class Turn:
         currency: str,
         save: Callable[[], None] | None = None,
         throttle: SaveThrottle | None = None,
-    ) -> AsyncIterator[TurnEvent]:
+    ) -> AsyncGenerator[TurnEvent, None]:
         """Send the request and yield what happens, ending with `TurnEnded`.
 
         While it streams, `save()` is called as often as the throttle allows (default: every 2 s),

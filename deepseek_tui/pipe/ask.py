@@ -77,8 +77,10 @@ def prepare_turn(options: AskOptions, config: AppConfig, console: Console) -> Pr
     prompt = read_prompt(prompt_argument, console)
     continuing = conversation is not None
     conversation = conversation or Conversation(settings=config.chat)
-    # The flags shape this run's request only: the stored conversation keeps its own settings.
+    # Flags shape this run's request; of them, only the model, thinking mode, effort and system
+    # prompt are kept with the conversation (a one-off --max-tokens must not cut later replies).
     settings = settings_for(options, conversation.settings, catalogue, console)
+    conversation.settings = conversation.settings.with_identity_of(settings)
     conversation.add_user(prompt)
     turn = prepare_reply(conversation, catalogue, settings)
     for note in turn.notes:

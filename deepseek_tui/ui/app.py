@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+from textual.timer import Timer
 from textual.worker import Worker
 
 from deepseek_tui import clock, prompt_history
@@ -79,7 +81,7 @@ class DeepSeekApp(App[None]):
     TITLE = "deepseek-tui"
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = APP_BINDINGS
+    BINDINGS = list[Binding | tuple[str, str] | tuple[str, str, str]](APP_BINDINGS)
 
     def __init__(
         self,
@@ -110,7 +112,7 @@ class DeepSeekApp(App[None]):
         self.editing_id: str | None = None
         """The user message being edited in the prompt (Enter resends it as a new branch)."""
         self._save_pending: Conversation | None = None
-        self._config_save_timer = None
+        self._config_save_timer: Timer | None = None
         self.history_path = self.store.directory.parent / prompt_history.FILE_NAME
         if config.theme:
             self.theme = config.theme
@@ -290,6 +292,7 @@ class DeepSeekApp(App[None]):
 
     async def _answer_block_for(self, turn: Turn) -> AnswerBlock:
         """The block the turn streams into: a new one at the end, or the continued answer's."""
+        view: MessageView | None
         if not turn.continued:
             view = await self.chat.append(turn.message)
         elif (view := await self.chat.reveal(turn.message.id)) is None:
@@ -724,7 +727,7 @@ class DeepSeekApp(App[None]):
                 listed = await self.client.list_models()
             except DeepSeekError:
                 listed = []
-            self.listed_models = [getattr(m, "id", m) for m in listed]
+            self.listed_models = [m.id for m in listed]
             if self.catalogue.add_listed(self.listed_models):
                 self._load_settings_pane()
         self.refresh_status()

@@ -3,6 +3,7 @@ and the command palette entries. A new app action gets its key here."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable, Iterable, Mapping
 
 from textual.binding import Binding
@@ -82,5 +83,5 @@ def palette_entries(
         yield (
             f"{binding.description} ({keys_of(binding, keymap)})",
             binding.tooltip or binding.description,
-            lambda action=binding.action: run_action(action),
+            partial(run_action, binding.action),
         )
