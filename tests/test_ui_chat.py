@@ -598,3 +598,16 @@ def test_prompt_history_is_bounded_merged_and_forgiving(tmp_path):
     history = prompt_history.load(path)
     assert len(history) == prompt_history.LIMIT and history[-1] == f"p{prompt_history.LIMIT + 4}"
     assert history[0] == "p5"
+
+
+def test_the_context_gauge_turns_yellow_at_half_and_red_at_four_fifths():
+    from deepseek_tui.ui.widgets.status import StatusInfo, render_status
+
+    def gauge_style(used: int) -> str:
+        text = render_status(StatusInfo(model="m", context_used=used, context_window=1000))
+        start = text.plain.index("█" if used else "░")
+        return " ".join(str(span.style) for span in text.spans if span.start <= start < span.end)
+
+    assert gauge_style(100) == "" and gauge_style(499) == ""
+    assert gauge_style(500) == "yellow" and gauge_style(799) == "yellow"
+    assert gauge_style(800) == "bold red" and gauge_style(1000) == "bold red"

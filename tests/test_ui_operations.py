@@ -431,3 +431,32 @@ async def test_export_asks_before_replacing_and_never_creates_folders(simulator,
         await wait_until(lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         await wait_until(lambda: "export me" in existing.read_text())
+
+
+async def test_compaction_is_offered_past_80_percent_and_runs_from_its_key(simulator, tmp_path):
+    from deepseek_tui.conversation.compact import SUMMARY_REQUEST
+
+    # A model with a small window, so that a few exchanges fill it.
+    tiny = {"deepseek-v4-flash": {"context_window": 1200}}
+    app = make_app(simulator.url, tmp_path, models=tiny)
+    async with app.run_test(size=SIZE) as pilot:
+        offered = False
+        for number in range(8):
+            await send(app, pilot, f"question {number}")
+            offered = any("Context nearly full" == n.title for n in app._notifications)
+            if offered:
+                break
+        assert offered and number >= 2
+        assert "ctrl+l" in next(n.message for n in app._notifications if n.title == "Context nearly full")
+        old_first = app.conversation.active_path()[0].id
+        await pilot.press("ctrl+l")
+        await wait_reply(app, pilot)
+        await pilot.pause()
+        path = app.conversation.active_path()
+        assert path[0].content == SUMMARY_REQUEST and path[1].cost is not None and len(path) == 6
+        assert any(n.message.startswith("Compacted") for n in app._notifications)
+        shown = [v.message_id for v in app.query("#chat > UserBubble, #chat > AnswerBlock")]
+        assert shown == [m.id for m in path]
+        assert "‹2/2›" in str(app.query(UserBubble).first().query_one(".meta").render())
+        assert old_first in app.conversation
+    assert store_of(tmp_path).load(app.conversation.id).active_path()[0].content == SUMMARY_REQUEST

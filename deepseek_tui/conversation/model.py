@@ -233,6 +233,27 @@ class Conversation:
         """A user message as a child of the active leaf; it becomes the active leaf."""
         return self._append(Message(role="user", content=text, parent_id=self.active_leaf_id))
 
+    def add_root_user(self, text: str) -> Message:
+        """A user message that starts a new branch at the root; it becomes the active leaf."""
+        return self._append(Message(role="user", content=text, parent_id=None))
+
+    def append_copy(self, message: Message) -> Message:
+        """A copy of `message` (from another branch) under the active leaf: same words and labels,
+        a new id, and no usage or cost, which were spent once, on the original."""
+        return self._append(
+            replace(
+                message,
+                id=new_id(),
+                parent_id=self.active_leaf_id,
+                tool_calls=list(message.tool_calls),
+                usage=None,
+                cost=None,
+                currency=None,
+                usage_estimated=False,
+                last_request_usage=None,
+            )
+        )
+
     def start_assistant(self, model: str, thinking: bool, effort: str | None = None) -> Message:
         """An empty streaming assistant message under the active leaf, filled by the caller."""
         return self._append(

@@ -49,10 +49,21 @@ def build_chat_request(
 ) -> ChatRequest:
     """The request for the next reply on the active branch (`settings` default: the conversation's)."""
     settings = settings or conversation.settings
+    return build_request_for_path(conversation.active_path(), catalogue, settings, tools=tools, tool_choice=tool_choice)
+
+
+def build_request_for_path(
+    path: Sequence[Message],
+    catalogue: Catalogue,
+    settings: ChatSettings,
+    *,
+    tools: Sequence[dict[str, Any]] | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+) -> ChatRequest:
+    """The request that answers `path`, a root-to-leaf list of messages that need not be a branch
+    of one conversation (compaction asks about the earlier turns of another branch)."""
     spec = catalogue.get(settings.model)
-    messages = _messages_for(
-        conversation.active_path(), settings.system_prompt, spec, spec.thinks(settings.thinking)
-    )
+    messages = _messages_for(path, settings.system_prompt, spec, spec.thinks(settings.thinking))
     return ChatRequest(body=_body(spec, settings, messages, tools, tool_choice))
 
 

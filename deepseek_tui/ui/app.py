@@ -12,7 +12,7 @@ from __future__ import annotations
 from contextlib import aclosing
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Awaitable, Callable, Iterable
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -29,13 +29,14 @@ from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client.errors import AuthenticationFailed, DeepSeekError
 from deepseek_tui.config import AppConfig, save_config
+from deepseek_tui.conversation.compact import finish_compaction, prepare_compaction
 from deepseek_tui.conversation.model import Conversation, ConversationError, Message
 from deepseek_tui.conversation.request import inert_settings
 from deepseek_tui.conversation.store import SessionStore, StoreError
 from deepseek_tui.conversation.turn import Turn, TurnProgress, prepare_continue, prepare_reply
 from deepseek_tui.ui.copying import copy_everywhere
 from deepseek_tui.ui.editor import EditorError, edit_text
-from deepseek_tui.ui.commands import APP_BINDINGS, help_rows, palette_entries
+from deepseek_tui.ui.commands import APP_BINDINGS, help_rows, keys_of_action, palette_entries
 from deepseek_tui.ui.intents import (
     ContinueAnswer,
     ConversationDeleted,
@@ -59,7 +60,7 @@ from deepseek_tui.ui.widgets.messages import AnswerBlock, MessageView
 from deepseek_tui.ui.widgets.prompt import PromptArea
 from deepseek_tui.ui.widgets.reasoning import ReasoningPane
 from deepseek_tui.ui.widgets.settings import SettingsPane
-from deepseek_tui.ui.widgets.status import StatusLine
+from deepseek_tui.ui.widgets.status import GAUGE_FULL, StatusLine
 
 if TYPE_CHECKING:
     from deepseek_tui.client import DeepSeekClient
@@ -113,6 +114,7 @@ class DeepSeekApp(App[None]):
         """The user message being edited in the prompt (Enter resends it as a new branch)."""
         self._save_pending: Conversation | None = None
         self._config_save_timer: Timer | None = None
+        self._offered_compaction_for: str | None = None
         self.history_path = self.store.directory.parent / prompt_history.FILE_NAME
         if config.theme:
             self.theme = config.theme
@@ -250,15 +252,16 @@ class DeepSeekApp(App[None]):
         except OSError as exc:
             self.notify(f"Could not keep the prompt history: {exc.strerror}", severity="warning")
 
-    def start_turn(self, turn: Turn) -> None:
+    def start_turn(self, turn: Turn, then: Callable[[Turn], Awaitable[None]] | None = None) -> None:
+        """Run `turn`; `then` runs after it ends (however it ends), before the screen settles."""
         for note in turn.notes:
             self.notify(note, timeout=8)
         self.turn = turn
-        self.turn_worker = self.run_turn(turn)
+        self.turn_worker = self.run_turn(turn, then)
         self.refresh_status()  # the state changes now; the 1 Hz refresh is for the counters
 
     @work(exclusive=True, group="turn", exit_on_error=False)
-    async def run_turn(self, turn: Turn) -> None:
+    async def run_turn(self, turn: Turn, then: Callable[[Turn], Awaitable[None]] | None = None) -> None:
         assert self.client is not None
         conversation, prompt = turn.conversation, self.query_one(PromptArea)
         display: ReplyDisplay | None = None
@@ -281,6 +284,8 @@ class DeepSeekApp(App[None]):
             turn.end_unfinished()
             if display is not None:
                 await display.finish()
+            if then is not None:
+                await then(turn)
             if turn.phase == "cancelled":  # Esc or quitting: save now, the app may be closing
                 self.save_conversation(conversation)
             else:
@@ -289,17 +294,54 @@ class DeepSeekApp(App[None]):
             self.refresh_account()
         if turn.error is not None:
             self.report_error(turn.error)
+        else:
+            self._offer_compaction()
 
     async def _answer_block_for(self, turn: Turn) -> AnswerBlock:
-        """The block the turn streams into: a new one at the end, or the continued answer's."""
-        view: MessageView | None
-        if not turn.continued:
+        """The block the turn streams into: the one on screen, the continued answer's, or a new one."""
+        view: MessageView | None = self.chat.answer_of(turn.message.id)
+        if view is None and not turn.continued:
             view = await self.chat.append(turn.message)
-        elif (view := await self.chat.reveal(turn.message.id)) is None:
+        elif view is None and (view := await self.chat.reveal(turn.message.id)) is None:
             await self.show_conversation(turn.conversation)
             view = await self.chat.reveal(turn.message.id)
         assert isinstance(view, AnswerBlock)
         return view
+
+    # --- compaction ----------------------------------------------------------------------------
+
+    async def action_compact(self) -> None:
+        """Summarise the earlier turns into one answer on a new branch (the old one stays)."""
+        if not self._ready_to_send():
+            return
+        try:
+            compaction = prepare_compaction(self.conversation, self.catalogue)
+        except ConversationError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        await self.show_conversation(self.conversation)
+
+        async def done(turn: Turn) -> None:
+            if finish_compaction(compaction):
+                self.notify(f"Compacted: {len(compaction.kept)} recent messages follow the summary; the "
+                            "full conversation is the other branch of the first message (←/→ on it).", timeout=8)
+            else:
+                self.notify("The summary did not complete: the conversation is as it was (the attempt is "
+                            "kept as a branch).", severity="warning", timeout=8)
+            if turn.conversation is self.conversation:
+                await self.show_conversation(self.conversation)
+
+        self.start_turn(compaction.turn, then=done)
+
+    def _offer_compaction(self) -> None:
+        """Past 80% of the context window, say that compacting would make room."""
+        share = self.query_one(StatusLine).info.context_share
+        if share >= GAUGE_FULL and self._offered_compaction_for != self.conversation.id:
+            self._offered_compaction_for = self.conversation.id
+            keys = keys_of_action(self, "compact")
+            self.notify(f"This conversation fills {share:.0%} of the model's context window. {keys} compacts "
+                        "the earlier turns into a summary (a new branch; nothing is lost).",
+                        title="Context nearly full", severity="warning", timeout=12)
 
     def report_error(self, error: DeepSeekError) -> None:
         notice = error_notice(error, self.balance_text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Callable, Iterable, Mapping
 
+from textual.app import App
 from textual.binding import Binding
 
 APP_BINDINGS: list[Binding] = [
@@ -43,6 +44,8 @@ APP_BINDINGS: list[Binding] = [
             tooltip="Import a conversation from a JSON export"),
     Binding("ctrl+f", "fim", "Fill in the middle", id="fim", show=False,
             tooltip="Complete code between a prefix and a suffix (FIM, beta)"),
+    Binding("ctrl+l", "compact", "Compact", id="compact", show=False,
+            tooltip="Summarise the earlier turns into one message on a new branch (the old branch stays)"),
     Binding("f12", "set_key", "API key", id="set_key", show=False,
             tooltip="Enter or change the API key"),
     Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit"),
@@ -52,6 +55,12 @@ def keys_of(binding: Binding, keymap: Mapping[str, str]) -> str:
     """The keys in force for a binding, with the config's [keymap] applied."""
     keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
     return keys.replace(",", " / ")
+
+
+def keys_of_action(app: App, action: str) -> str:
+    """The keys in force for an app action (for messages that name them), e.g. "ctrl+l"."""
+    binding = next(b for b in APP_BINDINGS if b.action == action)
+    return keys_of(binding, app._keymap)
 
 
 def message_bindings() -> list[Binding]:

@@ -11,6 +11,7 @@ from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.client.errors import AuthenticationFailed, DeepSeekError, InsufficientBalance, StreamInterrupted
 from deepseek_tui.conversation.json_mode import check_json_reply
 from deepseek_tui.conversation.model import Conversation, Message
+from deepseek_tui.conversation.tokens import MESSAGE_OVERHEAD, estimate_tokens
 from deepseek_tui.conversation.turn import (
     AnswerText,
     PhaseChanged,
@@ -139,7 +140,7 @@ def status_info(
         state=_state_text(turn),
         turn_tokens=_turn_tokens(last),
         conversation_cost=f"Σ {estimated}{labels.money(cost or 0.0, currency)}",
-        context_used=_context_used(last, turn),
+        context_used=_context_used(conversation, last, turn),
         context_window=spec.context_window,
         balance=balance,
         demo=demo,
@@ -170,7 +171,10 @@ def _turn_tokens(last: Message | None) -> str:
     return labels.usage_label(last.usage, compact=True, estimated=last.usage_estimated)
 
 
-def _context_used(last: Message | None, turn: Turn | None) -> int:
+def _context_used(conversation: Conversation, last: Message | None, turn: Turn | None) -> int:
+    """The tokens the next request starts from: the last reply's reported size, else an estimate."""
     if last is not None and last.context_usage is not None:
         return last.context_usage.total_tokens
-    return turn.estimated_prompt_tokens if turn is not None else 0
+    if turn is not None and turn.message is last:
+        return turn.estimated_prompt_tokens
+    return sum(estimate_tokens(m.content) + MESSAGE_OVERHEAD for m in conversation.active_path())

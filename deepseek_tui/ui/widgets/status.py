@@ -25,6 +25,11 @@ class StatusInfo:
     def with_(self, **changes) -> "StatusInfo":
         return replace(self, **changes)
 
+    @property
+    def context_share(self) -> float:
+        """How full the context window is (0 when unknown)."""
+        return self.context_used / self.context_window if self.context_window > 0 else 0.0
+
 
 def context_gauge(used: int, window: int, width: int = 6) -> str:
     if window <= 0:
@@ -40,6 +45,18 @@ def _short(count: int) -> str:
     if count >= 1000:
         return f"{count / 1024:.0f}k" if count % 1024 == 0 else f"{count / 1000:.1f}k"
     return str(count)
+
+
+GAUGE_WARN, GAUGE_FULL = 0.5, 0.8
+"""Shares of the context window at which the gauge turns yellow, then red (and the app offers to compact)."""
+
+
+def gauge_style(share: float) -> str:
+    if share >= GAUGE_FULL:
+        return "bold red"
+    if share >= GAUGE_WARN:
+        return "yellow"
+    return ""
 
 
 class StatusLine(Widget):
@@ -83,7 +100,7 @@ def render_status(info: StatusInfo) -> Text:
     gauge = context_gauge(info.context_used, info.context_window)
     if gauge:
         text.append(" │ ctx ")
-        text.append(gauge)
+        text.append(gauge, style=gauge_style(info.context_share))
     if info.balance:
         text.append(" │ ")
         text.append(info.balance)
