@@ -45,6 +45,7 @@ from deepseek_tui import labels as fmt
 from deepseek_tui import clipboard, clock
 from deepseek_tui.conversation.store import SessionNotFoundError, StoreError
 from deepseek_tui.editor import EditorError, edit_text
+from deepseek_tui.inert import inert_text
 from deepseek_tui.ui.screens.dialogs import AskScreen, ChooseScreen, ConfirmScreen
 from deepseek_tui.ui.screens.help import HelpScreen
 from deepseek_tui.ui.screens.sessions import OpenSession, SessionsScreen
@@ -158,8 +159,10 @@ class DeepSeekApp(App[None]):
 
     def notify(self, message: str, *, title: str = "", severity="information",
                timeout: float | None = None, markup: bool = False) -> None:
-        """Notifications carry server and model text: never parse it as markup (Textual's default)."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """Notifications carry server and model text: never parse it as markup (Textual's default),
+        never let a control character in it reach the terminal."""
+        super().notify(inert_text(message), title=inert_text(title), severity=severity, timeout=timeout,
+                       markup=markup)
 
     # --- layout -------------------------------------------------------------------------------
 

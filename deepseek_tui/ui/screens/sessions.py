@@ -18,6 +18,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from deepseek_tui.conversation.store import SearchHit, SessionSummary, UnreadableSession
+from deepseek_tui.inert import inert_text
 from deepseek_tui.labels import money
 
 SEARCH_DELAY = 0.25
@@ -210,12 +211,13 @@ def _hit_line(hit: SearchHit) -> Text:
 def _unreadable_line(session: UnreadableSession) -> Text:
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append(f"  ⚠ {session.path.name}", style="bold red")
-    line.append(f"  unreadable: {session.reason} (left untouched)", style="red")
+    line.append(f"  unreadable: {_fit(session.reason, 200)} (left untouched)", style="red")
     return line
 
 
 def _fit(text: str, width: int) -> str:
-    text = " ".join(text.split())
+    """One line of at most `width` characters; titles and reasons come from files, so inert."""
+    text = " ".join(inert_text(text).split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
