@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 from contextlib import suppress
 from pathlib import Path
 
@@ -71,3 +73,39 @@ async def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02) -
         if loop.time() > end:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(interval)
+
+
+class FifoTrap:
+    """A named pipe at `path` that lets go of any reader that opens it, so that code which
+    blocks on it makes a test fail (`opened` is True) instead of hanging it."""
+
+    def __init__(self, path: Path) -> None:
+        os.mkfifo(path)
+        self.path = path
+        self.opened = False
+        self._stop = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, daemon=True)
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)  # fails while nobody reads
+            except OSError:
+                self._stop.wait(0.01)
+                continue
+            self.opened = True
+            try:
+                os.write(fd, b"not a session")
+            finally:
+                os.close(fd)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._watcher.join()
+
+    def __enter__(self) -> "FifoTrap":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()

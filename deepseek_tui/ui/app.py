@@ -37,7 +37,7 @@ from deepseek_tui.config import AppConfig, save_config
 from deepseek_tui.conversation.json_mode import JSON_HINT, check_json_reply, mentions_json, with_json_hint
 from deepseek_tui.conversation.model import Conversation, ConversationError, Message
 from deepseek_tui.conversation.request import build_chat_request, build_continue_request, inert_settings
-from deepseek_tui.conversation.store import SessionStore
+from deepseek_tui.conversation.store import SessionStore, read_export
 from deepseek_tui.conversation.throttle import SaveThrottle
 from deepseek_tui.conversation.tokens import estimate_request_tokens
 from deepseek_tui.turns import TurnProgress, stream_into_message
@@ -887,18 +887,23 @@ class DeepSeekApp(App[None]):
         self.push_screen(AskScreen("Export to file (.md for Markdown, .json for a lossless copy)", str(default)), chosen)
 
     def action_import_session(self) -> None:
-        async def chosen(name: str | None) -> None:
-            if not name:
-                return
-            try:
-                conversation = self.store.import_json(Path(name).expanduser())
-            except (StoreError, OSError) as exc:
-                self.notify(f"Import failed: {exc}", severity="error")
-                return
-            await self.open_session(conversation.id)
-            self.notify(f"Imported “{conversation.title}”.", timeout=4)
+        def chosen(name: str | None) -> None:
+            if name:
+                self.import_session(Path(name).expanduser())
 
         self.push_screen(AskScreen("Import a JSON export", placeholder="path/to/conversation.json"), chosen)
+
+    @work(group="import", exclusive=True, exit_on_error=False)
+    async def import_session(self, path: Path) -> None:
+        """Import a file the user named; it is read in a thread, so no file can freeze the app."""
+        try:
+            conversation = await asyncio.to_thread(read_export, path)
+            conversation = self.store.import_conversation(conversation)
+        except (StoreError, OSError) as exc:
+            self.notify(f"Import failed: {exc}", severity="error")
+            return
+        await self.open_session(conversation.id)
+        self.notify(f"Imported “{conversation.title}”.", timeout=4)
 
     def action_edit_prompt(self) -> None:
         prompt = self.query_one(PromptArea)
@@ -1071,10 +1076,24 @@ class DeepSeekApp(App[None]):
         conversation = conversation or self.conversation
         if not conversation.active_path():
             return
+        known = len(conversation)
         try:
-            self.store.save(conversation)
+            self.store.save(conversation)  # merges in what another window saved meanwhile
         except Exception as exc:  # disk full, unreadable file in the way: say so, keep going
             self.notify(f"Could not save the conversation: {exc}", severity="error", timeout=10)
+            return
+        if len(conversation) > known:
+            self._changed_elsewhere(conversation, len(conversation) - known)
+
+    def _changed_elsewhere(self, conversation: Conversation, count: int) -> None:
+        """Another window saved messages to this conversation: say so, and show them when idle."""
+        self.notify(f"This conversation changed in another window: {count} new message"
+                    f"{'s' if count != 1 else ''}, kept (other branches: F8, then ←/→).", timeout=8)
+        if conversation is self.conversation and not self.is_replying and self.editing_id is None:
+            leaf = conversation.active_leaf_id
+            if leaf is not None and conversation.children(leaf):  # they continue from where we are
+                conversation.switch_to(leaf)
+            self.call_later(self.show_conversation, conversation)
 
 
 class _Autosave:
