@@ -1089,11 +1089,18 @@ class DeepSeekApp(App[None]):
         """Another window saved messages to this conversation: say so, and show them when idle."""
         self.notify(f"This conversation changed in another window: {count} new message"
                     f"{'s' if count != 1 else ''}, kept (other branches: F8, then ←/→).", timeout=8)
-        if conversation is self.conversation and not self.is_replying and self.editing_id is None:
-            leaf = conversation.active_leaf_id
-            if leaf is not None and conversation.children(leaf):  # they continue from where we are
-                conversation.switch_to(leaf)
-            self.call_later(self.show_conversation, conversation)
+        self.call_later(self._show_merged, conversation)
+
+    async def _show_merged(self, conversation: Conversation) -> None:
+        """Redraw with merged messages, unless a reply is on its way (it owns the chat's end)."""
+        worker = self.turn_worker
+        if conversation is not self.conversation or self.editing_id is not None or (
+                worker is not None and not worker.is_finished):
+            return
+        leaf = conversation.active_leaf_id
+        if leaf is not None and conversation.children(leaf):  # they continue from where we are
+            conversation.switch_to(leaf)
+        await self.show_conversation(conversation)
 
 
 class _Autosave:

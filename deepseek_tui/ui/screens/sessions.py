@@ -116,7 +116,7 @@ class SessionsScreen(ModalScreen[OpenSession | None]):
                                   id="more", disabled=True))
         for session in self.sessions:
             if isinstance(session, UnreadableSession) and (not needle or needle in session.path.name.lower()):
-                options.append(Option(_unreadable_line(session), id=f"u:{session.id}", disabled=True))
+                options.append(Option(_unreadable_line(session), id=f"u:{session.path.name}", disabled=True))
         if needle and self._hits_query == self.filter_text and self.hits:
             options.append(None)  # separator
             for number, hit in enumerate(self.hits[:500]):
@@ -124,7 +124,7 @@ class SessionsScreen(ModalScreen[OpenSession | None]):
         option_list = self.query_one("#sessions-list", OptionList)
         highlighted = option_list.highlighted
         option_list.clear_options()
-        option_list.add_options(options)
+        option_list.add_options(_unique(options))
         if options:
             option_list.highlighted = min(highlighted or 0, option_list.option_count - 1)
 
@@ -185,6 +185,20 @@ class SessionsScreen(ModalScreen[OpenSession | None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def _unique(options: list[Option | None]) -> list[Option | None]:
+    """The options without a repeated id: the store lists each session once, but a duplicate
+    must never take the picker (and the app) down."""
+    seen: set[str] = set()
+    kept: list[Option | None] = []
+    for option in options:
+        if option is not None and option.id is not None:
+            if option.id in seen:
+                continue
+            seen.add(option.id)
+        kept.append(option)
+    return kept
 
 
 def _session_line(session: SessionSummary, current: bool) -> Text:
