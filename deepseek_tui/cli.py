@@ -10,6 +10,7 @@ from typing import Callable, Sequence
 
 from deepseek_tui import __version__
 from deepseek_tui.config import AppConfig, ConfigError, default_config_path, load_config
+from deepseek_tui.crash import report_crash
 from deepseek_tui.pipe import (
     FIM_MAX_TOKENS,
     AskOptions,
@@ -226,6 +227,8 @@ def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | N
         except KeyboardInterrupt:
             console.note("stopped (Ctrl+C)")
             return ExitCode.CANCELLED
+        except Exception as error:  # a bug: one line and a report file, not a traceback over the output
+            return report_crash(error, secrets=[config.effective_api_key(), config.api_key])
         finally:
             console.finish()
     from deepseek_tui.ui.launch import run_app

@@ -15,6 +15,10 @@ TEXTUAL_FREE = (
     "deepseek_tui.labels",
     "deepseek_tui.clipboard",
     "deepseek_tui.editor",
+    "deepseek_tui.inert",
+    "deepseek_tui.guarded_read",
+    "deepseek_tui.crash",
+    "deepseek_tui.conversation.merge",
 )
 
 

@@ -46,6 +46,7 @@ from deepseek_tui import clipboard, clock
 from deepseek_tui.conversation.store import SessionNotFoundError, StoreError
 from deepseek_tui.editor import EditorError, edit_text
 from deepseek_tui.inert import inert_text
+from deepseek_tui.ui.crash_guard import CrashGuard
 from deepseek_tui.ui.screens.dialogs import AskScreen, ChooseScreen, ConfirmScreen
 from deepseek_tui.ui.screens.help import HelpScreen
 from deepseek_tui.ui.screens.sessions import OpenSession, SessionsScreen
@@ -75,7 +76,7 @@ widgets (bench/ui.py case 5.2, tmux, CPU for a 2,000-token answer: 40 messages m
 16: 1.49–1.58 s, 10: 1.47 s; none: 1.32–1.48 s)."""
 
 
-class DeepSeekApp(App[None]):
+class DeepSeekApp(CrashGuard, App[None]):
     TITLE = "deepseek-tui"
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
@@ -156,6 +157,15 @@ class DeepSeekApp(App[None]):
             self.theme = config.theme
         if config.keymap:
             self.set_keymap(dict(config.keymap))
+
+    def save_before_crash(self) -> None:
+        """An unhandled exception is ending the app (CrashGuard): keep what there is."""
+        for conversation in (self._save_pending, self.conversation):
+            if conversation is not None and conversation.active_path():
+                self.store.save(conversation)
+
+    def crash_secrets(self) -> list[str | None]:
+        return [self.config.effective_api_key(), self.config.api_key]
 
     def notify(self, message: str, *, title: str = "", severity="information",
                timeout: float | None = None, markup: bool = False) -> None:
