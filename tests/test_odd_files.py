@@ -4,6 +4,7 @@ parse, a directory or a named pipe where a file should be. The app (Pilot) and `
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 from textual.widgets import Input, OptionList
 
 from deepseek_tui.chat_settings import ChatSettings
-from deepseek_tui.conversation import Conversation, SessionStore
+from deepseek_tui.conversation import Conversation, SessionStore, UnreadableSession
 from deepseek_tui.conversation import codec
 from deepseek_tui.pipe import ExitCode
 from deepseek_tui.ui.screens.sessions import SessionsScreen
@@ -162,3 +163,40 @@ def test_ask_continue_with_twin_files_uses_the_json_one_and_leaves_the_toml(simu
     assert done.returncode == 0, done.stderr
     assert [m.content for m in store.load("twin").messages][:2] == ["json twin", "next question"]
     assert toml.read_text() == "not even toml"
+
+
+async def test_an_absurd_token_count_is_reported_not_drawn(simulator, tmp_path):
+    """A 400-digit count parses, but shown as "N k" it overflowed a float and crashed the start."""
+    conversation = stored(tmp_path, "huge-usage", "question")
+    path = sessions_dir(tmp_path) / "huge-usage.json"
+    document = json.loads(path.read_text())
+    document["messages"][1]["usage"] = {"prompt_tokens": 10**400, "completion_tokens": 1}
+    path.write_text(json.dumps(document))
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.is_running and app.conversation.id != conversation.id
+        [listed] = SessionStore(sessions_dir(tmp_path)).list_sessions()
+        assert isinstance(listed, UnreadableSession) and "prompt_tokens: too large" in listed.reason
+
+
+def test_non_finite_numbers_and_huge_integers_are_codec_errors(tmp_path):
+    conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash"))
+    conversation.add_user("q")
+    document = json.loads(codec.encode(conversation, "json"))
+    document["messages"][0]["cost"] = float("nan")
+    with pytest.raises(codec.CodecError, match="cost: not a finite number"):
+        codec.decode(json.dumps(document).encode(), "json")
+    with pytest.raises(codec.CodecError, match="too long"):
+        codec.decode(HUGE.encode(), "json")
+    with pytest.raises(codec.CodecError, match="too long"):
+        codec.decode(b"schema_version = " + b"9" * 5000, "toml")
+
+
+def test_a_config_file_with_a_huge_integer_is_a_config_error(tmp_path):
+    from deepseek_tui.config import ConfigError, load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text("[chat]\nmax_tokens = " + "9" * 5000 + "\n")
+    with pytest.raises(ConfigError, match="cannot be read"):
+        load_config(path)

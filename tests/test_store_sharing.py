@@ -245,3 +245,36 @@ def test_two_processes_saving_one_session_at_once_keep_every_turn(tmp_path: Path
             assert f"{name} answer {i} (half and the rest)" in contents
     assert all(m.status == "complete" for m in stored.messages)
     assert len(stored) == 2 + 4 * turns
+
+
+def test_a_file_system_without_locks_still_saves(tmp_path: Path, monkeypatch):
+    def no_locks(fd, operation):
+        raise OSError(37, "No locks available")
+
+    monkeypatch.setattr(store_module.fcntl, "flock", no_locks)
+    store = SessionStore(tmp_path)
+    conversation = started()
+    store.save(conversation)
+    assert SessionStore(tmp_path).load(conversation.id).title == "first"
+
+
+def test_a_save_waits_for_another_process_holding_the_lock_then_gives_up(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(store_module, "LOCK_TIMEOUT", 0.2)
+    store = SessionStore(tmp_path)
+    conversation = started()
+    store.save(conversation)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR);"
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); sys.stdin.read()", str(tmp_path / ".lock")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        exchange(conversation, "while locked")
+        with pytest.raises(store_module.StoreError, match="another deepseek-tui has been saving"):
+            store.save(conversation)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+    store.save(conversation)  # the lock is free again
+    assert "while locked" in [m.content for m in SessionStore(tmp_path).load(conversation.id).messages]

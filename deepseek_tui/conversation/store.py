@@ -324,23 +324,28 @@ class SessionStore:
     @contextmanager
     def _locked(self) -> Iterator[None]:
         """Hold the directory's save lock (other processes' saves wait; see the module docstring)."""
-        if fcntl is None:
+        try:
+            fd = os.open(self.directory / LOCK_NAME, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        except OSError:  # e.g. a lock file of another user: no worse than before locks existed
+            fd = None
+        if fcntl is None or fd is None:
             yield
             return
-        fd = os.open(self.directory / LOCK_NAME, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
         try:
             deadline = time.monotonic() + LOCK_TIMEOUT
             while True:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
-                except BlockingIOError:
+                except BlockingIOError:  # another process is saving
                     if time.monotonic() > deadline:
                         raise StoreError(
                             f"another deepseek-tui has been saving in {self.directory} for "
                             f"{LOCK_TIMEOUT:.0f} s; nothing was written, try again"
                         ) from None
                     time.sleep(0.005)
+                except OSError:  # a file system without locks: save unlocked rather than not at all
+                    break
             yield
         finally:
             os.close(fd)  # releases the lock
