@@ -138,3 +138,28 @@ def test_crash_guard_overrides_textuals_hook_as_it_is_today():
     assert list(inspect.signature(App._handle_exception).parameters) == ["self", "error"]
     assert isinstance(App()._exit_renderables, list)
     assert CrashGuard._handle_exception.__qualname__ == "CrashGuard._handle_exception"
+
+
+async def test_a_crash_when_nothing_can_be_saved_or_written_still_says_so(simulator, tmp_path, monkeypatch):
+    state = tmp_path / "state-is-a-file"
+    state.write_text("")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))  # the report cannot be written under a file
+    app = make_app(simulator.url, tmp_path)
+
+    def broken_save(conversation):
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        async with app.run_test(size=SIZE) as pilot:
+            await send(app, pilot, "a question")
+            app.store.save = broken_save
+            app.action_help = boom
+            await pilot.press("f1")
+            await wait_until(lambda: not app.is_running)
+    report = app.crash_report
+    assert report is not None and not app.crash_saved and report.path is None
+    from deepseek_tui.crash import crash_line
+
+    line = crash_line(report, saved="The conversation could not be saved; ")
+    assert "RuntimeError: boom (the key [REDACTED] must not show)" in line
+    assert "the details could not be written (" in line and KEY not in line
