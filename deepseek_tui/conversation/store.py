@@ -145,11 +145,11 @@ class SessionStore:
             path = existing or self.directory / f"{conversation.id}.{self.fmt}"
             data = codec.encode(written, _format_of(path))
             atomic_write(path, data)
+            self._remember(path, _summary_entry(written))  # the stamp of this very file
         if holds_all:
             self._synced[conversation] = _digest(data)
         else:
             self._synced.pop(conversation, None)
-        self._remember(path, _summary_entry(written))
         return path
 
     def load(self, session_id: str) -> Conversation:

@@ -20,7 +20,7 @@ class InertStatic(Static):
         super().__init__(inert_text(content), markup=False, **kwargs)
 
     def update(self, content: str = "", *, layout: bool = True) -> None:  # type: ignore[override]
-        super().update(inert_text(content), layout=layout)
+        super().update(inert_text(content) if isinstance(content, str) else content, layout=layout)
 
 
 class InertInput(Input):
