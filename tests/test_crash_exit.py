@@ -6,15 +6,8 @@ from __future__ import annotations
 
 import inspect
 import os
-import pty
 import re
-import struct
-import fcntl
-import subprocess
-import sys
-import termios
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -25,7 +18,7 @@ from deepseek_tui.conversation import SessionStore
 from deepseek_tui.crash import CRASH_EXIT_CODE, crash_dir
 from deepseek_tui.simulator import Fault
 from deepseek_tui.ui.crash_guard import CrashGuard
-from ui_support import SIZE, make_app, send, wait_until
+from ui_support import SIZE, PtyApp, make_app, send, wait_blocking, wait_until
 
 KEY = "sk-test"
 
@@ -74,42 +67,16 @@ sys.exit(main(sys.argv[1:]))
 
 
 def test_a_crashed_app_process_exits_70_with_one_line_and_a_restored_terminal(simulator, tmp_path):
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    env = {**os.environ, "DEEPSEEK_API_KEY": KEY, "TERM": "xterm-256color", "PYTHONIOENCODING": "utf-8"}
-    process = subprocess.Popen(
-        [sys.executable, "-c", CRASHING_APP, "--base-url", simulator.url, "--model", "deepseek-v4-flash"],
-        stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
-    )
-    os.close(slave)
-    output = bytearray()
-
-    def drain() -> None:
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            output.extend(chunk)
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
+    app = PtyApp(["-c", CRASHING_APP, "--base-url", simulator.url, "--model", "deepseek-v4-flash"],
+                 {"DEEPSEEK_API_KEY": KEY})
     try:
-        end = time.monotonic() + 20
-        while not any(r.path == "/user/balance" for r in simulator.requests):  # the first frame is drawn
-            assert time.monotonic() < end, "the app did not start"
-            time.sleep(0.05)
-        os.write(master, b"\x1bOP")  # F1
-        code = process.wait(timeout=20)
-        reader.join(timeout=5)
+        wait_blocking(lambda: any(r.path == "/user/balance" for r in simulator.requests))  # first frame drawn
+        app.type(b"\x1bOP")  # F1
+        code = app.wait()
     finally:
-        if process.poll() is None:
-            process.kill()
-        os.close(master)
+        app.close()
     assert code == CRASH_EXIT_CODE == 70
-    text = output.decode("utf-8", "replace")
+    text = app.output.decode("utf-8", "replace")
     assert KEY not in text and "Traceback" not in text
     assert text.rfind("\x1b[?1049l") > text.rfind("\x1b[?1049h") >= 0  # left the alternate screen
     line = text[text.rfind("\x1b[?1049l"):]

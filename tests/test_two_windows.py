@@ -4,20 +4,14 @@
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import os
-import pty
-import struct
 import subprocess
 import sys
-import termios
-import threading
-import time
 
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.conversation import Conversation, SessionStore
 from deepseek_tui.ui.widgets.messages import UserBubble
-from ui_support import SIZE, make_app, send, wait_until
+from ui_support import SIZE, PtyApp, make_app, send, wait_blocking, wait_until
 
 
 def started_session(sessions) -> Conversation:
@@ -30,60 +24,17 @@ def started_session(sessions) -> Conversation:
     return conversation
 
 
-class Window:
-    """The app in a real process on a pty of 120×40; output is read and dropped."""
-
-    def __init__(self, simulator, config_path) -> None:
-        self.master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-        env = {**os.environ, "DEEPSEEK_API_KEY": "sk-test", "TERM": "xterm-256color"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "deepseek_tui", "--config", str(config_path), "--base-url", simulator.url],
-            stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
-        )
-        os.close(slave)
-        self._stop = threading.Event()
-        self._reader = threading.Thread(target=self._drain, daemon=True)
-        self._reader.start()
-
-    def _drain(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if not os.read(self.master, 65536):
-                    return
-            except OSError:
-                return
-
-    def type(self, text: str) -> None:
-        os.write(self.master, text.encode())
-
-    def close(self) -> int | None:
-        try:
-            return self.process.wait(timeout=15)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-            self._stop.set()
-            os.close(self.master)
-
-
-def wait_for(predicate, timeout: float = 30.0) -> None:
-    end = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.05)
-
-
 def test_two_app_processes_on_one_conversation_keep_both_turns(simulator, tmp_path):
     sessions = tmp_path / "data" / "sessions"
     conversation = started_session(sessions)
     config = tmp_path / "config.toml"
     config.write_text(f'data_dir = "{tmp_path / "data"}"\n[chat]\nmodel = "deepseek-v4-flash"\n')
-    windows = []
+    windows: list[PtyApp] = []
     try:
         for _ in range(2):
-            windows.append(Window(simulator, config))
-        wait_for(lambda: sum(r.path == "/user/balance" for r in simulator.requests) >= 2)  # both drawn
+            windows.append(PtyApp(["-m", "deepseek_tui", "--config", str(config), "--base-url", simulator.url],
+                                  {"DEEPSEEK_API_KEY": "sk-test"}))
+        wait_blocking(lambda: sum(r.path == "/user/balance" for r in simulator.requests) >= 2)  # both drawn
         for name, window in zip(("left", "right"), windows):
             window.type(f"question from the {name} window\r")
 
@@ -91,14 +42,13 @@ def test_two_app_processes_on_one_conversation_keep_both_turns(simulator, tmp_pa
             stored = SessionStore(sessions).load(conversation.id)
             return [m.content for m in stored.messages if m.role == "assistant" and m.status == "complete"]
 
-        wait_for(lambda: sum("from the" in answer for answer in answered()) == 2)
+        wait_blocking(lambda: sum("from the" in answer for answer in answered()) == 2)
         for window in windows:
             window.type("\x11")  # ctrl+q
-        codes = [window.close() for window in windows]
+        codes = [window.wait() for window in windows]
     finally:
         for window in windows:
-            if window.process.poll() is None:
-                window.close()
+            window.close()
     assert codes == [0, 0]
     stored = SessionStore(sessions).load(conversation.id)
     questions = [m.content for m in stored.messages if m.role == "user"]

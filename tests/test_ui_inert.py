@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 from rich.console import Console
 from textual import events
@@ -22,7 +23,7 @@ from deepseek_tui.ui.screens.fim import FimScreen
 from deepseek_tui.ui.screens.sessions import SessionsScreen
 from deepseek_tui.ui.widgets.prompt import PromptArea
 from deepseek_tui.ui.widgets.status import StatusInfo, render_status
-from ui_support import SIZE, make_app, send, wait_until
+from ui_support import SIZE, PtyApp, make_app, send, wait_blocking, wait_until
 
 OSC_52 = "\x1b]52;c;SGVsbG8=\x1b\\"
 OSC_TITLE = "\x1b]2;PWNED\x1b\\"
@@ -204,3 +205,30 @@ async def test_no_option_list_or_text_area_shows_raw_controls(simulator, tmp_pat
         except AssertionError:
             return
         raise AssertionError("raw control characters were not detected")
+
+
+def test_a_real_terminal_receives_no_escape_sequence_from_a_stored_session(simulator, tmp_path):
+    """The bytes the app writes to its pty, with a hostile session open and its title listed."""
+    data = tmp_path / "data"
+    store = SessionStore(data / "deepseek-tui" / "sessions")
+    conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash"))
+    conversation.add_user("question " + HOSTILE)
+    reply = conversation.start_assistant("deepseek-v4-flash", False)
+    reply.content = "answer " + HOSTILE
+    conversation.finish_assistant(reply.id)
+    conversation.rename("title " + OSC_TITLE)
+    store.save(conversation)
+    app = PtyApp(["-m", "deepseek_tui", "--base-url", simulator.url],
+                 {"DEEPSEEK_API_KEY": "sk-test", "XDG_DATA_HOME": str(data)})
+    try:
+        wait_blocking(lambda: "answer clip ␛]52;c;SGVsbG8=␛\\" in app.output.decode("utf-8", "replace"))
+        app.type("\x0f")  # ctrl+o: the picker lists the title
+        wait_blocking(lambda: "title ␛]2;PWNED␛\\" in app.output.decode("utf-8", "replace"))
+        app.type("\x1b")
+        app.type("\x11")  # ctrl+q
+        assert app.wait() == 0
+    finally:
+        app.close()
+    osc_numbers = set(re.findall(rb"\x1b\](\d*)", bytes(app.output)))
+    assert osc_numbers <= {b"22"}  # only Textual's own (the pointer shape), none from the text
+    assert b"PWNED" in app.output

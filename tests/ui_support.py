@@ -109,3 +109,69 @@ class FifoTrap:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+class PtyApp:
+    """A real `deepseek-tui` process on a pty of 120×40 (for what only a terminal shows: the bytes
+    it receives, the exit status). `args` follow `python`; everything written is kept in `output`."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        import fcntl
+        import pty
+        import struct
+        import subprocess
+        import sys
+        import termios
+
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
+        self.process = subprocess.Popen(
+            [sys.executable, *args], stdin=slave, stdout=slave, stderr=slave,
+            env={**os.environ, "TERM": "xterm-256color", "PYTHONIOENCODING": "utf-8", **env},
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.output = bytearray()
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:  # EIO once the process has closed the terminal
+                return
+            if not chunk:
+                return
+            self.output.extend(chunk)
+
+    def type(self, keys: str | bytes) -> None:
+        os.write(self.master, keys.encode() if isinstance(keys, str) else keys)
+
+    def wait(self, timeout: float = 20.0) -> int:
+        """The exit status; the process is killed if it has not ended by then."""
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self._reader.join(timeout=5)
+        try:
+            os.close(self.master)
+        except OSError:
+            pass
+
+
+def wait_blocking(predicate, timeout: float = 30.0) -> None:
+    """`wait_until` for tests without an event loop (real processes)."""
+    import time
+
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.05)
