@@ -18,6 +18,10 @@ TEXTUAL_FREE = (
     "deepseek_tui.ui.clipboard",
     "deepseek_tui.ui.editor",
     "deepseek_tui.ui.code_blocks",
+    "deepseek_tui.inert",
+    "deepseek_tui.guarded_read",
+    "deepseek_tui.crash",
+    "deepseek_tui.conversation.merge",
 )
 
 

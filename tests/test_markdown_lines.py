@@ -131,3 +131,30 @@ async def test_rows_cached_from_earlier_frames_match_the_text_after_each_write()
             await pilot.pause()
             assert painted_lines(streamed) == plain_lines(streamed)
         assert painted_lines(streamed) == painted_lines(app.query_one("#whole", MarkdownLines))
+
+
+HOSTILE_DOCUMENT = (
+    "Intro \x1b]2;PWNED\x1b\\ with \x1b[1;31mcolour\x1b[0m.\r\n\r\n"
+    "A lone\rcarriage return.\n\n"
+    "```sh\necho \x1b]52;c;SGVsbG8=\x07\n```\n\nLast line."
+)
+
+
+async def test_control_characters_are_drawn_inert_and_a_lone_cr_loses_no_text():
+    app = Viewer()
+    async with app.run_test(size=(80, 40)) as pilot:
+        whole = app.query_one("#whole", MarkdownLines)
+        whole.update(HOSTILE_DOCUMENT)
+        streamed = app.query_one("#streamed", MarkdownLines)
+        for start in range(0, len(HOSTILE_DOCUMENT), 3):  # sequences cut between writes
+            streamed.append(HOSTILE_DOCUMENT[start:start + 3])
+            await pilot.pause()
+        await pilot.pause()
+        assert streamed.source == HOSTILE_DOCUMENT  # the text is kept as it came
+        drawn = "\n".join(plain_lines(whole))
+        assert plain_lines(streamed) == plain_lines(whole)
+        assert "Intro ␛]2;PWNED␛\\ with colour." in drawn
+        assert "A lone␍carriage return." in drawn
+        assert "echo ␛]52;c;SGVsbG8=␇" in drawn and "Last line." in drawn
+        segments = "".join(s.text for view in (whole, streamed) for y in range(view.line_count) for s in view.render_line(y))
+        assert not any(ord(c) < 0x20 and c not in "\n\t" for c in segments)

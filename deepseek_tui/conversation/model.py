@@ -293,10 +293,10 @@ class Conversation:
         return message
 
     def end_stale_streams(self) -> int:
-        """Mark replies left "streaming" by a process that died as partial; returns how many.
+        """Mark replies saved as "streaming" as partial; returns how many.
 
-        A saved file is only ever read by one process (the store's rule), so on load nothing
-        can still be streaming into it.
+        On load nothing streams into them in this process: the process that was streaming died,
+        or it is another window still at it (its later saves win, see `merge`).
         """
         stale = [m for m in self._messages.values() if m.status == "streaming"]
         for message in stale:
@@ -354,6 +354,12 @@ class Conversation:
             raise ConversationError("only an assistant reply to something can be regenerated")
         self.active_leaf_id = answer.parent_id
         return self.get(answer.parent_id)
+
+    def adopt(self, message: Message) -> Message:
+        """Add a message another process saved (its parent is already here); the active leaf
+        stays where it is."""
+        self._insert(message)
+        return message
 
     def rename(self, title: str) -> None:
         self.custom_title = title.strip() or None

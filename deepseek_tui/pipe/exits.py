@@ -23,6 +23,7 @@ class ExitCode(IntEnum):
     INTERRUPTED = 6
     BAD_REQUEST = 7
     LOCAL = 8
+    CRASH = 70
     CANCELLED = 130
 
 
@@ -35,6 +36,7 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.INTERRUPTED: "the answer broke off; the partial output was printed",
     ExitCode.BAD_REQUEST: "the API rejected the request (400/422)",
     ExitCode.LOCAL: "the session could not be read or saved",
+    ExitCode.CRASH: "an unexpected error (a bug); stderr names the file with the details",
     ExitCode.CANCELLED: "stopped with Ctrl+C",
 }
 

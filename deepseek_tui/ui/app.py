@@ -34,7 +34,9 @@ from deepseek_tui.conversation.model import Conversation, ConversationError, Mes
 from deepseek_tui.conversation.request import inert_settings
 from deepseek_tui.conversation.store import SessionStore, StoreError
 from deepseek_tui.conversation.turn import Turn, TurnProgress, prepare_continue, prepare_reply
+from deepseek_tui.inert import inert_text
 from deepseek_tui.ui.copying import copy_everywhere
+from deepseek_tui.ui.crash_guard import CrashGuard
 from deepseek_tui.ui.editor import EditorError, edit_text
 from deepseek_tui.ui.commands import APP_BINDINGS, help_rows, keys_of_action, palette_entries
 from deepseek_tui.ui.intents import (
@@ -78,7 +80,7 @@ def default_client(key: str, base_url: str) -> "DeepSeekClient":
     return DeepSeekClient(key, base_url)
 
 
-class DeepSeekApp(App[None]):
+class DeepSeekApp(CrashGuard, App[None]):
     TITLE = "deepseek-tui"
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
@@ -121,10 +123,21 @@ class DeepSeekApp(App[None]):
         if config.keymap:
             self.set_keymap(dict(config.keymap))
 
+    def save_before_crash(self) -> None:
+        """An unhandled exception is ending the app (CrashGuard): keep what there is."""
+        for conversation in (self._save_pending, self.conversation):
+            if conversation is not None and conversation.active_path():
+                self.store.save(conversation)
+
+    def crash_secrets(self) -> list[str | None]:
+        return [self.config.effective_api_key(), self.config.api_key]
+
     def notify(self, message: str, *, title: str = "", severity="information",
                timeout: float | None = None, markup: bool = False) -> None:
-        """Notifications carry server and model text: never parse it as markup (Textual's default)."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """Notifications carry server and model text: never parse it as markup (Textual's default),
+        never let a control character in it reach the terminal."""
+        super().notify(inert_text(message), title=inert_text(title), severity=severity, timeout=timeout,
+                       markup=markup)
 
     # --- layout and start -------------------------------------------------------------------------
 
@@ -796,10 +809,31 @@ class DeepSeekApp(App[None]):
         conversation = conversation or self.conversation
         if not conversation.active_path():
             return
+        known = len(conversation)
         try:
-            self.store.save(conversation)
+            self.store.save(conversation)  # merges in what another window saved meanwhile
         except Exception as exc:  # disk full, unreadable file in the way: say so, keep going
             self.notify(f"Could not save the conversation: {exc}", severity="error", timeout=10)
+            return
+        if len(conversation) > known:
+            self._changed_elsewhere(conversation, len(conversation) - known)
+
+    def _changed_elsewhere(self, conversation: Conversation, count: int) -> None:
+        """Another window saved messages to this conversation: say so, and show them when idle."""
+        self.notify(f"This conversation changed in another window: {count} new message"
+                    f"{'s' if count != 1 else ''}, kept (other branches: F8, then ←/→).", timeout=8)
+        self.call_later(self._show_merged, conversation)
+
+    async def _show_merged(self, conversation: Conversation) -> None:
+        """Redraw with merged messages, unless a reply is on its way (it owns the chat's end)."""
+        worker = self.turn_worker
+        if conversation is not self.conversation or self.editing_id is not None or (
+                worker is not None and not worker.is_finished):
+            return
+        leaf = conversation.active_leaf_id
+        if leaf is not None and conversation.children(leaf):  # they continue from where we are
+            conversation.switch_to(leaf)
+        await self.show_conversation(conversation)
 
 
 def _file_stem(title: str) -> str:

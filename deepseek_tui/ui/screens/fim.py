@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from deepseek_tui.catalogue import FIM_MAX_TOKENS
 from deepseek_tui.ui.intents import CopyText
+from deepseek_tui.ui.widgets.inert import InertStatic, InertTextArea
 
 DEFAULT_MAX_TOKENS = 1024
 
@@ -97,13 +98,13 @@ class FimScreen(ModalScreen[FimOutcome | None]):
                 )
                 yield Button("Complete", variant="primary", id="fim-complete", disabled=not self._models)
             yield Label("Prefix (before the gap)")
-            yield TextArea(self._prefix, id="fim-prefix")
+            yield InertTextArea(self._prefix, id="fim-prefix")
             yield Label("Completion")
-            yield TextArea("", id="fim-result", read_only=True)
-            yield Static("", id="fim-usage", markup=False)
+            yield InertTextArea("", id="fim-result", read_only=True)
+            yield InertStatic("", id="fim-usage")
             yield Label("Suffix (after the gap)")
-            yield TextArea(self._suffix, id="fim-suffix")
-            yield Static("" if self._models else "No model in the catalogue can do FIM.", id="fim-error", markup=False)
+            yield InertTextArea(self._suffix, id="fim-suffix")
+            yield InertStatic("" if self._models else "No model in the catalogue can do FIM.", id="fim-error")
             yield Static("ctrl+r complete · ctrl+y copy the completion · ctrl+g accept it into the prefix · "
                          "esc close", id="fim-keys")
 

@@ -26,6 +26,7 @@ from deepseek_tui.conversation.store import (
     StoreError,
     UnreadableSession,
 )
+from deepseek_tui.inert import inert_text
 from deepseek_tui.labels import money
 from deepseek_tui.ui.intents import ConversationDeleted, ConversationRenamed
 from deepseek_tui.ui.screens.dialogs import AskScreen, ConfirmScreen
@@ -129,7 +130,7 @@ class SessionsScreen(ModalScreen[PickerResult]):
                                   id="more", disabled=True))
         for session in self.sessions:
             if isinstance(session, UnreadableSession) and (not needle or needle in session.path.name.lower()):
-                options.append(Option(_unreadable_line(session), id=f"u:{session.id}", disabled=True))
+                options.append(Option(_unreadable_line(session), id=f"u:{session.path.name}", disabled=True))
         if needle and self._hits_query == self.filter_text and self.hits:
             options.append(None)  # separator
             for number, hit in enumerate(self.hits[:500]):
@@ -137,7 +138,7 @@ class SessionsScreen(ModalScreen[PickerResult]):
         option_list = self.query_one("#sessions-list", OptionList)
         highlighted = option_list.highlighted
         option_list.clear_options()
-        option_list.add_options(options)
+        option_list.add_options(_unique(options))
         if options:
             option_list.highlighted = min(highlighted or 0, option_list.option_count - 1)
 
@@ -261,6 +262,20 @@ class SessionsScreen(ModalScreen[PickerResult]):
         self.dismiss(None)
 
 
+def _unique(options: list[Option | None]) -> list[Option | None]:
+    """The options without a repeated id: the store lists each session once, but a duplicate
+    must never take the picker (and the app) down."""
+    seen: set[str] = set()
+    kept: list[Option | None] = []
+    for option in options:
+        if option is not None and option.id is not None:
+            if option.id in seen:
+                continue
+            seen.add(option.id)
+        kept.append(option)
+    return kept
+
+
 def _session_line(session: SessionSummary, current: bool) -> Text:
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append("● " if current else "  ", style="bold green")
@@ -285,12 +300,13 @@ def _hit_line(hit: SearchHit) -> Text:
 def _unreadable_line(session: UnreadableSession) -> Text:
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append(f"  ⚠ {session.path.name}", style="bold red")
-    line.append(f"  unreadable: {session.reason} (left untouched)", style="red")
+    line.append(f"  unreadable: {_fit(session.reason, 200)} (left untouched)", style="red")
     return line
 
 
 def _fit(text: str, width: int) -> str:
-    text = " ".join(text.split())
+    """One line of at most `width` characters; titles and reasons come from files, so inert."""
+    text = " ".join(inert_text(text).split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from textual import work
 
 from deepseek_tui.conversation.model import Conversation
-from deepseek_tui.conversation.store import SessionStore, StoreError
+from deepseek_tui.conversation.store import SessionStore, StoreError, read_export
 from deepseek_tui.ui.screens.dialogs import AskScreen, ConfirmScreen
 
 
@@ -67,9 +67,19 @@ class ImportScreen(AskScreen):
 
     @work(group="import", exclusive=True, thread=True, exit_on_error=False)
     def _import(self, path: Path) -> None:
+        """Read in a thread (only regular files are read, but a slow disk must not freeze the app
+        either); store it on the app's thread, where every other save happens."""
         try:
-            conversation = self.store.import_json(path)
+            conversation = read_export(path)
         except (StoreError, OSError) as exc:
             self.app.call_from_thread(self.notify, f"Import failed: {exc}", severity="error")
             return
-        self.app.call_from_thread(self.dismiss, conversation.id)
+        self.app.call_from_thread(self._store, conversation)
+
+    def _store(self, conversation: Conversation) -> None:
+        try:
+            stored = self.store.import_conversation(conversation)
+        except (StoreError, OSError) as exc:
+            self.notify(f"Import failed: {exc}", severity="error")
+            return
+        self.dismiss(stored.id)

@@ -6,10 +6,14 @@ for a 2,000-token answer that way. Here the text is split into top-level blocks;
 are rendered once with Rich and kept as strips, and only the growing last block is rendered again.
 An open code fence is rendered in chunks of lines so that a long one stays cheap; it is rendered
 whole once it closes.
+
+The text is drawn inert (`deepseek_tui.inert`): it comes from the model or a file, and no
+escape sequence in it may reach the terminal. `source` keeps it as it was.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
@@ -21,12 +25,14 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+from deepseek_tui.inert import inert_text
 from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
 
 CODE_THEME = "monokai"
 FENCE_CHUNK_LINES = 40
 """Lines of an open code fence rendered (and cached) together while it streams."""
 
+_LINE_END = re.compile(r"\r\n?|\n")
 _PARSER = MarkdownIt("commonmark").enable("strikethrough").enable("table")
 _RICH_PARSER = MarkdownIt().enable("strikethrough").enable("table")
 """The parser Rich's Markdown builds for itself on every instance (2 ms each time)."""
@@ -68,6 +74,12 @@ def split_blocks(text: str) -> list[tuple[int, int]]:
     return ranges
 
 
+def line_starts(text: str) -> list[int]:
+    """Where each line of `text` starts, counting lines as the Markdown parser does (a lone CR
+    ends a line too)."""
+    return [0, *(match.end() for match in _LINE_END.finditer(text))]
+
+
 def open_fence(text: str) -> tuple[str, str, str] | None:
     """(marker, info, code) when `text` is a code fence that has not closed yet."""
     first, _, rest = text.partition("\n")
@@ -99,7 +111,7 @@ class MarkdownLines(OneLayoutPass, Widget):
         self._parts: list[str] = []
         self._source_cache: str | None = ""
         self._finished: list[str] = []
-        """Text of the finished top-level blocks."""
+        """Text of the finished top-level blocks, made inert."""
         self._pending_start = 0
         """Offset in the source where the unfinished part begins."""
         self._tail = _Tail()
@@ -161,11 +173,11 @@ class MarkdownLines(OneLayoutPass, Widget):
         pending = source[self._pending_start:]
         ranges = split_blocks(pending)
         if len(ranges) >= 2:
-            lines = pending.split("\n")
+            starts = line_starts(pending)
             for start, end in ranges[:-1]:
-                self._finished.append("\n".join(lines[start:end]).strip("\n"))
-            tail_start_line = ranges[-1][0]
-            self._pending_start += sum(len(line) + 1 for line in lines[:tail_start_line])
+                block = pending[starts[start]:starts[end] if end < len(starts) else len(pending)]
+                self._finished.append(inert_text(block).strip("\n"))
+            self._pending_start += starts[ranges[-1][0]]
             self._tail = _Tail()
         tail_text = source[self._pending_start:]
         if not tail_text.startswith(self._tail.text):
@@ -200,7 +212,7 @@ class MarkdownLines(OneLayoutPass, Widget):
             self._tail_dirty = False
 
     def _render_tail(self, console: Console, width: int) -> list[Strip]:
-        text = self._tail.text.strip("\n")
+        text = inert_text(self._tail.text.strip("\n"))
         if not text.strip():
             return []
         fence = open_fence(text)

@@ -1,4 +1,8 @@
-"""Widgets of the conversation pane: user prompts and assistant answers."""
+"""Widgets of the conversation pane: user prompts and assistant answers.
+
+Everything they show came from the model, a session file or the server: labels are
+`InertStatic`, Markdown is `MarkdownLines` (both draw control characters inert).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Collapsible, Static
 
+from deepseek_tui.inert import inert_text
 from deepseek_tui.ui.intents import (
     ContinueAnswer,
     CopyCode,
@@ -19,6 +24,7 @@ from deepseek_tui.ui.intents import (
     Regenerate,
     SwitchBranch,
 )
+from deepseek_tui.ui.widgets.inert import InertStatic
 from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
 from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines
 from deepseek_tui.ui.widgets.streaming import Coalescer
@@ -101,8 +107,8 @@ class UserBubble(MessageView):
         self._meta = meta
 
     def compose(self) -> ComposeResult:
-        yield Static(self._meta or "You", classes="meta", markup=False)
-        yield Static(self._text, classes="text", markup=False)
+        yield InertStatic(self._meta or "You", classes="meta")
+        yield InertStatic(self._text, classes="text")
 
     def set_meta(self, meta: str) -> None:
         self._meta = meta
@@ -123,7 +129,7 @@ class ReasoningBlock(Collapsible):
     """
 
     def __init__(self, reasoning: str, title: str) -> None:
-        super().__init__(title=title, collapsed=True)
+        super().__init__(title=inert_text(title), collapsed=True)
         self.reasoning = reasoning
         self._rendered = False
 
@@ -179,12 +185,12 @@ class AnswerBlock(MessageView):
         self._writer: Coalescer | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(self._meta, classes="meta", markup=False)
+        yield InertStatic(self._meta, classes="meta")
         if self._reasoning:
             yield ReasoningBlock(self._reasoning, self._reasoning_title)
         yield MarkdownLines("" if self._streaming else self._content, classes="answer")
         if self._error:
-            yield Static(f"⚠ {self._error}", classes="error", markup=False)
+            yield InertStatic(f"⚠ {self._error}", classes="error")
 
     def action_regenerate(self, other_mode: bool) -> None:
         if self.message_id:
@@ -235,7 +241,7 @@ class AnswerBlock(MessageView):
             await old.remove()
         self._error = error
         if error:
-            await self.mount(Static(f"⚠ {error}", classes="error", markup=False))
+            await self.mount(InertStatic(f"⚠ {error}", classes="error"))
 
     async def set_reasoning(self, reasoning: str, title: str) -> None:
         """Attach (or refresh) the collapsed reasoning block once the answer is done."""

@@ -9,14 +9,16 @@ from typing import Sequence
 from textual import events
 from textual.document._edit import Edit
 from textual.message import Message
-from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
+
+from deepseek_tui.ui.widgets.inert import InertTextArea
 
 NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter"})
 
 
-class PromptArea(TextArea):
-    """Enter posts `PromptArea.Submitted`; pasted newlines are inserted, never sent.
+class PromptArea(InertTextArea):
+    """Enter posts `PromptArea.Submitted`; pasted newlines are inserted, never sent. Pasted
+    control characters (and those of an earlier message loaded for editing) are made inert.
 
     Up in an empty prompt (or while browsing history) recalls earlier prompts; down goes forward.
     """

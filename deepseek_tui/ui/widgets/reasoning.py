@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
+from deepseek_tui.ui.widgets.inert import InertStatic
 from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
 from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines
 from deepseek_tui.ui.widgets.streaming import Coalescer
@@ -36,7 +37,7 @@ class ReasoningPane(Vertical):
         self._title = "Reasoning"
 
     def compose(self) -> ComposeResult:
-        yield Static(self._title, id="reasoning-title", markup=False)
+        yield InertStatic(self._title, id="reasoning-title")
         with ReasoningScroll(id="reasoning-scroll"):
             yield MarkdownLines(id="reasoning-text")
 

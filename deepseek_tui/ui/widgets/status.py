@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from rich.text import Text
 from textual.widget import Widget
+
+from deepseek_tui.inert import inert_text
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,9 @@ class StatusLine(Widget):
 
 
 def render_status(info: StatusInfo) -> Text:
+    """The line; the model id and the balance come from files and the server: drawn inert."""
+    info = replace(info, **{f.name: inert_text(getattr(info, f.name)) for f in fields(info)
+                            if isinstance(getattr(info, f.name), str)})
     text = Text()
     if info.demo:
         text.append(" DEMO ", style="bold reverse yellow")
