@@ -611,3 +611,28 @@ def test_the_context_gauge_turns_yellow_at_half_and_red_at_four_fifths():
     assert gauge_style(100) == "" and gauge_style(499) == ""
     assert gauge_style(500) == "yellow" and gauge_style(799) == "yellow"
     assert gauge_style(800) == "bold red" and gauge_style(1000) == "bold red"
+
+
+async def test_a_bug_during_a_reply_is_reported_and_keeps_the_app_and_the_text(simulator, tmp_path, monkeypatch):
+    from deepseek_tui.ui.reply import ReplyDisplay
+
+    original = ReplyDisplay.show
+    seen = []
+
+    async def broken_show(self, event):
+        seen.append(event)
+        if len(seen) == 8:
+            raise RuntimeError("display bug")
+        await original(self, event)
+
+    monkeypatch.setattr(ReplyDisplay, "show", broken_show)
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "break the display")
+        assert app.is_running
+        note = next(n for n in app._notifications if n.title == "Unexpected error in this reply")
+        assert "display bug" in note.message and "crash-" in note.message
+        answer = app.conversation.active_path()[-1]
+        assert answer.status == "partial" and answer.content and "display bug" in answer.error
+    stored = SessionStore(tmp_path / "data" / "sessions").load(app.conversation.id)
+    assert stored.active_path()[-1].content == answer.content

@@ -250,6 +250,16 @@ class Turn:
             yield PhaseChanged(self.phase)
             yield TurnEnded(self.message)
 
+    def end_by_error(self, reason: str) -> None:
+        """The caller failed while it showed the turn (closing the stream made it "cancelled"):
+        the message says what stopped it instead."""
+        message = self.message
+        if message.status == "streaming":
+            self.conversation.finish_assistant(message.id, status="partial", error=reason)
+        elif message.status == "cancelled":
+            message.status, message.error = "partial", reason
+        self.phase = "error"
+
     def end_unfinished(self, reason: str = CANCELLED_BY_USER) -> None:
         """Mark the message cancelled if the turn was stopped before its stream could (e.g. a
         cancel before the first event). Callers run this when they are done with the turn."""

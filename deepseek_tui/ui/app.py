@@ -29,6 +29,7 @@ from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client.errors import AuthenticationFailed, DeepSeekError
 from deepseek_tui.config import AppConfig, save_config
+from deepseek_tui.crash import write_crash_report
 from deepseek_tui.conversation.compact import finish_compaction, prepare_compaction
 from deepseek_tui.conversation.model import Conversation, ConversationError, Message
 from deepseek_tui.conversation.request import inert_settings
@@ -291,6 +292,8 @@ class DeepSeekApp(CrashGuard, App[None]):
             async with aclosing(turn.stream(self.client, currency=self.config.currency, save=autosave)) as events:
                 async for event in events:
                     await display.show(event)
+        except Exception as exc:  # a bug: keep the app and what arrived, and say where the details are
+            turn.end_by_error(self._report_bug(exc))
         finally:
             ticker.stop()
             prompt.cursor_blink = True
@@ -355,6 +358,14 @@ class DeepSeekApp(CrashGuard, App[None]):
             self.notify(f"This conversation fills {share:.0%} of the model's context window. {keys} compacts "
                         "the earlier turns into a summary (a new branch; nothing is lost).",
                         title="Context nearly full", severity="warning", timeout=12)
+
+    def _report_bug(self, error: Exception) -> str:
+        """Write the traceback to a report file and say so; returns the one-line summary."""
+        report = write_crash_report(error, secrets=self.crash_secrets())
+        where = f"Details in {report.path}." if report.path else f"The details could not be written ({report.problem})."
+        self.notify(f"{report.summary}. What arrived is kept. {where}", title="Unexpected error in this reply",
+                    severity="error", timeout=20)
+        return f"Stopped by an unexpected error: {report.summary}"
 
     def report_error(self, error: DeepSeekError) -> None:
         notice = error_notice(error, self.balance_text)
