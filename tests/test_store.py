@@ -383,3 +383,21 @@ def test_save_throttle() -> None:
     throttle.changed()
     clock.now += 2.5
     assert throttle.due()  # a stalled stream's pending change
+
+
+def test_a_line_shared_by_branches_is_one_hit_on_the_active_branch(tmp_path):
+    store = SessionStore(tmp_path)
+    conv = Conversation()
+    conv.add_user("tell me about otters")
+    first = conv.start_assistant("deepseek-v4-flash", False)
+    first.content = "Otters hold hands while they sleep."
+    conv.finish_assistant(first.id)
+    conv.prepare_regenerate(first.id)
+    second = conv.start_assistant("deepseek-v4-flash", False)
+    second.content = "Otters hold hands while they sleep."  # the same words on another branch
+    conv.finish_assistant(second.id)
+    conv.switch_to(first.id)
+    store.save(conv)
+    hits = store.search("hold hands")
+    assert [hit.message_id for hit in hits] == [first.id]
+    assert len(store.search("otters")) == 2  # the question and the answer: two different lines

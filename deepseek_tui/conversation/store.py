@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 import time
 import weakref
 from contextlib import contextmanager
@@ -114,6 +115,8 @@ class SessionStore:
         self.fmt: Format = fmt
         self._index: dict[str, dict[str, Any]] | None = None
         self._index_dirty = False
+        self._index_lock = threading.RLock()
+        """The picker searches in a thread while the app saves: both use the index."""
         self._synced: weakref.WeakKeyDictionary[Conversation, bytes] = weakref.WeakKeyDictionary()
         """For a conversation object: the digest of the file bytes it is known to hold all of
         (it was loaded from them, or they were written from it)."""
@@ -180,8 +183,9 @@ class SessionStore:
             raise SessionNotFoundError(f"no session {session_id!r}")
         with self._locked():
             path.unlink()
-        self._load_index().pop(path.name, None)
-        self._index_dirty = True
+        with self._index_lock:
+            self._load_index().pop(path.name, None)
+            self._index_dirty = True
 
     def duplicate(self, session_id: str) -> Conversation:
         twin = self.load(session_id).copy()
@@ -199,6 +203,10 @@ class SessionStore:
 
     def list_sessions(self) -> list[SessionSummary | UnreadableSession]:
         """Readable sessions, newest first, then the unreadable ones by file name."""
+        with self._index_lock:
+            return self._list_sessions()
+
+    def _list_sessions(self) -> list[SessionSummary | UnreadableSession]:
         readable: list[SessionSummary] = []
         unreadable: list[UnreadableSession] = []
         index = self._load_index()
@@ -362,8 +370,9 @@ class SessionStore:
         return {"stamp": stamp, **_summary_entry(conversation)}
 
     def _remember(self, path: Path, summary: dict[str, Any]) -> None:
-        self._load_index()[path.name] = {"stamp": _stamp(path.stat()), **summary}
-        self._index_dirty = True
+        with self._index_lock:
+            self._load_index()[path.name] = {"stamp": _stamp(path.stat()), **summary}
+            self._index_dirty = True
 
     def _load_index(self) -> dict[str, dict[str, Any]]:
         if self._index is None:
@@ -494,11 +503,14 @@ def _survives_escaping(needle: str) -> bool:
 def _hits_in(
     document: dict[str, Any], session: SessionSummary, needle: str, fields: tuple[str, ...]
 ) -> list[SearchHit]:
-    hits = []
+    """One hit per distinct matching line of a session: a line that several branches share (a
+    regenerated answer, an edited prompt, a compacted copy) is listed once, on the active branch
+    when it is there."""
     messages = document.get("messages")
-    for message in messages if isinstance(messages, list) else ():
-        if not isinstance(message, dict):
-            continue
+    messages = [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []
+    active = _active_ids(messages, document.get("active_leaf_id"))
+    found: dict[str, SearchHit] = {}
+    for message in sorted(messages, key=lambda m: m.get("id") not in active):  # the active branch first
         for name in fields:
             text = message.get(name)
             if isinstance(text, dict):
@@ -510,9 +522,19 @@ def _hits_in(
                 continue
             line = _matching_line(text, needle)
             if line is not None:
-                hits.append(SearchHit(session.id, session.title, str(message.get("id")), line))
+                found.setdefault(line, SearchHit(session.id, session.title, str(message.get("id")), line))
                 break
-    return hits
+    order = {str(m.get("id")): index for index, m in enumerate(messages)}
+    return sorted(found.values(), key=lambda hit: order.get(hit.message_id, 0))
+
+
+def _active_ids(messages: list[dict[str, Any]], leaf: Any) -> set[Any]:
+    parents = {m.get("id"): m.get("parent_id") for m in messages}
+    active: set[Any] = set()
+    while leaf is not None and leaf in parents and leaf not in active:
+        active.add(leaf)
+        leaf = parents[leaf]
+    return active
 
 
 def _matching_line(text: str, needle: str) -> str | None:
