@@ -460,3 +460,18 @@ async def test_compaction_is_offered_past_80_percent_and_runs_from_its_key(simul
         assert "‹2/2›" in str(app.query(UserBubble).first().query_one(".meta").render())
         assert old_first in app.conversation
     assert store_of(tmp_path).load(app.conversation.id).active_path()[0].content == SUMMARY_REQUEST
+
+
+async def test_picker_rows_fit_a_narrow_terminal_and_show_the_short_id(simulator, tmp_path):
+    alpha, beta = _stored(tmp_path, ["a rather long title that would not fit in eighty columns", "beta"])
+    app = make_app(simulator.url, tmp_path, on_start="new")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+o")
+        await wait_until(lambda: isinstance(app.screen, SessionsScreen))
+        await pilot.pause()
+        option_list = app.screen.query_one("#sessions-list", OptionList)
+        room = option_list.scrollable_content_region.width
+        prompts = [option_list.get_option_at_index(i).prompt for i in range(option_list.option_count)]
+        assert len(prompts) == 2 and all(prompt.cell_len <= room for prompt in prompts)  # no row wraps
+        shown = " ".join(str(prompt) for prompt in prompts)
+        assert alpha.id[:8] in shown and beta.id[:8] in shown

@@ -51,6 +51,8 @@ except ImportError:  # not POSIX: saves are not locked against other processes
 MAX_FILE_BYTES = 64 * 1024 * 1024
 """Larger files are reported unreadable instead of parsed."""
 INDEX_NAME = ".index.json"
+MIN_ID_PREFIX = 4
+"""Characters of a session id that `resolve_id` needs to accept a prefix."""
 LOCK_NAME = ".lock"
 LOCK_TIMEOUT = 10.0
 """Seconds a save waits for another process's save before it gives up with a message."""
@@ -154,6 +156,18 @@ class SessionStore:
         else:
             self._synced.pop(conversation, None)
         return path
+
+    def resolve_id(self, text: str) -> str:
+        """The session id that `text` names: the id itself or a unique prefix of at least
+        MIN_ID_PREFIX characters (the picker shows the first 8). Raises SessionNotFoundError."""
+        if self._path_of(text) is not None:
+            return text
+        matches = sorted({session_id for _, session_id, _ in self._session_files() if session_id.startswith(text)})
+        if len(text) < MIN_ID_PREFIX or not matches:
+            raise SessionNotFoundError(f"no session {text!r}")
+        if len(matches) > 1:
+            raise SessionNotFoundError(f"{text!r} starts {len(matches)} session ids: give more of it")
+        return matches[0]
 
     def load(self, session_id: str) -> Conversation:
         path = self._path_of(session_id)

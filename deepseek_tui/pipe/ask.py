@@ -100,13 +100,14 @@ def open_conversation(options: AskOptions, store: SessionStore) -> tuple[Convers
         return None, prompt
     if wanted:
         try:
-            return store.load(wanted), prompt
+            return store.load(store.resolve_id(wanted)), prompt
         except SessionUnreadableError as error:
             raise PipeError(ExitCode.LOCAL, f"cannot read session {wanted}: {error}") from None
-        except StoreError:
+        except StoreError as error:
             if prompt is not None:
                 raise usage_error(
-                    f"no stored session {wanted!r}", "Give a session id from the TUI's session list."
+                    error.args[0] if error.args else f"no stored session {wanted!r}",
+                    "Give a session id, or its first characters, as the TUI's session list (ctrl+o) shows.",
                 ) from None
             prompt = wanted
     try:

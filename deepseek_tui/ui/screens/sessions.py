@@ -92,7 +92,8 @@ class SessionsScreen(ModalScreen[PickerResult]):
             yield Input(placeholder="Type to filter titles and search all messages", id="sessions-filter")
             yield OptionList(id="sessions-list")
             yield Static(
-                "enter open · ↓ results · ctrl+n new · f2 rename · f3 duplicate · f8 delete · esc close",
+                "enter open · ↓ results · ctrl+n new · f2 rename · f3 duplicate · f8 delete · esc close · "
+                "the dim id continues a chat from a shell: deepseek-tui ask --continue ID",
                 id="sessions-hint", markup=False,
             )
 
@@ -121,9 +122,10 @@ class SessionsScreen(ModalScreen[PickerResult]):
         needle = self.filter_text.lower()
         options: list[Option | None] = []
         readable = [s for s in self.sessions if isinstance(s, SessionSummary)]
-        matching = [s for s in readable if needle in s.title.lower()] if needle else readable
+        matching = [s for s in readable if needle in s.title.lower() or s.id.startswith(needle)] if needle else readable
+        width = self._row_width()
         for session in matching[: None if needle else UNFILTERED_LIMIT]:
-            options.append(Option(_session_line(session, session.id == self.current_id), id=f"s:{session.id}"))
+            options.append(Option(_session_line(session, session.id == self.current_id, width), id=f"s:{session.id}"))
         if not needle and len(matching) > UNFILTERED_LIMIT:
             more = len(matching) - UNFILTERED_LIMIT
             options.append(Option(Text(f"  … {more} older conversations: type to find them", style="dim"),
@@ -134,13 +136,21 @@ class SessionsScreen(ModalScreen[PickerResult]):
         if needle and self._hits_query == self.filter_text and self.hits:
             options.append(None)  # separator
             for number, hit in enumerate(self.hits[:500]):
-                options.append(Option(_hit_line(hit), id=f"h:{number}"))
+                options.append(Option(_hit_line(hit, width), id=f"h:{number}"))
         option_list = self.query_one("#sessions-list", OptionList)
         highlighted = option_list.highlighted
         option_list.clear_options()
         option_list.add_options(_unique(options))
         if options:
             option_list.highlighted = min(highlighted or 0, option_list.option_count - 1)
+
+    def _row_width(self) -> int:
+        """Columns a row may take (rows never wrap: they are cut to fit, the title first)."""
+        width = self.query_one("#sessions-list", OptionList).scrollable_content_region.width
+        return width - 2 if width > 20 else 110
+
+    def on_resize(self) -> None:
+        self._rebuild()
 
     # --- input ---------------------------------------------------------------------------------
 
@@ -276,24 +286,36 @@ def _unique(options: list[Option | None]) -> list[Option | None]:
     return kept
 
 
-def _session_line(session: SessionSummary, current: bool) -> Text:
+SHORT_ID = 8
+"""Characters of a session id shown in the list; `ask --continue` takes any unique prefix."""
+
+
+def _session_line(session: SessionSummary, current: bool, width: int = 110) -> Text:
+    """● title · id · model · when · messages · cost, the title and then the model giving way
+    when the row is narrow."""
+    cost = money(session.cost, session.currency)
+    tail = f"  {session.id[:SHORT_ID]}  {_when(session.updated_at)}  {session.message_count:>4} msg"
+    tail_width = len(tail) + (len(cost) + 2 if cost else 0)
+    model_width = 18 if width - tail_width - 2 >= 40 + 20 else 0
+    title_width = max(width - tail_width - 2 - (model_width + 2 if model_width else 0), 8)
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append("● " if current else "  ", style="bold green")
-    line.append(f"{_fit(session.title, 40):<40}", style="bold")
-    line.append(f"  {_fit(session.model, 18):<18}", style="cyan")
-    line.append(f"  {_when(session.updated_at)}")
-    line.append(f"  {session.message_count:>4} msg")
-    cost = money(session.cost, session.currency)
+    line.append(f"{_fit(session.title, title_width):<{title_width}}", style="bold")
+    if model_width:
+        line.append(f"  {_fit(session.model, model_width):<{model_width}}", style="cyan")
+    line.append(f"  {session.id[:SHORT_ID]}", style="dim")
+    line.append(tail[2 + SHORT_ID:])
     if cost:
         line.append(f"  {cost}", style="dim")
     return line
 
 
-def _hit_line(hit: SearchHit) -> Text:
+def _hit_line(hit: SearchHit, width: int = 110) -> Text:
+    title_width = min(30, max(width // 4, 8))
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append("  ↳ ", style="dim")
-    line.append(f"{_fit(hit.title, 30)}: ", style="bold")
-    line.append(_fit(hit.line, 70))
+    line.append(f"{_fit(hit.title, title_width)}: ", style="bold")
+    line.append(_fit(hit.line, max(width - title_width - 6, 10)))
     return line
 
 
