@@ -227,6 +227,24 @@ def _scene(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeekApp
         app = make_app(simulator.url, tmp_path, show_reasoning=False)
         return app, settle_account
 
+    if name == "selected":
+        conversation = pinned_conversation("sorting", T0)
+        conversation.active_path()[-1].content = MARKDOWN_SET
+        SessionStore(tmp_path / "data" / "sessions").save(conversation)
+        app = make_app(simulator.url, tmp_path, show_reasoning=False)
+
+        async def run(pilot: Pilot) -> None:
+            await settle_account(pilot)
+            view = pilot.app.query("AnswerBlock").last().query_one(".answer")
+            # From "sorted()" in the paragraph before the code to the middle of its last line.
+            row = next(y for y in range(view.line_count) if view.render_line(y).text.startswith("Use "))
+            await pilot.mouse_down(view, offset=(4, row))
+            await pilot.hover(view, offset=(10, row + 4))
+            await pilot.mouse_up(view, offset=(10, row + 4))
+            await pilot.pause()
+
+        return app, run
+
     if name == "branched":
         SessionStore(tmp_path / "data" / "sessions").save(branched_conversation())
         app = make_app(simulator.url, tmp_path, show_reasoning=False)
@@ -270,4 +288,4 @@ def branched_conversation() -> Conversation:
     return conversation
 
 
-SCENES = ("empty", "reasoning", "answered", "error", "settings", "help", "picker", "branched", "markdown")
+SCENES = ("empty", "reasoning", "answered", "error", "settings", "help", "picker", "branched", "markdown", "selected")

@@ -368,3 +368,22 @@ def test_safe_url_allows_http_https_and_mailto_only():
     for url in ("javascript:alert(1)", "file:///etc/passwd", "data:text/html,x", "ftp://x.org", "//x.org",
                 "docs/a.md", "https://", "mailto:", "", None, "http://[::1"):
         assert not safe_url(url), url
+
+
+async def test_a_selection_goes_when_the_text_is_replaced_or_wraps_anew():
+    """Its offsets count rows and characters of the text as it was drawn."""
+    app = Narrow("one two three four five six seven eight nine ten", width=60)
+    async with app.run_test(size=(80, 20)) as pilot:
+        await pilot.pause()
+        view = app.query_one("#view", MarkdownLines)
+        view.text_select_all()
+        await pilot.pause()
+        assert app.screen.get_selected_text() == "one two three four five six seven eight nine ten"
+        view.styles.width = 20
+        await pilot.pause()
+        assert view.line_count > 1 and app.screen.selections == {}
+        view.text_select_all()
+        await pilot.pause()
+        view.update("other text")
+        await pilot.pause()
+        assert app.screen.selections == {}

@@ -39,6 +39,7 @@ from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
 from deepseek_tui.ui.widgets.markdown_render import (
     code_label_row,
     code_rows,
+    copied_segments,
     copied_text,
     rich_markdown,
     safe_url,
@@ -196,6 +197,8 @@ class MarkdownLines(OneLayoutPass, Widget):
         if width <= 0:
             return
         if width != self._width:
+            if self._selection is not None:  # its rows and offsets meant the old wrapping
+                self.call_later(self._clear_selection)
             self._width = width
             self._finished_lines, self._finished_rendered = [], 0
             self._tail.fence_chunks = None
@@ -269,10 +272,9 @@ class MarkdownLines(OneLayoutPass, Widget):
         strip = self._row(y)
         if strip is None:
             return Strip.blank(width, self._style())
-        strip = strip.apply_offsets(0, y)
         if self._selection is not None and (span := self._selection.get_span(y)) is not None:
-            strip = highlight(strip, span[0], span[1], self._selection_style)
-        return strip.apply_style(self._style())
+            strip = highlight(strip, span[0], span[1], self._selection_style, copied_segments(strip))
+        return strip.apply_offsets(0, y).apply_style(self._style())  # offsets last: per segment
 
     def _style(self) -> Style:
         # Computing rich_style walks the ancestors; per line it was 14% of a streamed turn.

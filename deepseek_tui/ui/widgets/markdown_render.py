@@ -318,29 +318,45 @@ def trim_blank_rows(rows: list[Strip]) -> list[Strip]:
     return rows[start:end] if (start, end) != (0, len(rows)) else rows
 
 
+def _copy_plan(strip: Strip) -> tuple[list[bool], str, bool] | None:
+    """(which segments are copied, the joiner to the row above, verbatim) of a drawn row, or
+    None for a row of decoration."""
+    metas = [style.meta if style is not None and style._meta else {} for _, style, _ in strip]
+    kinds = {meta.get(COPY) for meta in metas}
+    if "skip" in kinds:
+        return None
+    joiner = next((meta[JOIN] for meta in metas if JOIN in meta), None)
+    wanted = [meta.get(COPY) != "pad" and (joiner is None or JOIN in meta) for meta in metas]
+    return wanted, ("\n" if joiner is None else joiner), "code" in kinds
+
+
+def copied_segments(strip: Strip) -> list[bool]:
+    """Which segments of a drawn row a selection copies (and so shows as selected)."""
+    plan = _copy_plan(strip)
+    return plan[0] if plan is not None else [False] * len(strip)
+
+
 def copied_row(strip: Strip, start: int, end: int) -> tuple[str, str] | None:
     """(text, joiner) that the characters [start, end) of a drawn row copy as, or None for a row
     of decoration. `joiner` goes between it and the row above: a line break, or "" / " " for a
     row that continues a wrapped line. `end` -1 is the end of the row."""
-    metas = [style.meta if style is not None and style._meta else {} for _, style, _ in strip]
-    if any(meta.get(COPY) == "skip" for meta in metas):
+    plan = _copy_plan(strip)
+    if plan is None:
         return None
-    if any(meta.get(COPY) == "rule" for meta in metas):
-        return "---", "\n"
-    joiner = next((meta[JOIN] for meta in metas if JOIN in meta), None)
-    verbatim = any(meta.get(COPY) == "code" for meta in metas)
+    wanted, joiner, verbatim = plan
+    if any(style is not None and style._meta and style.meta.get(COPY) == "rule" for _, style, _ in strip):
+        return "---", joiner
     pieces: list[str] = []
     position = 0
-    for (text, _, _), meta in zip(strip, metas):
+    for (text, _, _), keep in zip(strip, wanted):
         length = len(text)
-        wanted = meta.get(COPY) != "pad" and (joiner is None or JOIN in meta)
-        if wanted:
+        if keep:
             low, high = max(start - position, 0), (length if end < 0 else min(end - position, length))
             if low < high:
                 pieces.append(text[low:high])
         position += length
     text = "".join(pieces)
-    return (text if verbatim else text.rstrip()), ("\n" if joiner is None else joiner)
+    return (text if verbatim else text.rstrip()), joiner
 
 
 def copied_text(rows: Iterable[tuple[Strip, int, int]]) -> str:

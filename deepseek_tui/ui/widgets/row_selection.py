@@ -6,7 +6,7 @@ CJK characters and most emoji take two cells, so the two differ as soon as one i
 
 from __future__ import annotations
 
-from rich.cells import cell_len, get_character_cell_size
+from rich.cells import get_character_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
@@ -22,21 +22,29 @@ def char_at_cell(text: str, cell: int) -> int:
     return len(text)
 
 
-def highlight(strip: Strip, start: int, end: int, style: Style) -> Strip:
-    """`strip` with the characters [start, end) drawn in `style` (over their own colours); the
-    highlight stops where the row's text ends, so the blank rest of a row stays unmarked."""
+def highlight(strip: Strip, start: int, end: int, style: Style, marked: list[bool]) -> Strip:
+    """`strip` with the characters [start, end) of its `marked` segments drawn in `style` (over
+    their own colours); the blank end of a row is never marked. `end` -1 is the end of the row."""
     text = strip.text
-    end = len(text.rstrip()) if end < 0 else min(end, len(text.rstrip()))
+    limit = len(text.rstrip())
+    end = limit if end < 0 else min(end, limit)
     if start >= end:
         return strip
-    first = cell_len(text[:start])
-    last = first + cell_len(text[start:end])
-    before, middle, after = strip.divide([first, last, strip.cell_length])
-    marked = Strip(
-        [Segment(chars, (own + style) if own else style, control) for chars, own, control in middle],
-        middle.cell_length,
-    )
-    return Strip.join([before, marked, after])
+    segments: list[Segment] = []
+    position = 0
+    for segment, mark in zip(strip, marked):
+        chars, own, control = segment
+        low, high = max(start - position, 0), min(end - position, len(chars))
+        position += len(chars)
+        if not mark or low >= high or control:
+            segments.append(segment)
+            continue
+        if low:
+            segments.append(Segment(chars[:low], own, control))
+        segments.append(Segment(chars[low:high], (own + style) if own else style, control))
+        if high < len(chars):
+            segments.append(Segment(chars[high:], own, control))
+    return Strip(segments, strip.cell_length)
 
 
 def _kind(character: str) -> int:
