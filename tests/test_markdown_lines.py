@@ -357,6 +357,8 @@ async def test_links_and_bare_urls_keep_their_hyperlink_and_unsafe_ones_are_plai
         assert sorted(set(links_of(view))) == [
             "https://bare.example.org/x?y=1", "https://docs.example.org/a", "mailto:me@example.org",
         ]
+        terminal_output = "".join(view.render_line(y).render(app.console) for y in range(view.line_count))
+        assert "\x1b]8;id=" in terminal_output and ";https://docs.example.org/a\x1b\\" in terminal_output  # OSC 8
         # markdown-it leaves a javascript: link unparsed; the others are drawn as plain text
         assert "[this](javascript:alert(1)), ftp://old.example.org, rel, setup.py" in " ".join(plain_lines(view))
 

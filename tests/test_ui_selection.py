@@ -5,14 +5,15 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+from scenes import T0, answered_conversation
+from ui_support import SIZE, make_app, send, wait_reply, wait_until
+
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.conversation.model import Conversation
 from deepseek_tui.conversation.store import SessionStore
 from deepseek_tui.simulator import Fault
 from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines
 from deepseek_tui.ui.widgets.messages import AnswerBlock, ReasoningBlock, UserBubble
-from scenes import T0, answered_conversation
-from ui_support import SIZE, make_app, send, wait_reply, wait_until
 
 
 def stored_answer(tmp_path, content: str, question: str = "A question") -> None:
@@ -154,7 +155,7 @@ async def test_selecting_while_an_answer_streams_holds_the_view_and_the_selectio
             view = answer_view(app)
             assert view.render_line(2).text.startswith("You asked:")
             visible_top = view.region.y - chat.region.y
-            assert 0 <= visible_top and visible_top + 2 < chat.region.height
+            assert visible_top >= 0 and visible_top + 2 < chat.region.height
             await drag(pilot, view, (0, 2), (9, 2))
             assert app.screen.get_selected_text() == "You asked:"
             held_at = chat.scroll_y

@@ -218,7 +218,7 @@ class MarkdownLines(OneLayoutPass, Widget):
             self._tail_dirty = False
 
     def _render_block(self, console: Console, block: str, width: int) -> list[Strip]:
-        return trim_blank_rows(self._render(console, rich_markdown(block, self._code_theme), width))
+        return trim_blank_rows(self._draw(console, rich_markdown(block, self._code_theme), width))
 
     def _render_tail(self, console: Console, width: int) -> list[Strip]:
         text = inert_text(self._tail.text.strip("\n"))
@@ -248,7 +248,8 @@ class MarkdownLines(OneLayoutPass, Widget):
         return [Strip(row, width) for row in code_rows(console, code, lexer, self._code_theme, width)]
 
     @staticmethod
-    def _render(console: Console, renderable: RenderableType, width: int) -> list[Strip]:
+    def _draw(console: Console, renderable: RenderableType, width: int) -> list[Strip]:
+        """Rows of `renderable` at `width` (not Textual's `_render`, which this must not shadow)."""
         options = console.options.update_width(width).update(height=None)
         lines = console.render_lines(renderable, options, pad=True, new_lines=False)
         return [Strip(line, width) for line in lines]

@@ -18,18 +18,19 @@ are linked when they start with one of those schemes ("setup.py" or "www.x.org" 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Iterable
+from typing import cast
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_by_name
-from pygments.token import Comment
-from pygments.util import ClassNotFound
+from pygments.lexer import Lexer  # type: ignore[import-untyped]
+from pygments.lexers import get_lexer_by_name  # type: ignore[import-untyped]
+from pygments.token import Comment  # type: ignore[import-untyped]
+from pygments.util import ClassNotFound  # type: ignore[import-untyped]
 from rich.cells import cell_len, get_character_cell_size
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.markdown import BlockQuote, CodeBlock, Heading, HorizontalRule, ListItem, Paragraph
 from rich.markdown import Markdown as RichMarkdown
 from rich.segment import Segment
@@ -164,7 +165,7 @@ class _BlockQuote(BlockQuote):
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         render_options = options.update(width=max(options.max_width - 2, 1))
         bar, blank_bar = Segment("▌ ", self.style + PAD), Segment("▌", self.style + PAD)
-        for index, element in enumerate(self.elements):
+        for index, element in enumerate(cast("Iterable[RenderableType]", self.elements)):
             if index:
                 yield blank_bar
                 yield _NEW_LINE
@@ -348,7 +349,7 @@ def copied_row(strip: Strip, start: int, end: int) -> tuple[str, str] | None:
         return "---", joiner
     pieces: list[str] = []
     position = 0
-    for (text, _, _), keep in zip(strip, wanted):
+    for (text, _, _), keep in zip(strip, wanted, strict=True):
         length = len(text)
         if keep:
             low, high = max(start - position, 0), (length if end < 0 else min(end - position, length))

@@ -11,7 +11,6 @@ from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
 from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines, StillWhileSelecting
 from deepseek_tui.ui.widgets.streaming import Coalescer
 
-
 EMPTY_HINT = "*The model's thinking streams here in reasoner mode (ctrl+t switches). F3 hides this pane.*"
 
 

@@ -32,7 +32,7 @@ def highlight(strip: Strip, start: int, end: int, style: Style, marked: list[boo
         return strip
     segments: list[Segment] = []
     position = 0
-    for segment, mark in zip(strip, marked):
+    for segment, mark in zip(strip, marked, strict=True):
         chars, own, control = segment
         low, high = max(start - position, 0), min(end - position, len(chars))
         position += len(chars)
