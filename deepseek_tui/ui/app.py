@@ -56,6 +56,7 @@ from deepseek_tui.ui.reply import ReplyDisplay, error_notice, status_info
 from deepseek_tui.ui.screens.dialogs import ChooseScreen
 from deepseek_tui.ui.screens.help import HelpScreen
 from deepseek_tui.ui.screens.key import KeyScreen
+from deepseek_tui.ui.screens.main import MainScreen
 from deepseek_tui.ui.screens.sessions import OpenSession, PickerResult, SessionsScreen, StartNewChat
 from deepseek_tui.ui.screens.transfer import ExportScreen, ImportScreen
 from deepseek_tui.ui.widgets.chat_view import ChatView, message_view
@@ -141,6 +142,9 @@ class DeepSeekApp(CrashGuard, App[None]):
                        markup=markup)
 
     # --- layout and start -------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(id="_default")
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):

@@ -18,6 +18,7 @@ from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.conversation.model import Message
 from deepseek_tui import labels
 from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
+from deepseek_tui.ui.widgets.markdown_lines import StillWhileSelecting
 from deepseek_tui.ui.widgets.messages import AnswerBlock, MessageView, UserBubble
 
 MOUNT_WINDOW = 10
@@ -46,7 +47,7 @@ def load_earlier_button(hidden_count: int) -> Button:
     return Button(f"Show {hidden_count} earlier messages", id="load-earlier", compact=True)
 
 
-class ChatView(OneLayoutPass, VerticalScroll):
+class ChatView(StillWhileSelecting, OneLayoutPass, VerticalScroll):
     """The messages of one branch, the most recent `MOUNT_WINDOW` of them mounted."""
 
     DEFAULT_CSS = """

@@ -8,14 +8,13 @@ from textual.widgets import Static
 
 from deepseek_tui.ui.widgets.inert import InertStatic
 from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
-from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines
+from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines, StillWhileSelecting
 from deepseek_tui.ui.widgets.streaming import Coalescer
-
 
 EMPTY_HINT = "*The model's thinking streams here in reasoner mode (ctrl+t switches). F3 hides this pane.*"
 
 
-class ReasoningScroll(OneLayoutPass, VerticalScroll):
+class ReasoningScroll(StillWhileSelecting, OneLayoutPass, VerticalScroll):
     """Scrolls the reasoning text."""
 
 
