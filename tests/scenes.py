@@ -6,6 +6,7 @@ brings it to the screen to capture. Times on screen are pinned so the pictures a
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Awaitable, Callable
@@ -255,7 +256,8 @@ def _scene(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeekApp
 
 def pinned_conversation(topic: str, when: datetime) -> Conversation:
     """A finished two-message conversation with fixed times, usage and cost."""
-    conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash"), created_at=when)
+    pinned_id = hashlib.sha1(topic.encode()).hexdigest()[:32]  # the picker shows ids: keep them fixed
+    conversation = Conversation(id=pinned_id, settings=ChatSettings(model="deepseek-v4-flash"), created_at=when)
     user = conversation.add_user(f"Explain {topic} briefly.")
     user.created_at = when
     reply = conversation.start_assistant("deepseek-v4-flash", False)

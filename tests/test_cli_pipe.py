@@ -152,7 +152,7 @@ def test_continue_without_a_session_is_a_usage_error(cli):
     run = cli("ask", "--continue", "hello")
     assert run.code == ExitCode.USAGE and "no stored conversation" in run.err
     run = cli("ask", "--continue", "deadbeef", "hello")
-    assert run.code == ExitCode.USAGE and "no stored session 'deadbeef'" in run.err
+    assert run.code == ExitCode.USAGE and "no session 'deadbeef'" in run.err
 
 
 @pytest.mark.parametrize(

@@ -132,7 +132,7 @@ class SessionsScreen(ModalScreen[PickerResult]):
                                   id="more", disabled=True))
         for session in self.sessions:
             if isinstance(session, UnreadableSession) and (not needle or needle in session.path.name.lower()):
-                options.append(Option(_unreadable_line(session), id=f"u:{session.path.name}", disabled=True))
+                options.append(Option(_unreadable_line(session, width), id=f"u:{session.path.name}", disabled=True))
         if needle and self._hits_query == self.filter_text and self.hits:
             options.append(None)  # separator
             for number, hit in enumerate(self.hits[:500]):
@@ -296,7 +296,7 @@ def _session_line(session: SessionSummary, current: bool, width: int = 110) -> T
     cost = money(session.cost, session.currency)
     tail = f"  {session.id[:SHORT_ID]}  {_when(session.updated_at)}  {session.message_count:>4} msg"
     tail_width = len(tail) + (len(cost) + 2 if cost else 0)
-    model_width = 18 if width - tail_width - 2 >= 40 + 20 else 0
+    model_width = 18 if width - tail_width - 2 >= 30 + 20 else 0  # room for a 30-column title too
     title_width = max(width - tail_width - 2 - (model_width + 2 if model_width else 0), 8)
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append("● " if current else "  ", style="bold green")
@@ -319,10 +319,12 @@ def _hit_line(hit: SearchHit, width: int = 110) -> Text:
     return line
 
 
-def _unreadable_line(session: UnreadableSession) -> Text:
+def _unreadable_line(session: UnreadableSession, width: int = 110) -> Text:
+    name = _fit(session.path.name, 40)
+    reason_width = max(width - len(name) - len("  ⚠   unreadable:  (left untouched)"), 10)
     line = Text(no_wrap=True, overflow="ellipsis")
-    line.append(f"  ⚠ {session.path.name}", style="bold red")
-    line.append(f"  unreadable: {_fit(session.reason, 200)} (left untouched)", style="red")
+    line.append(f"  ⚠ {name}", style="bold red")
+    line.append(f"  unreadable: {_fit(session.reason, reason_width)} (left untouched)", style="red")
     return line
 
 
