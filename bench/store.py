@@ -17,7 +17,7 @@ from typing import Callable
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from deepseek_tui.chat_settings import ChatSettings  # noqa: E402
-from deepseek_tui.client.events import Usage  # noqa: E402
+from deepseek_tui.usage import Usage  # noqa: E402
 from deepseek_tui.conversation import Conversation, SessionStore  # noqa: E402
 
 WORDS = "the model answers with code and prose about sorting lists dicts and files".split()

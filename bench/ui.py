@@ -3,7 +3,7 @@
 Prints figures only (no assertions). Every measurement runs in its own process, against a
 simulator in *another* process, so the simulator's CPU is never counted in the app's:
 
-  1. start → ready (tmux 120×40, until "Message DeepSeek" shows) ≤ 0.5 s; import time reported
+  1. start → ready (tmux 120×40, until "Ask DeepSeek" shows) ≤ 0.5 s; import time reported
   2. 2,000 tokens at 200 tok/s: last token → fully on screen ≤ 100 ms; app CPU for the turn ≤ 1.5 s
   3. 2,000 tokens at full speed: send → fully on screen ≤ 1 s
   4. 20,000 tokens at full speed with one 800-line code fence: ≤ 5 s
@@ -266,20 +266,19 @@ def _hook_display(app) -> list[float]:
 
 
 async def stream_case(url: str, data_dir: Path) -> dict:
-    import deepseek_tui.ui.app as app_module
-    from deepseek_tui.client import ContentDelta
+    from deepseek_tui.conversation.turn import AnswerText, Turn
     from deepseek_tui.ui.widgets.messages import AnswerBlock
     marks: dict[str, float] = {}
-    original_stream = app_module.stream_into_message
+    original_stream = Turn.stream
 
-    async def stream_into_message(*args, **kwargs):
-        async for event in original_stream(*args, **kwargs):
-            if isinstance(event, ContentDelta):
+    async def stream(self, *args, **kwargs):
+        async for event in original_stream(self, *args, **kwargs):
+            if isinstance(event, AnswerText):
                 marks["last_delta"] = time.perf_counter()
                 marks.setdefault("first_delta", marks["last_delta"])
             yield event
 
-    app_module.stream_into_message = stream_into_message
+    Turn.stream = stream
     original_close = AnswerBlock.close_stream
 
     async def close_stream(self):
@@ -386,9 +385,9 @@ async def history_case(data_dir: Path, marker: str) -> dict:
 
 def apply_patches(spec: str) -> None:
     for name in filter(None, (spec or "").split(",")):
-        if name.startswith("window:"):  # window:12 → app.MOUNT_WINDOW = 12 (messages mounted on open)
-            import deepseek_tui.ui.app as app_module
-            app_module.MOUNT_WINDOW = int(name.split(":")[1])
+        if name.startswith("window:"):  # window:12 → MOUNT_WINDOW = 12 (messages mounted on open)
+            import deepseek_tui.ui.widgets.chat_view as chat_view
+            chat_view.MOUNT_WINDOW = int(name.split(":")[1])
         elif name.startswith("interval:"):  # interval:0.25 → Coalescer.INTERVAL = 0.25
             from deepseek_tui.ui.widgets.streaming import Coalescer
             Coalescer.INTERVAL = float(name.split(":")[1])
@@ -538,9 +537,9 @@ def tmux_start(workdir: Path, tag: str, history: int = 0) -> dict | None:
             marker = _normal(last.splitlines()[-1])
         t0 = term.start()
         if marker is None:
-            ready = term.wait_for(lambda s: "Message DeepSeek" in s, 15)
+            ready = term.wait_for(lambda s: "Ask DeepSeek" in s, 15)
         else:
-            ready = term.wait_for(lambda s: "Message DeepSeek" in s and marker in _chat_text(s), 15)
+            ready = term.wait_for(lambda s: "Ask DeepSeek" in s and marker in _chat_text(s), 15)
         time.sleep(0.3)
         if ready is None:
             print("  ! tmux start: not ready; screen:\n" + term.screen()[-400:], file=sys.stderr)
@@ -557,7 +556,7 @@ def tmux_stream(workdir: Path, tag: str, tokens: int, rate: float | None, style:
         if history:
             save_history(term.sessions_dir, history)
         term.start()
-        if term.wait_for(lambda s: "Message DeepSeek" in s, 15) is None:
+        if term.wait_for(lambda s: "Ask DeepSeek" in s, 15) is None:
             return None
         time.sleep(1.0)  # account refresh and first frames settle
         term.tmux("send-keys", "-l", PROMPT)
@@ -677,7 +676,7 @@ def main() -> None:
             add("1", "python -c 'import …ui.app' wall", imp["python_wall"], 0.5)
             if not args.no_tmux:
                 starts = [tmux_start(workdir, f"start{i}") for i in range(args.runs)]
-                add("1", "tmux start → 'Message DeepSeek' shown", [s["ready"] for s in starts if s], 0.5)
+                add("1", "tmux start → 'Ask DeepSeek' shown", [s["ready"] for s in starts if s], 0.5)
                 rss += [s["hwm_mb"] for s in starts if s]
                 rss_by_case.setdefault("1 tmux", []).extend(s["hwm_mb"] for s in starts if s)
 

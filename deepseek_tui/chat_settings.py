@@ -56,6 +56,15 @@ class ChatSettings:
     def updated(self, **changes: Any) -> "ChatSettings":
         return replace(self, **{k: _coerce(k, v) for k, v in changes.items()})
 
+    def with_identity_of(self, other: "ChatSettings") -> "ChatSettings":
+        """These settings with `other`'s model, thinking mode, effort and system prompt: what makes
+        a conversation what it is (a one-off `ask` flag for those sticks to the session it saves;
+        limits and sampling flags apply to that run only)."""
+        return replace(self, **{name: getattr(other, name) for name in IDENTITY_FIELDS})
+
+
+IDENTITY_FIELDS = ("model", "thinking", "reasoning_effort", "system_prompt")
+
 
 _FLOATS = {"temperature", "top_p", "frequency_penalty", "presence_penalty"}
 

@@ -11,6 +11,7 @@ from typing import Callable, Sequence
 from deepseek_tui import __version__
 from deepseek_tui.config import AppConfig, ConfigError, default_config_path, load_config
 from deepseek_tui.model_choice import current_settings
+from deepseek_tui.crash import report_crash
 from deepseek_tui.pipe import (
     FIM_MAX_TOKENS,
     AskOptions,
@@ -32,12 +33,16 @@ when PROMPT is - or left out (and stdin is not a terminal). Notes and errors go 
   deepseek-tui ask "What is a monad?"
   git diff | deepseek-tui ask --system "Review this diff" -
   deepseek-tui ask --save "Plan a trip"; deepseek-tui ask --continue "Make it shorter"
+
+A saved or continued conversation keeps the --model, --think/--effort and --system given; other
+options (--max-tokens, --temperature, --json) apply to this run only.
 """
 
 FIM_DESCRIPTION = f"""\
 Fill in the middle (beta /completions): the model writes what goes between a prefix and a
 suffix. The prefix comes from --prefix-file or stdin. The completion is printed exactly as
-received (no newline added). max_tokens is at most {FIM_MAX_TOKENS}.
+received (no newline added; on a terminal, escape sequences in it are made visible unless --raw).
+max_tokens is at most {FIM_MAX_TOKENS}.
 """
 
 
@@ -61,6 +66,11 @@ def _subcommand_parents() -> argparse.ArgumentParser:
     shared = argparse.ArgumentParser(add_help=False)
     shared.add_argument("--base-url", metavar="URL", default=argparse.SUPPRESS, help="API base URL")
     shared.add_argument("--config", metavar="PATH", type=Path, default=argparse.SUPPRESS, help="config file")
+    shared.add_argument(
+        "--raw", action="store_true",
+        help="write escape sequences from the model or server to a terminal as they are "
+        "(by default a terminal gets them made visible; pipes and files always get them as they are)",
+    )
     return shared
 
 
@@ -220,12 +230,16 @@ def main(argv: Sequence[str] | None = None, *, client_factory: ClientFactory | N
         print(f"deepseek-tui: {exc}\nFix the file or move it aside; it was not changed.", file=sys.stderr)
         return ExitCode.USAGE
     if args.command is not None:
-        console = Console.standard()
+        console = Console.standard(raw=args.raw)
         try:
             return run_subcommand(args, config, console, client_factory)
         except KeyboardInterrupt:
             console.note("stopped (Ctrl+C)")
             return ExitCode.CANCELLED
+        except Exception as error:  # a bug: one line and a report file, not a traceback over the output
+            return report_crash(error, secrets=[config.effective_api_key(), config.api_key])
+        finally:
+            console.finish()
     from deepseek_tui.ui.launch import run_app
 
     return run_app(config, config_path=config_path, demo=args.demo)

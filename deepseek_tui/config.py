@@ -180,6 +180,8 @@ def load_config(path: Path | None = None) -> AppConfig:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except (ValueError, RecursionError, MemoryError) as exc:  # e.g. an integer of 5,000 digits
+        raise ConfigError(f"{path} cannot be read: {type(exc).__name__}: {str(exc)[:100]}") from None
     return parse_config(data, str(path))
 
 

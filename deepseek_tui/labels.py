@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from deepseek_tui.catalogue import Catalogue, ModelSpec
-from deepseek_tui.client.events import Usage
-from deepseek_tui.client.results import Balance
 from deepseek_tui.conversation.model import Conversation, Message
 from deepseek_tui.conversation.pricing import cost_of
+from deepseek_tui.usage import Usage
+
+if TYPE_CHECKING:
+    from deepseek_tui.client.results import Balance
 
 CURRENCY_SIGNS = {"USD": "$", "CNY": "¥"}
 UNKNOWN_COST = "cost unknown"
@@ -139,10 +142,17 @@ def user_meta(branch: tuple[int, int] | None = None) -> str:
     return "You"
 
 
-def balance_label(balance: Balance) -> str:
+def balance_label(balance: "Balance") -> str:
     parts = [f"{CURRENCY_SIGNS.get(info.currency, info.currency + ' ')}{info.total:.2f}" for info in balance.infos]
     label = "bal " + " ".join(parts) if parts else "bal ?"
     return label if balance.is_available else label + " (insufficient)"
+
+
+def empty_answer_note(message: Message) -> str:
+    """What to show in place of an answer that has no text ("" when nothing needs saying)."""
+    if not message.content and message.finish_reason == "length":
+        return "*The reply ran out of max_tokens before it said anything (thinking can use the whole budget).*"
+    return ""
 
 
 CONTINUE_HINT = "F5 continues it."

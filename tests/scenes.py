@@ -6,6 +6,7 @@ brings it to the screen to capture. Times on screen are pinned so the pictures a
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Awaitable, Callable
@@ -45,6 +46,39 @@ def binary_search(items: list[int], target: int) -> int:
 | 1,000      | 10          |
 | 1,000,000  | 20          |
 """
+
+MARKDOWN_SET = """# Sorting, explained
+
+Sorting puts items in **order**: see [the guide](https://docs.python.org/3/howto/sorting.html) or https://en.wikipedia.org/wiki/Sorting_algorithm.
+
+## Kinds of sort
+
+1. Comparison sorts
+   - quicksort
+   - merge sort
+2. Counting sorts
+
+### In Python
+
+Use `sorted()` for a *new* list:
+
+```python
+numbers = [3, 1, 2]
+print(sorted(numbers))
+```
+
+> Timsort is stable: equal items keep their order.
+
+| algorithm  | average | stable |
+|------------|--------:|:------:|
+| quicksort  | n log n | no     |
+| merge sort | n log n | yes    |
+
+---
+
+排序算法把元素按顺序排列。😀 表情也可以。
+"""
+"""Headings, nested lists, a labelled code fence, a quote, a table, a rule, links and CJK text."""
 
 REASONING = (
     "The user wants binary search. I should show an iterative version, mention the "
@@ -187,6 +221,31 @@ def _scene(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeekApp
 
         return app, run
 
+    if name == "markdown":
+        conversation = pinned_conversation("sorting", T0)
+        conversation.active_path()[-1].content = MARKDOWN_SET
+        SessionStore(tmp_path / "data" / "sessions").save(conversation)
+        app = make_app(simulator.url, tmp_path, show_reasoning=False)
+        return app, settle_account
+
+    if name == "selected":
+        conversation = pinned_conversation("sorting", T0)
+        conversation.active_path()[-1].content = MARKDOWN_SET
+        SessionStore(tmp_path / "data" / "sessions").save(conversation)
+        app = make_app(simulator.url, tmp_path, show_reasoning=False)
+
+        async def run(pilot: Pilot) -> None:
+            await settle_account(pilot)
+            view = pilot.app.query("AnswerBlock").last().query_one(".answer")
+            # From "sorted()" in the paragraph before the code to the middle of its last line.
+            row = next(y for y in range(view.line_count) if view.render_line(y).text.startswith("Use "))
+            await pilot.mouse_down(view, offset=(4, row))
+            await pilot.hover(view, offset=(10, row + 4))
+            await pilot.mouse_up(view, offset=(10, row + 4))
+            await pilot.pause()
+
+        return app, run
+
     if name == "branched":
         SessionStore(tmp_path / "data" / "sessions").save(branched_conversation())
         app = make_app(simulator.url, tmp_path, show_reasoning=False)
@@ -197,7 +256,8 @@ def _scene(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeekApp
 
 def pinned_conversation(topic: str, when: datetime) -> Conversation:
     """A finished two-message conversation with fixed times, usage and cost."""
-    conversation = Conversation(settings=ChatSettings(model="deepseek-flash"), created_at=when)
+    pinned_id = hashlib.sha1(topic.encode()).hexdigest()[:32]  # the picker shows ids: keep them fixed
+    conversation = Conversation(id=pinned_id, settings=ChatSettings(model="deepseek-flash"), created_at=when)
     user = conversation.add_user(f"Explain {topic} briefly.")
     user.created_at = when
     reply = conversation.start_assistant("deepseek-flash", False)
@@ -230,4 +290,4 @@ def branched_conversation() -> Conversation:
     return conversation
 
 
-SCENES = ("empty", "reasoning", "answered", "error", "settings", "help", "picker", "branched")
+SCENES = ("empty", "reasoning", "answered", "error", "settings", "help", "picker", "branched", "markdown", "selected")

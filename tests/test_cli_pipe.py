@@ -111,7 +111,7 @@ def test_json_mode_adds_the_hint_and_prints_json(cli, simulator):
     run = cli("ask", "--json", "list three colors")
     assert run.code == 0
     assert json.loads(run.out)["question"] == "list three colors"
-    assert "added to the system prompt" in run.err
+    assert "added to this request's system prompt" in run.err
     body = chat_bodies(simulator)[-1]
     assert body["response_format"] == {"type": "json_object"}
     assert "json" in body["messages"][0]["content"].lower() and body["messages"][0]["role"] == "system"
@@ -153,7 +153,7 @@ def test_continue_without_a_session_is_a_usage_error(cli):
     run = cli("ask", "--continue", "hello")
     assert run.code == ExitCode.USAGE and "no stored conversation" in run.err
     run = cli("ask", "--continue", "deadbeef", "hello")
-    assert run.code == ExitCode.USAGE and "no stored session 'deadbeef'" in run.err
+    assert run.code == ExitCode.USAGE and "no session 'deadbeef'" in run.err
 
 
 @pytest.mark.parametrize(
@@ -336,3 +336,15 @@ def test_fim_rejects_models_and_limits(cli):
 def test_pipe_mode_does_not_load_textual():
     check = "import sys, deepseek_tui.cli; sys.exit('textual' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", check], timeout=30).returncode == 0
+
+
+def test_one_off_flags_shape_that_request_only(cli, simulator):
+    """`ask --save --max-tokens 30`: that request is cut at 30; the stored chat keeps the defaults."""
+    run = cli("ask", "--save", "--max-tokens", "30", "Start a plan")
+    assert run.code == 0
+    assert chat_bodies(simulator)[-1]["max_tokens"] == 30
+    (summary,) = [s for s in store().list_sessions()]
+    stored = store().load(summary.id)
+    assert stored.settings.max_tokens is None
+    run = cli("ask", "--continue", summary.id, "Go on")
+    assert run.code == 0 and "max_tokens" not in chat_bodies(simulator)[-1]

@@ -13,10 +13,17 @@ TEXTUAL_FREE = (
     "deepseek_tui.catalogue",
     "deepseek_tui.model_choice",
     "deepseek_tui.models_cache",
-    "deepseek_tui.turns",
+    "deepseek_tui.conversation.turn",
+    "deepseek_tui.usage",
+    "deepseek_tui.clock",
     "deepseek_tui.labels",
-    "deepseek_tui.clipboard",
-    "deepseek_tui.editor",
+    "deepseek_tui.ui.clipboard",
+    "deepseek_tui.ui.editor",
+    "deepseek_tui.ui.code_blocks",
+    "deepseek_tui.inert",
+    "deepseek_tui.guarded_read",
+    "deepseek_tui.crash",
+    "deepseek_tui.conversation.merge",
 )
 
 

@@ -131,3 +131,261 @@ async def test_rows_cached_from_earlier_frames_match_the_text_after_each_write()
             await pilot.pause()
             assert painted_lines(streamed) == plain_lines(streamed)
         assert painted_lines(streamed) == painted_lines(app.query_one("#whole", MarkdownLines))
+
+
+HOSTILE_DOCUMENT = (
+    "Intro \x1b]2;PWNED\x1b\\ with \x1b[1;31mcolour\x1b[0m.\r\n\r\n"
+    "A lone\rcarriage return.\n\n"
+    "```sh\necho \x1b]52;c;SGVsbG8=\x07\n```\n\nLast line."
+)
+
+
+async def test_control_characters_are_drawn_inert_and_a_lone_cr_loses_no_text():
+    app = Viewer()
+    async with app.run_test(size=(80, 40)) as pilot:
+        whole = app.query_one("#whole", MarkdownLines)
+        whole.update(HOSTILE_DOCUMENT)
+        streamed = app.query_one("#streamed", MarkdownLines)
+        for start in range(0, len(HOSTILE_DOCUMENT), 3):  # sequences cut between writes
+            streamed.append(HOSTILE_DOCUMENT[start:start + 3])
+            await pilot.pause()
+        await pilot.pause()
+        assert streamed.source == HOSTILE_DOCUMENT  # the text is kept as it came
+        drawn = "\n".join(plain_lines(whole))
+        assert plain_lines(streamed) == plain_lines(whole)
+        assert "Intro ␛]2;PWNED␛\\ with colour." in drawn
+        assert "A lone␍carriage return." in drawn
+        assert "echo ␛]52;c;SGVsbG8=␇" in drawn and "Last line." in drawn
+        segments = "".join(s.text for view in (whole, streamed) for y in range(view.line_count) for s in view.render_line(y))
+        assert not any(ord(c) < 0x20 and c not in "\n\t" for c in segments)
+
+
+# --- layout: one blank row between blocks, as GitHub or glow lay an answer out ------------------
+
+MARKDOWN_SET = """# Sorting, explained
+
+Sorting puts items in **order**; `sorted()` returns a new list.
+
+## Kinds of sort
+
+1. Comparison sorts
+   - quicksort
+   - merge sort
+2. Counting sorts
+
+### In Python
+
+```python
+numbers = [3, 1, 2]
+print(sorted(numbers))
+```
+
+> Timsort is stable.
+>
+> — Tim Peters
+
+| algorithm | stable |
+|-----------|:------:|
+| quicksort | no |
+| merge sort | yes |
+
+---
+
+排序算法把元素按顺序排列。😀
+
+The end."""
+
+MARKDOWN_SET_ROWS = [
+    "Sorting, explained",
+    "",
+    "Sorting puts items in order; sorted() returns a new list.",
+    "",
+    "Kinds of sort",
+    "",
+    " 1. Comparison sorts",
+    "     • quicksort",
+    "     • merge sort",
+    " 2. Counting sorts",
+    "",
+    "In Python",
+    "",
+    " python",
+    " numbers = [3, 1, 2]",
+    " print(sorted(numbers))",
+    "",  # the code box's last row (drawn in the box's background)
+    "",
+    "▌ Timsort is stable.",
+    "▌",
+    "▌ — Tim Peters",
+    "",
+    " algorithm   stable",
+    " ──────────────────",
+    " quicksort     no",
+    " merge sort   yes",
+    "",
+    "─" * 70,
+    "",
+    "排序算法把元素按顺序排列。😀",
+    "",
+    "The end.",
+]
+
+
+class Narrow(App[None]):
+    def __init__(self, markdown: str, width: int = 70) -> None:
+        super().__init__()
+        self._markdown, self._width = markdown, width
+
+    def compose(self) -> ComposeResult:
+        yield MarkdownLines(self._markdown, id="view")
+
+    def on_mount(self) -> None:
+        self.query_one("#view").styles.width = self._width
+
+
+async def test_blocks_are_separated_by_one_blank_row_headings_left_code_labelled():
+    """Rich puts blank rows around lists, tables and rules and we added one more between blocks:
+    headings were followed by two or three blank rows, tables and rules by two."""
+    app = Narrow(MARKDOWN_SET)
+    async with app.run_test(size=(80, 60)) as pilot:
+        await pilot.pause()
+        assert plain_lines(app.query_one("#view", MarkdownLines)) == MARKDOWN_SET_ROWS
+
+
+async def test_no_block_starts_or_ends_with_blank_rows_and_no_blank_row_is_doubled():
+    documents = [MARKDOWN_SET, "- a\n- b\n\n| x |\n|---|\n| 1 |\n\n***\n\n> q\n\n    indented code\n\nend",
+                 "## H\n- item\n\n```\nno language\n```"]
+    app = Narrow("")
+    async with app.run_test(size=(80, 60)) as pilot:
+        view = app.query_one("#view", MarkdownLines)
+        for document in documents:
+            view.update(document)
+            await pilot.pause()
+            rows = plain_lines(view)
+            assert rows[0] and (rows[-1] or _in_code_box(view, len(rows) - 1))
+            doubled = [y for y in range(1, len(rows)) if not rows[y] and not rows[y - 1]
+                       and not _in_code_box(view, y) and not _in_code_box(view, y - 1)]
+            assert doubled == [], (document, rows)
+
+
+def _in_code_box(view: MarkdownLines, y: int) -> bool:
+    return any(style is not None and style.bgcolor is not None for _, style, _ in view.render_line(y))
+
+
+async def test_an_open_fence_is_drawn_as_the_closed_one_label_first():
+    app = Viewer()
+    async with app.run_test(size=(80, 40)) as pilot:
+        streamed = app.query_one("#streamed", MarkdownLines)
+        streamed.append("Intro.\n\n```rust\nfn main() {}\n")
+        await pilot.pause()
+        open_rows = plain_lines(streamed)
+        assert open_rows == ["Intro.", "", " rust", " fn main() {}"]
+        streamed.append("```\n")
+        await pilot.pause()
+        assert plain_lines(streamed) == open_rows + [""]  # the box's last row, once it closes
+
+
+# --- copying what a selection covers -------------------------------------------------------------
+
+
+def copied(view: MarkdownLines, selection=None) -> str:
+    from textual.selection import SELECT_ALL
+
+    text, _ending = view.get_selection(selection or SELECT_ALL)
+    return text
+
+
+async def test_copy_gives_code_without_its_box_and_prose_without_decoration():
+    app = Narrow(MARKDOWN_SET)
+    async with app.run_test(size=(80, 60)) as pilot:
+        await pilot.pause()
+        text = copied(app.query_one("#view", MarkdownLines))
+        assert "In Python\n\nnumbers = [3, 1, 2]\nprint(sorted(numbers))\n\nTimsort is stable.\n\n— Tim Peters" in text
+        assert "\npython\n" not in text and "▌" not in text
+        assert " 1. Comparison sorts\n     • quicksort" in text
+        assert text.endswith(" merge sort   yes\n\n---\n\n排序算法把元素按顺序排列。😀\n\nThe end.")
+
+
+async def test_wrapped_lines_copy_as_the_one_line_they_are():
+    long_code = "values = [" + ", ".join(str(n) for n in range(30)) + "]"
+    markdown = ("A paragraph long enough to wrap over several rows of a narrow view, it goes on.\n\n"
+                "- an item that is also long enough to wrap in the narrow view\n\n"
+                f"```python\n{long_code}\n    indented  twice\n```\n\n"
+                "漢字の長い文章は空白がないので途中で折り返されるけれど一行としてコピーされる。")
+    app = Narrow(markdown, width=30)
+    async with app.run_test(size=(80, 60)) as pilot:
+        await pilot.pause()
+        view = app.query_one("#view", MarkdownLines)
+        assert view.line_count > 12  # everything wrapped
+        assert copied(view) == (
+            "A paragraph long enough to wrap over several rows of a narrow view, it goes on.\n\n"
+            " • an item that is also long enough to wrap in the narrow view\n\n"
+            f"{long_code}\n    indented  twice\n\n"
+            "漢字の長い文章は空白がないので途中で折り返されるけれど一行としてコピーされる。"
+        )
+
+
+async def test_a_selection_inside_rows_counts_characters_not_cells():
+    from textual.geometry import Offset
+    from textual.selection import Selection
+
+    app = Narrow("排序😀 sort\n\nsecond 段落")
+    async with app.run_test(size=(80, 20)) as pilot:
+        await pilot.pause()
+        view = app.query_one("#view", MarkdownLines)
+        assert copied(view, Selection(Offset(1, 0), Offset(3, 0))) == "序😀"
+        assert copied(view, Selection(Offset(1, 0), Offset(5, 0))) == "序😀 s"
+        assert copied(view, Selection(Offset(3, 0), Offset(8, 2))) == " sort\n\nsecond 段"
+
+
+# --- links ---------------------------------------------------------------------------------------
+
+
+def links_of(view: MarkdownLines) -> list[str]:
+    return [style.link for y in range(view.line_count) for _, style, _ in view.render_line(y)
+            if style is not None and style.link]
+
+
+async def test_links_and_bare_urls_keep_their_hyperlink_and_unsafe_ones_are_plain_text():
+    markdown = ("See [the docs](https://docs.example.org/a) and https://bare.example.org/x?y=1, "
+                "mail mailto:me@example.org, not [this](javascript:alert(1)), ftp://old.example.org, "
+                "[rel](docs/file.md), setup.py, www.example.org or me@example.org.")
+    app = Narrow(markdown)
+    async with app.run_test(size=(80, 20)) as pilot:
+        await pilot.pause()
+        view = app.query_one("#view", MarkdownLines)
+        assert sorted(set(links_of(view))) == [
+            "https://bare.example.org/x?y=1", "https://docs.example.org/a", "mailto:me@example.org",
+        ]
+        terminal_output = "".join(view.render_line(y).render(app.console) for y in range(view.line_count))
+        assert "\x1b]8;id=" in terminal_output and ";https://docs.example.org/a\x1b\\" in terminal_output  # OSC 8
+        # markdown-it leaves a javascript: link unparsed; the others are drawn as plain text
+        assert "[this](javascript:alert(1)), ftp://old.example.org, rel, setup.py" in " ".join(plain_lines(view))
+
+
+def test_safe_url_allows_http_https_and_mailto_only():
+    from deepseek_tui.ui.widgets.markdown_render import safe_url
+
+    assert safe_url("https://example.org") and safe_url("http://x.org/a?b#c") and safe_url("mailto:a@b.org")
+    for url in ("javascript:alert(1)", "file:///etc/passwd", "data:text/html,x", "ftp://x.org", "//x.org",
+                "docs/a.md", "https://", "mailto:", "", None, "http://[::1"):
+        assert not safe_url(url), url
+
+
+async def test_a_selection_goes_when_the_text_is_replaced_or_wraps_anew():
+    """Its offsets count rows and characters of the text as it was drawn."""
+    app = Narrow("one two three four five six seven eight nine ten", width=60)
+    async with app.run_test(size=(80, 20)) as pilot:
+        await pilot.pause()
+        view = app.query_one("#view", MarkdownLines)
+        view.text_select_all()
+        await pilot.pause()
+        assert app.screen.get_selected_text() == "one two three four five six seven eight nine ten"
+        view.styles.width = 20
+        await pilot.pause()
+        assert view.line_count > 1 and app.screen.selections == {}
+        view.text_select_all()
+        await pilot.pause()
+        view.update("other text")
+        await pilot.pause()
+        assert app.screen.selections == {}

@@ -325,3 +325,13 @@ def test_json_cut_off_at_max_tokens_is_explained(env, capsys):
     code, out, err = run(capsys, "ask", "--json", "--max-tokens", "5", "json please")
     assert code == ExitCode.OK and out.startswith("{")
     assert "cut off at max_tokens, so the JSON is incomplete" in err
+
+
+def test_continue_takes_the_short_id_the_picker_shows(env, capsys):
+    assert run(capsys, "ask", "--save", "first")[0] == 0
+    [summary] = SessionStore(AppConfig().sessions_dir()).list_sessions()
+    assert run(capsys, "ask", "--continue", summary.id[:8], "second")[0] == 0
+    [summary] = SessionStore(AppConfig().sessions_dir()).list_sessions()
+    assert summary.message_count == 4
+    code, _, err = run(capsys, "ask", "--continue", "zzzzzzzz", "third")
+    assert code != 0 and "no session 'zzzzzzzz'" in err

@@ -383,3 +383,36 @@ def test_save_throttle() -> None:
     throttle.changed()
     clock.now += 2.5
     assert throttle.due()  # a stalled stream's pending change
+
+
+def test_a_line_shared_by_branches_is_one_hit_on_the_active_branch(tmp_path):
+    store = SessionStore(tmp_path)
+    conv = Conversation()
+    conv.add_user("tell me about otters")
+    first = conv.start_assistant("deepseek-flash", False)
+    first.content = "Otters hold hands while they sleep."
+    conv.finish_assistant(first.id)
+    conv.prepare_regenerate(first.id)
+    second = conv.start_assistant("deepseek-flash", False)
+    second.content = "Otters hold hands while they sleep."  # the same words on another branch
+    conv.finish_assistant(second.id)
+    conv.switch_to(first.id)
+    store.save(conv)
+    hits = store.search("hold hands")
+    assert [hit.message_id for hit in hits] == [first.id]
+    assert len(store.search("otters")) == 2  # the question and the answer: two different lines
+
+
+def test_a_session_is_found_by_a_unique_prefix_of_its_id(tmp_path):
+    from deepseek_tui.conversation.store import SessionNotFoundError
+
+    store = SessionStore(tmp_path)
+    for session_id in ("abcd1111", "abcd2222", "ffff0000"):
+        conv = Conversation(id=session_id)
+        conv.add_user("hi")
+        store.save(conv)
+    assert store.resolve_id("ffff") == "ffff0000" and store.resolve_id("abcd2222") == "abcd2222"
+    with pytest.raises(SessionNotFoundError, match="starts 2 session ids"):
+        store.resolve_id("abcd")
+    with pytest.raises(SessionNotFoundError):
+        store.resolve_id("ff")  # too short to be a prefix

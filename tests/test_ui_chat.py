@@ -14,7 +14,7 @@ from deepseek_tui.conversation.store import SessionStore
 from deepseek_tui.simulator import Fault
 from deepseek_tui.ui.screens.help import HelpScreen
 from deepseek_tui.ui.screens.key import KeyScreen
-from deepseek_tui.ui.app import MOUNT_WINDOW
+from deepseek_tui.ui.widgets.chat_view import MOUNT_WINDOW
 from deepseek_tui.ui.widgets.messages import AnswerBlock, UserBubble
 from deepseek_tui.ui.widgets.prompt import PromptArea
 from deepseek_tui.ui.widgets.reasoning import ReasoningPane
@@ -81,6 +81,18 @@ async def test_reasoning_streams_into_pane_and_is_kept_per_message(simulator, tm
         assert pane.query_one("#reasoning-text", MarkdownLines).source == answer.reasoning
         block = app.query(AnswerBlock).last()
         assert block.query("ReasoningBlock")  # collapsed "Thought for N s"
+
+
+async def test_a_chat_mode_answer_does_not_show_an_older_answers_thinking(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", thinking=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "think first")
+        pane = app.query_one(ReasoningPane)
+        assert pane.text == app.conversation.active_path()[-1].reasoning != ""
+        await pilot.press("ctrl+t")
+        await send(app, pilot, "now chat")
+        assert pane.text == ""
+        assert "chat mode" in str(pane.query_one("#reasoning-title").render())
 
 
 async def test_reasoning_pane_hidden_renders_nothing_until_shown(simulator, tmp_path):
@@ -153,8 +165,10 @@ async def test_402_says_top_up(simulator, tmp_path):
     simulator.inject(Fault.status(402))
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: bool(app.balance_text))
         await send(app, pilot, "no money")
         assert any("top up" in (n.title or "").lower() for n in app._notifications)
+        assert any("Balance: ¥110.00." in n.message for n in app._notifications)  # not "Balance: bal ¥…"
 
 
 async def test_401_opens_key_screen(simulator, tmp_path):
@@ -229,14 +243,40 @@ async def test_prompt_keys_newline_history_and_paste(simulator, tmp_path):
         assert len(app.conversation.active_path()) == 2  # the paste sent nothing
 
 
+async def test_undo_of_a_long_paste_keeps_the_app_and_the_text(simulator, tmp_path):
+    """Textual 8.2.8 raised ValueError here (Textualize/textual#6686) and the app ended."""
+    from textual import events
+
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = app.query_one(PromptArea)
+        prompt.focus()
+        app.post_message(events.Paste("A\nB\n\nD\n"))
+        await wait_until(lambda: prompt.text == "A\nB\n\nD\n")
+        prompt.history.checkpoint()  # what a second's pause does in a terminal
+        app.post_message(events.Paste("".join(f"line {n}\n" for n in range(300))))
+        await wait_until(lambda: prompt.text.count("\n") == 304)
+        prompt.history.checkpoint()
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert app.is_running and prompt.text == "A\nB\n\nD\n"
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert app.is_running and prompt.text.count("\n") == 304
+
+
 async def test_help_lists_current_bindings_including_remaps(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path, keymap={"toggle_mode": "f11"})
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        rows = dict(app.binding_rows())
-        assert "f11" in rows and "chat and reasoner" in rows["f11"]
+        rows = {keys: (text, binding_id) for keys, text, binding_id in app.binding_rows()}
+        assert "f11" in rows and "chat and reasoner" in rows["f11"][0] and rows["f11"][1] == "toggle_mode"
+        texts = " ".join(text for text, _ in rows.values())
+        for key in ("n", "k", "m", "enter", "e", "r", "c"):  # a selected message's keys are listed too
+            assert key in rows and rows[key][0].startswith("Selected message")
+        assert "Continue this answer" in texts
         await pilot.press("escape")
         await pilot.press("f11")
         assert app.conversation.settings.thinking is True
@@ -451,3 +491,134 @@ async def test_a_search_hit_older_than_the_mounted_messages_is_shown(simulator, 
         await pilot.pause()
         view = app.query_one(f"#m-{early.id}")
         assert app.focused is view and in_view(app, view)
+
+
+async def test_the_status_line_changes_state_as_soon_as_enter_is_pressed(simulator, tmp_path):
+    import threading
+
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "first")
+        status = app.query_one(StatusLine)
+        assert "done" in str(status.render()) and "↑" in str(status.render())
+        release = threading.Event()
+        simulator.inject(Fault.hold(after_chunks=0, release=release))
+        try:
+            await send(app, pilot, "second", wait=False)
+            shown = str(status.render())
+            assert "sending" in shown and "done" not in shown and "↑" not in shown
+        finally:
+            release.set()
+        await wait_reply(app, pilot)
+
+
+async def test_a_new_exchange_is_shown_and_followed_after_looking_at_earlier_messages(simulator, tmp_path):
+    """F8 and ↑ scroll the chat up; Esc, type, Enter: the new prompt and its reply come into view."""
+    import threading
+
+    simulator.answer_tokens = 300
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        for number in range(3):
+            await send(app, pilot, f"question {number}")
+        chat = app.query_one("#chat")
+        await pilot.press("f8", "up", "up", "up", "up")
+        await wait_until(lambda: chat.scroll_y < chat.max_scroll_y - 5)
+        await pilot.press("escape")
+        release = threading.Event()
+        simulator.inject(Fault.hold(after_chunks=120, release=release))
+        try:
+            await send(app, pilot, "and now?", wait=False)
+            await wait_until(lambda: app.progress is not None and app.progress.content_chars > 0)
+            await wait_until(lambda: chat.scroll_y == chat.max_scroll_y)
+            assert app.query(AnswerBlock).last().region.bottom <= chat.region.bottom
+        finally:
+            release.set()
+        await wait_reply(app, pilot)
+        await pilot.pause()
+        assert chat.scroll_y == chat.max_scroll_y
+
+
+async def test_typing_goes_to_the_prompt_after_the_settings_pane_closes(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await wait_until(lambda: bool(app.query(SettingsPane)))
+        app.query_one("#setting-model").focus()
+        await pilot.press("enter")  # opens the model list
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("f2")
+        await pilot.pause()
+        assert not app.query_one(SettingsPane).display
+        await pilot.press("a", "b", "c")
+        assert app.query_one(PromptArea).text == "abc"
+
+
+async def test_prompt_history_survives_a_restart(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "first question")
+        await send(app, pilot, "second\nquestion")
+    again = make_app(simulator.url, tmp_path)
+    async with again.run_test(size=SIZE) as pilot:
+        prompt = again.query_one(PromptArea)
+        prompt.focus()
+        await pilot.press("up")
+        assert prompt.text == "second\nquestion"
+        await pilot.press("up")
+        assert prompt.text == "first question"
+
+
+def test_prompt_history_is_bounded_merged_and_forgiving(tmp_path):
+    from deepseek_tui import prompt_history
+
+    path = tmp_path / "prompt-history.json"
+    assert prompt_history.load(path) == []
+    path.write_text("{not json")
+    assert prompt_history.load(path) == []  # a bad file is an empty history, replaced on save
+    for number in range(prompt_history.LIMIT + 5):
+        prompt_history.remember(path, f"p{number}")
+    prompt_history.remember(path, f"p{prompt_history.LIMIT + 4}")  # a repeat is kept once
+    history = prompt_history.load(path)
+    assert len(history) == prompt_history.LIMIT and history[-1] == f"p{prompt_history.LIMIT + 4}"
+    assert history[0] == "p5"
+
+
+def test_the_context_gauge_turns_yellow_at_half_and_red_at_four_fifths():
+    from deepseek_tui.ui.widgets.status import StatusInfo, render_status
+
+    def gauge_style(used: int) -> str:
+        text = render_status(StatusInfo(model="m", context_used=used, context_window=1000))
+        start = text.plain.index("█" if used else "░")
+        return " ".join(str(span.style) for span in text.spans if span.start <= start < span.end)
+
+    assert gauge_style(100) == "" and gauge_style(499) == ""
+    assert gauge_style(500) == "yellow" and gauge_style(799) == "yellow"
+    assert gauge_style(800) == "bold red" and gauge_style(1000) == "bold red"
+
+
+async def test_a_bug_during_a_reply_is_reported_and_keeps_the_app_and_the_text(simulator, tmp_path, monkeypatch):
+    from deepseek_tui.ui.reply import ReplyDisplay
+
+    original = ReplyDisplay.show
+    seen = []
+
+    async def broken_show(self, event):
+        seen.append(event)
+        if len(seen) == 8:
+            raise RuntimeError("display bug")
+        await original(self, event)
+
+    monkeypatch.setattr(ReplyDisplay, "show", broken_show)
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "break the display")
+        assert app.is_running
+        note = next(n for n in app._notifications if n.title == "Unexpected error in this reply")
+        assert "display bug" in note.message and "crash-" in note.message
+        answer = app.conversation.active_path()[-1]
+        assert answer.status == "partial" and answer.content and "display bug" in answer.error
+    stored = SessionStore(tmp_path / "data" / "sessions").load(app.conversation.id)
+    assert stored.active_path()[-1].content == answer.content

@@ -253,6 +253,20 @@ async def test_edit_prompt_in_editor_headless_reports_and_keeps_prompt(simulator
         assert any("editor" in n.message.lower() for n in app._notifications)
 
 
+async def test_the_editor_returns_the_text_with_the_cursor_at_its_end(simulator, tmp_path, monkeypatch):
+    from contextlib import nullcontext
+
+    monkeypatch.setenv("VISUAL", "sh -c 'printf \"line one\\nline two\\n\" > \"$0\"'")
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        monkeypatch.setattr(app, "suspend", lambda: nullcontext())  # no real terminal to hand over
+        prompt = app.query_one(PromptArea)
+        await pilot.press("f4")
+        await pilot.pause()
+        assert prompt.text == "line one\nline two"
+        assert prompt.cursor_location == (1, len("line two"))
+
+
 async def test_palette_lists_every_action(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE):
@@ -267,3 +281,197 @@ async def test_theme_choice_persists(simulator, tmp_path):
         app.theme = "nord"
         await pilot.pause(0.7)
     assert 'theme = "nord"' in (tmp_path / "config.toml").read_text()
+
+
+async def test_the_open_chat_cannot_be_deleted_while_its_reply_streams(simulator, tmp_path):
+    """The picker refuses; the reply finishes into the same conversation and is saved."""
+    import threading
+
+    release = threading.Event()
+    simulator.inject(Fault.hold(after_chunks=5, release=release))
+    app = make_app(simulator.url, tmp_path, on_start="new")
+    async with app.run_test(size=SIZE) as pilot:
+        try:
+            await send(app, pilot, "stream into me", wait=False)
+            await wait_until(lambda: app.progress is not None and app.progress.content_chars > 0)
+            streaming = app.conversation
+            await pilot.press("ctrl+o")
+            await wait_until(lambda: isinstance(app.screen, SessionsScreen))
+            screen = app.screen
+            await pilot.press("down", "f8")
+            await pilot.pause()
+            assert isinstance(app.screen, SessionsScreen)  # no confirmation asked: refused at once
+            assert any("reply is streaming" in n.message for n in app._notifications)
+            await pilot.press("escape")
+            await wait_until(lambda: app.screen is not screen)
+        finally:
+            release.set()
+        await wait_reply(app, pilot)
+        assert app.is_running and app.conversation is streaming
+        assert streaming.active_path()[-1].status == "complete"
+        await pilot.pause()
+    stored = store_of(tmp_path).load(streaming.id)
+    assert stored.active_path()[-1].content == streaming.active_path()[-1].content != ""
+
+
+async def test_deleting_the_open_chat_shows_a_new_one_and_it_stays_deleted(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path, on_start="new")
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "short lived")
+        deleted = app.conversation.id
+        await pilot.press("ctrl+o")
+        await wait_until(lambda: isinstance(app.screen, SessionsScreen))
+        await pilot.press("down", "f8")
+        await wait_until(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(lambda: app.conversation.id != deleted)
+        assert not app.conversation.active_path()
+        await pilot.press("escape")
+        await pilot.pause()
+    assert not any(s.id == deleted for s in store_of(tmp_path).list_sessions())
+
+
+async def test_a_new_chat_starts_from_the_configured_defaults(simulator, tmp_path):
+    """Not from the settings of the chat that was open (e.g. one saved with a one-off limit)."""
+    stored = Conversation(settings=ChatSettings(model="deepseek-flash", max_tokens=30))
+    stored.add_user("a plan")
+    store_of(tmp_path).save(stored)
+    defaults = ChatSettings(model="deepseek-flash", temperature=0.7)
+    app = make_app(simulator.url, tmp_path, chat=defaults)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.conversation.id == stored.id and app.conversation.settings.max_tokens == 30
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.conversation.id != stored.id and app.conversation.settings == defaults
+
+
+async def test_a_selected_messages_keys_can_be_remapped(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path, keymap={"message_copy": "y"})
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "copy me")
+        await pilot.press("f8", "up")
+        assert isinstance(app.focused, UserBubble)
+        await pilot.press("y")
+        assert app.clipboard == "copy me"
+        assert any(keys == "y" and binding_id == "message_copy" for keys, _, binding_id in app.binding_rows())
+
+
+def _fake_tmux(tmp_path, monkeypatch, set_clipboard: str, passthrough: str) -> None:
+    """A tmux that answers option queries, on a PATH with no clipboard tool; we are "in tmux"."""
+    import os
+    import stat
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "tmux"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'case "$3" in set-clipboard) echo {set_clipboard};; allow-passthrough) echo {passthrough};; esac\n'
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(bin_dir) + os.pathsep + "/nonexistent")
+    monkeypatch.setenv("TMUX", "/tmp/tmux-0/default,1,0")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+
+
+async def test_copy_says_when_nothing_reached_a_clipboard_and_keeps_the_text(simulator, tmp_path, monkeypatch):
+    _fake_tmux(tmp_path, monkeypatch, "external", "off")  # tmux's defaults
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "copy me")
+        await pilot.press("f6")
+        await pilot.pause()
+        note = list(app._notifications)[-1]
+        assert "Nothing reached a clipboard" in note.message and "set-clipboard external" in note.message
+        assert "tmux set -g set-clipboard on" in note.message and "Copied" not in note.message
+        kept = tmp_path / "data" / "copied.txt"
+        assert kept.read_text() == app.conversation.active_path()[-1].content
+        assert str(kept) in note.message and oct(kept.stat().st_mode & 0o777) == "0o600"
+
+
+async def test_copy_through_tmux_with_set_clipboard_on(simulator, tmp_path, monkeypatch):
+    _fake_tmux(tmp_path, monkeypatch, "on", "off")
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "copy me")
+        await pilot.press("f6")
+        await pilot.pause()
+        assert list(app._notifications)[-1].message.startswith("Copied the answer")
+        assert "through tmux" in list(app._notifications)[-1].message
+
+
+async def test_export_asks_before_replacing_and_never_creates_folders(simulator, tmp_path):
+    from deepseek_tui.ui.screens.transfer import ExportScreen
+
+    existing = tmp_path / "notes.md"
+    existing.write_text("my notes")
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(app, pilot, "export me")
+
+        async def export_to(path) -> None:
+            await pilot.press("ctrl+s")
+            await wait_until(lambda: isinstance(app.screen, ExportScreen))
+            app.screen.query_one(Input).value = str(path)
+            await pilot.press("enter")
+            await pilot.pause()
+
+        await export_to(tmp_path / "no" / "such" / "dir" / "x.md")
+        assert isinstance(app.screen, ExportScreen)  # still open, with the reason said
+        assert any("no folder" in n.message.lower() for n in app._notifications)
+        assert not (tmp_path / "no").exists()
+        await pilot.press("escape")
+        await export_to(existing)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert existing.read_text() == "my notes"
+        await pilot.press("enter")  # the export dialog is still there: enter asks again
+        await wait_until(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(lambda: "export me" in existing.read_text())
+
+
+async def test_compaction_is_offered_past_80_percent_and_runs_from_its_key(simulator, tmp_path):
+    from deepseek_tui.conversation.compact import SUMMARY_REQUEST
+
+    # A model with a small window, so that a few exchanges fill it.
+    tiny = {"deepseek-flash": {"context_window": 1200}}
+    app = make_app(simulator.url, tmp_path, models=tiny)
+    async with app.run_test(size=SIZE) as pilot:
+        offered = False
+        for number in range(8):
+            await send(app, pilot, f"question {number}")
+            offered = any("Context nearly full" == n.title for n in app._notifications)
+            if offered:
+                break
+        assert offered and number >= 2
+        assert "ctrl+l" in next(n.message for n in app._notifications if n.title == "Context nearly full")
+        old_first = app.conversation.active_path()[0].id
+        await pilot.press("ctrl+l")
+        await wait_reply(app, pilot)
+        await pilot.pause()
+        path = app.conversation.active_path()
+        assert path[0].content == SUMMARY_REQUEST and path[1].cost is not None and len(path) == 6
+        assert any(n.message.startswith("Compacted") for n in app._notifications)
+        shown = [v.message_id for v in app.query("#chat > UserBubble, #chat > AnswerBlock")]
+        assert shown == [m.id for m in path]
+        assert "‹2/2›" in str(app.query(UserBubble).first().query_one(".meta").render())
+        assert old_first in app.conversation
+    assert store_of(tmp_path).load(app.conversation.id).active_path()[0].content == SUMMARY_REQUEST
+
+
+async def test_picker_rows_fit_a_narrow_terminal_and_show_the_short_id(simulator, tmp_path):
+    alpha, beta = _stored(tmp_path, ["a rather long title that would not fit in eighty columns", "beta"])
+    app = make_app(simulator.url, tmp_path, on_start="new")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+o")
+        await wait_until(lambda: isinstance(app.screen, SessionsScreen))
+        await pilot.pause()
+        option_list = app.screen.query_one("#sessions-list", OptionList)
+        room = option_list.scrollable_content_region.width
+        prompts = [option_list.get_option_at_index(i).prompt for i in range(option_list.option_count)]
+        assert len(prompts) == 2 and all(prompt.cell_len <= room for prompt in prompts)  # no row wraps
+        shown = " ".join(str(prompt) for prompt in prompts)
+        assert alpha.id[:8] in shown and beta.id[:8] in shown

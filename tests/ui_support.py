@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 from contextlib import suppress
 from pathlib import Path
 
@@ -71,3 +73,105 @@ async def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02) -
         if loop.time() > end:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(interval)
+
+
+class FifoTrap:
+    """A named pipe at `path` that lets go of any reader that opens it, so that code which
+    blocks on it makes a test fail (`opened` is True) instead of hanging it."""
+
+    def __init__(self, path: Path) -> None:
+        os.mkfifo(path)
+        self.path = path
+        self.opened = False
+        self._stop = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, daemon=True)
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)  # fails while nobody reads
+            except OSError:
+                self._stop.wait(0.01)
+                continue
+            self.opened = True
+            try:
+                os.write(fd, b"not a session")
+            finally:
+                os.close(fd)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._watcher.join()
+
+    def __enter__(self) -> "FifoTrap":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+class PtyApp:
+    """A real `deepseek-tui` process on a pty of 120×40 (for what only a terminal shows: the bytes
+    it receives, the exit status). `args` follow `python`; everything written is kept in `output`."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        import fcntl
+        import pty
+        import struct
+        import subprocess
+        import sys
+        import termios
+
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
+        self.process = subprocess.Popen(
+            [sys.executable, *args], stdin=slave, stdout=slave, stderr=slave,
+            env={**os.environ, "TERM": "xterm-256color", "PYTHONIOENCODING": "utf-8", **env},
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.output = bytearray()
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:  # EIO once the process has closed the terminal
+                return
+            if not chunk:
+                return
+            self.output.extend(chunk)
+
+    def type(self, keys: str | bytes) -> None:
+        os.write(self.master, keys.encode() if isinstance(keys, str) else keys)
+
+    def wait(self, timeout: float = 20.0) -> int:
+        """The exit status; the process is killed if it has not ended by then."""
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self._reader.join(timeout=5)
+        try:
+            os.close(self.master)
+        except OSError:
+            pass
+
+
+def wait_blocking(predicate, timeout: float = 30.0) -> None:
+    """`wait_until` for tests without an event loop (real processes)."""
+    import time
+
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.05)

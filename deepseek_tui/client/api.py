@@ -12,7 +12,7 @@ import json
 import logging
 from contextlib import aclosing
 from types import TracebackType
-from typing import Any, AsyncIterator, Awaitable, Mapping, TypeVar
+from typing import Any, AsyncGenerator, Awaitable, Mapping, TypeVar
 
 import httpx
 
@@ -158,7 +158,7 @@ class DeepSeekClient:
 
     # --- public calls ------------------------------------------------------------------------
 
-    def stream_chat(self, body: Mapping[str, Any], *, beta: bool = False) -> AsyncIterator[StreamEvent]:
+    def stream_chat(self, body: Mapping[str, Any], *, beta: bool = False) -> AsyncGenerator[StreamEvent, None]:
         """Stream a chat completion; see `events.py` for what is yielded.
 
         Ends with `UsageReport` (when usage arrived) and `StreamEnd`, or raises a `DeepSeekError`
@@ -170,7 +170,7 @@ class DeepSeekClient:
 
     def stream_fim(
         self, model: str, prompt: str, suffix: str | None = None, **params: Any
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         """Stream a fill-in-the-middle completion; text arrives as `ContentDelta`."""
         body = {"model": model, "prompt": prompt, "suffix": suffix, **params}
         return self._stream(self._url("/beta/completions"), self._streaming_body(body))
@@ -378,7 +378,7 @@ class DeepSeekClient:
             return None
         return delay
 
-    async def _stream(self, url: str, body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
+    async def _stream(self, url: str, body: dict[str, Any]) -> AsyncGenerator[StreamEvent, None]:
         deadline = self._deadline()
         attempt = 1
         while True:
@@ -404,7 +404,7 @@ class DeepSeekClient:
 
     async def _stream_attempt(
         self, url: str, body: dict[str, Any], deadline: float
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         loop = asyncio.get_running_loop()
         response = await self._open("POST", url, body, deadline)
         try:

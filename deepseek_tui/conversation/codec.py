@@ -15,7 +15,9 @@ Everything read is validated; a bad document raises `CodecError` with a reason f
 from __future__ import annotations
 
 import json
+import math
 import re
+import sys
 import tomllib
 from datetime import datetime, timezone
 from typing import Any, Callable, Literal, Mapping
@@ -23,7 +25,7 @@ from typing import Any, Callable, Literal, Mapping
 import tomli_w
 
 from deepseek_tui.chat_settings import ChatSettings
-from deepseek_tui.client.events import Usage
+from deepseek_tui.usage import Usage
 from deepseek_tui.conversation.model import (
     ROLES,
     SCHEMA_VERSION,
@@ -39,6 +41,8 @@ FORMATS: tuple[str, ...] = ("json", "toml")
 DOCUMENT_KIND = "deepseek-tui-session"
 SURROGATE_TAG = "$utf32"
 _SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_COUNT = 2**63 - 1
+"""Token counts above this are not counts (and would overflow when shown as floats)."""
 _USAGE_FIELDS = (
     "prompt_tokens",
     "completion_tokens",
@@ -152,7 +156,16 @@ def _time(moment: datetime) -> str:
 
 
 def decode(data: bytes, fmt: Format) -> Conversation:
-    return from_document(parse(data, fmt))
+    """Bytes to a conversation; whatever goes wrong (the file may be hostile) is a `CodecError`."""
+    document = parse(data, fmt)
+    try:
+        return from_document(document)
+    except CodecError:
+        raise
+    except RecursionError:
+        raise CodecError("nested too deeply") from None
+    except Exception as exc:  # a document shape no check above foresaw: still only a message
+        raise CodecError(f"cannot be read ({type(exc).__name__}: {str(exc)[:120]})") from None
 
 
 def parse(data: bytes, fmt: Format) -> dict[str, Any]:
@@ -170,7 +183,13 @@ def parse(data: bytes, fmt: Format) -> dict[str, Any]:
             raise CodecError(f"unknown session format {fmt!r}")
     except RecursionError:
         raise CodecError("nested too deeply") from None
+    except MemoryError:
+        raise CodecError("too large to parse") from None
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CodecError(f"not valid {fmt.upper()}: {exc}") from None
+    except ValueError as exc:  # e.g. an integer over sys.get_int_max_str_digits() digits
+        if "integer string conversion" in str(exc):
+            raise CodecError(f"a number in it is too long ({sys.get_int_max_str_digits():,} digits at most)") from None
         raise CodecError(f"not valid {fmt.upper()}: {exc}") from None
     if not isinstance(document, dict):
         raise CodecError(f"expected a table at the top, found {type(document).__name__}")
@@ -322,11 +341,21 @@ class _Reader:
         value = self._get(key, _is_int, "an integer", 0)
         if value < 0:
             raise CodecError(f"{self.prefix}{key}: negative")
+        if value > MAX_COUNT:
+            raise CodecError(f"{self.prefix}{key}: too large")
         return value
 
     def optional_number(self, key: str) -> float | None:
         value = self._get(key, _is_number, "a number", None)
-        return None if value is None else float(value)
+        if value is None:
+            return None
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            raise CodecError(f"{self.prefix}{key}: not a finite number")
+        return number
 
     def moment(self, key: str) -> datetime:
         value = self._get(key, lambda v: isinstance(v, (str, datetime)), "a date-time", _REQUIRED)

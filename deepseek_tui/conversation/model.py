@@ -14,7 +14,7 @@ from typing import Iterable, Literal
 
 from deepseek_tui import clock
 from deepseek_tui.chat_settings import ChatSettings
-from deepseek_tui.client.events import Usage
+from deepseek_tui.usage import Usage
 
 Role = Literal["system", "user", "assistant", "tool"]
 Status = Literal["complete", "partial", "cancelled", "failed", "streaming"]
@@ -233,6 +233,27 @@ class Conversation:
         """A user message as a child of the active leaf; it becomes the active leaf."""
         return self._append(Message(role="user", content=text, parent_id=self.active_leaf_id))
 
+    def add_root_user(self, text: str) -> Message:
+        """A user message that starts a new branch at the root; it becomes the active leaf."""
+        return self._append(Message(role="user", content=text, parent_id=None))
+
+    def append_copy(self, message: Message) -> Message:
+        """A copy of `message` (from another branch) under the active leaf: same words and labels,
+        a new id, and no usage or cost, which were spent once, on the original."""
+        return self._append(
+            replace(
+                message,
+                id=new_id(),
+                parent_id=self.active_leaf_id,
+                tool_calls=list(message.tool_calls),
+                usage=None,
+                cost=None,
+                currency=None,
+                usage_estimated=False,
+                last_request_usage=None,
+            )
+        )
+
     def start_assistant(self, model: str, thinking: bool, effort: str | None = None) -> Message:
         """An empty streaming assistant message under the active leaf, filled by the caller."""
         return self._append(
@@ -272,10 +293,10 @@ class Conversation:
         return message
 
     def end_stale_streams(self) -> int:
-        """Mark replies left "streaming" by a process that died as partial; returns how many.
+        """Mark replies saved as "streaming" as partial; returns how many.
 
-        A saved file is only ever read by one process (the store's rule), so on load nothing
-        can still be streaming into it.
+        On load nothing streams into them in this process: the process that was streaming died,
+        or it is another window still at it (its later saves win, see `merge`).
         """
         stale = [m for m in self._messages.values() if m.status == "streaming"]
         for message in stale:
@@ -333,6 +354,12 @@ class Conversation:
             raise ConversationError("only an assistant reply to something can be regenerated")
         self.active_leaf_id = answer.parent_id
         return self.get(answer.parent_id)
+
+    def adopt(self, message: Message) -> Message:
+        """Add a message another process saved (its parent is already here); the active leaf
+        stays where it is."""
+        self._insert(message)
+        return message
 
     def rename(self, title: str) -> None:
         self.custom_title = title.strip() or None

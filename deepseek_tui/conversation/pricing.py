@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from deepseek_tui.catalogue import Catalogue, ModelSpec
-from deepseek_tui.client.events import Usage
+from deepseek_tui.usage import Usage
 from deepseek_tui.conversation.model import Message
 
 PER = 1_000_000

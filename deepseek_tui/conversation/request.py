@@ -53,11 +53,25 @@ def build_chat_request(
     tool_choice: str | dict[str, Any] | None = None,
 ) -> ChatRequest:
     """The request for the next reply on the active branch (`settings` default: the conversation's)."""
-    settings = current_settings(settings or conversation.settings, catalogue).settings
+    settings = settings or conversation.settings
+    return build_request_for_path(conversation.active_path(), catalogue, settings, tools=tools, tool_choice=tool_choice)
+
+
+def build_request_for_path(
+    path: Sequence[Message],
+    catalogue: Catalogue,
+    settings: ChatSettings,
+    *,
+    tools: Sequence[dict[str, Any]] | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+) -> ChatRequest:
+    """The request that answers `path`, a root-to-leaf list of messages that need not be a branch
+    of one conversation (compaction asks about the earlier turns of another branch)."""
+    settings = current_settings(settings, catalogue).settings
     spec = catalogue.get(settings.model)
     thinks = spec.thinks(settings.thinking, settings.reasoning_effort)
     sends_tools = bool(tools) and spec.tools
-    messages = _messages_for(conversation.active_path(), settings.system_prompt, spec, thinks, sends_tools)
+    messages = _messages_for(path, settings.system_prompt, spec, thinks, sends_tools)
     notes: list[str] = []
     body = _body(spec, settings, messages, tools, tool_choice, notes)
     return ChatRequest(body=body, notes=tuple(notes))

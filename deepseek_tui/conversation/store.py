@@ -2,19 +2,32 @@
 
 - Writes are atomic (temp file in the same directory, fsync, `os.replace`): a failed save leaves
   the old file as it was.
+- Every file is read through `guarded_read.read_regular_file` and `codec.decode`: only regular
+  files up to MAX_FILE_BYTES, never blocking, and any failure becomes a reason for the user.
 - A file that cannot be read is listed as `UnreadableSession` with the reason; it is never
   rewritten: saving to its id is refused until the user deletes it.
+- When `<id>.json` and `<id>.toml` both exist, the `.json` one is the session (it is the one
+  `load` and `save` use); the other is listed as unreadable ("same session id") and left alone.
+- Several processes may use the directory at once (two terminals, `ask --continue` while the app
+  runs). A save takes a lock (`flock` on `.lock`, POSIX only; elsewhere saves are not locked),
+  reads what is on disk and merges it (`merge.merge_saved`): messages another process saved are
+  kept and added to the conversation being saved, never dropped. When the file is still what this
+  store last wrote or read for that conversation object, the parse is skipped.
 - Listing uses a small cache, `.index.json`, of each file's summary keyed by (size, mtime, inode),
   so only new or changed files are parsed. The cache is disposable: if it is missing or bad it is
   rebuilt from the files.
-- One app process is assumed to own the directory; there is no locking between processes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import threading
+import time
+import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,11 +39,23 @@ from deepseek_tui.atomic import atomic_write_bytes
 from deepseek_tui.conversation import codec
 from deepseek_tui.conversation.codec import CodecError, Format
 from deepseek_tui.conversation.export import markdown_text
+from deepseek_tui.conversation.merge import merge_saved
 from deepseek_tui.conversation.model import Conversation
+from deepseek_tui.guarded_read import FileUnreadable, read_regular_file
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: saves are not locked against other processes
+    fcntl = None  # type: ignore[assignment]
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 """Larger files are reported unreadable instead of parsed."""
 INDEX_NAME = ".index.json"
+MIN_ID_PREFIX = 4
+"""Characters of a session id that `resolve_id` needs to accept a prefix."""
+LOCK_NAME = ".lock"
+LOCK_TIMEOUT = 10.0
+"""Seconds a save waits for another process's save before it gives up with a message."""
 INDEX_VERSION = 1
 SEARCH_LINE_LENGTH = 200
 _SESSION_FILE = re.compile(r"^([A-Za-z0-9_-]{1,64})\.(json|toml)$")
@@ -92,38 +117,71 @@ class SessionStore:
         self.fmt: Format = fmt
         self._index: dict[str, dict[str, Any]] | None = None
         self._index_dirty = False
+        self._index_lock = threading.RLock()
+        """The picker searches in a thread while the app saves: both use the index."""
+        self._synced: weakref.WeakKeyDictionary[Conversation, bytes] = weakref.WeakKeyDictionary()
+        """For a conversation object: the digest of the file bytes it is known to hold all of
+        (it was loaded from them, or they were written from it)."""
 
     # --- single sessions --------------------------------------------------------------------
 
     def save(self, conversation: Conversation) -> Path:
-        """Write the conversation (in its existing file's format, else the store's)."""
+        """Write the conversation (in its existing file's format, else the store's).
+
+        What another process saved to the same session since is merged in: its messages are
+        added to `conversation` (the active leaf stays) and written too. A file on disk that
+        cannot be read is never overwritten (`SessionUnreadableError`).
+        """
         _check_id(conversation.id)
-        existing = self._path_of(conversation.id)
-        if existing is not None and not self._known_readable(existing):
-            try:
-                self._read(existing)
-            except CodecError as exc:
-                raise SessionUnreadableError(
-                    f"{existing.name} cannot be read ({exc}); it was not overwritten"
-                ) from None
-        path = existing or self.directory / f"{conversation.id}.{self.fmt}"
-        data = codec.encode(conversation, _format_of(path))
         self.directory.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, data)
-        self._remember(path, _summary_entry(conversation))
+        with self._locked():
+            existing = self._path_of(conversation.id)
+            written, holds_all = conversation, True
+            if existing is not None:
+                on_disk = self._read_bytes(existing)
+                if _digest(on_disk) != self._synced.get(conversation):
+                    other = self._decode(existing, on_disk)
+                    if other.id != conversation.id:
+                        raise SessionUnreadableError(
+                            f"{existing.name} holds session {other.id!r}; it was not overwritten"
+                        )
+                    merged = merge_saved(conversation, other)
+                    written, holds_all = merged.conversation, merged.memory_holds_all
+            path = existing or self.directory / f"{conversation.id}.{self.fmt}"
+            data = codec.encode(written, _format_of(path))
+            atomic_write(path, data)
+            self._remember(path, _summary_entry(written))  # the stamp of this very file
+        if holds_all:
+            self._synced[conversation] = _digest(data)
+        else:
+            self._synced.pop(conversation, None)
         return path
+
+    def resolve_id(self, text: str) -> str:
+        """The session id that `text` names: the id itself or a unique prefix of at least
+        MIN_ID_PREFIX characters (the picker shows the first 8). Raises SessionNotFoundError."""
+        if self._path_of(text) is not None:
+            return text
+        matches = sorted({session_id for _, session_id, _ in self._session_files() if session_id.startswith(text)})
+        if len(text) < MIN_ID_PREFIX or not matches:
+            raise SessionNotFoundError(f"no session {text!r}")
+        if len(matches) > 1:
+            raise SessionNotFoundError(f"{text!r} starts {len(matches)} session ids: give more of it")
+        return matches[0]
 
     def load(self, session_id: str) -> Conversation:
         path = self._path_of(session_id)
         if path is None:
             raise SessionNotFoundError(f"no session {session_id!r}")
         try:
-            conversation = self._read(path)
-        except CodecError as exc:
+            data = read_regular_file(path, MAX_FILE_BYTES)
+            conversation = codec.decode(data, _format_of(path))
+        except (FileUnreadable, CodecError) as exc:
             raise SessionUnreadableError(f"{path.name}: {exc}") from None
         if conversation.id != session_id:
             raise SessionUnreadableError(f"{path.name}: holds session {conversation.id!r}")
-        conversation.end_stale_streams()
+        if not conversation.end_stale_streams():
+            self._synced[conversation] = _digest(data)
         self._remember(path, _summary_entry(conversation))
         return conversation
 
@@ -137,9 +195,11 @@ class SessionStore:
         path = self._path_of(session_id)
         if path is None:
             raise SessionNotFoundError(f"no session {session_id!r}")
-        path.unlink()
-        self._load_index().pop(path.name, None)
-        self._index_dirty = True
+        with self._locked():
+            path.unlink()
+        with self._index_lock:
+            self._load_index().pop(path.name, None)
+            self._index_dirty = True
 
     def duplicate(self, session_id: str) -> Conversation:
         twin = self.load(session_id).copy()
@@ -157,12 +217,24 @@ class SessionStore:
 
     def list_sessions(self) -> list[SessionSummary | UnreadableSession]:
         """Readable sessions, newest first, then the unreadable ones by file name."""
+        with self._index_lock:
+            return self._list_sessions()
+
+    def _list_sessions(self) -> list[SessionSummary | UnreadableSession]:
         readable: list[SessionSummary] = []
         unreadable: list[UnreadableSession] = []
         index = self._load_index()
         seen: set[str] = set()
-        for path, session_id, stamp in self._session_files():
+        files = sorted(self._session_files(), key=lambda f: codec.FORMATS.index(_format_of(f[0])))
+        ids: dict[str, Path] = {}
+        for path, session_id, stamp in files:  # .json first: it is the session when both exist
             seen.add(path.name)
+            if session_id in ids:
+                unreadable.append(UnreadableSession(
+                    session_id, path, f"same session id as {ids[session_id].name}, which is the one used"
+                ))
+                continue
+            ids[session_id] = path
             entry = index.get(path.name)
             if entry is None or entry.get("stamp") != stamp:
                 entry = self._summarize(path, stamp)
@@ -196,12 +268,12 @@ class SessionStore:
             if not isinstance(session, SessionSummary):
                 continue
             try:
-                data = _read_limited(session.path)
+                data = read_regular_file(session.path, MAX_FILE_BYTES)
                 if quick and codec.SURROGATE_TAG.encode() not in data:
                     if needle not in data.decode("utf-8", "replace").lower():
                         continue
                 document = codec.parse(data, _format_of(session.path))
-            except (OSError, CodecError):
+            except (FileUnreadable, CodecError):
                 continue
             hits.extend(_hits_in(document, session, needle, fields))
         return hits
@@ -220,12 +292,13 @@ class SessionStore:
 
     def import_json(self, path: Path | str) -> Conversation:
         """Read an exported session and save it here (under a new id if its id is taken)."""
-        try:
-            conversation = codec.decode(_read_limited(Path(path)), "json")
-        except CodecError as exc:
-            raise StoreError(f"cannot import {Path(path).name}: {exc}") from None
+        return self.import_conversation(read_export(path))
+
+    def import_conversation(self, conversation: Conversation) -> Conversation:
+        """Save a conversation read by `read_export` (under a new id if its id is taken)."""
         if not _VALID_ID.match(conversation.id) or self._path_of(conversation.id) is not None:
             conversation = conversation.copy()
+        conversation.end_stale_streams()
         self.save(conversation)
         return conversation
 
@@ -251,32 +324,69 @@ class SessionStore:
             yield Path(entry.path), match.group(1), _stamp(entry.stat(follow_symlinks=False))
 
     def _read(self, path: Path) -> Conversation:
-        return codec.decode(_read_limited(path), _format_of(path))
+        try:
+            data = read_regular_file(path, MAX_FILE_BYTES)
+        except FileUnreadable as exc:
+            raise CodecError(str(exc)) from None
+        return codec.decode(data, _format_of(path))
+
+    def _read_bytes(self, path: Path) -> bytes:
+        """The bytes of a session file about to be replaced; refuses when they cannot be read."""
+        try:
+            return read_regular_file(path, MAX_FILE_BYTES)
+        except FileUnreadable as exc:
+            raise SessionUnreadableError(f"{path.name} {exc}; it was not overwritten") from None
+
+    def _decode(self, path: Path, data: bytes) -> Conversation:
+        try:
+            return codec.decode(data, _format_of(path))
+        except CodecError as exc:
+            raise SessionUnreadableError(f"{path.name} cannot be read ({exc}); it was not overwritten") from None
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the directory's save lock (other processes' saves wait; see the module docstring)."""
+        try:
+            fd = os.open(self.directory / LOCK_NAME, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        except OSError:  # e.g. a lock file of another user: no worse than before locks existed
+            fd = None
+        if fcntl is None or fd is None:
+            yield
+            return
+        try:
+            deadline = time.monotonic() + LOCK_TIMEOUT
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:  # another process is saving
+                    if time.monotonic() > deadline:
+                        raise StoreError(
+                            f"another deepseek-tui has been saving in {self.directory} for "
+                            f"{LOCK_TIMEOUT:.0f} s; nothing was written, try again"
+                        ) from None
+                    time.sleep(0.005)
+                except OSError:  # a file system without locks: save unlocked rather than not at all
+                    break
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def _summarize(self, path: Path, stamp: list[int]) -> dict[str, Any]:
         try:
             conversation = self._read(path)
         except CodecError as exc:
             return {"stamp": stamp, "error": str(exc)}
-        except OSError as exc:
-            return {"stamp": stamp, "error": f"cannot be read: {exc.strerror or exc}"}
         except Exception as exc:  # a hostile file must never break listing
             return {"stamp": stamp, "error": f"cannot be read: {type(exc).__name__}"}
         if path.stem != conversation.id:
             return {"stamp": stamp, "error": f"holds session {conversation.id!r}"}
         return {"stamp": stamp, **_summary_entry(conversation)}
 
-    def _known_readable(self, path: Path) -> bool:
-        entry = self._load_index().get(path.name)
-        try:
-            stamp = _stamp(path.stat())
-        except OSError:
-            return False
-        return entry is not None and entry.get("stamp") == stamp and "error" not in entry
-
     def _remember(self, path: Path, summary: dict[str, Any]) -> None:
-        self._load_index()[path.name] = {"stamp": _stamp(path.stat()), **summary}
-        self._index_dirty = True
+        with self._index_lock:
+            self._load_index()[path.name] = {"stamp": _stamp(path.stat()), **summary}
+            self._index_dirty = True
 
     def _load_index(self) -> dict[str, dict[str, Any]]:
         if self._index is None:
@@ -310,12 +420,19 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
     atomic_write_bytes(path, data, mode=0o600, durable=durable)  # conversations are private
 
 
-def _read_limited(path: Path) -> bytes:
-    with open(path, "rb") as file:
-        data = file.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise CodecError(f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-    return data
+def read_export(path: Path | str) -> Conversation:
+    """A conversation from a JSON export (any file the user names): only reads, no store state,
+    so it may run in a thread. Every failure is a `StoreError` with the reason."""
+    path = Path(path)
+    try:
+        return codec.decode(read_regular_file(path, MAX_FILE_BYTES), "json")
+    except (FileUnreadable, CodecError) as exc:
+        raise StoreError(f"cannot import {path.name}: it {exc}" if isinstance(exc, FileUnreadable)
+                         else f"cannot import {path.name}: {exc}") from None
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 def _format_of(path: Path) -> Format:
@@ -400,11 +517,14 @@ def _survives_escaping(needle: str) -> bool:
 def _hits_in(
     document: dict[str, Any], session: SessionSummary, needle: str, fields: tuple[str, ...]
 ) -> list[SearchHit]:
-    hits = []
+    """One hit per distinct matching line of a session: a line that several branches share (a
+    regenerated answer, an edited prompt, a compacted copy) is listed once, on the active branch
+    when it is there."""
     messages = document.get("messages")
-    for message in messages if isinstance(messages, list) else ():
-        if not isinstance(message, dict):
-            continue
+    messages = [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []
+    active = _active_ids(messages, document.get("active_leaf_id"))
+    found: dict[str, SearchHit] = {}
+    for message in sorted(messages, key=lambda m: m.get("id") not in active):  # the active branch first
         for name in fields:
             text = message.get(name)
             if isinstance(text, dict):
@@ -416,9 +536,19 @@ def _hits_in(
                 continue
             line = _matching_line(text, needle)
             if line is not None:
-                hits.append(SearchHit(session.id, session.title, str(message.get("id")), line))
+                found.setdefault(line, SearchHit(session.id, session.title, str(message.get("id")), line))
                 break
-    return hits
+    order = {str(m.get("id")): index for index, m in enumerate(messages)}
+    return sorted(found.values(), key=lambda hit: order.get(hit.message_id, 0))
+
+
+def _active_ids(messages: list[dict[str, Any]], leaf: Any) -> set[Any]:
+    parents = {m.get("id"): m.get("parent_id") for m in messages}
+    active: set[Any] = set()
+    while leaf is not None and leaf in parents and leaf not in active:
+        active.add(leaf)
+        leaf = parents[leaf]
+    return active
 
 
 def _matching_line(text: str, needle: str) -> str | None:
@@ -447,4 +577,5 @@ __all__ = [
     "UnreadableSession",
     "atomic_write",
     "default_sessions_dir",
+    "read_export",
 ]

@@ -10,7 +10,7 @@ import math
 import re
 from typing import Any, Mapping
 
-from deepseek_tui.client.events import Usage
+from deepseek_tui.usage import Usage
 
 ASCII_RATE = 0.3
 CJK_RATE = 0.6

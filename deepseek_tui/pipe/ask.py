@@ -2,34 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
 from contextlib import aclosing
 from dataclasses import dataclass
 
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client import DeepSeekClient
-from deepseek_tui.client.errors import DeepSeekError
-from deepseek_tui.client.events import ContentDelta, ReasoningDelta, RetryScheduled, StreamEvent
 from deepseek_tui.config import AppConfig
 from deepseek_tui.conversation import (
-    ChatRequest,
     Conversation,
     Message,
-    SaveThrottle,
     SessionStore,
     SessionUnreadableError,
     StoreError,
-    build_chat_request,
     inert_settings,
 )
-from deepseek_tui.conversation.json_mode import JSON_HINT, check_json_reply, mentions_json, with_json_hint
+from deepseek_tui.conversation.json_mode import check_json_reply
+from deepseek_tui.conversation.turn import AnswerText, ReasoningText, RetryNotice, Turn, TurnEvent, prepare_reply
 from deepseek_tui.conversation.request import adjusted_settings
 from deepseek_tui.model_choice import current_settings
 from deepseek_tui.pipe.console import Console
 from deepseek_tui.pipe.exits import ExitCode, exit_code_for
 from deepseek_tui.pipe.runner import ClientFactory, PipeError, run_with_client, usage_error
-from deepseek_tui.turns import stream_into_message
 from deepseek_tui.labels import message_cost, usage_label
 
 @dataclass(frozen=True)
@@ -55,8 +49,7 @@ class AskOptions:
 class PreparedTurn:
     """Everything decided before the request goes out."""
 
-    conversation: Conversation
-    request: ChatRequest
+    turn: Turn
     store: SessionStore | None
     """Where the exchange is saved; None when it is not."""
     is_new_session: bool
@@ -94,18 +87,16 @@ def prepare_turn(options: AskOptions, config: AppConfig, console: Console) -> Pr
         if choice.notice:
             console.note(choice.notice)
         conversation.settings = choice.settings
+    # Flags shape this run's request; of them, only the model, thinking mode, effort and system
+    # prompt are kept with the conversation (a one-off --max-tokens must not cut later replies).
     settings = settings_for(options, conversation.settings, catalogue, console)
-    conversation.settings = settings
+    conversation.settings = conversation.settings.with_identity_of(settings)
     conversation.add_user(prompt)
-    request = build_chat_request(conversation, catalogue, settings)
-    if settings.json_output and not mentions_json(request.body):
-        hinted = settings.updated(system_prompt=with_json_hint(settings.system_prompt))
-        request = build_chat_request(conversation, catalogue, hinted)
-        console.note(f'JSON mode needs the word "json" in a message; added to the system prompt: {JSON_HINT}')
-    for note in request.notes:
+    turn = prepare_reply(conversation, catalogue, settings)
+    for note in turn.notes:
         console.note(note)
     save = options.save if options.save is not None else continuing
-    return PreparedTurn(conversation, request, store if save else None, is_new_session=not continuing)
+    return PreparedTurn(turn, store if save else None, is_new_session=not continuing)
 
 
 def open_conversation(options: AskOptions, store: SessionStore) -> tuple[Conversation | None, str | None]:
@@ -119,13 +110,14 @@ def open_conversation(options: AskOptions, store: SessionStore) -> tuple[Convers
         return None, prompt
     if wanted:
         try:
-            return store.load(wanted), prompt
+            return store.load(store.resolve_id(wanted)), prompt
         except SessionUnreadableError as error:
             raise PipeError(ExitCode.LOCAL, f"cannot read session {wanted}: {error}") from None
-        except StoreError:
+        except StoreError as error:
             if prompt is not None:
                 raise usage_error(
-                    f"no stored session {wanted!r}", "Give a session id from the TUI's session list."
+                    error.args[0] if error.args else f"no stored session {wanted!r}",
+                    "Give a session id, or its first characters, as the TUI's session list (ctrl+o) shows.",
                 ) from None
             prompt = wanted
     try:
@@ -207,15 +199,15 @@ class _AnswerPrinter:
         self._last_output = ""
         self._reasoning_open = False
 
-    def show(self, event: StreamEvent) -> None:
-        if isinstance(event, ContentDelta) and event.text:
+    def show(self, event: TurnEvent) -> None:
+        if isinstance(event, AnswerText) and event.text:
             self._close_reasoning()
             self.console.output(event.text)
             self._last_output = event.text
-        elif isinstance(event, ReasoningDelta) and self.show_reasoning and event.text:
+        elif isinstance(event, ReasoningText) and self.show_reasoning and event.text:
             self.console.aside(event.text)
             self._reasoning_open = not event.text.endswith("\n")
-        elif isinstance(event, RetryScheduled):
+        elif isinstance(event, RetryNotice):
             self._close_reasoning()
             self.console.note(f"{event.reason}; retry {event.attempt} in {event.delay:.1f} s")
 
@@ -233,15 +225,11 @@ class _AnswerPrinter:
 
 
 class _SessionSaver:
-    """Saves the conversation at the start, while streaming (throttled) and at the end."""
+    """Saves the conversation; a failure is said once and remembered (the exit code tells)."""
 
     def __init__(self, store: SessionStore, conversation: Conversation, console: Console) -> None:
         self.store, self.conversation, self.console = store, conversation, console
-        self.throttle = SaveThrottle()
         self.failed = False
-
-    def due(self) -> bool:
-        return self.throttle.changed()
 
     def save(self) -> None:
         try:
@@ -250,45 +238,34 @@ class _SessionSaver:
             if not self.failed:
                 self.console.note(f"could not save the session: {error}")
             self.failed = True
-        self.throttle.saved()
 
 
 async def stream_turn(
-    client: DeepSeekClient, turn: PreparedTurn, options: AskOptions, config: AppConfig, console: Console
+    client: DeepSeekClient, prepared: PreparedTurn, options: AskOptions, config: AppConfig, console: Console
 ) -> int:
-    conversation = turn.conversation
-    catalogue = config.catalogue()
-    settings = conversation.settings
-    thinking = catalogue.get(settings.model).thinks(settings.thinking, settings.reasoning_effort)
-    message = conversation.start_assistant(settings.model, thinking, settings.reasoning_effort if thinking else None)
-    saver = _SessionSaver(turn.store, conversation, console) if turn.store is not None else None
+    turn = prepared.turn
+    saver = _SessionSaver(prepared.store, turn.conversation, console) if prepared.store is not None else None
     if saver is not None:
         saver.save()
     printer = _AnswerPrinter(console, options.show_reasoning)
-    code = ExitCode.OK
     try:
         async with aclosing(
-            stream_into_message(
-                client, turn.request, conversation, message, catalogue, currency=config.currency, autosave=saver
-            )
+            turn.stream(client, currency=config.currency, save=saver.save if saver is not None else None)
         ) as events:
             async for event in events:
                 printer.show(event)
-    except asyncio.CancelledError:
         printer.close()
-        raise
-    except DeepSeekError as error:
-        printer.close()
-        console.api_failure(error)
-        code = exit_code_for(error)
-    else:
-        printer.close()
-        _report_answer(message, options, console)
+        if turn.error is not None:
+            console.api_failure(turn.error)
+            code = exit_code_for(turn.error)
+        else:
+            _report_answer(turn.message, options, console)
+            code = ExitCode.OK
     finally:
-        if message.status == "streaming":  # stopped by something other than the stream (e.g. stdout closed)
-            conversation.finish_assistant(message.id, status="cancelled", error="Output stopped")
+        printer.close()
+        turn.end_unfinished("Output stopped")  # e.g. stdout closed before the stream began
         if saver is not None:
-            _save_at_end(saver, turn, message, console)
+            _save_at_end(saver, prepared, turn.message, console)
     if saver is not None and saver.failed:
         return ExitCode.LOCAL
     return code
@@ -298,7 +275,7 @@ def _save_at_end(saver: _SessionSaver, turn: PreparedTurn, message: Message, con
     saver.save()
     if saver.failed:
         return
-    session = turn.conversation.id
+    session = turn.turn.conversation.id
     if message.status != "complete" and (message.content or message.reasoning):
         console.note(f"the partial answer is kept in session {session}")
     elif turn.is_new_session:

@@ -25,6 +25,7 @@ class ExitCode(IntEnum):
     BAD_REQUEST = 7
     LOCAL = 8
     MODEL = 9
+    CRASH = 70
     CANCELLED = 130
 
 
@@ -38,6 +39,7 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.BAD_REQUEST: "the API rejected the request (400/422)",
     ExitCode.LOCAL: "the session could not be read or saved",
     ExitCode.MODEL: "the API does not accept the model name (retired or unknown); the message lists the ones it does",
+    ExitCode.CRASH: "an unexpected error (a bug); stderr names the file with the details",
     ExitCode.CANCELLED: "stopped with Ctrl+C",
 }
 

@@ -1,22 +1,32 @@
-"""Start the app: for real, or in demo mode against the bundled simulator."""
+"""Start the app: for real, or in demo mode against the bundled simulator.
+
+An unexpected error ends the app with one line on stderr naming the file that holds the
+traceback, and exit status `crash.CRASH_EXIT_CODE` (70); the conversation is saved first.
+"""
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deepseek_tui.config import AppConfig
+from deepseek_tui.crash import CRASH_EXIT_CODE, crash_line, report_crash
+
+if TYPE_CHECKING:
+    from deepseek_tui.ui.app import DeepSeekApp
 
 DEMO_KEY = "sk-demo-0000"
 
 
 def run_app(config: AppConfig, *, config_path: Path | None = None, demo: bool = False) -> int:
+    """Run the app until it ends; returns the process exit status."""
     from deepseek_tui.ui.app import DeepSeekApp
 
     if not demo:
-        DeepSeekApp(config, config_path=config_path).run()
-        return 0
+        return run_until_done(DeepSeekApp(config, config_path=config_path))
 
     from deepseek_tui.simulator import Simulator
 
@@ -28,6 +38,17 @@ def run_app(config: AppConfig, *, config_path: Path | None = None, demo: bool = 
             config, api_key=DEMO_KEY, base_url=simulator.url, base_url_override=None,
             use_environment=False, data_dir=data_dir, on_start="new",
         )
-        app = DeepSeekApp(demo_config, config_path=config_path, demo=True)
+        return run_until_done(DeepSeekApp(demo_config, config_path=config_path, demo=True))
+
+
+def run_until_done(app: "DeepSeekApp") -> int:
+    """`app.run()`, then the exit status: 0, or CRASH_EXIT_CODE after one line on stderr."""
+    try:
         app.run()
-    return 0
+    except Exception as error:  # failed outside Textual's message loop (e.g. the terminal driver)
+        return report_crash(error, secrets=app.crash_secrets())
+    if app.crash_report is not None:
+        saved = "The conversation was saved; " if app.crash_saved else "The conversation could not be saved; "
+        print(crash_line(app.crash_report, saved=saved), file=sys.stderr)
+        return CRASH_EXIT_CODE
+    return app.return_code or 0

@@ -1,4 +1,7 @@
-"""Small modal dialogs: ask for a line of text, confirm, choose one of several."""
+"""Small modal dialogs: ask for a line of text, confirm, choose one of several.
+
+Their texts can hold a conversation's title or an answer's code block label: drawn inert.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
 from rich.text import Text
 from textual.widgets.option_list import Option
+
+from deepseek_tui.inert import inert_text
+from deepseek_tui.ui.widgets.inert import InertInput, InertStatic
 
 _DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -32,12 +38,16 @@ class AskScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self._title, classes="title", markup=False)
-            yield Input(self._value, placeholder=self._placeholder, id="ask-input")
+            yield InertStatic(self._title, classes="title")
+            yield InertInput(self._value, placeholder=self._placeholder, id="ask-input")
 
     @on(Input.Submitted, "#ask-input")
     def _submit(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
+        self.answer(event.value)
+
+    def answer(self, value: str) -> None:
+        """Enter in the input: dismiss with the text (a subclass may act on it first)."""
+        self.dismiss(value)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -58,7 +68,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self._question, classes="title", markup=False)
+            yield InertStatic(self._question, classes="title")
             with Horizontal(classes="buttons"):
                 yield Button(f"{self._yes} (y)", variant="error", id="confirm-yes")
                 yield Button("Cancel (n)", id="confirm-no")
@@ -86,8 +96,8 @@ class ChooseScreen(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self._title, classes="title", markup=False)
-            yield OptionList(*[Option(Text(label), id=str(i)) for i, label in enumerate(self._labels)], id="choices")
+            yield InertStatic(self._title, classes="title")
+            yield OptionList(*[Option(Text(inert_text(label)), id=str(i)) for i, label in enumerate(self._labels)], id="choices")
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:

@@ -19,6 +19,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from deepseek_tui.catalogue import FIM_MAX_TOKENS
+from deepseek_tui.ui.intents import CopyText
+from deepseek_tui.ui.widgets.inert import InertStatic, InertTextArea
 
 DEFAULT_MAX_TOKENS = 1024
 
@@ -56,6 +58,8 @@ class FimScreen(ModalScreen[FimOutcome | None]):
 
     BINDINGS = [
         Binding("ctrl+r", "complete", "Complete", id="fim_complete", priority=True),
+        Binding("ctrl+y", "copy_completion", "Copy completion", id="fim_copy", priority=True),
+        Binding("ctrl+g", "accept", "Accept into prefix", id="fim_accept", priority=True),
         Binding("escape", "close", "Close", id="fim_close"),
     ]
 
@@ -94,14 +98,15 @@ class FimScreen(ModalScreen[FimOutcome | None]):
                 )
                 yield Button("Complete", variant="primary", id="fim-complete", disabled=not self._models)
             yield Label("Prefix (before the gap)")
-            yield TextArea(self._prefix, id="fim-prefix")
+            yield InertTextArea(self._prefix, id="fim-prefix")
             yield Label("Completion")
-            yield TextArea("", id="fim-result", read_only=True)
-            yield Static("", id="fim-usage", markup=False)
+            yield InertTextArea("", id="fim-result", read_only=True)
+            yield InertStatic("", id="fim-usage")
             yield Label("Suffix (after the gap)")
-            yield TextArea(self._suffix, id="fim-suffix")
-            yield Static("" if self._models else "No model in the catalogue can do FIM.", id="fim-error", markup=False)
-            yield Static("ctrl+r complete · esc close", id="fim-keys")
+            yield InertTextArea(self._suffix, id="fim-suffix")
+            yield InertStatic("" if self._models else "No model in the catalogue can do FIM.", id="fim-error")
+            yield Static("ctrl+r complete · ctrl+y copy the completion · ctrl+g accept it into the prefix · "
+                         "esc close", id="fim-keys")
 
     def on_mount(self) -> None:
         self.query_one("#fim-prefix", TextArea).focus()
@@ -124,6 +129,25 @@ class FimScreen(ModalScreen[FimOutcome | None]):
         prefix = self.query_one("#fim-prefix", TextArea).text
         suffix = self.query_one("#fim-suffix", TextArea).text
         self.run_completion(model, prefix, suffix, max_tokens)
+
+    def action_copy_completion(self) -> None:
+        text = self.query_one("#fim-result", TextArea).text
+        if text:
+            self.post_message(CopyText(text, "the completion"))
+        else:
+            self._show_error("Nothing to copy yet: ctrl+r completes.")
+
+    def action_accept(self) -> None:
+        """The completion joins the prefix, so the next ctrl+r completes from there."""
+        result = self.query_one("#fim-result", TextArea)
+        if not result.text:
+            self._show_error("Nothing to accept yet: ctrl+r completes.")
+            return
+        prefix = self.query_one("#fim-prefix", TextArea)
+        prefix.load_text(prefix.text + result.text)
+        prefix.move_cursor(prefix.document.end)
+        result.load_text("")
+        self.query_one("#fim-usage", Static).update("")
 
     def action_close(self) -> None:
         self.workers.cancel_group(self, "fim")

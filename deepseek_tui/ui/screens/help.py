@@ -13,24 +13,25 @@ from textual.widgets import Static
 class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 80; height: 80%; border: thick $primary; background: $surface; padding: 0 1; }
+    HelpScreen > VerticalScroll { width: 100; max-width: 96%; height: 80%; border: thick $primary; background: $surface; padding: 0 1; }
     """
 
     BINDINGS = [Binding("escape,f1,q", "dismiss", "Close", id="help_close")]
 
-    def __init__(self, rows: list[tuple[str, str]]) -> None:
+    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
         super().__init__()
         self._rows = rows
 
     def compose(self) -> ComposeResult:
         table = Table(title="Keys", expand=True, show_edge=False)
-        table.add_column("Key", style="bold cyan", no_wrap=True, width=20)
+        table.add_column("Key", style="bold cyan", no_wrap=True, width=16)
         table.add_column("Action", ratio=1)
-        for keys, description in self._rows:
-            table.add_row(keys, description)
-        table.add_row("enter", "Send the prompt")
-        table.add_row("ctrl+j / shift+enter", "New line in the prompt")
-        table.add_row("up / down", "Earlier prompts (in an empty prompt)")
+        table.add_column("Binding id", style="dim", no_wrap=True)
+        for keys, description, binding_id in self._rows:
+            table.add_row(keys, description, binding_id)
+        table.add_row("enter", "Send the prompt", "")
+        table.add_row("ctrl+j", "New line in the prompt (shift+enter too, where the terminal reports it)", "")
+        table.add_row("up / down", "Earlier prompts (in an empty prompt)", "")
         with VerticalScroll():
             yield Static(table)
             yield Static(

@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from deepseek_tui.ui.widgets.inert import InertStatic
+
 KEY_HELP = (
     "Paste your DeepSeek API key (https://platform.deepseek.com/api_keys). It is checked against "
     "/user/balance, then saved to the config file with mode 0600.\n"
@@ -39,7 +41,7 @@ class KeyScreen(ModalScreen[str | None]):
             yield Static("DeepSeek API key", id="key-title")
             yield Static(KEY_HELP + (f"\nConfig file: {self._config_path}" if self._config_path else ""), markup=False)
             yield Input(password=True, placeholder="sk-…", id="key-input")
-            yield Static(self._error, id="key-error", markup=False)
+            yield InertStatic(self._error, id="key-error")
             with Vertical(id="key-buttons"):
                 yield Button("Check and save", variant="primary", id="key-save")
 

@@ -1,24 +1,35 @@
 """The session picker: every stored conversation, filtered by title as you type, plus the
-messages that contain the typed text. It only displays; the app reads and writes the store."""
+messages that contain the typed text. It renames, duplicates and deletes in the store itself
+(telling the app, which may hold the conversation open) and dismisses with what to open."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from deepseek_tui.conversation.store import SearchHit, SessionSummary, UnreadableSession
+from deepseek_tui.conversation.store import (
+    SearchHit,
+    SessionNotFoundError,
+    SessionStore,
+    SessionSummary,
+    StoreError,
+    UnreadableSession,
+)
+from deepseek_tui.inert import inert_text
 from deepseek_tui.labels import money
+from deepseek_tui.ui.intents import ConversationDeleted, ConversationRenamed
+from deepseek_tui.ui.screens.dialogs import AskScreen, ConfirmScreen
 
 SEARCH_DELAY = 0.25
 """Seconds of no typing before the full-text search runs."""
@@ -32,7 +43,15 @@ class OpenSession:
     message_id: str | None = None
 
 
-class SessionsScreen(ModalScreen[OpenSession | None]):
+@dataclass(frozen=True)
+class StartNewChat:
+    """The user asked for a new conversation from the picker."""
+
+
+PickerResult = OpenSession | StartNewChat | None
+
+
+class SessionsScreen(ModalScreen[PickerResult]):
     DEFAULT_CSS = """
     SessionsScreen { align: center middle; }
     SessionsScreen > Vertical { width: 96%; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
@@ -43,30 +62,26 @@ class SessionsScreen(ModalScreen[OpenSession | None]):
 
     BINDINGS = [
         Binding("escape", "close", "Close", id="sessions_close"),
-        Binding("ctrl+n", "request('new')", "New chat", id="sessions_new"),
-        Binding("f2", "request('rename')", "Rename", id="sessions_rename"),
-        Binding("f3", "request('duplicate')", "Duplicate", id="sessions_duplicate"),
-        Binding("f8,delete", "request('delete')", "Delete", id="sessions_delete"),
+        Binding("ctrl+n", "new_chat", "New chat", id="sessions_new"),
+        Binding("f2", "rename", "Rename", id="sessions_rename"),
+        Binding("f3", "duplicate", "Duplicate", id="sessions_duplicate"),
+        Binding("f8,delete", "delete", "Delete", id="sessions_delete"),
         Binding("down", "focus_list", "Results", show=False),
     ]
 
-    @dataclass
-    class Requested(Message):
-        """The user asked for `action` on a session; the app does it."""
-
-        screen: "SessionsScreen"
-        action: str
-        session_id: str | None
-
-    @dataclass
-    class SearchRequested(Message):
-        screen: "SessionsScreen"
-        query: str
-
-    def __init__(self, sessions: list[SessionSummary | UnreadableSession], current_id: str | None = None) -> None:
+    def __init__(
+        self,
+        store: SessionStore,
+        current_id: str | None = None,
+        *,
+        busy: Callable[[str], bool] = lambda session_id: False,
+    ) -> None:
+        """`busy(id)`: that conversation has a reply streaming (it cannot be deleted now)."""
         super().__init__()
-        self.sessions = sessions
+        self.store = store
+        self.sessions: list[SessionSummary | UnreadableSession] = store.list_sessions()
         self.current_id = current_id
+        self._busy = busy
         self.hits: list[SearchHit] = []
         self._hits_query = ""
         self._search_timer: Timer | None = None
@@ -77,7 +92,8 @@ class SessionsScreen(ModalScreen[OpenSession | None]):
             yield Input(placeholder="Type to filter titles and search all messages", id="sessions-filter")
             yield OptionList(id="sessions-list")
             yield Static(
-                "enter open · ↓ results · ctrl+n new · f2 rename · f3 duplicate · f8 delete · esc close",
+                "enter open · ↓ results · ctrl+n new · f2 rename · f3 duplicate · f8 delete · esc close · "
+                "the dim id continues a chat from a shell: deepseek-tui ask --continue ID",
                 id="sessions-hint", markup=False,
             )
 
@@ -106,26 +122,35 @@ class SessionsScreen(ModalScreen[OpenSession | None]):
         needle = self.filter_text.lower()
         options: list[Option | None] = []
         readable = [s for s in self.sessions if isinstance(s, SessionSummary)]
-        matching = [s for s in readable if needle in s.title.lower()] if needle else readable
+        matching = [s for s in readable if needle in s.title.lower() or s.id.startswith(needle)] if needle else readable
+        width = self._row_width()
         for session in matching[: None if needle else UNFILTERED_LIMIT]:
-            options.append(Option(_session_line(session, session.id == self.current_id), id=f"s:{session.id}"))
+            options.append(Option(_session_line(session, session.id == self.current_id, width), id=f"s:{session.id}"))
         if not needle and len(matching) > UNFILTERED_LIMIT:
             more = len(matching) - UNFILTERED_LIMIT
             options.append(Option(Text(f"  … {more} older conversations: type to find them", style="dim"),
                                   id="more", disabled=True))
         for session in self.sessions:
             if isinstance(session, UnreadableSession) and (not needle or needle in session.path.name.lower()):
-                options.append(Option(_unreadable_line(session), id=f"u:{session.id}", disabled=True))
+                options.append(Option(_unreadable_line(session, width), id=f"u:{session.path.name}", disabled=True))
         if needle and self._hits_query == self.filter_text and self.hits:
             options.append(None)  # separator
             for number, hit in enumerate(self.hits[:500]):
-                options.append(Option(_hit_line(hit), id=f"h:{number}"))
+                options.append(Option(_hit_line(hit, width), id=f"h:{number}"))
         option_list = self.query_one("#sessions-list", OptionList)
         highlighted = option_list.highlighted
         option_list.clear_options()
-        option_list.add_options(options)
+        option_list.add_options(_unique(options))
         if options:
             option_list.highlighted = min(highlighted or 0, option_list.option_count - 1)
+
+    def _row_width(self) -> int:
+        """Columns a row may take (rows never wrap: they are cut to fit, the title first)."""
+        width = self.query_one("#sessions-list", OptionList).scrollable_content_region.width
+        return width - 2 if width > 20 else 110
+
+    def on_resize(self) -> None:
+        self._rebuild()
 
     # --- input ---------------------------------------------------------------------------------
 
@@ -138,7 +163,12 @@ class SessionsScreen(ModalScreen[OpenSession | None]):
             self._search_timer = self.set_timer(SEARCH_DELAY, self._request_search)
 
     def _request_search(self) -> None:
-        self.post_message(self.SearchRequested(self, self.filter_text))
+        self._search(self.filter_text)
+
+    @work(group="search", exclusive=True, thread=True, exit_on_error=False)
+    def _search(self, query: str) -> None:
+        hits = self.store.search(query)
+        self.app.call_from_thread(self.show_hits, query, hits)
 
     @on(Input.Submitted, "#sessions-filter")
     def _open_highlighted(self) -> None:
@@ -172,12 +202,68 @@ class SessionsScreen(ModalScreen[OpenSession | None]):
             return self.hits[int(value)].session_id
         return None
 
-    def action_request(self, action: str) -> None:
-        session_id = None if action == "new" else self.selected_session_id()
-        if action != "new" and session_id is None:
+    # --- operations ------------------------------------------------------------------------
+
+    def _highlighted_or_say(self) -> str | None:
+        session_id = self.selected_session_id()
+        if session_id is None:
             self.notify("Highlight a conversation first (↓ to the list).", severity="warning")
+        return session_id
+
+    def _title_of(self, session_id: str) -> str:
+        return next((s.title for s in self.sessions if isinstance(s, SessionSummary) and s.id == session_id),
+                    session_id)
+
+    def _store_call(self, call: Callable[[], object]) -> bool:
+        try:
+            call()
+        except (StoreError, SessionNotFoundError, OSError) as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return False
+        return True
+
+    def _refresh(self) -> None:
+        self.show_sessions(self.store.list_sessions())
+
+    def action_new_chat(self) -> None:
+        self.dismiss(StartNewChat())
+
+    def action_rename(self) -> None:
+        session_id = self._highlighted_or_say()
+        if session_id is None:
             return
-        self.post_message(self.Requested(self, action, session_id))
+
+        def renamed(title: str | None) -> None:
+            if title is None or not title.strip():
+                return
+            if self._store_call(lambda: self.store.rename(session_id, title)):
+                self.post_message(ConversationRenamed(session_id, title.strip()))
+            self._refresh()
+
+        self.app.push_screen(AskScreen("Rename conversation", self._title_of(session_id)), renamed)
+
+    def action_duplicate(self) -> None:
+        session_id = self._highlighted_or_say()
+        if session_id is not None:
+            self._store_call(lambda: self.store.duplicate(session_id))
+            self._refresh()
+
+    def action_delete(self) -> None:
+        session_id = self._highlighted_or_say()
+        if session_id is None:
+            return
+        if self._busy(session_id):
+            self.notify("A reply is streaming into that conversation: wait, or press Esc in the chat "
+                        "to stop it, then delete it.", severity="warning", markup=False)
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes and self._store_call(lambda: self.store.delete(session_id)):
+                self.post_message(ConversationDeleted(session_id))
+            self._refresh()
+
+        question = f"Delete “{self._title_of(session_id)}”? This cannot be undone."
+        self.app.push_screen(ConfirmScreen(question, yes="Delete"), confirmed)
 
     def action_focus_list(self) -> None:
         self.query_one("#sessions-list").focus()
@@ -186,36 +272,65 @@ class SessionsScreen(ModalScreen[OpenSession | None]):
         self.dismiss(None)
 
 
-def _session_line(session: SessionSummary, current: bool) -> Text:
+def _unique(options: list[Option | None]) -> list[Option | None]:
+    """The options without a repeated id: the store lists each session once, but a duplicate
+    must never take the picker (and the app) down."""
+    seen: set[str] = set()
+    kept: list[Option | None] = []
+    for option in options:
+        if option is not None and option.id is not None:
+            if option.id in seen:
+                continue
+            seen.add(option.id)
+        kept.append(option)
+    return kept
+
+
+SHORT_ID = 8
+"""Characters of a session id shown in the list; `ask --continue` takes any unique prefix."""
+
+
+def _session_line(session: SessionSummary, current: bool, width: int = 110) -> Text:
+    """● title · id · model · when · messages · cost, the title and then the model giving way
+    when the row is narrow."""
+    cost = money(session.cost, session.currency)
+    tail = f"  {session.id[:SHORT_ID]}  {_when(session.updated_at)}  {session.message_count:>4} msg"
+    tail_width = len(tail) + (len(cost) + 2 if cost else 0)
+    model_width = 18 if width - tail_width - 2 >= 30 + 20 else 0  # room for a 30-column title too
+    title_width = max(width - tail_width - 2 - (model_width + 2 if model_width else 0), 8)
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append("● " if current else "  ", style="bold green")
-    line.append(f"{_fit(session.title, 40):<40}", style="bold")
-    line.append(f"  {_fit(session.model, 18):<18}", style="cyan")
-    line.append(f"  {_when(session.updated_at)}")
-    line.append(f"  {session.message_count:>4} msg")
-    cost = money(session.cost, session.currency)
+    line.append(f"{_fit(session.title, title_width):<{title_width}}", style="bold")
+    if model_width:
+        line.append(f"  {_fit(session.model, model_width):<{model_width}}", style="cyan")
+    line.append(f"  {session.id[:SHORT_ID]}", style="dim")
+    line.append(tail[2 + SHORT_ID:])
     if cost:
         line.append(f"  {cost}", style="dim")
     return line
 
 
-def _hit_line(hit: SearchHit) -> Text:
+def _hit_line(hit: SearchHit, width: int = 110) -> Text:
+    title_width = min(30, max(width // 4, 8))
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append("  ↳ ", style="dim")
-    line.append(f"{_fit(hit.title, 30)}: ", style="bold")
-    line.append(_fit(hit.line, 70))
+    line.append(f"{_fit(hit.title, title_width)}: ", style="bold")
+    line.append(_fit(hit.line, max(width - title_width - 6, 10)))
     return line
 
 
-def _unreadable_line(session: UnreadableSession) -> Text:
+def _unreadable_line(session: UnreadableSession, width: int = 110) -> Text:
+    name = _fit(session.path.name, 40)
+    reason_width = max(width - len(name) - len("  ⚠   unreadable:  (left untouched)"), 10)
     line = Text(no_wrap=True, overflow="ellipsis")
-    line.append(f"  ⚠ {session.path.name}", style="bold red")
-    line.append(f"  unreadable: {session.reason} (left untouched)", style="red")
+    line.append(f"  ⚠ {name}", style="bold red")
+    line.append(f"  unreadable: {_fit(session.reason, reason_width)} (left untouched)", style="red")
     return line
 
 
 def _fit(text: str, width: int) -> str:
-    text = " ".join(text.split())
+    """One line of at most `width` characters; titles and reasons come from files, so inert."""
+    text = " ".join(inert_text(text).split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

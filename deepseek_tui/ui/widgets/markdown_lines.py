@@ -5,49 +5,55 @@ one ~2,600) and every streamed write lays all of them out again; bench/ui.py mea
 for a 2,000-token answer that way. Here the text is split into top-level blocks; finished blocks
 are rendered once with Rich and kept as strips, and only the growing last block is rendered again.
 An open code fence is rendered in chunks of lines so that a long one stays cheap; it is rendered
-whole once it closes.
+whole once it closes. How a block is drawn, and what of it a selection copies: markdown_render.py.
+
+The text is drawn inert (`deepseek_tui.inert`): it comes from the model or a file, and no
+escape sequence in it may reach the terminal. `source` keeps it as it was.
+
+The mouse selects text as in Textual's `Log`: each drawn row carries the character offsets
+(`Strip.apply_offsets`, done when a row is painted, cached on the row), `get_selection` returns
+the text under a selection and the selected span is drawn in the screen's selection style. A
+double-click selects a word, a triple-click the whole view; a click on a link asks to open it.
+Streaming adds nothing per write while nothing is selected (rows get their offsets when painted,
+as before they got the widget's style).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
+from rich.cells import cell_len
 from rich.console import Console, RenderableType
-from rich.markdown import Markdown as RichMarkdown
 from rich.style import Style
-from rich.syntax import Syntax
-from textual.geometry import Region, Size
+from textual import events
+from textual.geometry import Offset, Region, Size
+from textual.message import Message
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
+from deepseek_tui.inert import inert_text
 from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
+from deepseek_tui.ui.widgets.markdown_render import (
+    code_label_row,
+    code_rows,
+    copied_segments,
+    copied_text,
+    rich_markdown,
+    safe_url,
+    trim_blank_rows,
+)
+from deepseek_tui.ui.widgets.row_selection import char_at_cell, highlight, word_span
 
 CODE_THEME = "monokai"
 FENCE_CHUNK_LINES = 40
 """Lines of an open code fence rendered (and cached) together while it streams."""
 
-_PARSER = MarkdownIt("commonmark").enable("strikethrough").enable("table")
-_RICH_PARSER = MarkdownIt().enable("strikethrough").enable("table")
-"""The parser Rich's Markdown builds for itself on every instance (2 ms each time)."""
-
-
-_TEMPLATE = dict(vars(RichMarkdown("", code_theme=CODE_THEME)))
-_SHARED_PARSER_FITS = set(_TEMPLATE) == {
-    "markup", "parsed", "code_theme", "justify", "style", "hyperlinks", "inline_code_lexer", "inline_code_theme",
-}
-"""False with a Rich whose Markdown has other attributes: then build it the plain (slower) way."""
-
-
-def rich_markdown(text: str, code_theme: str) -> RichMarkdown:
-    """Rich's Markdown renderable, parsed with a shared parser instead of a new one per block."""
-    if not _SHARED_PARSER_FITS:
-        return RichMarkdown(text, code_theme=code_theme)
-    markdown = RichMarkdown.__new__(RichMarkdown)
-    vars(markdown).update(_TEMPLATE)
-    markdown.markup, markdown.parsed = text, _RICH_PARSER.parse(text)
-    markdown.code_theme = markdown.inline_code_theme = code_theme
-    return markdown
+_LINE_END = re.compile(r"\r\n?|\n")
+_BLOCK_PARSER = MarkdownIt("commonmark").enable(["strikethrough", "table"]).disable(["inline", "text_join"])
+"""Finds the top-level blocks; inline content is left unparsed (a quarter less work per write)."""
 
 
 @dataclass
@@ -62,10 +68,16 @@ class _Tail:
 def split_blocks(text: str) -> list[tuple[int, int]]:
     """Line ranges [start, end) of the top-level blocks of `text`."""
     ranges = []
-    for token in _PARSER.parse(text):
+    for token in _BLOCK_PARSER.parse(text):
         if token.level == 0 and token.map is not None and token.nesting >= 0:
             ranges.append((token.map[0], token.map[1]))
     return ranges
+
+
+def line_starts(text: str) -> list[int]:
+    """Where each line of `text` starts, counting lines as the Markdown parser does (a lone CR
+    ends a line too)."""
+    return [0, *(match.end() for match in _LINE_END.finditer(text))]
 
 
 def open_fence(text: str) -> tuple[str, str, str] | None:
@@ -99,7 +111,7 @@ class MarkdownLines(OneLayoutPass, Widget):
         self._parts: list[str] = []
         self._source_cache: str | None = ""
         self._finished: list[str] = []
-        """Text of the finished top-level blocks."""
+        """Text of the finished top-level blocks, made inert."""
         self._pending_start = 0
         """Offset in the source where the unfinished part begins."""
         self._tail = _Tail()
@@ -110,6 +122,8 @@ class MarkdownLines(OneLayoutPass, Widget):
         self._tail_lines: list[Strip] = []
         self._tail_dirty = True
         self._base_style: Style | None = None
+        self._selection: Selection | None = None
+        self._selection_style = Style()
         if markdown:
             self.append(markdown)
 
@@ -145,7 +159,8 @@ class MarkdownLines(OneLayoutPass, Widget):
         self.refresh(changed, layout=self.line_count != before)
 
     def update(self, markdown: str) -> None:
-        """Replace the whole text."""
+        """Replace the whole text (a selection in it goes: its offsets meant the old text)."""
+        self._clear_selection()
         self._parts, self._source_cache = [], ""
         self._finished, self._pending_start = [], 0
         self._finished_lines, self._finished_rendered = [], 0
@@ -161,11 +176,11 @@ class MarkdownLines(OneLayoutPass, Widget):
         pending = source[self._pending_start:]
         ranges = split_blocks(pending)
         if len(ranges) >= 2:
-            lines = pending.split("\n")
+            starts = line_starts(pending)
             for start, end in ranges[:-1]:
-                self._finished.append("\n".join(lines[start:end]).strip("\n"))
-            tail_start_line = ranges[-1][0]
-            self._pending_start += sum(len(line) + 1 for line in lines[:tail_start_line])
+                block = pending[starts[start]:starts[end] if end < len(starts) else len(pending)]
+                self._finished.append(inert_text(block).strip("\n"))
+            self._pending_start += starts[ranges[-1][0]]
             self._tail = _Tail()
         tail_text = source[self._pending_start:]
         if not tail_text.startswith(self._tail.text):
@@ -182,6 +197,8 @@ class MarkdownLines(OneLayoutPass, Widget):
         if width <= 0:
             return
         if width != self._width:
+            if self._selection is not None:  # its rows and offsets meant the old wrapping
+                self.call_later(self._clear_selection)
             self._width = width
             self._finished_lines, self._finished_rendered = [], 0
             self._tail.fence_chunks = None
@@ -189,9 +206,10 @@ class MarkdownLines(OneLayoutPass, Widget):
         console = self.app.console
         while self._finished_rendered < len(self._finished):
             block = self._finished[self._finished_rendered]
-            if self._finished_lines:
+            rows = self._render_block(console, block, width)
+            if self._finished_lines and rows:
                 self._finished_lines.append(Strip.blank(width))
-            self._finished_lines.extend(self._render(console, rich_markdown(block, self._code_theme), width))
+            self._finished_lines.extend(rows)
             self._finished_rendered += 1
         if self._tail_dirty:
             self._tail_lines = self._render_tail(console, width)
@@ -199,13 +217,16 @@ class MarkdownLines(OneLayoutPass, Widget):
                 self._tail_lines.insert(0, Strip.blank(width))
             self._tail_dirty = False
 
+    def _render_block(self, console: Console, block: str, width: int) -> list[Strip]:
+        return trim_blank_rows(self._draw(console, rich_markdown(block, self._code_theme), width))
+
     def _render_tail(self, console: Console, width: int) -> list[Strip]:
-        text = self._tail.text.strip("\n")
+        text = inert_text(self._tail.text.strip("\n"))
         if not text.strip():
             return []
         fence = open_fence(text)
         if fence is None:
-            return self._render(console, rich_markdown(text, self._code_theme), width)
+            return self._render_block(console, text, width)
         _marker, info, code = fence
         lexer = info.split()[0] if info else "text"
         code_lines = code.split("\n")
@@ -214,18 +235,21 @@ class MarkdownLines(OneLayoutPass, Widget):
         while len(chunks) < done:
             start = len(chunks) * FENCE_CHUNK_LINES
             chunk = "\n".join(code_lines[start:start + FENCE_CHUNK_LINES])
-            chunks.append(self._render(console, self._syntax(chunk, lexer), width))
+            chunks.append(self._code(console, chunk, lexer, width))
         self._tail.fence_chunks = chunks
         rest = "\n".join(code_lines[done * FENCE_CHUNK_LINES:])
-        lines = [line for chunk in chunks for line in chunk]
-        lines.extend(self._render(console, self._syntax(rest, lexer), width))
+        lines = [Strip(code_label_row(lexer, self._code_theme, width), width)]
+        lines.extend(line for chunk in chunks for line in chunk)
+        lines.extend(self._code(console, rest, lexer, width))
         return lines
 
-    def _syntax(self, code: str, lexer: str) -> Syntax:
-        return Syntax(code, lexer, theme=self._code_theme, word_wrap=True, padding=(0, 1))
+    def _code(self, console: Console, code: str, lexer: str, width: int) -> list[Strip]:
+        """Rows of code of an open fence, drawn as the closed fence will draw them."""
+        return [Strip(row, width) for row in code_rows(console, code, lexer, self._code_theme, width)]
 
     @staticmethod
-    def _render(console: Console, renderable: RenderableType, width: int) -> list[Strip]:
+    def _draw(console: Console, renderable: RenderableType, width: int) -> list[Strip]:
+        """Rows of `renderable` at `width` (not Textual's `_render`, which this must not shadow)."""
         options = console.options.update_width(width).update(height=None)
         lines = console.render_lines(renderable, options, pad=True, new_lines=False)
         return [Strip(line, width) for line in lines]
@@ -234,17 +258,24 @@ class MarkdownLines(OneLayoutPass, Widget):
         self._render_to(width)
         return self.line_count
 
+    def _row(self, y: int) -> Strip | None:
+        """The drawn row `y` as rendered (no offsets, selection or widget style)."""
+        finished = len(self._finished_lines)
+        if y < finished:
+            return self._finished_lines[y] if y >= 0 else None
+        if y - finished < len(self._tail_lines):
+            return self._tail_lines[y - finished]
+        return None
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         self._render_to(width)
-        finished = len(self._finished_lines)
-        if y < finished:
-            strip = self._finished_lines[y]
-        elif y - finished < len(self._tail_lines):
-            strip = self._tail_lines[y - finished]
-        else:
+        strip = self._row(y)
+        if strip is None:
             return Strip.blank(width, self._style())
-        return strip.apply_style(self._style())
+        if self._selection is not None and (span := self._selection.get_span(y)) is not None:
+            strip = highlight(strip, span[0], span[1], self._selection_style, copied_segments(strip))
+        return strip.apply_offsets(0, y).apply_style(self._style())  # offsets last: per segment
 
     def _style(self) -> Style:
         # Computing rich_style walks the ancestors; per line it was 14% of a streamed turn.
@@ -256,3 +287,97 @@ class MarkdownLines(OneLayoutPass, Widget):
         self._base_style = None
         super().notify_style_update()
 
+    # --- selection -------------------------------------------------------------------------------
+
+    class SelectionStarted(Message):
+        """Text of this view got selected (a scrolling container stops following the stream)."""
+
+    @dataclass
+    class LinkClicked(Message):
+        """A link was clicked; `url` is one that `markdown_render.safe_url` accepts."""
+
+        view: "MarkdownLines"
+        url: str
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The text under `selection`: what is drawn, without decoration (markdown_render.py)."""
+        if not self.line_count:
+            return None
+        first = selection.start.y if selection.start is not None else 0
+        last = selection.end.y if selection.end is not None else self.line_count - 1
+        spans = []
+        for y in range(max(first, 0), min(last, self.line_count - 1) + 1):
+            span = selection.get_span(y)
+            strip = self._row(y)
+            if span is not None and strip is not None:
+                spans.append((strip, span[0], span[1]))
+        return copied_text(spans), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        before, self._selection = self._selection, selection
+        if selection is not None:
+            self._selection_style = self.screen.get_component_rich_style("screen--selection")
+        self._refresh_selected(before)
+        self._refresh_selected(selection)
+        if before is None and selection is not None:
+            self.post_message(self.SelectionStarted())
+
+    def _refresh_selected(self, selection: Selection | None) -> None:
+        if selection is None or not self.line_count:
+            return
+        first = selection.start.y if selection.start is not None else 0
+        last = selection.end.y if selection.end is not None else self.line_count - 1
+        self.refresh(Region(0, first, self.size.width, max(last - first + 1, 1)))
+
+    def _clear_selection(self) -> None:
+        if self.is_mounted and self in self.screen.selections:
+            self.screen.selections = {w: s for w, s in self.screen.selections.items() if w is not self}
+
+    def _cell_to_offset(self, x: int, y: int) -> Offset | None:
+        strip = self._row(y)
+        return None if strip is None else Offset(char_at_cell(strip.text, x), y)
+
+    async def _on_click(self, event: events.Click) -> None:
+        """A link opens on a plain click; a double-click selects a word, a triple-click all."""
+        offset = event.get_content_offset(self)
+        if offset is None or event.widget is not self:
+            return
+        if event.chain == 1:
+            url = self._link_at(offset.x, offset.y)
+            if url is not None and self.text_selection is None:  # after a drag, a click selects
+                self.post_message(self.LinkClicked(self, url))
+            return
+        event.prevent_default()  # instead of Textual's: a double-click selects the whole widget
+        if event.chain >= 3:
+            self.text_select_all()
+            return
+        strip = self._row(offset.y)
+        if strip is None:
+            return
+        span = word_span(strip.text.rstrip(), char_at_cell(strip.text, offset.x))
+        if span is not None:
+            start, end = span
+            self.screen.selections = {self: Selection(Offset(start, offset.y), Offset(end, offset.y))}
+
+    def _link_at(self, x: int, y: int) -> str | None:
+        strip = self._row(y)
+        if strip is None:
+            return None
+        cells = 0
+        for text, style, _ in strip:
+            cells += cell_len(text)
+            if cells > x:
+                url = style.link if style is not None else None
+                return url if safe_url(url) else None
+        return None
+
+
+class StillWhileSelecting:
+    """Mixin for a scrolling container of MarkdownLines that follows a stream (anchored): it stops
+    following when text in it gets selected, so the text does not move under the mouse.
+    Scrolling back to the end follows again (Textual's anchor)."""
+
+    def on_markdown_lines_selection_started(self, event: MarkdownLines.SelectionStarted) -> None:
+        event.stop()
+        if self.is_anchored:  # type: ignore[attr-defined]
+            self.release_anchor()  # type: ignore[attr-defined]

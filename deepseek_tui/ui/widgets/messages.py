@@ -1,4 +1,8 @@
-"""Widgets of the conversation pane: user prompts and assistant answers."""
+"""Widgets of the conversation pane: user prompts and assistant answers.
+
+Everything they show came from the model, a session file or the server: labels are
+`InertStatic`, Markdown is `MarkdownLines` (both draw control characters inert).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,21 @@ from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Button, Collapsible, Static
+from textual.widgets import Collapsible, Static
 
+from deepseek_tui.inert import inert_text
+from deepseek_tui.ui.intents import (
+    ContinueAnswer,
+    CopyCode,
+    CopyMessage,
+    EditMessage,
+    LeaveChat,
+    Regenerate,
+    SwitchBranch,
+)
+from deepseek_tui.ui.widgets.inert import InertStatic
 from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
 from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines
 from deepseek_tui.ui.widgets.streaming import Coalescer
@@ -18,33 +33,48 @@ from deepseek_tui.ui.widgets.streaming import Coalescer
 class MessageView(OneLayoutPass, Vertical, can_focus=True):
     """A message that can be selected (focused) and acted on with single keys.
 
-    It only asks: each key posts `MessageView.Requested` and the app does the work.
+    It only asks: each key posts an intent (deepseek_tui/ui/intents.py) and the app does the work.
     """
 
     DEFAULT_CSS = """
-    MessageView:focus { background: $boost; }
+    MessageView:focus { background: $accent 18%; }
     """
     GROWS_AT_THE_BOTTOM = True  # no bottom border or padding: its own rows are plain background
 
     BINDINGS = [
-        Binding("up", "step(-1)", "Previous message", show=False),
-        Binding("down", "step(1)", "Next message", show=False),
-        Binding("left,[", "request('sibling', -1)", "Previous branch"),
-        Binding("right,]", "request('sibling', 1)", "Next branch"),
-        Binding("c", "request('copy')", "Copy"),
-        Binding("escape", "request('leave')", "Back to prompt"),
+        Binding("up", "step(-1)", "Previous message", show=False, id="message_previous"),
+        Binding("down", "step(1)", "Next message", show=False, id="message_next"),
+        # Branch keys and Esc stay out of the footer (F1 lists them; the label shows ‹1/2›), so the
+        # footer has room for the keys that act on the message at 120 columns.
+        Binding("left,[", "switch_branch(-1)", "◀ branch", id="message_previous_branch", show=False,
+                tooltip="Show the previous branch (another version of this message)"),
+        Binding("right,]", "switch_branch(1)", "branch ▶", id="message_next_branch", show=False,
+                tooltip="Show the next branch (another version of this message)"),
+        Binding("c", "copy", "Copy", id="message_copy", tooltip="Copy the message"),
+        Binding("escape", "leave", "Back", id="message_leave", show=False, tooltip="Back to the prompt"),
     ]
 
     @dataclass
-    class Requested(Message):
+    class PastTheFirst(Message):
+        """↑ on the first mounted message: the chat mounts earlier ones, if any wait."""
+
         view: "MessageView"
-        action: str
-        step: int = 0
 
     message_id: str | None = None
 
-    def action_request(self, action: str, step: int = 0) -> None:
-        self.post_message(self.Requested(self, action, step))
+    def _ask(self, intent: Message) -> None:
+        self.post_message(intent)
+
+    def action_switch_branch(self, step: int) -> None:
+        if self.message_id:
+            self._ask(SwitchBranch(self.message_id, step))
+
+    def action_copy(self) -> None:
+        if self.message_id:
+            self._ask(CopyMessage(self.message_id))
+
+    def action_leave(self) -> None:
+        self._ask(LeaveChat())
 
     def action_step(self, step: int) -> None:
         views = list(self.parent.query_children(MessageView)) if self.parent else []
@@ -53,9 +83,9 @@ class MessageView(OneLayoutPass, Vertical, can_focus=True):
             views[index].focus()
             views[index].scroll_visible(animate=False)
         elif index >= len(views):
-            self.post_message(self.Requested(self, "leave"))
+            self._ask(LeaveChat())
         else:
-            self.post_message(self.Requested(self, "earlier"))
+            self._ask(self.PastTheFirst(self))
 
 
 class UserBubble(MessageView):
@@ -64,9 +94,11 @@ class UserBubble(MessageView):
     DEFAULT_CSS = """
     UserBubble { height: auto; margin: 1 0 0 0; padding: 0 1; border-left: thick $primary; }
     UserBubble .meta { color: $text-muted; }
+    UserBubble:focus { border-left: thick $accent; }
     """
 
-    BINDINGS = [Binding("e", "request('edit')", "Edit and resend")]
+    BINDINGS = [Binding("e", "edit", "Edit", id="message_edit",
+                        tooltip="Edit this question and resend it (a new branch)")]
 
     def __init__(self, text: str, *, meta: str = "", message_id: str | None = None) -> None:
         super().__init__(id=_dom_id(message_id))
@@ -75,13 +107,17 @@ class UserBubble(MessageView):
         self._meta = meta
 
     def compose(self) -> ComposeResult:
-        yield Static(self._meta or "You", classes="meta", markup=False)
-        yield Static(self._text, classes="text", markup=False)
+        yield InertStatic(self._meta or "You", classes="meta")
+        yield InertStatic(self._text, classes="text")
 
     def set_meta(self, meta: str) -> None:
         self._meta = meta
         if self.is_mounted:
             self.query_one(".meta", Static).update(meta or "You")
+
+    def action_edit(self) -> None:
+        if self.message_id:
+            self._ask(EditMessage(self.message_id))
 
 
 class ReasoningBlock(Collapsible):
@@ -93,7 +129,7 @@ class ReasoningBlock(Collapsible):
     """
 
     def __init__(self, reasoning: str, title: str) -> None:
-        super().__init__(title=title, collapsed=True)
+        super().__init__(title=inert_text(title), collapsed=True)
         self.reasoning = reasoning
         self._rendered = False
 
@@ -107,11 +143,15 @@ class AnswerBlock(MessageView):
     """An assistant answer: a label line, its past reasoning (collapsed) and the Markdown answer."""
 
     BINDINGS = [
-        Binding("r", "request('regenerate')", "Regenerate"),
-        Binding("m", "request('regenerate_other')", "Regenerate in the other mode"),
-        Binding("n", "request('continue')", "Continue"),
-        Binding("k", "request('copy_code')", "Copy a code block"),
-        Binding("enter", "toggle_reasoning", "Show thinking"),
+        Binding("r", "regenerate(False)", "Regenerate", id="message_regenerate",
+                tooltip="Answer this question again (the old answer stays as a branch)"),
+        Binding("m", "regenerate(True)", "Other mode", id="message_regenerate_other_mode",
+                tooltip="Answer again in the other mode (chat / reasoner)"),
+        Binding("n", "continue_answer", "Continue", id="message_continue",
+                tooltip="Continue this answer where it stopped"),
+        Binding("k", "copy_code", "Code", id="message_copy_code", tooltip="Copy one of its code blocks"),
+        Binding("enter", "toggle_reasoning", "Thinking", id="message_toggle_thinking",
+                tooltip="Show or hide the answer's thinking"),
     ]
 
     DEFAULT_CSS = """
@@ -145,12 +185,24 @@ class AnswerBlock(MessageView):
         self._writer: Coalescer | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(self._meta, classes="meta", markup=False)
+        yield InertStatic(self._meta, classes="meta")
         if self._reasoning:
             yield ReasoningBlock(self._reasoning, self._reasoning_title)
         yield MarkdownLines("" if self._streaming else self._content, classes="answer")
         if self._error:
-            yield Static(f"⚠ {self._error}", classes="error", markup=False)
+            yield InertStatic(f"⚠ {self._error}", classes="error")
+
+    def action_regenerate(self, other_mode: bool) -> None:
+        if self.message_id:
+            self._ask(Regenerate(self.message_id, other_mode))
+
+    def action_continue_answer(self) -> None:
+        if self.message_id:
+            self._ask(ContinueAnswer(self.message_id))
+
+    def action_copy_code(self) -> None:
+        if self.message_id:
+            self._ask(CopyCode(self.message_id))
 
     def action_toggle_reasoning(self) -> None:
         for block in self.query(ReasoningBlock):
@@ -189,7 +241,7 @@ class AnswerBlock(MessageView):
             await old.remove()
         self._error = error
         if error:
-            await self.mount(Static(f"⚠ {error}", classes="error", markup=False))
+            await self.mount(InertStatic(f"⚠ {error}", classes="error"))
 
     async def set_reasoning(self, reasoning: str, title: str) -> None:
         """Attach (or refresh) the collapsed reasoning block once the answer is done."""
@@ -200,43 +252,5 @@ class AnswerBlock(MessageView):
             await self.mount(ReasoningBlock(reasoning, title), after=self.query_one(".meta"))
 
 
-class ChatLog(OneLayoutPass, VerticalScroll):
-    """The conversation pane; keeps only recent messages mounted (older ones on demand)."""
-
-    DEFAULT_CSS = """
-    ChatLog { layout: stream; padding: 0 1; }
-    ChatLog #load-earlier { width: 100%; margin: 1 0 0 0; }
-    ChatLog #empty-hint { color: $text-muted; padding: 1 2; }
-    """
-
-    class ReachedTop(Message):
-        """Scrolled to the very top: the app mounts earlier messages, if any wait."""
-
-    def on_mount(self) -> None:
-        self.anchor()
-
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        if new_value <= 0 < old_value:
-            self.call_after_refresh(self._check_top)
-
-    def on_mouse_scroll_up(self) -> None:
-        if self.max_scroll_y <= 0:  # everything fits: the wheel still asks for earlier messages
-            self.post_message(self.ReachedTop())
-
-    def _check_top(self) -> None:
-        # Replacing the content or a layout pass can pass through 0 before anchoring to the end.
-        if self.scroll_y <= 0 < self.max_scroll_y:
-            self.post_message(self.ReachedTop())
-
-    @property
-    def message_views(self) -> list[MessageView]:
-        return list(self.query_children(MessageView))
-
-
 def _dom_id(message_id: str | None) -> str | None:
     return f"m-{message_id}" if message_id else None
-
-
-def load_earlier_button(hidden_count: int) -> Button:
-    return Button(f"Show {hidden_count} earlier messages", id="load-earlier", compact=True)

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import Sequence
+
 from textual import events
+from textual.document._edit import Edit
 from textual.message import Message
-from textual.widgets import TextArea
+from textual.widgets.text_area import Selection
+
+from deepseek_tui.ui.widgets.inert import InertTextArea
 
 NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter"})
 
 
-class PromptArea(TextArea):
-    """Enter posts `PromptArea.Submitted`; pasted newlines are inserted, never sent.
+class PromptArea(InertTextArea):
+    """Enter posts `PromptArea.Submitted`; pasted newlines are inserted, never sent. Pasted
+    control characters (and those of an earlier message loaded for editing) are made inert.
 
     Up in an empty prompt (or while browsing history) recalls earlier prompts; down goes forward.
     """
@@ -54,6 +60,23 @@ class PromptArea(TextArea):
             self._recall(+1)
             return
         await super()._on_key(event)
+
+    # Textual 8.2.8 refreshes the scrollbars in the middle of an undo or redo, before it puts the
+    # cursor back: a cursor left below the end of a now shorter text raises ValueError and ends
+    # the app (Textualize/textual#6686, fix proposed in #6687). The top of the batch's edits is
+    # a place that exists before and after, so the cursor waits there meanwhile.
+
+    def _undo_batch(self, edits: Sequence[Edit]) -> None:
+        self._park_cursor(edits)
+        super()._undo_batch(edits)
+
+    def _redo_batch(self, edits: Sequence[Edit]) -> None:
+        self._park_cursor(edits)
+        super()._redo_batch(edits)
+
+    def _park_cursor(self, edits: Sequence[Edit]) -> None:
+        if edits:
+            self.selection = Selection.cursor(min(edit.top for edit in edits))
 
     def _may_browse_history(self) -> bool:
         if not self.sent_prompts:

@@ -6,15 +6,15 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
+from deepseek_tui.ui.widgets.inert import InertStatic
 from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
-from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines
+from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines, StillWhileSelecting
 from deepseek_tui.ui.widgets.streaming import Coalescer
-
 
 EMPTY_HINT = "*The model's thinking streams here in reasoner mode (ctrl+t switches). F3 hides this pane.*"
 
 
-class ReasoningScroll(OneLayoutPass, VerticalScroll):
+class ReasoningScroll(StillWhileSelecting, OneLayoutPass, VerticalScroll):
     """Scrolls the reasoning text."""
 
 
@@ -36,7 +36,7 @@ class ReasoningPane(Vertical):
         self._title = "Reasoning"
 
     def compose(self) -> ComposeResult:
-        yield Static(self._title, id="reasoning-title", markup=False)
+        yield InertStatic(self._title, id="reasoning-title")
         with ReasoningScroll(id="reasoning-scroll"):
             yield MarkdownLines(id="reasoning-text")
 

@@ -13,6 +13,8 @@ from textual.validation import Integer, Number
 from textual.widgets import Input, Label, Select, Static, Switch, TextArea
 
 from deepseek_tui.chat_settings import TEMPERATURE_PRESETS, ChatSettings
+from deepseek_tui.inert import inert_text
+from deepseek_tui.ui.widgets.inert import InertTextArea
 
 DEFAULT = "default"
 
@@ -117,13 +119,13 @@ class SettingsPane(VerticalScroll):
         yield SettingRow("json_output", "JSON output", Switch(value=s.json_output, id="setting-json_output"))
         yield SettingRow(
             "system_prompt", "System prompt",
-            TextArea(s.system_prompt, id="setting-system_prompt", soft_wrap=True, tab_behavior="focus",
-                     compact=True),
+            InertTextArea(s.system_prompt, id="setting-system_prompt", soft_wrap=True, tab_behavior="focus",
+                          compact=True),
         )
 
     def _model_options(self) -> list[tuple[str, str]]:
         ids = list(dict.fromkeys([*self._models, self.settings.model]))
-        return [(model_id, model_id) for model_id in ids]
+        return [(inert_text(model_id), model_id) for model_id in ids]  # ids come from files and /models
 
     # --- updates from the app --------------------------------------------------------------
 

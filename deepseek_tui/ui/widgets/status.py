@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from rich.text import Text
 from textual.widget import Widget
+
+from deepseek_tui.inert import inert_text
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,11 @@ class StatusInfo:
     def with_(self, **changes) -> "StatusInfo":
         return replace(self, **changes)
 
+    @property
+    def context_share(self) -> float:
+        """How full the context window is (0 when unknown)."""
+        return self.context_used / self.context_window if self.context_window > 0 else 0.0
+
 
 def context_gauge(used: int, window: int, width: int = 6) -> str:
     if window <= 0:
@@ -42,6 +49,18 @@ def _short(count: int) -> str:
     if count >= 1000:
         return f"{count / 1024:.0f}k" if count % 1024 == 0 else f"{count / 1000:.1f}k"
     return str(count)
+
+
+GAUGE_WARN, GAUGE_FULL = 0.5, 0.8
+"""Shares of the context window at which the gauge turns yellow, then red (and the app offers to compact)."""
+
+
+def gauge_style(share: float) -> str:
+    if share >= GAUGE_FULL:
+        return "bold red"
+    if share >= GAUGE_WARN:
+        return "yellow"
+    return ""
 
 
 class StatusLine(Widget):
@@ -68,6 +87,9 @@ class StatusLine(Widget):
 
 
 def render_status(info: StatusInfo) -> Text:
+    """The line; the model id and the balance come from files and the server: drawn inert."""
+    info = replace(info, **{f.name: inert_text(getattr(info, f.name)) for f in fields(info)
+                            if isinstance(getattr(info, f.name), str)})
     text = Text()
     if info.demo:
         text.append(" DEMO ", style="bold reverse yellow")
@@ -88,7 +110,7 @@ def render_status(info: StatusInfo) -> Text:
     gauge = context_gauge(info.context_used, info.context_window)
     if gauge:
         text.append(" │ ctx ")
-        text.append(gauge)
+        text.append(gauge, style=gauge_style(info.context_share))
     if info.balance:
         text.append(" │ ")
         text.append(info.balance)
