@@ -15,7 +15,7 @@ import dataclasses
 import functools
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from importlib import resources
 from typing import Any, Iterable, Literal, Mapping
 
@@ -79,7 +79,7 @@ class PeakSchedule:
     windows: tuple[PeakWindow, ...] = ()
 
     def window_at(self, when: datetime) -> PeakWindow | None:
-        utc = when.astimezone(timezone.utc)
+        utc = when.astimezone(UTC)
         if utc.weekday() not in self.days:
             return None
         return next((w for w in self.windows if w.contains(utc.time())), None)
@@ -89,8 +89,8 @@ class PeakSchedule:
         window = self.window_at(when)
         if window is None:
             return None
-        utc = when.astimezone(timezone.utc)
-        return datetime.combine(utc.date(), window.end, tzinfo=timezone.utc)
+        utc = when.astimezone(UTC)
+        return datetime.combine(utc.date(), window.end, tzinfo=UTC)
 
     def days_text(self) -> str:
         """"Mon-Fri", or the days listed one by one when they are not a run."""
@@ -225,7 +225,7 @@ class ModelSpec:
         if not self.thinks(thinking, effort):
             return self.default_max_tokens
         chosen = self.resolve_effort(effort) or self.default_effort
-        if chosen in self.default_max_tokens_effort:
+        if chosen is not None and chosen in self.default_max_tokens_effort:
             return self.default_max_tokens_effort[chosen]
         return self.default_max_tokens_thinking or self.default_max_tokens
 
@@ -363,7 +363,7 @@ def _prices(where: str, value: Any) -> Prices:
     if isinstance(value, list):
         if len(value) != 3:
             raise CatalogueError(f"{where} must be [cache_hit, cache_miss, output]")
-        value = dict(zip(("cache_hit", "cache_miss", "output"), value))
+        value = dict(zip(("cache_hit", "cache_miss", "output"), value, strict=True))
     if not isinstance(value, Mapping):
         raise CatalogueError(f"{where} must be a table of cache_hit, cache_miss, output")
     figures: dict[str, float] = {}

@@ -10,8 +10,8 @@ from typing import Callable, Sequence
 
 from deepseek_tui import __version__
 from deepseek_tui.config import AppConfig, ConfigError, default_config_path, load_config
-from deepseek_tui.model_choice import current_settings
 from deepseek_tui.crash import report_crash
+from deepseek_tui.model_choice import current_settings
 from deepseek_tui.pipe import (
     FIM_MAX_TOKENS,
     AskOptions,

@@ -57,6 +57,8 @@ class ModelsCache:
     def load(self) -> ModelListing | None:
         """The cached listing, or None when there is none (or the file is unreadable)."""
         entry = self._read().get(self.base_url)
+        if entry is None:
+            return None
         try:
             ids = entry["ids"]
             fetched_at = datetime.fromisoformat(entry["fetched_at"])

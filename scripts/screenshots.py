@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 import sys
-from datetime import timedelta
 import tempfile
+import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from conftest import WEEKDAY_OFF_PEAK  # noqa: E402
 from scenes import SCENES, scene_app  # noqa: E402
 from ui_support import SIZE  # noqa: E402
 
-from conftest import WEEKDAY_OFF_PEAK  # noqa: E402
 from deepseek_tui import clock  # noqa: E402
 from deepseek_tui.simulator import Simulator  # noqa: E402
 

@@ -4,7 +4,7 @@ listing, and a cross-check against the simulator's separately written V4.1 rules
 from __future__ import annotations
 
 import tomllib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -169,6 +169,6 @@ def test_weekday_peak_windows(any_moment, pinned_clock):
     now = pinned_clock.now()
     assert pricing.is_peak(now) == (any_moment == "weekday-peak")
     if any_moment == "weekday-peak":
-        assert pricing.peak_ends(now) == datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
+        assert pricing.peak_ends(now) == datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
     else:
         assert pricing.peak_ends(now) is None

@@ -6,12 +6,13 @@ from __future__ import annotations
 import io
 import json
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from deepseek_tui import cli
 from deepseek_tui.catalogue import Catalogue
+from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client import (
     AuthenticationFailed,
     BadRequest,
@@ -25,7 +26,6 @@ from deepseek_tui.client import (
     StreamInterrupted,
     Timeouts,
 )
-from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client.events import Usage
 from deepseek_tui.client.results import ModelInfo
 from deepseek_tui.config import AppConfig
@@ -288,7 +288,7 @@ def test_models_listing_marks_unknown_and_unlisted_models():
     assert [(row.spec.id, row.listed) for row in rows] == [
         ("deepseek-flash", True), ("deepseek-v9-mystery", True), ("deepseek-v4-pro", False)
     ]  # a retired name the server still lists is not offered
-    wednesday_noon = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+    wednesday_noon = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
     blocks = models_text(rows, "USD", wednesday_noon).split("\n\n")
     flash, mystery, pro = blocks
     assert "prices per 1M tokens (USD): off-peak cache hit $0.003 · cache miss $0.15 · output $0.60" in flash
@@ -302,9 +302,9 @@ def test_models_listing_marks_unknown_and_unlisted_models():
     assert "not in catalogue: conservative defaults, price unknown" in mystery and "prices: unknown" in mystery
     assert "no thinking switch" in mystery
     assert "not listed by /models: retired (or known only from the config), not offered" in pro
-    saturday_peak_hour = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)
+    saturday_peak_hour = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
     assert "(not now)" in models_text(rows, "USD", saturday_peak_hour)
-    data = models_json(rows, "USD", datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc))
+    data = models_json(rows, "USD", datetime(2026, 11, 25, 2, 0, tzinfo=UTC))
     assert data[0]["prices"]["peak_hours"] == {
         "days": ["Mon", "Tue", "Wed", "Thu", "Fri"], "windows_utc": ["01:00-04:00", "06:00-10:00"], "in_effect_now": True}
     assert data[0]["prices"]["currencies"]["CNY"] == {

@@ -8,6 +8,7 @@ import json
 import threading
 
 from textual.widgets import OptionList, Select
+from ui_support import SIZE, make_app, send, wait_reply, wait_until
 
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.labels import money
@@ -17,7 +18,6 @@ from deepseek_tui.ui.screens.dialogs import ChooseScreen
 from deepseek_tui.ui.widgets.messages import AnswerBlock
 from deepseek_tui.ui.widgets.settings import SettingRow, SettingsPane
 from deepseek_tui.ui.widgets.status import StatusLine
-from ui_support import SIZE, make_app, send, wait_reply, wait_until
 
 SESSION_ID = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 

@@ -125,7 +125,10 @@ class UnsupportedModel(BadRequest):
     title = "Model not available"
     default_remedy = "Choose one of the model names DeepSeek accepts."
 
-    def __init__(self, message: str = "", *, passed: str, supported: tuple[str, ...], **kwargs) -> None:
+    def __init__(
+        self, message: str = "", *, passed: str, supported: tuple[str, ...], status: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
         self.passed = passed
         self.supported = supported
         names = " or ".join(supported)
@@ -133,7 +136,8 @@ class UnsupportedModel(BadRequest):
             message,
             cause=f"DeepSeek no longer accepts the model name {passed}.",
             remedy=f"Use {names} (--model, or the model setting).",
-            **kwargs,
+            status=status,
+            request_id=request_id,
         )
 
 
