@@ -125,7 +125,9 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
         epilog=epilog, formatter_class=raw,
         description=(
             "List the models /models reports, merged with the catalogue: limits, thinking switch, "
-            "efforts, features and prices per 1M tokens in the configured currency."
+            "efforts, features, prices per 1M tokens (off-peak and peak, in both currencies; "
+            "\"unknown\" where DeepSeek's price is not known), the peak hours, models the server no "
+            "longer lists, and the retired names with their successors."
         ),
     )
     models.add_argument("--json", dest="json_output", action="store_true", help="machine-readable JSON")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 
-from textual.widgets import OptionList, Select
+from textual.widgets import Input, OptionList, Select
 from ui_support import SIZE, make_app, send, wait_reply, wait_until
 
 from deepseek_tui.chat_settings import ChatSettings
@@ -85,6 +85,25 @@ async def test_an_old_reasoner_session_continues_on_deepseek_flash_with_its_cost
         assert f"Σ {money(0.0042 + new.cost, 'USD')}" in status_text(app)
         await app.show_conversation(app.conversation)
         assert len([m for m in warnings(app) if "retired" in m]) == 1  # told once
+
+
+async def test_an_imported_export_naming_deepseek_chat_continues_without_thinking(simulator, tmp_path):
+    document = old_session_document()
+    document["settings"]["model"] = "deepseek-chat"
+    export = tmp_path / "old-export.json"
+    export.write_text(json.dumps(document))
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-v4-pro", thinking=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f9")
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(export)
+        await pilot.press("enter")
+        await wait_until(lambda: app.conversation.settings.model == "deepseek-flash")
+        assert app.conversation.settings.thinking is False
+        assert any(m.startswith("deepseek-chat was retired by DeepSeek") for m in warnings(app))
+        await send(app, pilot, "And now?")
+        body = chat_bodies(simulator)[-1]
+        assert body["model"] == "deepseek-flash" and body["thinking"] == {"type": "disabled"}
 
 
 async def test_a_config_naming_a_retired_model_is_told_once_and_updated(simulator, tmp_path):
