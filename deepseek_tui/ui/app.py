@@ -815,8 +815,10 @@ class DeepSeekApp(CrashGuard, App[None]):
         except DeepSeekError:
             pass
         if not self.listing_fresh:  # in the background: start never waits for /models
+            offered = self.catalogue.offered_ids()
             self.listing_fresh = await self.models_cache.refresh(self.client, self.catalogue)
-            self._load_settings_pane()
+            if self.catalogue.offered_ids() != offered:
+                self._load_settings_pane()
         self.refresh_status()
 
     def refresh_status(self) -> None:
