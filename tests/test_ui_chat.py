@@ -222,6 +222,20 @@ async def test_settings_pane_changes_next_request_and_marks_inert(simulator, tmp
         assert "temperature = 0.0" in (tmp_path / "config.toml").read_text()
 
 
+async def test_showing_the_settings_pane_changes_no_setting(simulator, tmp_path):
+    """Loading the pane must not come back as edits: its own Select/Switch/Input echoes once
+    switched the model to deepseek-chat and back and dropped the effort for a moment (each time
+    saving), and how it ended depended on when the next screen refresh came."""
+    chat = ChatSettings(model="deepseek-v4-flash", thinking=True, reasoning_effort="max")
+    app = make_app(simulator.url, tmp_path, chat=chat, show_settings=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2", "f2")  # hide and show again
+        await pilot.press("ctrl+n")  # another conversation: the pane is loaded again
+        for _ in range(3):  # time for any echo to reach the app (there must be none)
+            await pilot.pause()
+        assert app.conversation.settings is chat, "the pane's own values came back as edits"
+
+
 async def test_prompt_keys_newline_history_and_paste(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
