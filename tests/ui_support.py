@@ -67,7 +67,7 @@ def keep_notifications(app: DeepSeekApp) -> list[Notification]:
     return kept
 
 
-async def wait_reply(app: DeepSeekApp, pilot, timeout: float = 15.0) -> None:
+async def wait_reply(app: DeepSeekApp, pilot, timeout: float = 30.0) -> None:
     """Wait until the current reply worker ended (any way) and the screen settled."""
     worker = app.turn_worker
     if worker is not None:
