@@ -67,3 +67,20 @@ def simulator():
         yield sim
     finally:
         sim.stop()
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--starved-pilot", action="store_true",
+        help="Cut Textual's pilot waits to one event-loop turn, as on a starved machine: a UI test "
+             "that checks state right after pilot.press/pause instead of waiting for it fails.",
+    )
+
+
+def pytest_configure(config):
+    if config.getoption("--starved-pilot"):
+        # textual._wait.wait_for_idle ends when the process used little CPU during a 20 ms
+        # sleep; a loaded machine makes that happen while messages are still queued.
+        import textual._wait as wait
+
+        wait.SLEEP_GRANULARITY, wait.SLEEP_IDLE, wait.process_time = 0.0, 1.0, lambda: 0.0
