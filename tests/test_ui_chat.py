@@ -190,12 +190,17 @@ async def test_401_opens_key_screen(simulator, tmp_path):
 async def test_first_run_key_screen_validates_and_saves_with_mode_0600(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path, api_key=None)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        assert isinstance(app.screen, KeyScreen)
+        await wait_for_screen(app, KeyScreen)
         await pilot.click("#key-input")
         await pilot.press(*"sk-bad")
         await pilot.press("enter")
-        await wait_until(lambda: isinstance(app.screen, KeyScreen) and "rejected" in str(app.screen.query_one("#key-error").render()))
+
+        def asked_again() -> bool:  # a new key screen, once it is there, says why
+            screen = app.screen
+            return (isinstance(screen, KeyScreen) and screen.is_mounted
+                    and "rejected" in str(screen.query_one("#key-error").render()))
+
+        await wait_until(asked_again)
         app.screen.query_one("#key-input").value = "sk-test"
         await pilot.press("enter")
         await wait_until(lambda: app.client is not None and not isinstance(app.screen, KeyScreen))

@@ -6,6 +6,7 @@ import asyncio
 from contextlib import suppress
 from pathlib import Path
 
+from textual.css.query import NoMatches
 from textual.notifications import Notification
 from textual.screen import Screen
 from textual.worker import WorkerCancelled, WorkerFailed
@@ -103,9 +104,16 @@ async def wait_for_screen(app: DeepSeekApp, kind: type[Screen]) -> Screen:
 
 
 async def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02) -> None:
+    """Wait until `predicate()` is true; a widget it looks for that is not there yet counts as false."""
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
-    while not predicate():
+    while True:
+        missing: NoMatches | None = None
+        try:
+            if predicate():
+                return
+        except NoMatches as exc:
+            missing = exc
         if loop.time() > end:
-            raise AssertionError("condition not reached in time")
+            raise AssertionError("condition not reached in time" + (f" ({missing})" if missing else ""))
         await asyncio.sleep(interval)
