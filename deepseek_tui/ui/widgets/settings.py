@@ -83,17 +83,20 @@ class SettingsPane(VerticalScroll):
         super().__init__(**kwargs)
         self.settings = settings
         self._models = models
-        self._loading = False
 
     def compose(self) -> ComposeResult:
         s = self.settings
         yield Static("Settings · next turn", id="settings-title")
         yield SettingRow("model", "Model", Select(self._model_options(), value=s.model, allow_blank=False, id="setting-model", compact=True))
         yield SettingRow("thinking", "Thinking (reasoner)", Switch(value=s.thinking, id="setting-thinking"))
+        # Built showing `settings` (the efforts come with `load`): a control reports its value
+        # when it mounts, and any other value would come back as an edit.
+        effort = s.reasoning_effort or DEFAULT
         yield SettingRow(
             "reasoning_effort",
             "Reasoning effort",
-            Select([(DEFAULT, DEFAULT)], value=DEFAULT, allow_blank=False, id="setting-reasoning_effort", compact=True),
+            Select(list(dict.fromkeys([(DEFAULT, DEFAULT), (effort, effort)])), value=effort, allow_blank=False,
+                   id="setting-reasoning_effort", compact=True),
         )
         presets = [(f"{name} ({value})", value) for name, value in TEMPERATURE_PRESETS.items()]
         yield SettingRow(
@@ -131,9 +134,13 @@ class SettingsPane(VerticalScroll):
 
     def load(self, settings: ChatSettings, *, models: list[str] | None = None, efforts: tuple[str, ...] = (),
              max_tokens_limit: int | None = None, inert: Mapping[str, str] | None = None) -> None:
-        """Show `settings` without posting Changed messages."""
-        self._loading = True
-        try:
+        """Show `settings` without posting Changed messages.
+
+        The controls' own Changed messages are not sent at all (rather than ignored until the
+        next refresh), so none comes back later as an edit, and an edit made right after a load
+        is never taken for one.
+        """
+        with self.prevent(Input.Changed, Select.Changed, Switch.Changed, TextArea.Changed):
             self.settings = settings
             if models is not None:
                 self._models = models
@@ -156,11 +163,6 @@ class SettingsPane(VerticalScroll):
             if prompt.text != settings.system_prompt:
                 prompt.load_text(settings.system_prompt)
             self.mark_inert(inert or {})
-        finally:
-            self.call_after_refresh(self._end_loading)
-
-    def _end_loading(self) -> None:
-        self._loading = False
 
     def mark_inert(self, inert: Mapping[str, str]) -> None:
         for row in self.query(SettingRow):
@@ -169,7 +171,7 @@ class SettingsPane(VerticalScroll):
     # --- user edits ------------------------------------------------------------------------
 
     def _change(self, name: str, value: Any) -> None:
-        if self._loading or getattr(self.settings, name) == value:
+        if getattr(self.settings, name) == value:
             return
         self.settings = self.settings.updated(**{name: value})
         self.post_message(self.Changed(self.settings, name))
