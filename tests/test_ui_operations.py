@@ -352,10 +352,12 @@ async def test_a_selected_messages_keys_can_be_remapped(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path, keymap={"message_copy": "y"})
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "copy me")
-        await pilot.press("f8", "up")
-        assert isinstance(app.focused, UserBubble)
+        await pilot.press("f8")
+        await wait_until(lambda: isinstance(app.focused, AnswerBlock))
+        await pilot.press("up")
+        await wait_until(lambda: isinstance(app.focused, UserBubble))
         await pilot.press("y")
-        assert app.clipboard == "copy me"
+        await wait_until(lambda: app.clipboard == "copy me")
         assert any(keys == "y" and binding_id == "message_copy" for keys, _, binding_id in app.binding_rows())
 
 
