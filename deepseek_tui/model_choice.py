@@ -48,7 +48,8 @@ def _canonical_effort(settings: ChatSettings, catalogue: Catalogue) -> ChatSetti
         return settings
     if spec.turns_thinking_off(effort):
         return settings.updated(thinking=False, reasoning_effort=None)
-    return settings.updated(reasoning_effort=spec.resolve_effort(effort))
+    canonical = spec.resolve_effort(effort)
+    return settings if canonical == effort else settings.updated(reasoning_effort=canonical)
 
 
 def after_change(settings: ChatSettings, field: str, catalogue: Catalogue) -> ChatSettings:

@@ -6,8 +6,14 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from deepseek_tui import clock
+
+# Property tests check results, never how long an example took: Hypothesis's default 200 ms
+# deadline and its too-slow health check fail on a loaded machine.
+settings.register_profile("deepseek-tui", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("deepseek-tui")
 
 WEEKDAY_OFF_PEAK = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 """A Wednesday at noon UTC: off-peak prices (peak is 01:00-04:00 and 06:00-10:00 UTC, Mon-Fri)."""
@@ -44,6 +50,8 @@ def isolated_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     for name in ("DEEPSEEK_API_KEY", "DEEPSEEK_BASE_URL", "DEEPSEEK_TUI_CONFIG"):
         monkeypatch.delenv(name, raising=False)
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "TMUX"):  # copying must not reach this machine's clipboard
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TZ", "UTC")  # local times on screen (session picker) are the same everywhere
     time.tzset()
     return tmp_path
@@ -59,3 +67,20 @@ def simulator():
         yield sim
     finally:
         sim.stop()
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--starved-pilot", action="store_true",
+        help="Cut Textual's pilot waits to one event-loop turn, as on a starved machine: a UI test "
+             "that checks state right after pilot.press/pause instead of waiting for it fails.",
+    )
+
+
+def pytest_configure(config):
+    if config.getoption("--starved-pilot"):
+        # textual._wait.wait_for_idle ends when the process used little CPU during a 20 ms
+        # sleep; a loaded machine makes that happen while messages are still queued.
+        import textual._wait as wait
+
+        wait.SLEEP_GRANULARITY, wait.SLEEP_IDLE, wait.process_time = 0.0, 1.0, lambda: 0.0

@@ -7,10 +7,12 @@ brings it to the screen to capture. Times on screen are pinned so the pictures a
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Awaitable, Callable
 
+import httpx
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client.events import Usage
 from deepseek_tui.conversation.model import Conversation
@@ -18,7 +20,10 @@ from deepseek_tui.conversation.pricing import price_message
 from deepseek_tui.conversation.store import SessionStore
 from deepseek_tui.simulator import Fault, Simulator
 from deepseek_tui.ui.app import DeepSeekApp
+from deepseek_tui.ui.screens.sessions import SessionsScreen
 from textual.pilot import Pilot
+from textual.widgets import OptionList
+from textual.widgets.option_list import OptionDoesNotExist
 from ui_support import make_app, send, wait_until
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
@@ -122,9 +127,31 @@ def pin_times(app: DeepSeekApp) -> None:
 
 
 async def settle_account(pilot: Pilot) -> None:
+    """Wait until the balance and the model list have arrived and the status line shows them.
+
+    The balance comes first and the status line is redrawn only after the model list: waiting
+    for the balance alone took pictures without it whenever /models answered slowly.
+    """
     app = pilot.app
-    await wait_until(lambda: bool(app.balance_text))
+
+    def settled() -> bool:
+        return bool(app.balance_text) and not any(
+            worker.group == "account" and not worker.is_finished for worker in app.workers
+        )
+
+    await wait_until(settled)
     await pilot.pause()
+
+
+def reasoning_sent_first(simulator: Simulator, chunks: int) -> str:
+    """The reasoning in the first `chunks` data events of the simulator's answer to the last chat
+    request (it answers a request the same way every time, so asking again tells)."""
+    body = [r.body for r in simulator.requests if r.path.endswith("/chat/completions")][-1]
+    headers = {"Authorization": f"Bearer {simulator.api_key}"}
+    with httpx.stream("POST", simulator.url + "/chat/completions", json=body, headers=headers, timeout=10) as reply:
+        events = [line[len("data: "):] for line in reply.iter_lines() if line.startswith("data: ")]
+    return "".join(json.loads(event)["choices"][0]["delta"].get("reasoning_content") or ""
+                   for event in events[:chunks])
 
 
 def scene_app(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeekApp, Scene]:
@@ -154,17 +181,20 @@ def _scene(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeekApp
         return app, settle_account
 
     if name == "reasoning":
-        simulator.inject(Fault.stall(after_chunks=40, seconds=30))
+        stall_after = 40
+        simulator.inject(Fault.stall(after_chunks=stall_after, seconds=30))
         app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", thinking=True))
 
         async def run(pilot: Pilot) -> None:
             app = pilot.app
             await settle_account(pilot)
             await send(app, pilot, "Why is the sky blue?", wait=False)
-            await wait_until(lambda: app.progress is not None and app.progress.reasoning_chars > 60)
+            await wait_until(lambda: app.progress is not None and app.progress.reasoning_chars > 0)
+            before_stall = reasoning_sent_first(simulator, stall_after)
             view = app.query_one("#reasoning-text")
-            # Everything that arrived before the stall is on screen (the coalescer has flushed).
-            await wait_until(lambda: len(view.source) == app.progress.reasoning_chars, 5)
+            # Everything sent before the stall has arrived and is on screen (the coalescer has
+            # flushed): not merely all that has arrived so far.
+            await wait_until(lambda: app.progress.reasoning_chars == len(before_stall) and view.source == before_stall)
             await pilot.pause()
             app.progress.first_reasoning = None  # "thinking 0 s" whatever the machine's speed
             app.refresh_status()
@@ -213,11 +243,10 @@ def _scene(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeekApp
             pilot.app.action_sessions()
             await pilot.pause()
             await pilot.press(*"window")
-            await wait_until(lambda: bool(pilot.app.screen.hits))
-            # The list holds the hits now; under load, drawing them took more than one refresh
-            # (the snapshot once showed the list without them).
+            # The search runs in a thread after the typing stops; hits for part of the word may
+            # come first, so wait for the list to show those of the whole word.
+            await wait_until(lambda: search_hits_shown(pilot.app.screen, "window"))
             await pilot.pause()
-            await pilot.pause(0.2)
 
         return app, run
 
@@ -252,6 +281,16 @@ def _scene(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeekApp
         return app, settle_account
 
     raise KeyError(name)
+
+
+def search_hits_shown(screen: SessionsScreen, query: str) -> bool:
+    if screen.filter_text != query:
+        return False
+    try:
+        screen.query_one("#sessions-list", OptionList).get_option("h:0")  # the first hit's line
+    except OptionDoesNotExist:
+        return False
+    return True
 
 
 def pinned_conversation(topic: str, when: datetime) -> Conversation:

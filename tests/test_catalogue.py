@@ -172,3 +172,9 @@ def test_weekday_peak_windows(any_moment, pinned_clock):
         assert pricing.peak_ends(now) == datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
     else:
         assert pricing.peak_ends(now) is None
+
+
+def test_settings_that_need_no_change_stay_the_same_object():
+    """Callers compare settings by identity to know that nothing changed (no save, no redraw)."""
+    settings = ChatSettings(model="deepseek-flash", thinking=True, reasoning_effort="max")
+    assert current_settings(settings, Catalogue()).settings is settings

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -205,16 +206,21 @@ def test_usage_errors_exit_2(cli):
 
 
 def test_ctrl_c_stops_cleanly_and_keeps_the_partial_answer(cli, simulator):
-    simulator.token_rate = 40.0
+    release = threading.Event()  # the answer stops half-way until the test is done: Ctrl+C comes first
+    simulator.inject(Fault.hold(after_chunks=20, release=release))
     process = subprocess.Popen(
         [sys.executable, "-m", "deepseek_tui", "ask", "--save", "a slow answer please"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=cli.env, bufsize=0,
     )
-    first = process.stdout.read(20)
-    assert first
-    time.sleep(0.2)
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=15)
+    try:
+        first = process.stdout.read(20)
+        assert first
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=15)
+    finally:
+        release.set()
+        if process.poll() is None:
+            process.kill()
     err_text = err.decode()
     assert process.returncode == ExitCode.CANCELLED
     assert "Traceback" not in err_text and "stopped (Ctrl+C)" in err_text
@@ -224,12 +230,29 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_partial_answer(cli, simulator):
     assert answer.content and (first + out).decode().startswith(answer.content)
 
 
+def wait_until_blocked(process: subprocess.Popen, timeout: float = 30) -> None:
+    """Wait until `process` sleeps in a system call: for `ask` without a prompt, reading stdin
+    (nothing before that sleeps). A signal sent earlier, while Python is still starting, ends
+    it before it can handle Ctrl+C, and how long starting takes depends on the machine."""
+    stat = f"/proc/{process.pid}/stat"
+    if not os.path.exists(stat):
+        pytest.skip("needs /proc to tell when the process waits for input")
+    end = time.monotonic() + timeout
+    while True:
+        with open(stat) as file:
+            state = file.read().rpartition(")")[2].split()[0]
+        if state == "S":
+            return
+        assert process.poll() is None and time.monotonic() < end, "the process did not wait for input"
+        time.sleep(0.01)
+
+
 def test_ctrl_c_while_reading_stdin_exits_130(cli):
     process = subprocess.Popen(
         [sys.executable, "-m", "deepseek_tui", "ask"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli.env,
     )
-    time.sleep(0.5)  # let it start and block on stdin
+    wait_until_blocked(process)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=15)
     assert process.returncode == ExitCode.CANCELLED
@@ -237,13 +260,17 @@ def test_ctrl_c_while_reading_stdin_exits_130(cli):
 
 
 def test_closed_stdout_stops_quietly(cli, simulator):
-    simulator.token_rate = 100.0
+    release = threading.Event()  # the rest of the answer comes only once stdout is closed
+    simulator.inject(Fault.hold(after_chunks=10, release=release))
     process = subprocess.Popen(
         [sys.executable, "-m", "deepseek_tui", "ask", "a long answer"],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli.env, bufsize=0,
     )
-    assert process.stdout.read(5)
-    process.stdout.close()  # like `| head -c 5`
+    try:
+        assert process.stdout.read(5)
+        process.stdout.close()  # like `| head -c 5`
+    finally:
+        release.set()
     err = process.stderr.read()
     assert process.wait(timeout=15) == ExitCode.OK
     assert b"Traceback" not in err and b"Exception ignored" not in err

@@ -11,6 +11,7 @@ import sys
 import termios
 import threading
 import time
+from pathlib import Path
 
 from deepseek_tui.conversation.model import STALE_STREAM_ERROR
 from deepseek_tui.conversation.store import SessionStore
@@ -32,9 +33,26 @@ def _wait(predicate, timeout: float) -> None:
         time.sleep(0.05)
 
 
+def _saved_answer(directory: Path) -> str:
+    """The text of the last message of the session saved in `directory`, once it is an answer.
+
+    Read file by file: listing would write the store's index next to the app's own.
+    """
+    for path in directory.glob("*.json"):
+        if path.name.startswith("."):
+            continue
+        try:
+            last = SessionStore(directory).load(path.stem).active_path()[-1]
+        except Exception:  # not there yet (saves are atomic: never half a file)
+            continue
+        return last.content if last.role == "assistant" else ""
+    return ""
+
+
 def test_sigkill_mid_stream_keeps_partial_answer(simulator, tmp_path):
     simulator.token_rate = 40.0
     simulator.answer_tokens = 2000
+    sessions = tmp_path / "data" / "deepseek-tui" / "sessions"
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     env = {**os.environ, "DEEPSEEK_API_KEY": "sk-test", "TERM": "xterm-256color"}
@@ -47,11 +65,12 @@ def test_sigkill_mid_stream_keeps_partial_answer(simulator, tmp_path):
     reader = threading.Thread(target=_drain, args=(master, stop), daemon=True)
     reader.start()
     try:
-        _wait(lambda: any(r.path == "/user/balance" for r in simulator.requests), 20)
-        time.sleep(0.5)
+        _wait(lambda: any(r.path == "/user/balance" for r in simulator.requests), 60)
         os.write(master, b"tell me a long story\r")
-        _wait(lambda: any(r.path.endswith("/chat/completions") for r in simulator.requests), 10)
-        time.sleep(3.5)  # past the 2 s autosave interval while the answer streams
+        _wait(lambda: any(r.path.endswith("/chat/completions") for r in simulator.requests), 30)
+        # Killed once an autosave (every 2 s while the answer streams, 50 s long) has kept part
+        # of it, however long that takes on this machine.
+        _wait(lambda: len(_saved_answer(sessions)) > 100, 60)
         process.kill()
         process.wait(timeout=10)
     finally:
@@ -59,7 +78,7 @@ def test_sigkill_mid_stream_keeps_partial_answer(simulator, tmp_path):
             process.kill()
         stop.set()
         os.close(master)
-    store = SessionStore(tmp_path / "data" / "deepseek-tui" / "sessions")
+    store = SessionStore(sessions)
     [summary] = store.list_sessions()
     answer = store.load(summary.id).active_path()[-1]
     assert answer.role == "assistant" and len(answer.content) > 100

@@ -68,13 +68,13 @@ async def test_picker_lists_a_session_id_stored_twice_without_crashing(simulator
 
 
 async def _import(app, pilot, path: Path) -> str:
-    known = len(app._notifications)
+    known = len(app.notified)
     await pilot.press("f9")
     await pilot.pause()
     app.screen.query_one(Input).value = str(path)
     await pilot.press("enter")
-    await wait_until(lambda: len(app._notifications) > known)
-    return list(app._notifications)[-1].message
+    await wait_until(lambda: len(app.notified) > known)
+    return app.notified[-1].message
 
 
 @pytest.mark.parametrize("kind", ["huge integer", "directory", "named pipe", "not UTF-8"])

@@ -75,7 +75,7 @@ async def test_ask_continue_while_the_app_has_the_conversation_open(simulator, t
         assert ask.returncode == 0, err
         await pilot.press("ctrl+t")  # changing a setting saves: the save merges ask's turn in
         await wait_until(lambda: any("from ask" in str(b._text) for b in app.query(UserBubble)))
-        assert any("changed in another window: 2 new messages" in n.message for n in app._notifications)
+        assert any("changed in another window: 2 new messages" in n.message for n in app.notified)
         await send(app, pilot, "from the app again")
     stored = SessionStore(sessions).load(conversation.id)
     questions = [m.content for m in stored.active_path() if m.role == "user"]
@@ -99,7 +99,7 @@ async def test_a_turn_saved_elsewhere_just_before_sending_does_not_disturb_the_r
         assert app.is_running
         reply = app.conversation.active_path()[-1]
         assert reply.status == "complete" and "from this window" in reply.content
-        assert any("changed in another window: 1 new message" in n.message for n in app._notifications)
+        assert any("changed in another window: 1 new message" in n.message for n in app.notified)
     stored = SessionStore(sessions).load(conversation.id)
     assert {m.content for m in stored.messages if m.role == "user"} == {
         "the first question", "from the other window", "from this window"}

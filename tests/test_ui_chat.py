@@ -20,7 +20,7 @@ from deepseek_tui.ui.widgets.prompt import PromptArea
 from deepseek_tui.ui.widgets.reasoning import ReasoningPane
 from deepseek_tui.ui.widgets.settings import SettingRow, SettingsPane
 from deepseek_tui.ui.widgets.status import StatusLine
-from ui_support import SIZE, make_app, send, wait_reply, wait_until
+from ui_support import SIZE, make_app, reply, send, wait_for_screen, wait_reply, wait_until
 
 
 def chat_bodies(simulator) -> list[dict]:
@@ -98,24 +98,31 @@ async def test_a_chat_mode_answer_does_not_show_an_older_answers_thinking(simula
 async def test_reasoning_pane_hidden_renders_nothing_until_shown(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", thinking=True))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f3")
         pane = app.query_one(ReasoningPane)
-        assert not pane.display
+        await pilot.press("f3")
+        await wait_until(lambda: not pane.display)
         await send(app, pilot, "think hidden")
         assert pane.query_one("#reasoning-text", MarkdownLines).source == ""
         await pilot.press("f3")
-        await pilot.pause()
-        assert pane.query_one("#reasoning-text", MarkdownLines).source == app.conversation.active_path()[-1].reasoning
+        # Shown, the pane renders what it collected: that happens when Textual sends it Show.
+        reasoning = app.conversation.active_path()[-1].reasoning
+        await wait_until(lambda: pane.query_one("#reasoning-text", MarkdownLines).source == reasoning)
 
 
 async def test_escape_cancels_and_keeps_partial_answer_on_disk(simulator, tmp_path):
-    simulator.token_rate = 40.0
+    import threading
+
+    release = threading.Event()  # the answer stops half-way until the test is done: Esc comes first
+    simulator.inject(Fault.hold(after_chunks=40, release=release))
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await send(app, pilot, "a long answer please", wait=False)
-        await wait_until(lambda: app.progress is not None and app.progress.content_chars > 20)
-        await pilot.press("escape")
-        await wait_reply(app, pilot)
+        try:
+            await send(app, pilot, "a long answer please", wait=False)
+            await wait_until(lambda: app.progress is not None and app.progress.content_chars > 20)
+            await pilot.press("escape")
+            await wait_reply(app, pilot)
+        finally:
+            release.set()
         answer = app.conversation.active_path()[-1]
         assert answer.status == "cancelled"
         assert answer.content and answer_markdown(app) == answer.content
@@ -136,7 +143,7 @@ async def test_dropped_stream_keeps_partial_and_notifies(simulator, tmp_path):
         answer = app.conversation.active_path()[-1]
         assert answer.status == "partial" and answer.content
         assert answer_markdown(app) == answer.content
-        assert any("interrupted" in (n.title or "").lower() for n in app._notifications)
+        assert any("interrupted" in (n.title or "").lower() for n in app.notified)
 
 
 async def test_server_error_after_retries_is_notified_and_prompt_kept_in_history(simulator, tmp_path):
@@ -148,7 +155,7 @@ async def test_server_error_after_retries_is_notified_and_prompt_kept_in_history
         path = app.conversation.active_path()
         assert path[0].content == "are you there"
         assert path[-1].status == "failed"
-        messages = [n.message for n in app._notifications]
+        messages = [n.message for n in app.notified]
         assert any("503" in m or "overloaded" in m.lower() for m in messages)
 
 
@@ -158,7 +165,7 @@ async def test_retry_is_announced_then_succeeds(simulator, tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "retry me")
         assert app.conversation.active_path()[-1].status == "complete"
-        assert any((n.title or "") == "Retrying" for n in app._notifications)
+        assert any((n.title or "") == "Retrying" for n in app.notified)
 
 
 async def test_402_says_top_up(simulator, tmp_path):
@@ -167,8 +174,8 @@ async def test_402_says_top_up(simulator, tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(lambda: bool(app.balance_text))
         await send(app, pilot, "no money")
-        assert any("top up" in (n.title or "").lower() for n in app._notifications)
-        assert any("Balance: ¥110.00." in n.message for n in app._notifications)  # not "Balance: bal ¥…"
+        assert any("top up" in (n.title or "").lower() for n in app.notified)
+        assert any("Balance: ¥110.00." in n.message for n in app.notified)  # not "Balance: bal ¥…"
 
 
 async def test_401_opens_key_screen(simulator, tmp_path):
@@ -177,18 +184,23 @@ async def test_401_opens_key_screen(simulator, tmp_path):
         await send(app, pilot, "hello")
         await pilot.pause()
         assert isinstance(app.screen, KeyScreen)
-        assert "sk-wrong-key" not in " ".join(n.message for n in app._notifications)
+        assert "sk-wrong-key" not in " ".join(n.message for n in app.notified)
 
 
 async def test_first_run_key_screen_validates_and_saves_with_mode_0600(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path, api_key=None)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        assert isinstance(app.screen, KeyScreen)
+        await wait_for_screen(app, KeyScreen)
         await pilot.click("#key-input")
         await pilot.press(*"sk-bad")
         await pilot.press("enter")
-        await wait_until(lambda: isinstance(app.screen, KeyScreen) and "rejected" in str(app.screen.query_one("#key-error").render()))
+
+        def asked_again() -> bool:  # a new key screen, once it is there, says why
+            screen = app.screen
+            return (isinstance(screen, KeyScreen) and screen.is_mounted
+                    and "rejected" in str(screen.query_one("#key-error").render()))
+
+        await wait_until(asked_again)
         app.screen.query_one("#key-input").value = "sk-test"
         await pilot.press("enter")
         await wait_until(lambda: app.client is not None and not isinstance(app.screen, KeyScreen))
@@ -203,11 +215,14 @@ async def test_settings_pane_changes_next_request_and_marks_inert(simulator, tmp
     app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash"))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f2")
+        await wait_until(lambda: bool(app.query(SettingsPane)) and app.query_one(SettingsPane).is_mounted)
         pane = app.query_one(SettingsPane)
         assert pane.display
         pane.query_one("#setting-temperature").value = "0.0"
         pane.query_one("#setting-max_tokens").value = "500"
-        await pilot.pause()
+        # Each edit reaches the app as a message; the request is built from what it has applied.
+        await wait_until(lambda: (app.conversation.settings.temperature, app.conversation.settings.max_tokens)
+                         == (0.0, 500))
         await send(app, pilot, "code please")
         body = chat_bodies(simulator)[-1]
         assert body["temperature"] == 0.0 and body["max_tokens"] == 500
@@ -218,8 +233,22 @@ async def test_settings_pane_changes_next_request_and_marks_inert(simulator, tmp
         await send(app, pilot, "think")
         body = chat_bodies(simulator)[-1]
         assert "temperature" not in body and body["thinking"] == {"type": "enabled"}
-        await pilot.pause(0.7)
-        assert "temperature = 0.0" in (tmp_path / "config.toml").read_text()
+        config_file = tmp_path / "config.toml"  # saved by a timer, half a second after the last change
+        await wait_until(lambda: config_file.exists() and "temperature = 0.0" in config_file.read_text())
+
+
+async def test_showing_the_settings_pane_changes_no_setting(simulator, tmp_path):
+    """Loading the pane must not come back as edits: its own Select/Switch/Input echoes once
+    switched the model to deepseek-chat and back and dropped the effort for a moment (each time
+    saving), and how it ended depended on when the next screen refresh came."""
+    chat = ChatSettings(model="deepseek-flash", thinking=True, reasoning_effort="max")
+    app = make_app(simulator.url, tmp_path, chat=chat, show_settings=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2", "f2")  # hide and show again
+        await pilot.press("ctrl+n")  # another conversation: the pane is loaded again
+        for _ in range(3):  # time for any echo to reach the app (there must be none)
+            await pilot.pause()
+        assert app.conversation.settings is chat, "the pane's own values came back as edits"
 
 
 async def test_prompt_keys_newline_history_and_paste(simulator, tmp_path):
@@ -228,19 +257,17 @@ async def test_prompt_keys_newline_history_and_paste(simulator, tmp_path):
         prompt = app.query_one(PromptArea)
         prompt.focus()
         await pilot.press("a", "ctrl+j", "b")
-        assert prompt.text == "a\nb"
-        await pilot.press("enter")
-        await wait_reply(app, pilot)
+        await wait_until(lambda: prompt.text == "a\nb")
+        await reply(app, pilot, "enter")
         assert app.conversation.active_path()[0].content == "a\nb"
         await pilot.press("up")
-        assert prompt.text == "a\nb"
+        await wait_until(lambda: prompt.text == "a\nb")
         await pilot.press("down")
-        assert prompt.text == ""
-        from textual import events
+        await wait_until(lambda: prompt.text == "")
         app.post_message(events.Paste("line one\nline two"))  # as the driver delivers it
+        await wait_until(lambda: prompt.text == "line one\nline two")
         await pilot.pause()
-        assert prompt.text == "line one\nline two"
-        assert len(app.conversation.active_path()) == 2  # the paste sent nothing
+        assert len(app.conversation.active_path()) == 2 and not app.is_replying  # the paste sent nothing
 
 
 async def test_undo_of_a_long_paste_keeps_the_app_and_the_text(simulator, tmp_path):
@@ -269,8 +296,7 @@ async def test_help_lists_current_bindings_including_remaps(simulator, tmp_path)
     app = make_app(simulator.url, tmp_path, keymap={"toggle_mode": "f11"})
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f1")
-        await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
+        await wait_for_screen(app, HelpScreen)
         rows = {keys: (text, binding_id) for keys, text, binding_id in app.binding_rows()}
         assert "f11" in rows and "chat and reasoner" in rows["f11"][0] and rows["f11"][1] == "toggle_mode"
         texts = " ".join(text for text, _ in rows.values())
@@ -278,8 +304,9 @@ async def test_help_lists_current_bindings_including_remaps(simulator, tmp_path)
             assert key in rows and rows[key][0].startswith("Selected message")
         assert "Continue this answer" in texts
         await pilot.press("escape")
+        await wait_until(lambda: not isinstance(app.screen, HelpScreen))
         await pilot.press("f11")
-        assert app.conversation.settings.thinking is True
+        await wait_until(lambda: app.conversation.settings.thinking is True)
 
 
 async def test_opening_continues_most_recent_conversation(simulator, tmp_path):
@@ -329,14 +356,12 @@ async def test_long_conversation_mounts_recent_messages_only(simulator, tmp_path
         assert f"Show {600 - MOUNT_WINDOW} earlier messages" in str(app.query_one("#load-earlier").label)
         chat = app.query_one("#chat")
         chat.scroll_home(animate=False)
-        await pilot.pause()
         first = app.query_one(f"#m-{path[-MOUNT_WINDOW]}")
         await wait_until(lambda: len(mounted_ids(app)) == 2 * MOUNT_WINDOW)
-        await pilot.pause()
         assert mounted_ids(app) == path[-2 * MOUNT_WINDOW:]
-        assert chat.scroll_y > 0 and in_view(app, first)  # no jump to the oldest loaded message
+        # The view is put back after the next refresh: no jump to the oldest loaded message.
+        await wait_until(lambda: chat.scroll_y > 0 and in_view(app, first))
         chat.scroll_home(animate=False)
-        await pilot.pause()
         await wait_until(lambda: len(mounted_ids(app)) == 3 * MOUNT_WINDOW)
 
 
@@ -357,15 +382,17 @@ async def test_up_through_the_messages_goes_past_the_first_mounted_one(simulator
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         path = [m.id for m in app.conversation.active_path()]
+        def selected() -> str | None:
+            return getattr(app.focused, "message_id", None)
+
         await pilot.press("f8")  # select the last message
-        for _ in range(MOUNT_WINDOW + 4):
-            await pilot.press("up")
-            await pilot.pause()
-        await pilot.wait_for_scheduled_animations()
-        await pilot.pause()
+        await wait_until(lambda: selected() == path[-1])
+        for step in range(1, MOUNT_WINDOW + 5):
+            await pilot.press("up")  # each key goes to the message the one before selected
+            await wait_until(lambda: selected() == path[-1 - step])
         assert app.focused is app.query_one(f"#m-{path[-MOUNT_WINDOW - 5]}")
         assert len(mounted_ids(app)) >= 2 * MOUNT_WINDOW
-        assert in_view(app, app.focused)
+        await wait_until(lambda: in_view(app, app.focused))  # scrolled to once the layout knows where it is
 
 
 async def test_a_long_session_unmounts_its_oldest_messages(simulator, tmp_path):
@@ -381,10 +408,12 @@ async def test_a_long_session_unmounts_its_oldest_messages(simulator, tmp_path):
         assert mounted_ids(app) == path[-len(mounted_ids(app)):]
         hidden = len(path) - len(mounted_ids(app))
         assert f"Show {hidden} earlier messages" in str(app.query_one("#load-earlier").label)
-        for _ in range(2):  # each time the chat reaches the top, up to MOUNT_WINDOW more
-            app.query_one("#chat").scroll_home(animate=False)
-            await pilot.pause()
-            await pilot.pause()
+        chat = app.query_one("#chat")
+        mounted = len(mounted_ids(app))
+        chat.scroll_home(animate=False)  # each time the chat reaches the top, up to MOUNT_WINDOW more
+        # Mounted above, with the view put back where it was (so scrolling home moves again).
+        await wait_until(lambda: len(mounted_ids(app)) > mounted and chat.scroll_y > 0)
+        chat.scroll_home(animate=False)
         await wait_until(lambda: mounted_ids(app) == path)
 
 
@@ -414,7 +443,7 @@ async def test_error_text_with_brackets_is_shown_verbatim(simulator, tmp_path):
         await send(app, pilot, "brackets")
         assert app.is_running
         # shown as typed: Textual would otherwise read [bold]…[/bold] (or choke on […]) as markup
-        assert any("[bold]Tool[/bold]" in n.message and not n.markup for n in app._notifications)
+        assert any("[bold]Tool[/bold]" in n.message and not n.markup for n in app.notified)
 
 
 async def test_a_long_answer_is_followed_while_it_streams(simulator, tmp_path):
@@ -487,10 +516,9 @@ async def test_a_search_hit_older_than_the_mounted_messages_is_shown(simulator, 
         stored = SessionStore(tmp_path / "data" / "sessions").most_recent()
         early = stored.active_path()[4]  # far above the last MOUNT_WINDOW messages
         await app.open_session(stored.id, early.id)
-        await pilot.pause()
-        await pilot.pause()
         view = app.query_one(f"#m-{early.id}")
-        assert app.focused is view and in_view(app, view)
+        # Focus and scrolling into view both happen once the app has refreshed.
+        await wait_until(lambda: app.focused is view and in_view(app, view))
 
 
 async def test_the_status_line_changes_state_as_soon_as_enter_is_pressed(simulator, tmp_path):
@@ -616,7 +644,7 @@ async def test_a_bug_during_a_reply_is_reported_and_keeps_the_app_and_the_text(s
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "break the display")
         assert app.is_running
-        note = next(n for n in app._notifications if n.title == "Unexpected error in this reply")
+        note = next(n for n in app.notified if n.title == "Unexpected error in this reply")
         assert "display bug" in note.message and "crash-" in note.message
         answer = app.conversation.active_path()[-1]
         assert answer.status == "partial" and answer.content and "display bug" in answer.error

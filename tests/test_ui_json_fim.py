@@ -10,7 +10,7 @@ from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.conversation.json_mode import JSON_HINT
 from deepseek_tui.ui.screens.fim import FimScreen
 from deepseek_tui.ui.widgets.messages import AnswerBlock
-from ui_support import SIZE, make_app, send, wait_until
+from ui_support import SIZE, make_app, send, wait_for_screen, wait_until
 
 
 def last_chat_body(simulator) -> dict:
@@ -25,7 +25,7 @@ async def test_json_mode_adds_hint_validates_and_pretty_prints(simulator, tmp_pa
         assert body["response_format"] == {"type": "json_object"}
         assert body["messages"][0] == {"role": "system", "content": JSON_HINT}
         assert app.conversation.settings.system_prompt == ""  # the hint is the request's, not the user's
-        assert any("json" in n.message.lower() for n in app._notifications)
+        assert any("json" in n.message.lower() for n in app.notified)
         answer = app.conversation.active_path()[-1]
         shown = app.query(AnswerBlock).last().query_one(".answer").source
         assert shown == "```json\n" + json.dumps(json.loads(answer.content), indent=2, ensure_ascii=False) + "\n```"
@@ -46,9 +46,7 @@ async def test_fim_screen_from_app_completes_with_usage(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+f")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, FimScreen)
+        screen = await wait_for_screen(app, FimScreen)
         areas = list(screen.query(TextArea))
         areas[0].load_text("def fib(n):\n")
         areas[-1].load_text("\nprint(fib(10))\n")

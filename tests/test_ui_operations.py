@@ -14,7 +14,7 @@ from deepseek_tui.ui.screens.dialogs import AskScreen, ChooseScreen, ConfirmScre
 from deepseek_tui.ui.screens.sessions import SessionsScreen
 from deepseek_tui.ui.widgets.messages import AnswerBlock, UserBubble
 from deepseek_tui.ui.widgets.prompt import PromptArea
-from ui_support import SIZE, make_app, send, wait_reply, wait_until
+from ui_support import SIZE, make_app, reply, send, wait_for_screen, wait_until, wait_reply
 
 
 def chat_requests(simulator):
@@ -34,10 +34,10 @@ async def test_edit_earlier_message_resends_only_the_active_branch(simulator, tm
         app.query_one(f"#m-{first_user.id}", UserBubble).focus()
         await pilot.press("e")
         prompt = app.query_one(PromptArea)
-        assert prompt.text == "first question" and app.editing_id == first_user.id
+        await wait_until(lambda: app.editing_id == first_user.id)
+        assert prompt.text == "first question"
         prompt.load_text("edited question")
-        await pilot.press("enter")
-        await wait_reply(app, pilot)
+        await reply(app, pilot, "enter")
         messages = chat_requests(simulator)[-1].body["messages"]
         assert [m["content"] for m in messages if m["role"] == "user"] == ["edited question"]
         path = app.conversation.active_path()
@@ -47,9 +47,8 @@ async def test_edit_earlier_message_resends_only_the_active_branch(simulator, tm
         # The old branch is still there: left arrow on the edited message goes back to it.
         app.query_one(f"#m-{path[0].id}", UserBubble).focus()
         await pilot.press("left")
-        await pilot.pause()
-        contents = [m.content for m in app.conversation.active_path() if m.role == "user"]
-        assert contents == ["first question", "second question"]
+        await wait_until(lambda: [m.content for m in app.conversation.active_path() if m.role == "user"]
+                         == ["first question", "second question"])
         await send(app, pilot, "third on old branch")
         sent = [m["content"] for m in chat_requests(simulator)[-1].body["messages"] if m["role"] == "user"]
         assert sent == ["first question", "second question", "third on old branch"]
@@ -60,15 +59,13 @@ async def test_regenerate_keeps_old_answer_as_sibling_and_can_switch_mode(simula
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "regenerate me")
         old = app.conversation.active_path()[-1]
-        await pilot.press("ctrl+g")  # regenerate in the other mode
-        await wait_reply(app, pilot)
+        await reply(app, pilot, "ctrl+g")  # regenerate in the other mode
         new = app.conversation.active_path()[-1]
         assert new.id != old.id and app.conversation.siblings(new.id) == [old, new]
         assert chat_requests(simulator)[-1].body["thinking"] == {"type": "enabled"}
         assert new.reasoning
         assert app.conversation.settings.thinking is False  # only that reply changed mode
-        await pilot.press("ctrl+r")
-        await wait_reply(app, pilot)
+        await reply(app, pilot, "ctrl+r")
         assert len(app.conversation.siblings(old.id)) == 3
         assert chat_requests(simulator)[-1].body["thinking"] == {"type": "disabled"}
         assert len(app.query(AnswerBlock)) == 1
@@ -81,8 +78,7 @@ async def test_continue_cut_off_answer_uses_prefix_completion_on_beta(simulator,
         answer = app.conversation.active_path()[-1]
         assert answer.finish_reason == "length"
         cut = answer.content
-        await pilot.press("f5")
-        await wait_reply(app, pilot)
+        await reply(app, pilot, "f5")
         request = chat_requests(simulator)[-1]
         assert request.path.startswith("/beta/")
         last = request.body["messages"][-1]
@@ -101,8 +97,7 @@ async def test_continue_after_drop(simulator, tmp_path):
         answer = app.conversation.active_path()[-1]
         assert answer.status == "partial"
         partial = answer.content
-        await pilot.press("f5")
-        await wait_reply(app, pilot)
+        await reply(app, pilot, "f5")
         assert answer.status == "complete" and answer.content.startswith(partial)
         assert chat_requests(simulator)[-1].body["messages"][-1]["prefix"] is True
 
@@ -113,13 +108,16 @@ async def test_copy_answer_and_code_block(simulator, tmp_path):
         await send(app, pilot, "show code")
         answer = app.conversation.active_path()[-1]
         await pilot.press("f6")
-        assert app.clipboard == answer.content
-        await pilot.press("f7")
-        await pilot.pause()
+        await wait_until(lambda: app.clipboard == answer.content)
+
+        def code_copied() -> bool:
+            return "def " in app.clipboard and "```" not in app.clipboard
+
+        await pilot.press("f7")  # one code block: copied; several: the first one is offered first
+        await wait_until(lambda: code_copied() or isinstance(app.screen, ChooseScreen) and app.screen.is_mounted)
         if isinstance(app.screen, ChooseScreen):
             await pilot.press("enter")
-            await pilot.pause()
-        assert "def " in app.clipboard and "```" not in app.clipboard
+        await wait_until(code_copied)
 
 
 async def test_select_message_keys(simulator, tmp_path):
@@ -127,13 +125,13 @@ async def test_select_message_keys(simulator, tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "one")
         await pilot.press("f8")
-        assert isinstance(app.focused, AnswerBlock)
+        await wait_until(lambda: isinstance(app.focused, AnswerBlock))
         await pilot.press("up")
-        assert isinstance(app.focused, UserBubble)
+        await wait_until(lambda: isinstance(app.focused, UserBubble))
         await pilot.press("c")
-        assert app.clipboard == "one"
+        await wait_until(lambda: app.clipboard == "one")
         await pilot.press("escape")
-        assert isinstance(app.focused, PromptArea)
+        await wait_until(lambda: isinstance(app.focused, PromptArea))
 
 
 def _stored(tmp_path, titles: list[str]) -> list[Conversation]:
@@ -156,9 +154,7 @@ async def test_session_picker_filters_searches_and_opens(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path, on_start="new")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+o")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, SessionsScreen)
+        screen = await wait_for_screen(app, SessionsScreen)
         option_list = screen.query_one("#sessions-list", OptionList)
 
         def labels() -> list[str]:
@@ -173,10 +169,9 @@ async def test_session_picker_filters_searches_and_opens(simulator, tmp_path):
         assert screen.hits and all(hit.session_id == beta.id for hit in screen.hits)
         assert not any("alpha question" in label for label in labels())
         screen.query_one("#sessions-filter", Input).value = "gamma"
-        await pilot.pause()
         await pilot.press("enter")
-        await pilot.pause()
-        assert app.conversation.id == gamma.id
+        await wait_until(lambda: app.conversation.id == gamma.id)
+        await pilot.pause()  # the app goes on showing it; a pause waits for that handler to end
         assert (tmp_path / "data" / "sessions" / "broken.json").read_text() == "{not json"
 
 
@@ -186,36 +181,43 @@ async def test_session_picker_rename_duplicate_delete(simulator, tmp_path):
     store = store_of(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+o")
-        await pilot.pause()
-        screen = app.screen
-        screen.query_one("#sessions-filter", Input).value = "alpha"
-        await pilot.pause()
+        screen = await wait_for_screen(app, SessionsScreen)
+        filter_input = screen.query_one("#sessions-filter", Input)
+        option_list = screen.query_one("#sessions-list", OptionList)
+
+        def highlighted() -> str:
+            index = option_list.highlighted
+            return str(option_list.get_option_at_index(index).prompt) if index is not None else ""
+
+        def titles() -> list[str]:
+            return [s.title for s in store.list_sessions()]
+
+        # The keys act on the highlighted session: wait until the filter has picked it.
+        filter_input.value = "alpha"
+        await wait_until(lambda: "alpha question" in highlighted())
         await pilot.press("f2")
-        await pilot.pause()
-        assert isinstance(app.screen, AskScreen)
-        app.screen.query_one(Input).value = "Renamed alpha"
+        ask = await wait_for_screen(app, AskScreen)
+        ask.query_one(Input).value = "Renamed alpha"
         await pilot.press("enter")
-        await pilot.pause()
-        assert store.load(alpha.id).title == "Renamed alpha"
-        screen.query_one("#sessions-filter", Input).value = "renamed"
-        await pilot.pause()
+        await wait_until(lambda: store.load(alpha.id).title == "Renamed alpha")
+        filter_input.value = "renamed"
+        await wait_until(lambda: "Renamed alpha" in highlighted())
         await pilot.press("f3")
-        await pilot.pause()
-        titles = [s.title for s in store.list_sessions()]
-        assert "Renamed alpha" in titles and "Renamed alpha (copy)" in titles
-        screen.query_one("#sessions-filter", Input).value = "beta"
-        await pilot.pause()
+        await wait_until(lambda: "Renamed alpha (copy)" in titles())
+        assert "Renamed alpha" in titles()
+        filter_input.value = "beta"
+        await wait_until(lambda: "beta question" in highlighted())
         await pilot.press("f8")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
+        await wait_for_screen(app, ConfirmScreen)
         await pilot.press("n")
-        await pilot.pause()
+        await wait_until(lambda: app.screen is screen)
         assert any(s.id == beta.id for s in store.list_sessions())
-        await pilot.press("down", "delete")  # in the list, the Delete key works too
-        await pilot.pause()
+        await pilot.press("down")  # into the list, where the Delete key works too
+        await wait_until(lambda: app.focused is option_list)
+        await pilot.press("delete")
+        await wait_for_screen(app, ConfirmScreen)
         await pilot.press("y")
-        await pilot.pause()
-        assert not any(s.id == beta.id for s in store.list_sessions())
+        await wait_until(lambda: not any(s.id == beta.id for s in store.list_sessions()))
 
 
 async def test_export_markdown_and_json_then_import(simulator, tmp_path):
@@ -224,20 +226,22 @@ async def test_export_markdown_and_json_then_import(simulator, tmp_path):
         await send(app, pilot, "export me")
         for name in ("out.md", "out.json"):
             await pilot.press("ctrl+s")
-            await pilot.pause()
-            app.screen.query_one(Input).value = str(tmp_path / name)
+            ask = await wait_for_screen(app, AskScreen)
+            ask.query_one(Input).value = str(tmp_path / name)
             await pilot.press("enter")
-            await pilot.pause()
+            await wait_until(lambda: (tmp_path / name).exists() and app.screen is not ask)
         markdown = (tmp_path / "out.md").read_text()
         assert "export me" in markdown and "<details>" in markdown
         exported = json.loads((tmp_path / "out.json").read_text())
         assert "sk-test" not in (tmp_path / "out.json").read_text() + markdown
         original_id = app.conversation.id
         await pilot.press("f9")
-        await pilot.pause()
-        app.screen.query_one(Input).value = str(tmp_path / "out.json")
+        ask = await wait_for_screen(app, AskScreen)
+        ask.query_one(Input).value = str(tmp_path / "out.json")
         await pilot.press("enter")
-        await wait_until(lambda: app.conversation.id != original_id)
+        # Said once the imported conversation is open (its id changes before it is shown).
+        await wait_until(lambda: any(n.message.startswith("Imported") for n in app.notified))
+        assert app.conversation.id != original_id
         assert [m.content for m in app.conversation.active_path()][0] == "export me"
         assert exported
 
@@ -248,9 +252,8 @@ async def test_edit_prompt_in_editor_headless_reports_and_keeps_prompt(simulator
         prompt = app.query_one(PromptArea)
         prompt.load_text("keep me")
         await pilot.press("f4")
-        await pilot.pause()
+        await wait_until(lambda: any("editor" in n.message.lower() for n in app.notified))
         assert prompt.text == "keep me"
-        assert any("editor" in n.message.lower() for n in app._notifications)
 
 
 async def test_the_editor_returns_the_text_with_the_cursor_at_its_end(simulator, tmp_path, monkeypatch):
@@ -279,8 +282,8 @@ async def test_theme_choice_persists(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         app.theme = "nord"
-        await pilot.pause(0.7)
-    assert 'theme = "nord"' in (tmp_path / "config.toml").read_text()
+        config_file = tmp_path / "config.toml"  # saved by a timer, half a second after the change
+        await wait_until(lambda: config_file.exists() and 'theme = "nord"' in config_file.read_text())
 
 
 async def test_the_open_chat_cannot_be_deleted_while_its_reply_streams(simulator, tmp_path):
@@ -301,7 +304,7 @@ async def test_the_open_chat_cannot_be_deleted_while_its_reply_streams(simulator
             await pilot.press("down", "f8")
             await pilot.pause()
             assert isinstance(app.screen, SessionsScreen)  # no confirmation asked: refused at once
-            assert any("reply is streaming" in n.message for n in app._notifications)
+            assert any("reply is streaming" in n.message for n in app.notified)
             await pilot.press("escape")
             await wait_until(lambda: app.screen is not screen)
         finally:
@@ -349,10 +352,12 @@ async def test_a_selected_messages_keys_can_be_remapped(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path, keymap={"message_copy": "y"})
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "copy me")
-        await pilot.press("f8", "up")
-        assert isinstance(app.focused, UserBubble)
+        await pilot.press("f8")
+        await wait_until(lambda: isinstance(app.focused, AnswerBlock))
+        await pilot.press("up")
+        await wait_until(lambda: isinstance(app.focused, UserBubble))
         await pilot.press("y")
-        assert app.clipboard == "copy me"
+        await wait_until(lambda: app.clipboard == "copy me")
         assert any(keys == "y" and binding_id == "message_copy" for keys, _, binding_id in app.binding_rows())
 
 
@@ -382,7 +387,7 @@ async def test_copy_says_when_nothing_reached_a_clipboard_and_keeps_the_text(sim
         await send(app, pilot, "copy me")
         await pilot.press("f6")
         await pilot.pause()
-        note = list(app._notifications)[-1]
+        note = app.notified[-1]
         assert "Nothing reached a clipboard" in note.message and "set-clipboard external" in note.message
         assert "tmux set -g set-clipboard on" in note.message and "Copied" not in note.message
         kept = tmp_path / "data" / "copied.txt"
@@ -397,8 +402,8 @@ async def test_copy_through_tmux_with_set_clipboard_on(simulator, tmp_path, monk
         await send(app, pilot, "copy me")
         await pilot.press("f6")
         await pilot.pause()
-        assert list(app._notifications)[-1].message.startswith("Copied the answer")
-        assert "through tmux" in list(app._notifications)[-1].message
+        assert app.notified[-1].message.startswith("Copied the answer")
+        assert "through tmux" in app.notified[-1].message
 
 
 async def test_export_asks_before_replacing_and_never_creates_folders(simulator, tmp_path):
@@ -419,7 +424,7 @@ async def test_export_asks_before_replacing_and_never_creates_folders(simulator,
 
         await export_to(tmp_path / "no" / "such" / "dir" / "x.md")
         assert isinstance(app.screen, ExportScreen)  # still open, with the reason said
-        assert any("no folder" in n.message.lower() for n in app._notifications)
+        assert any("no folder" in n.message.lower() for n in app.notified)
         assert not (tmp_path / "no").exists()
         await pilot.press("escape")
         await export_to(existing)
@@ -443,18 +448,17 @@ async def test_compaction_is_offered_past_80_percent_and_runs_from_its_key(simul
         offered = False
         for number in range(8):
             await send(app, pilot, f"question {number}")
-            offered = any("Context nearly full" == n.title for n in app._notifications)
+            offered = any("Context nearly full" == n.title for n in app.notified)
             if offered:
                 break
         assert offered and number >= 2
-        assert "ctrl+l" in next(n.message for n in app._notifications if n.title == "Context nearly full")
+        assert "ctrl+l" in next(n.message for n in app.notified if n.title == "Context nearly full")
         old_first = app.conversation.active_path()[0].id
-        await pilot.press("ctrl+l")
-        await wait_reply(app, pilot)
+        await reply(app, pilot, "ctrl+l")
         await pilot.pause()
         path = app.conversation.active_path()
         assert path[0].content == SUMMARY_REQUEST and path[1].cost is not None and len(path) == 6
-        assert any(n.message.startswith("Compacted") for n in app._notifications)
+        assert any(n.message.startswith("Compacted") for n in app.notified)
         shown = [v.message_id for v in app.query("#chat > UserBubble, #chat > AnswerBlock")]
         assert shown == [m.id for m in path]
         assert "‹2/2›" in str(app.query(UserBubble).first().query_one(".meta").render())

@@ -41,7 +41,7 @@ def footer_descriptions(app) -> list[str]:
 
 
 def last_note(app) -> str:
-    return list(app._notifications)[-1].message
+    return app.notified[-1].message
 
 
 async def test_drag_selects_within_an_answer_and_ctrl_c_copies_it_with_a_hint(simulator, tmp_path):

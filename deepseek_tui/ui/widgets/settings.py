@@ -83,17 +83,22 @@ class SettingsPane(VerticalScroll):
         super().__init__(**kwargs)
         self.settings = settings
         self._models = models
-        self._loading = False
+        self._shown_effort: object = settings.reasoning_effort or DEFAULT
+        """The effort the select shows: a Changed with it is an echo (the mount's, or a load's)."""
 
     def compose(self) -> ComposeResult:
         s = self.settings
         yield Static("Settings · next turn", id="settings-title")
         yield SettingRow("model", "Model", Select(self._model_options(), value=s.model, allow_blank=False, id="setting-model", compact=True))
         yield SettingRow("thinking", "Thinking (reasoner)", Switch(value=s.thinking, id="setting-thinking"))
+        # Built showing `settings` (the efforts come with `load`): a control reports its value
+        # when it mounts, and any other value would come back as an edit.
+        effort = s.reasoning_effort or DEFAULT
         yield SettingRow(
             "reasoning_effort",
             "Reasoning effort",
-            Select([(DEFAULT, DEFAULT)], value=DEFAULT, allow_blank=False, id="setting-reasoning_effort", compact=True),
+            Select(list(dict.fromkeys([(DEFAULT, DEFAULT), (effort, effort)])), value=effort, allow_blank=False,
+                   id="setting-reasoning_effort", compact=True),
         )
         presets = [(f"{name} ({value})", value) for name, value in TEMPERATURE_PRESETS.items()]
         yield SettingRow(
@@ -134,12 +139,13 @@ class SettingsPane(VerticalScroll):
              inert: Mapping[str, str] | None = None, adjusted: Mapping[str, str] | None = None) -> None:
         """Show `settings` without posting Changed messages.
 
-        `efforts` are offered as they are; `effort` is the one shown as chosen (None: "default").
-        `inert` settings have no effect (struck out, with the reason); `adjusted` ones are sent
-        with another value (the note says which).
+        The controls' own Changed messages are not sent at all (rather than ignored until the
+        next refresh), so none comes back later as an edit, and an edit made right after a load
+        is never taken for one. `efforts` are offered as they are; `effort` is the one shown as
+        chosen (None: "default"). `inert` settings have no effect (struck out, with the reason);
+        `adjusted` ones are sent with another value (the note says which).
         """
-        self._loading = True
-        try:
+        with self.prevent(Input.Changed, Select.Changed, Switch.Changed, TextArea.Changed):
             self.settings = settings
             if models is not None:
                 self._models = models
@@ -149,7 +155,7 @@ class SettingsPane(VerticalScroll):
             effort_select = self.query_one("#setting-reasoning_effort", Select)
             options = [(e, e) for e in efforts] if efforts else [(DEFAULT, DEFAULT)]
             effort_select.set_options(options)
-            effort_select.value = effort if effort in efforts else options[0][1]
+            effort_select.value = self._shown_effort = effort if effort in efforts else options[0][1]
             for name in _NUMBER_FIELDS:
                 field = self.query_one(f"#setting-{name}", Input)
                 if field.value != _fmt(getattr(settings, name)):
@@ -163,11 +169,6 @@ class SettingsPane(VerticalScroll):
             if prompt.text != settings.system_prompt:
                 prompt.load_text(settings.system_prompt)
             self.mark_inert(inert or {}, adjusted)
-        finally:
-            self.call_after_refresh(self._end_loading)
-
-    def _end_loading(self) -> None:
-        self._loading = False
 
     def mark_inert(self, inert: Mapping[str, str], adjusted: Mapping[str, str] | None = None) -> None:
         for row in self.query(SettingRow):
@@ -176,7 +177,7 @@ class SettingsPane(VerticalScroll):
     # --- user edits ------------------------------------------------------------------------
 
     def _change(self, name: str, value: Any) -> None:
-        if self._loading or getattr(self.settings, name) == value:
+        if getattr(self.settings, name) == value:
             return
         self.settings = self.settings.updated(**{name: value})
         self.post_message(self.Changed(self.settings, name))
@@ -196,10 +197,11 @@ class SettingsPane(VerticalScroll):
 
     @on(Select.Changed, "#setting-reasoning_effort")
     def _effort_changed(self, event: Select.Changed) -> None:
-        # The shown effort is not always the stored one (without thinking "none" is shown), so
-        # any pick the user makes is posted; the app decides what it means for thinking.
-        if self._loading or event.value in (DEFAULT, Select.BLANK):
+        # The shown effort is not always the stored one (without thinking "none" is shown), so a
+        # pick is compared with what was shown, and the app decides what it means for thinking.
+        if event.value in (DEFAULT, Select.BLANK, self._shown_effort):
             return
+        self._shown_effort = str(event.value)
         self.settings = self.settings.updated(reasoning_effort=str(event.value))
         self.post_message(self.Changed(self.settings, "reasoning_effort"))
 
