@@ -8,13 +8,14 @@ import json
 import threading
 
 from textual.widgets import Input, OptionList, Select
-from ui_support import SIZE, make_app, send, wait_reply, wait_until
+from ui_support import SIZE, keep_notifications, make_app, reply, send, wait_for_screen, wait_until
 
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.labels import money
 from deepseek_tui.models_cache import ModelsCache
 from deepseek_tui.simulator import Fault
 from deepseek_tui.ui.screens.dialogs import ChooseScreen
+from deepseek_tui.ui.screens.transfer import ImportScreen
 from deepseek_tui.ui.widgets.messages import AnswerBlock
 from deepseek_tui.ui.widgets.settings import SettingRow
 from deepseek_tui.ui.widgets.status import StatusLine
@@ -54,12 +55,20 @@ def chat_requests_paths(simulator) -> list[str]:
     return [r.path for r in simulator.requests if r.path.endswith("/chat/completions")]
 
 
+def choices(app, selector: str) -> list:
+    return [value for _, value in app.query_one(selector, Select)._options]
+
+
+def model_choices(app) -> list:
+    return choices(app, "#setting-model")
+
+
 def status_text(app) -> str:
     return str(app.query_one(StatusLine).render())
 
 
-def warnings(app) -> list[str]:
-    return [n.message for n in app._notifications]
+def warnings(kept) -> list[str]:
+    return [n.message for n in kept]
 
 
 async def test_an_old_reasoner_session_continues_on_deepseek_flash_with_its_costs(simulator, tmp_path):
@@ -67,11 +76,11 @@ async def test_an_old_reasoner_session_continues_on_deepseek_flash_with_its_cost
     sessions.mkdir(parents=True)
     (sessions / f"{SESSION_ID}.json").write_text(json.dumps(old_session_document()))
     app = make_app(simulator.url, tmp_path)
+    kept = keep_notifications(app)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        assert app.conversation.id == SESSION_ID
-        told = [m for m in warnings(app) if "deepseek-reasoner was retired" in m]
-        assert told == ["deepseek-reasoner was retired by DeepSeek on 2026-07-24: this conversation now uses "
+        await wait_until(lambda: any("deepseek-reasoner was retired" in m for m in warnings(kept)))  # notify posts
+        told = [m for m in warnings(kept) if "deepseek-reasoner was retired" in m]
+        assert app.conversation.id == SESSION_ID and told == ["deepseek-reasoner was retired by DeepSeek on 2026-07-24: this conversation now uses "
                         "deepseek-flash with thinking on."]
         old_meta = str(app.query(AnswerBlock).first().query_one(".meta").render())
         assert "deepseek-reasoner" in old_meta and "$0.0042" in old_meta  # history and its cost stay
@@ -84,7 +93,9 @@ async def test_an_old_reasoner_session_continues_on_deepseek_flash_with_its_cost
         assert new.model == "deepseek-flash" and new.reasoning and new.cost is not None
         assert f"Σ {money(0.0042 + new.cost, 'USD')}" in status_text(app)
         await app.show_conversation(app.conversation)
-        assert len([m for m in warnings(app) if "retired" in m]) == 1  # told once
+        app.notify("sentinel")  # notifications arrive in order: once it is there, any other is too
+        await wait_until(lambda: "sentinel" in warnings(kept))
+        assert len([m for m in warnings(kept) if "retired" in m]) == 1  # told once
 
 
 async def test_an_imported_export_naming_deepseek_chat_continues_without_thinking(simulator, tmp_path):
@@ -93,14 +104,15 @@ async def test_an_imported_export_naming_deepseek_chat_continues_without_thinkin
     export = tmp_path / "old-export.json"
     export.write_text(json.dumps(document))
     app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-v4-pro", thinking=True))
+    kept = keep_notifications(app)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f9")
-        await pilot.pause()
-        app.screen.query_one(Input).value = str(export)
+        screen = await wait_for_screen(app, ImportScreen)
+        screen.query_one(Input).value = str(export)
         await pilot.press("enter")
-        await wait_until(lambda: app.conversation.settings.model == "deepseek-flash")
-        assert app.conversation.settings.thinking is False
-        assert any(m.startswith("deepseek-chat was retired by DeepSeek") for m in warnings(app))
+        await wait_until(lambda: app.conversation.id == SESSION_ID)
+        assert (app.conversation.settings.model, app.conversation.settings.thinking) == ("deepseek-flash", False)
+        await wait_until(lambda: any(m.startswith("deepseek-chat was retired by DeepSeek") for m in warnings(kept)))
         await send(app, pilot, "And now?")
         body = chat_bodies(simulator)[-1]
         assert body["model"] == "deepseek-flash" and body["thinking"] == {"type": "disabled"}
@@ -114,9 +126,9 @@ async def test_a_config_naming_a_retired_model_is_told_once_and_updated(simulato
     loaded = load_config(config_file)
     app = make_app(simulator.url, tmp_path, chat=loaded.chat, notices=loaded.notices,
                    names_retired_model=loaded.names_retired_model)
+    kept = keep_notifications(app)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        assert any(m.startswith("deepseek-chat was retired by DeepSeek") for m in warnings(app))
+        await wait_until(lambda: any(m.startswith("deepseek-chat was retired by DeepSeek") for m in warnings(kept)))
         await wait_until(lambda: config_file.exists() and "deepseek-flash" in config_file.read_text())
         assert 'model = "deepseek-chat"' not in config_file.read_text()
         await send(app, pilot, "hello")
@@ -128,15 +140,14 @@ async def test_an_unsupported_model_offers_a_one_key_switch(simulator, tmp_path)
     app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-v9"))
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "hello")
-        await wait_until(lambda: isinstance(app.screen, ChooseScreen))
-        options = app.screen.query_one(OptionList)
+        screen = await wait_for_screen(app, ChooseScreen)
+        options = screen.query_one(OptionList)
         assert [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)] == [
             "deepseek-flash", "deepseek-v4-pro"]
         assert app.conversation.active_path()[-1].status == "failed"
         await pilot.press("enter")  # the one key
         await wait_until(lambda: app.conversation.settings.model == "deepseek-flash")
-        await pilot.press("ctrl+r")
-        await wait_reply(app, pilot)
+        await reply(app, pilot, "ctrl+r")
         assert chat_bodies(simulator)[-1]["model"] == "deepseek-flash"
         assert app.conversation.active_path()[-1].status == "complete"
 
@@ -146,25 +157,21 @@ async def test_an_aborted_answer_is_kept_and_continues_with_f5(simulator, tmp_pa
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "tell me a long story")
-        reply = app.conversation.active_path()[-1]
-        kept = reply.content
-        assert reply.status == "partial" and kept and "aborted" in (reply.error or "")
+        answer = app.conversation.active_path()[-1]
+        arrived = answer.content
+        assert answer.status == "partial" and arrived and "aborted" in (answer.error or "")
         note = str(app.query(AnswerBlock).last().query_one(".error").render())
         assert "DeepSeek aborted the answer" in note and note.endswith("F5 continues it.")
-        await pilot.press("f5")
-        await wait_reply(app, pilot)
+        await reply(app, pilot, "f5")
         assert chat_requests_paths(simulator)[-1] == "/beta/chat/completions"
-        assert reply.status == "complete" and reply.content.startswith(kept) and len(reply.content) > len(kept)
+        assert answer.status == "complete" and answer.content.startswith(arrived) and len(answer.content) > len(arrived)
 
 
 async def test_the_model_list_comes_from_models_and_is_cached_for_a_day(simulator, tmp_path, pinned_clock):
     simulator.listed_models = ["deepseek-flash", "deepseek-flash-2"]  # DeepSeek moved on
     app = make_app(simulator.url, tmp_path, show_settings=True)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: app.listing_fresh)
-        await pilot.pause()
-        select = app.query_one("#setting-model", Select)
-        assert [value for _, value in select._options] == ["deepseek-flash", "deepseek-flash-2"]
+    async with app.run_test(size=SIZE):
+        await wait_until(lambda: model_choices(app) == ["deepseek-flash", "deepseek-flash-2"])
         assert app.catalogue.unlisted_ids() == ["deepseek-v4-pro"]  # retired: not offered
         newcomer = app.catalogue.get("deepseek-flash-2")
         assert not newcomer.known and newcomer.pricing is None
@@ -174,14 +181,14 @@ async def test_the_model_list_comes_from_models_and_is_cached_for_a_day(simulato
     models_requests = lambda: [r for r in simulator.requests if r.path == "/models"]  # noqa: E731
     assert len(models_requests()) == 1
     again = make_app(simulator.url, tmp_path)
-    async with again.run_test(size=SIZE) as pilot:
+    async with again.run_test(size=SIZE):
         await wait_until(lambda: bool(again.balance_text))
         assert again.listing_fresh and again.catalogue.offered_ids() == ["deepseek-flash", "deepseek-flash-2"]
     assert len(models_requests()) == 1  # a fresh cache: no request
 
     pinned_clock.advance(hours=25)
     stale = make_app(simulator.url, tmp_path)
-    async with stale.run_test(size=SIZE) as pilot:
+    async with stale.run_test(size=SIZE):
         await wait_until(lambda: len(models_requests()) == 2)
         await wait_until(lambda: stale.listing_fresh)
 
@@ -191,9 +198,8 @@ async def test_a_corrupt_model_cache_is_ignored_and_replaced(simulator, tmp_path
     cache.path.parent.mkdir(parents=True, exist_ok=True)
     cache.path.write_text('{"version": 1, "listings": {"')
     app = make_app(simulator.url, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE):
         await wait_until(lambda: app.listing_fresh)
-        await pilot.pause()
     assert cache.load().ids == ("deepseek-flash", "deepseek-v4-pro")
 
 
@@ -209,11 +215,10 @@ async def test_unknown_prices_say_unknown(simulator, tmp_path):
 
 async def test_the_status_line_says_when_peak_pricing_is_in_force(simulator, tmp_path, any_moment):
     app = make_app(simulator.url, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        expected = "peak ×2 until 10:00 UTC"
+    async with app.run_test(size=SIZE):
+        await wait_until(lambda: "bal ¥" in status_text(app))  # the account has arrived: the line is complete
         if any_moment == "weekday-peak":
-            assert expected in status_text(app)
+            assert "peak ×2 until 10:00 UTC" in status_text(app)
         else:
             assert "peak" not in status_text(app)
 
@@ -222,25 +227,20 @@ async def test_effort_choice_and_top_p_in_the_settings_pane(simulator, tmp_path)
     app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", top_p=0.5),
                    show_settings=True)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await wait_until(lambda: choices(app, "#setting-reasoning_effort") == ["none", "low", "high", "max"])
         effort = app.query_one("#setting-reasoning_effort", Select)
-        assert [value for _, value in effort._options] == ["none", "low", "high", "max"]
         assert effort.value == "none"  # thinking is off
         top_p = app.query_one("#row-top_p", SettingRow)
         assert top_p.has_class("-inert")  # fixed at 1.0 without thinking
         effort.value = "max"  # a thinking effort switches thinking on
-        await wait_until(lambda: app.conversation.settings.thinking)
-        await pilot.pause()
+        await wait_until(lambda: app.conversation.settings.thinking and not top_p.has_class("-inert"))
         assert app.conversation.settings.reasoning_effort == "max"
-        assert not top_p.has_class("-inert")
         assert "0.95 is sent" in str(top_p.query_one(".note").render())
         await send(app, pilot, "think hard")
         body = chat_bodies(simulator)[-1]
         assert body["reasoning_effort"] == "max" and body["top_p"] == 0.95 and "temperature" not in body
         await pilot.press("ctrl+t")  # ctrl+t still toggles thinking
-        await wait_until(lambda: not app.conversation.settings.thinking)
-        await pilot.pause()
-        assert effort.value == "none"
+        await wait_until(lambda: not app.conversation.settings.thinking and effort.value == "none")
         effort.value = "high"
         await wait_until(lambda: app.conversation.settings.thinking)
         effort.value = "none"
@@ -268,10 +268,7 @@ async def test_start_and_chat_do_not_wait_for_models(simulator, tmp_path):
 
 async def test_the_demo_shows_deepseek_flash(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path, chat=ChatSettings(), demo=True, show_settings=True)
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: app.listing_fresh)
-        await pilot.pause()
+    async with app.run_test(size=SIZE):
+        await wait_until(lambda: app.listing_fresh and model_choices(app) == ["deepseek-flash", "deepseek-v4-pro"])
         assert status_text(app).startswith(" DEMO  deepseek-flash · chat")
-        select = app.query_one("#setting-model", Select)
-        assert select.value == "deepseek-flash"
-        assert [value for _, value in select._options] == ["deepseek-flash", "deepseek-v4-pro"]
+        assert app.query_one("#setting-model", Select).value == "deepseek-flash"
