@@ -144,7 +144,7 @@ def live_stream_cpu(tokens: int, rate: float) -> None:
         url = server.stdout.readline().strip()
 
         async def consume(read_pause: float) -> tuple[int, float, float]:
-            body = {"model": "deepseek-v4-flash", "messages": [{"role": "user", "content": "go"}],
+            body = {"model": "deepseek-flash", "messages": [{"role": "user", "content": "go"}],
                     "max_tokens": tokens * 4}
             timeouts = Timeouts(read_pause=read_pause)
             async with DeepSeekClient("sk-test", url, timeouts=timeouts) as client:

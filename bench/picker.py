@@ -31,11 +31,11 @@ WORDS = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod t
 def make_sessions(directory: Path, count: int, messages: int) -> None:
     store = SessionStore(directory)
     for number in range(count):
-        conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash"))
+        conversation = Conversation(settings=ChatSettings(model="deepseek-flash"))
         for turn in range(messages // 2):
             words = " ".join(WORDS[(number + turn + k) % len(WORDS)] for k in range(60))
             conversation.add_user(f"Question {turn} of session {number}: {words}")
-            reply = conversation.start_assistant("deepseek-v4-flash", False)
+            reply = conversation.start_assistant("deepseek-flash", False)
             reply.content = f"Answer {turn}: {words} needle{number}" * 3
             conversation.finish_assistant(reply.id, finish_reason="stop")
         store.save(conversation)

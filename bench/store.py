@@ -37,10 +37,10 @@ def text(rng: random.Random, chars: int) -> str:
 
 
 def conversation(rng: random.Random, messages: int, chars: int) -> Conversation:
-    conv = Conversation(settings=ChatSettings(model="deepseek-v4-flash", system_prompt="Be brief."))
+    conv = Conversation(settings=ChatSettings(model="deepseek-flash", system_prompt="Be brief."))
     for i in range(messages // 2):
         conv.add_user(text(rng, chars // 2))
-        answer = conv.start_assistant("deepseek-v4-flash", thinking=True, effort="high")
+        answer = conv.start_assistant("deepseek-flash", thinking=True, effort="high")
         answer.reasoning = text(rng, chars // 2)
         answer.content = text(rng, chars)
         answer.reasoning_seconds = 2.5

@@ -162,11 +162,11 @@ def save_history(sessions_dir: Path, messages: int) -> str:
     from deepseek_tui.chat_settings import ChatSettings
     from deepseek_tui.conversation import Conversation, SessionStore
 
-    conv = Conversation(settings=ChatSettings(model="deepseek-v4-flash"))
+    conv = Conversation(settings=ChatSettings(model="deepseek-flash"))
     last = ""
     for turn in range(messages // 2):
         conv.add_user(f"Question {turn}: how do I sort a list of dicts by key number {turn}?")
-        answer = conv.start_assistant("deepseek-v4-flash", thinking=False)
+        answer = conv.start_assistant("deepseek-flash", thinking=False)
         answer.content = last = (
             f"## Answer {turn}\n\nUse `sorted` with a key function; it is stable, so ties keep "
             f"their order. Here is answer number {turn} in full.\n\n"

@@ -21,12 +21,12 @@ TEMPERATURE_PRESETS: dict[str, float] = {
 
 @dataclass(frozen=True)
 class ChatSettings:
-    model: str = "deepseek-v4-flash"
+    model: str = "deepseek-flash"
     """Model id sent to the API (see the catalogue)."""
     thinking: bool = False
-    """Thinking mode wish; for V3.x the model id decides (deepseek-reasoner thinks)."""
+    """Thinking mode wish (models with a thinking parameter; see the catalogue)."""
     reasoning_effort: str | None = None
-    """V4 `reasoning_effort` (low / high / max); None = the model's default."""
+    """`reasoning_effort` (V4.1: none / low / high / max; none = no thinking); None = the model's default."""
     temperature: float | None = None
     """None = the API default (1.0)."""
     top_p: float | None = None

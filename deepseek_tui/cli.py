@@ -11,6 +11,7 @@ from typing import Callable, Sequence
 from deepseek_tui import __version__
 from deepseek_tui.config import AppConfig, ConfigError, default_config_path, load_config
 from deepseek_tui.crash import report_crash
+from deepseek_tui.model_choice import current_settings
 from deepseek_tui.pipe import (
     FIM_MAX_TOKENS,
     AskOptions,
@@ -86,12 +87,15 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
         description=ASK_DESCRIPTION, epilog=epilog, formatter_class=raw,
     )
     ask.add_argument("prompt", nargs="?", metavar="PROMPT", help="the question; - or absent: read stdin")
-    ask.add_argument("--model", metavar="ID", default=argparse.SUPPRESS, help="model id, e.g. deepseek-v4-pro")
+    ask.add_argument("--model", metavar="ID", default=argparse.SUPPRESS, help="model id (`deepseek-tui models` lists them)")
     ask.add_argument(
         "--think", action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
         help="thinking (reasoner) mode on or off",
     )
-    ask.add_argument("--effort", metavar="LEVEL", help="reasoning effort, e.g. low/high/max (implies --think)")
+    ask.add_argument(
+        "--effort", metavar="LEVEL",
+        help="reasoning effort: none/low/high/max (none = no thinking; others imply --think)",
+    )
     ask.add_argument("--system", metavar="TEXT", help="system prompt")
     ask.add_argument("--temperature", type=_ranged(float, 0.0, 2.0), metavar="T", help="sampling temperature 0-2")
     ask.add_argument("--max-tokens", type=_ranged(int, 1), metavar="N", help="answer length limit in tokens")
@@ -121,7 +125,9 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
         epilog=epilog, formatter_class=raw,
         description=(
             "List the models /models reports, merged with the catalogue: limits, thinking switch, "
-            "efforts, features and prices per 1M tokens in the configured currency."
+            "efforts, features, prices per 1M tokens (off-peak and peak, in both currencies; "
+            "\"unknown\" where DeepSeek's price is not known), the peak hours, models the server no "
+            "longer lists, and the retired names with their successors."
         ),
     )
     models.add_argument("--json", dest="json_output", action="store_true", help="machine-readable JSON")
@@ -152,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--base-url", metavar="URL", help="API base URL (default https://api.deepseek.com)")
-    parser.add_argument("--model", metavar="ID", help="model for new turns, e.g. deepseek-v4-flash")
+    parser.add_argument("--model", metavar="ID", help="model for new turns (`deepseek-tui models` lists them)")
     parser.add_argument(
         "--think",
         action=argparse.BooleanOptionalAction,
@@ -176,13 +182,15 @@ def apply_overrides(config: AppConfig, args: argparse.Namespace) -> AppConfig:
     """Command-line options win over the config file (for this run only)."""
     if args.base_url:
         config = replace(config, base_url_override=args.base_url)
-    chat = config.chat
+    chat, notices = config.chat, config.notices
     if args.model:
-        chat = chat.updated(model=args.model)
+        choice = current_settings(chat.updated(model=args.model), config.catalogue(), where="--model")
+        chat = choice.settings
+        notices += (choice.notice,) if choice.notice else ()
     if args.think is not None:
         model, thinking = config.catalogue().set_thinking(chat.model, args.think)
         chat = chat.updated(model=model, thinking=thinking)
-    return replace(config, chat=chat)
+    return replace(config, chat=chat, notices=notices)
 
 
 def run_subcommand(

@@ -19,6 +19,7 @@ from platformdirs import user_config_path, user_data_path
 from deepseek_tui.atomic import atomic_write_bytes
 from deepseek_tui.catalogue import Catalogue, CatalogueError
 from deepseek_tui.chat_settings import ChatSettings
+from deepseek_tui.model_choice import current_settings
 
 APP_NAME = "deepseek-tui"
 DEFAULT_BASE_URL = "https://api.deepseek.com"
@@ -66,6 +67,12 @@ class AppConfig:
     """--base-url for this run only (never written to the file)."""
     use_environment: bool = True
     """False in demo mode: DEEPSEEK_API_KEY / DEEPSEEK_BASE_URL must not reach the simulator."""
+    notices: tuple[str, ...] = ()
+    """Said once when a run starts (stderr in pipe mode, a notification in the TUI), e.g. that
+    the file or --model named a retired model and its successor is used. Never written."""
+    names_retired_model: bool = False
+    """The file's [chat] model is a retired name: the TUI writes the file back with the
+    successor, so the user is told only once. Never written."""
 
     # --- derived ---------------------------------------------------------------------------
 
@@ -136,10 +143,22 @@ def parse_config(data: Mapping[str, Any], source: str = "config") -> AppConfig:
         # Unknown keys are ignored so that newer config files still open.
     config = AppConfig(**values)
     try:
-        config.catalogue()
+        catalogue = config.catalogue()
     except CatalogueError as exc:
         raise ConfigError(f"{source}: {exc}") from None
-    return config
+    return with_current_models(config, catalogue, source)
+
+
+def with_current_models(config: AppConfig, catalogue: Catalogue, source: str) -> AppConfig:
+    """The config with a retired [chat] model replaced by its successor, and notices saying so."""
+    choice = current_settings(config.chat, catalogue, where=f"[chat] in {source}")
+    notices = [choice.notice] if choice.notice else []
+    for model_id in catalogue.ignored_overrides(config.models):
+        notices.append(f"[models.{model_id}] in {source} is ignored: DeepSeek retired {model_id}.")
+    return replace(
+        config, chat=choice.settings, notices=config.notices + tuple(notices),
+        names_retired_model=choice.notice is not None,
+    )
 
 
 def _table(value: Any, key: str, source: str) -> Mapping[str, Any]:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from deepseek_tui.catalogue import Catalogue, ModelSpec
-from deepseek_tui.conversation.model import Message
+from deepseek_tui.conversation.model import Conversation, Message
 from deepseek_tui.conversation.pricing import cost_of
 from deepseek_tui.usage import Usage
 
@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from deepseek_tui.client.results import Balance
 
 CURRENCY_SIGNS = {"USD": "$", "CNY": "¥"}
+UNKNOWN_COST = "cost unknown"
+"""Where a price is not known: said as such, never guessed."""
 
 
 def money(amount: float | None, currency: str | None) -> str:
@@ -34,10 +36,10 @@ def tokens(count: int) -> str:
 def mode_label(catalogue: Catalogue, model: str, thinking: bool, effort: str | None = None) -> str:
     """"chat" or "reasoner" (with the effort where the model takes one)."""
     spec = catalogue.get(model)
-    if not spec.thinks(thinking):
+    if not spec.thinks(thinking, effort):
         return "chat"
-    if spec.efforts:
-        return f"reasoner·{effort or spec.default_effort}"
+    if spec.efforts and catalogue.retired(model) is None:  # a retired name's replies had no effort
+        return f"reasoner·{spec.resolve_effort(effort) or spec.default_effort}"
     return "reasoner"
 
 
@@ -86,7 +88,6 @@ def answer_meta(message: Message, catalogue: Catalogue, branch: tuple[int, int] 
     parts = [message.model or "?", mode_label(catalogue, message.model or "", message.thinking, message.effort)]
     if message.usage is not None:
         parts.append(usage_label(message.usage, estimated=message.usage_estimated))
-    if message.cost is not None:
         parts.append(message_cost(message))
     if message.completed_at is not None:
         seconds = (message.completed_at - message.created_at).total_seconds()
@@ -101,9 +102,38 @@ def answer_meta(message: Message, catalogue: Catalogue, branch: tuple[int, int] 
 
 
 def message_cost(message: Message) -> str:
-    """The reply's cost, "≈" first when part of it is estimated ("" when unknown)."""
+    """The reply's cost, "≈" first when part of it is estimated; "cost unknown" when it has
+    usage but no price was known ("" without usage)."""
+    if message.usage is None:
+        return ""
+    if message.cost is None:
+        return UNKNOWN_COST
     label = money(message.cost, message.currency)
-    return f"{ESTIMATED}{label}" if label and message.usage_estimated else label
+    return f"{ESTIMATED}{label}" if message.usage_estimated else label
+
+
+def conversation_cost(conversation: Conversation, currency: str) -> str:
+    """The status line's "Σ $0.0123": what every branch cost; "+ unknown" when some reply's cost
+    is not known (no price was known for it)."""
+    total = conversation.total_cost(currency)
+    unpriced = any(
+        m.usage is not None and m.cost is None for m in conversation.messages
+    )
+    sign = ESTIMATED if conversation.cost_is_estimated() else ""
+    if total is None:
+        return f"Σ {UNKNOWN_COST}" if unpriced else f"Σ {money(0.0, currency)}"
+    return f"Σ {sign}{money(total, currency)}" + (" + unknown" if unpriced else "")
+
+
+def peak_label(spec: ModelSpec, currency: str, when: datetime) -> str:
+    """"peak ×2 until 10:00 UTC" while peak prices are in force for this model, else ""."""
+    pricing = spec.pricing
+    ends = pricing.peak_ends(when) if pricing is not None else None
+    if pricing is None or ends is None:
+        return ""
+    factor = pricing.peak_factor(currency)
+    times = f" ×{factor:g}" if factor else ""
+    return f"peak{times} until {ends:%H:%M} UTC"
 
 
 def user_meta(branch: tuple[int, int] | None = None) -> str:
@@ -125,16 +155,23 @@ def empty_answer_note(message: Message) -> str:
     return ""
 
 
+CONTINUE_HINT = "F5 continues it."
+
+
 def error_note(message: Message) -> str:
-    """Why an answer stopped early, for the line under it ("" when it ended normally)."""
+    """Why an answer stopped early, for the line under it ("" when it ended normally); a partial
+    answer (dropped, cut short, aborted by DeepSeek) says that it can be continued."""
     if message.status in ("partial", "failed") and message.error:
+        if message.status == "partial" and "F5" not in message.error:
+            return f"{message.error} {CONTINUE_HINT}"
         return message.error
     return ""
 
 
 def usage_and_cost(usage: Usage | None, spec: ModelSpec, currency: str, when: datetime) -> tuple[str, str]:
-    """(usage label, cost label) of one request; empty strings when unknown."""
+    """(usage label, cost label) of one request; empty strings without usage, "cost unknown"
+    when no price is known."""
     if usage is None:
         return "", ""
     cost = cost_of(usage, spec, currency, when)
-    return usage_label(usage), money(cost.total, cost.currency) if cost is not None else ""
+    return usage_label(usage), money(cost.total, cost.currency) if cost is not None else UNKNOWN_COST

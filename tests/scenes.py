@@ -94,10 +94,10 @@ Scene = Callable[[Pilot], Awaitable[None]]
 
 
 def answered_conversation() -> Conversation:
-    conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash", thinking=True), created_at=T0)
+    conversation = Conversation(settings=ChatSettings(model="deepseek-flash", thinking=True), created_at=T0)
     user = conversation.add_user("Show me binary search in Python, with its cost.")
     user.created_at = T0
-    reply = conversation.start_assistant("deepseek-v4-flash", True, "high")
+    reply = conversation.start_assistant("deepseek-flash", True, "high")
     reply.content, reply.reasoning = ANSWER, REASONING
     reply.reasoning_seconds = 3.4
     reply.created_at = T0 + timedelta(seconds=1)
@@ -173,7 +173,7 @@ def scene_app(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeek
 def _scene(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeekApp, Scene]:
     if name == "answered":
         SessionStore(tmp_path / "data" / "sessions").save(answered_conversation())
-        app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-v4-flash", thinking=True))
+        app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", thinking=True))
         return app, settle_account
 
     if name == "empty":
@@ -183,7 +183,7 @@ def _scene(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeekApp
     if name == "reasoning":
         stall_after = 40
         simulator.inject(Fault.stall(after_chunks=stall_after, seconds=30))
-        app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-reasoner"))
+        app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", thinking=True))
 
         async def run(pilot: Pilot) -> None:
             app = pilot.app
@@ -216,7 +216,7 @@ def _scene(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeekApp
 
     if name == "settings":
         SessionStore(tmp_path / "data" / "sessions").save(answered_conversation())
-        app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-v4-flash", thinking=True),
+        app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", thinking=True),
                        show_settings=True, show_reasoning=False)
         return app, settle_account
 
@@ -296,10 +296,10 @@ def search_hits_shown(screen: SessionsScreen, query: str) -> bool:
 def pinned_conversation(topic: str, when: datetime) -> Conversation:
     """A finished two-message conversation with fixed times, usage and cost."""
     pinned_id = hashlib.sha1(topic.encode()).hexdigest()[:32]  # the picker shows ids: keep them fixed
-    conversation = Conversation(id=pinned_id, settings=ChatSettings(model="deepseek-v4-flash"), created_at=when)
+    conversation = Conversation(id=pinned_id, settings=ChatSettings(model="deepseek-flash"), created_at=when)
     user = conversation.add_user(f"Explain {topic} briefly.")
     user.created_at = when
-    reply = conversation.start_assistant("deepseek-v4-flash", False)
+    reply = conversation.start_assistant("deepseek-flash", False)
     reply.content = f"**{topic}** in short: it uses a window of context to decide what comes next."
     reply.created_at = when + timedelta(seconds=1)
     reply.usage = Usage(prompt_tokens=40, completion_tokens=120, cache_hit_tokens=0, cache_miss_tokens=40)
@@ -318,7 +318,7 @@ def branched_conversation() -> Conversation:
     for number, body in enumerate(["A function that calls itself:", "Recursion, shown with factorial:"]):
         if number:
             conversation.prepare_regenerate(conversation.active_path()[-1].id)
-        reply = conversation.start_assistant("deepseek-v4-flash", False)
+        reply = conversation.start_assistant("deepseek-flash", False)
         reply.content = f"{body}\n\n```python\ndef fact(n):\n    return 1 if n < 2 else n * fact(n - 1)\n```"
         reply.created_at = T0 + timedelta(minutes=2 + number)
         reply.usage = Usage(prompt_tokens=60, completion_tokens=50, cache_hit_tokens=0, cache_miss_tokens=60)

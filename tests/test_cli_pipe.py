@@ -92,9 +92,10 @@ def test_ask_options_shape_the_request(cli, simulator):
     assert body["thinking"] == {"type": "enabled"} and body["reasoning_effort"] == "max"
     assert body["messages"][0] == {"role": "system", "content": "Be brief"}
     assert body["max_tokens"] == 300
-    cli("ask", "--model", "deepseek-chat", "--no-think", "--temperature", "0.2", "q")
+    cli("ask", "--model", "deepseek-flash", "--no-think", "--temperature", "0.2", "q")
     body = chat_bodies(simulator)[-1]
-    assert body["model"] == "deepseek-chat" and body["temperature"] == 0.2 and "thinking" not in body
+    assert body["model"] == "deepseek-flash" and body["temperature"] == 0.2
+    assert body["thinking"] == {"type": "disabled"} and "reasoning_effort" not in body
 
 
 def test_reasoning_goes_to_stderr_only_when_asked(cli):
@@ -198,7 +199,7 @@ def test_wrong_key_never_shows_up(cli):
 
 def test_usage_errors_exit_2(cli):
     assert cli("ask", "--effort", "extreme", "q").code == ExitCode.USAGE
-    assert cli("ask", "--model", "deepseek-chat", "--effort", "high", "q").code == ExitCode.USAGE
+    assert cli("ask", "--think", "--effort", "none", "q").code == ExitCode.USAGE
     assert cli("ask", "--temperature", "5", "q").code == ExitCode.USAGE
     assert cli("ask", stdin="   \n").code == ExitCode.USAGE
     assert cli("--demo", "ask", "q").code == ExitCode.USAGE
@@ -302,20 +303,28 @@ def test_balance_text_and_json(cli, simulator):
 def test_models_text_and_json(cli, tmp_path):
     run = cli("models")
     assert run.code == 0
-    flash = run.out.split("\n\n")[[b.split()[0] for b in run.out.split("\n\n")].index("deepseek-v4-flash")]
+    blocks = run.out.split("\n\n")
+    assert [b.split()[0] for b in blocks[:2]] == ["deepseek-flash", "deepseek-v4-pro"]
+    flash, pro = blocks[:2]
     assert "context 1,048,576 tokens" in flash and "max output 393,216" in flash
-    assert "by the thinking parameter" in flash and "low, high, max" in flash
-    assert "features: json, tools, prefix, fim" in flash
-    assert "prices per 1M tokens (USD): cache hit $0.007 · cache miss $0.22 · output $0.66" in flash
-    assert "peak pricing 01:00-04:00, 06:00-10:00 UTC" in flash
+    assert "by the thinking parameter" in flash and "none, low, high, max" in flash
+    assert "features: json, tools, prefix, fim, vision" in flash
+    assert "prices per 1M tokens (USD): off-peak cache hit $0.003 · cache miss $0.15 · output $0.60" in flash
+    assert "prices per 1M tokens (USD): off-peak cache hit $0.022 · cache miss $0.66 · output $1.98" in pro
+    assert "peak pricing Mon-Fri 01:00-04:00, 06:00-10:00 UTC" in flash
+    assert "deepseek-reasoner → deepseek-flash with thinking on, retired 2026-07-24" in run.out
+    assert "deepseek-chat → deepseek-flash with thinking off" in run.out
 
     config = tmp_path / "config.toml"
     config.write_text('currency = "CNY"\n[models.my-model]\ncontext_window = 1000\n', encoding="utf-8")
     data = json.loads(cli("models", "--json", "--config", str(config)).out)
-    by_id = {entry["id"]: entry for entry in data}
-    assert by_id["deepseek-chat"]["listed_by_api"] and by_id["deepseek-chat"]["prices"]["currency"] == "CNY"
-    assert by_id["deepseek-reasoner"]["features"] == ["json", "tools", "prefix"]
+    by_id = {entry["id"]: entry for entry in data["models"]}
+    assert list(by_id) == ["deepseek-flash", "deepseek-v4-pro", "my-model"]
+    assert list(by_id["deepseek-flash"]["prices"]["currencies"]) == ["CNY", "USD"]
+    assert by_id["deepseek-v4-pro"]["features"] == ["json", "tools", "prefix", "fim"]
     assert by_id["my-model"]["listed_by_api"] is False and by_id["my-model"]["context_window"] == 1000
+    assert {r["id"]: (r["successor"], r["thinking"]) for r in data["retired"]}["deepseek-reasoner"] == (
+        "deepseek-flash", True)
 
 
 # --- fim ---------------------------------------------------------------------------------------
@@ -326,13 +335,13 @@ def test_fim_from_files(cli, simulator, tmp_path):
     (tmp_path / "after.py").write_text("\nprint(add(1, 2))\n", encoding="utf-8")
     run = cli(
         "fim", "--prefix-file", str(tmp_path / "before.py"), "--suffix-file", str(tmp_path / "after.py"),
-        "--model", "deepseek-chat", "--max-tokens", "64",
+        "--model", "deepseek-flash", "--max-tokens", "64",
     )
     assert run.code == 0 and run.err == ""
     assert "# filled in by the DeepSeek simulator" in run.out and not run.out.endswith("\n\n")
     request = [r for r in simulator.requests if r.path == "/beta/completions"][-1].body
     assert request["prompt"] == "def add(a, b):" and request["suffix"] == "\nprint(add(1, 2))\n"
-    assert request["model"] == "deepseek-chat" and request["max_tokens"] == 64
+    assert request["model"] == "deepseek-flash" and request["max_tokens"] == 64
 
 
 def test_fim_from_stdin_with_usage(cli, simulator):
@@ -343,8 +352,10 @@ def test_fim_from_stdin_with_usage(cli, simulator):
 
 
 def test_fim_rejects_models_and_limits(cli):
-    run = cli("fim", "--model", "deepseek-reasoner", stdin="x")
-    assert run.code == ExitCode.USAGE and "cannot do fill-in-the-middle" in run.err and "deepseek-chat" in run.err
+    run = cli("fim", "--model", "deepseek-v9", stdin="x")
+    assert run.code == ExitCode.USAGE and "cannot do fill-in-the-middle" in run.err and "deepseek-flash" in run.err
+    retired = cli("fim", "--model", "deepseek-chat", "--suffix", "\n", stdin="def f(x):")
+    assert retired.code == 0 and "deepseek-chat was retired by DeepSeek on 2026-07-24: --model now uses deepseek-flash." in retired.err
     assert cli("fim", "--max-tokens", "5000", stdin="x").code == ExitCode.USAGE
     assert cli("fim", "--prefix-file", "/nonexistent/file").code == ExitCode.USAGE
 

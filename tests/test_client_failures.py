@@ -34,13 +34,14 @@ from deepseek_tui.client import (
     StreamInterrupted,
     Timeouts,
     UnexpectedStatus,
+    UnsupportedModel,
 )
 from deepseek_tui.simulator import Fault
 
 FAST_TIMEOUTS = Timeouts(connect=2.0, idle=2.0, deadline=30.0)  # a guard: no test here is about it
 FAST_RETRY = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05)
-BODY = {"model": "deepseek-chat", "messages": [{"role": "user", "content": "Hello there"}]}
-THINKING_BODY = {"model": "deepseek-reasoner", "messages": [{"role": "user", "content": "Hello there"}]}
+BODY = {"model": "deepseek-flash", "thinking": {"type": "disabled"}, "messages": [{"role": "user", "content": "Hello there"}]}
+THINKING_BODY = {"model": "deepseek-flash", "thinking": {"type": "enabled"}, "messages": [{"role": "user", "content": "Hello there"}]}
 SSE_HEADERS = {"content-type": "text/event-stream"}
 
 
@@ -245,6 +246,29 @@ async def test_insufficient_resource_yields_deltas_then_raises(client, simulator
     assert error.usage is not None
     assert not any(isinstance(e, StreamEnd) for e in events)
     assert len(completion_requests(simulator)) == 1
+
+
+async def test_aborted_keeps_the_partial_answer_without_retry(client, simulator) -> None:
+    """finish_reason "aborted" (V4.1) is an interrupted answer: what arrived is kept."""
+    simulator.inject(Fault.aborted(after_chunks=3))
+    events, error = await run_stream(client)
+    assert isinstance(error, StreamInterrupted) and error.reason == "aborted"
+    assert text_of(events) and error.partial_content == text_of(events)
+    assert error.usage is not None and "aborted" in error.cause
+    assert not any(isinstance(e, StreamEnd) for e in events)
+    simulator.inject(Fault.aborted(after_chunks=4))
+    with pytest.raises(StreamInterrupted) as caught:
+        await client.chat(BODY)
+    assert caught.value.reason == "aborted" and caught.value.partial_content
+    assert len(completion_requests(simulator)) == 2
+
+
+async def test_a_retired_model_name_is_explained(client, simulator) -> None:
+    _, error = await run_stream(client, {**BODY, "model": "deepseek-reasoner"})
+    assert isinstance(error, UnsupportedModel) and isinstance(error, BadRequest)
+    assert error.passed == "deepseek-reasoner" and error.supported == ("deepseek-flash", "deepseek-v4-pro")
+    assert "deepseek-flash or deepseek-v4-pro" in error.remedy
+    assert len(completion_requests(simulator)) == 1  # a 400 is not retried
 
 
 async def test_error_object_inside_a_200_stream(client, simulator) -> None:

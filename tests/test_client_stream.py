@@ -40,8 +40,9 @@ WEATHER_TOOL = {
 }
 
 
-def chat_body(model: str = "deepseek-chat", text: str = "Hello there", **extra: Any) -> dict[str, Any]:
-    return {"model": model, "messages": [{"role": "user", "content": text}], **extra}
+def chat_body(model: str = "deepseek-flash", text: str = "Hello there", thinking: bool = False, **extra: Any) -> dict[str, Any]:
+    mode = {"type": "enabled" if thinking else "disabled"}
+    return {"model": model, "messages": [{"role": "user", "content": text}], "thinking": mode, **extra}
 
 
 def request_body(request: Any) -> dict[str, Any]:
@@ -108,7 +109,7 @@ async def test_plain_stream_ends_with_usage_and_stream_end(client, simulator) ->
     assert isinstance(got.events[-2], UsageReport)
     assert sum(isinstance(e, UsageReport) for e in got.events) == 1
     end = got.end
-    assert end is not None and end.finish_reason == "stop" and end.model == "deepseek-chat"
+    assert end is not None and end.finish_reason == "stop" and end.model == "deepseek-flash"
     assert end.usage == got.events[-2].usage and end.usage.completion_tokens > 0
     assert end.completion_id and UUID.match(end.completion_id)
     assert end.request_id
@@ -142,18 +143,18 @@ async def test_beta_uses_the_beta_base(client, simulator) -> None:
 
 
 async def test_thinking_stream_reasoning_then_content(client) -> None:
-    got = await collect(client, chat_body("deepseek-reasoner"))
+    got = await collect(client, chat_body(thinking=True))
     assert got.reasoning and got.content
     kinds = [type(e) for e in got.events if isinstance(e, (ReasoningDelta, ContentDelta))]
     assert kinds.index(ContentDelta) > max(i for i, k in enumerate(kinds) if k is ReasoningDelta)
-    assert got.end.model == "deepseek-reasoner"
+    assert got.end.model == "deepseek-flash"
     assert got.end.usage.reasoning_tokens > 0
 
 
 async def test_stream_end_reports_the_effective_model(client) -> None:
-    got = await collect(client, chat_body("deepseek-reasoner", thinking={"type": "disabled"}))
+    got = await collect(client, chat_body("deepseek-v4-flash"))  # a retired alias, still routed
     assert not got.reasoning
-    assert got.end.model == "deepseek-chat"
+    assert got.end.model == "deepseek-flash"
 
 
 async def test_tool_call_stream(client) -> None:
@@ -174,10 +175,10 @@ async def test_keep_alives_are_reported(client, simulator) -> None:
 
 
 async def test_split_writes_and_crlf_give_the_same_answer(client, simulator) -> None:
-    plain = await collect(client, chat_body("deepseek-reasoner"))
+    plain = await collect(client, chat_body(thinking=True))
     simulator.split_writes = True
     simulator.crlf = True
-    split = await collect(client, chat_body("deepseek-reasoner"))
+    split = await collect(client, chat_body(thinking=True))
     assert (split.content, split.reasoning) == (plain.content, plain.reasoning)
     assert split.end.usage == plain.end.usage
 
@@ -232,13 +233,14 @@ async def test_raw_stream_edge_cases(client, simulator) -> None:
 
 
 async def test_chat_matches_the_stream(client, simulator) -> None:
-    streamed = await collect(client, chat_body("deepseek-reasoner"))
-    result = await client.chat(chat_body("deepseek-reasoner"))
+    streamed = await collect(client, chat_body(thinking=True))
+    result = await client.chat(chat_body(thinking=True))
     assert (result.content, result.reasoning) == (streamed.content, streamed.reasoning)
-    assert result.finish_reason == "stop" and result.model == "deepseek-reasoner"
+    assert result.finish_reason == "stop" and result.model == "deepseek-flash"
     assert result.usage == streamed.end.usage
     assert result.request_id and result.completion_id
-    assert request_body(simulator.requests[-1])["stream"] is False
+    sent = request_body(simulator.requests[-1])
+    assert sent["stream"] is False and "stream_options" not in sent  # the API answers 400 to that
 
 
 async def test_chat_tool_calls(client) -> None:
@@ -256,10 +258,10 @@ async def test_chat_tolerates_leading_blank_lines(client, simulator) -> None:
 
 
 async def test_fim_and_stream_fim(client, simulator) -> None:
-    result = await client.fim("deepseek-chat", "def fib(a):\n", suffix="    return fib(a-1) + fib(a-2)", max_tokens=64)
+    result = await client.fim("deepseek-flash", "def fib(a):\n", suffix="    return fib(a-1) + fib(a-2)", max_tokens=64)
     assert result.text and result.finish_reason in ("stop", "length")
     assert simulator.requests[-1].path == "/beta/completions"
-    streamed = [e async for e in client.stream_fim("deepseek-chat", "def fib(a):\n", suffix="    return fib(a-1) + fib(a-2)", max_tokens=64)]
+    streamed = [e async for e in client.stream_fim("deepseek-flash", "def fib(a):\n", suffix="    return fib(a-1) + fib(a-2)", max_tokens=64)]
     assert "".join(e.text for e in streamed if isinstance(e, ContentDelta)) == result.text
     assert isinstance(streamed[-1], StreamEnd)
 
@@ -267,8 +269,7 @@ async def test_fim_and_stream_fim(client, simulator) -> None:
 async def test_list_models(client, simulator) -> None:
     models = await client.list_models()
     ids = [m.id for m in models]
-    for name in ("deepseek-chat", "deepseek-reasoner", "deepseek-v4-flash", "deepseek-v4-pro"):
-        assert name in ids
+    assert ids == ["deepseek-flash", "deepseek-v4-pro"]
     assert simulator.requests[-1].method == "GET" and simulator.requests[-1].path == "/models"
 
 

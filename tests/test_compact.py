@@ -17,7 +17,7 @@ CATALOGUE = Catalogue()
 
 
 async def chat_with(client, exchanges: int) -> Conversation:
-    conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash"))
+    conversation = Conversation(settings=ChatSettings(model="deepseek-flash"))
     for number in range(exchanges):
         conversation.add_user(f"question {number}")
         async for _ in prepare_reply(conversation, CATALOGUE).stream(client, currency="USD"):

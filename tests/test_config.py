@@ -22,7 +22,7 @@ def test_missing_file_gives_defaults(tmp_path):
 
 def test_save_creates_mode_0600_and_round_trips(tmp_path):
     path = tmp_path / "sub" / "config.toml"
-    config = AppConfig(api_key="sk-secret", chat=ChatSettings(model="deepseek-chat", temperature=0.0),
+    config = AppConfig(api_key="sk-secret", chat=ChatSettings(model="deepseek-v4-pro", temperature=0.0),
                        keymap={"toggle_mode": "f5"}, currency="CNY")
     save_config(config, path)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -66,16 +66,59 @@ def test_repr_hides_key():
 
 
 def test_cli_options_override_for_this_run_only():
-    args = build_parser().parse_args(["--base-url", "http://x", "--model", "deepseek-chat", "--think"])
+    args = build_parser().parse_args(["--base-url", "http://x", "--model", "deepseek-v4-pro", "--think"])
     config = apply_overrides(AppConfig(), args)
     assert config.effective_base_url() == "http://x" and config.base_url != "http://x"
-    assert (config.chat.model, config.chat.thinking) == ("deepseek-reasoner", True)
+    assert (config.chat.model, config.chat.thinking) == ("deepseek-v4-pro", True)
+    assert config.notices == ()
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--model", "deepseek-reasoner"], ("deepseek-flash", True)),
+        (["--model", "deepseek-chat"], ("deepseek-flash", False)),
+        (["--model", "deepseek-reasoner", "--no-think"], ("deepseek-flash", False)),  # --think wins
+        (["--model", "deepseek-chat", "--think"], ("deepseek-flash", True)),
+    ],
+)
+def test_a_retired_model_on_the_command_line_moves_to_its_successor(argv, expected):
+    config = apply_overrides(AppConfig(), build_parser().parse_args(argv))
+    assert (config.chat.model, config.chat.thinking) == expected
+    [notice] = config.notices
+    assert notice.startswith(f"{argv[1]} was retired by DeepSeek on 2026-07-24: --model now uses deepseek-flash")
+    assert not config.names_retired_model  # the file is not rewritten for a --model
+
+
+def test_a_config_file_naming_a_retired_model_moves_to_its_successor(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[chat]\nmodel = "deepseek-reasoner"\nreasoning_effort = "medium"\n'
+                    '[models.deepseek-v4-flash]\nprices_usd = [0.007, 0.22, 0.66]\n')
+    config = load_config(path)
+    assert (config.chat.model, config.chat.thinking, config.chat.reasoning_effort) == ("deepseek-flash", True, "high")
+    assert config.names_retired_model
+    assert config.notices == (
+        f"deepseek-reasoner was retired by DeepSeek on 2026-07-24: [chat] in {path} now uses deepseek-flash "
+        "with thinking on.",
+        f"[models.deepseek-v4-flash] in {path} is ignored: DeepSeek retired deepseek-v4-flash.",
+    )
+    assert "deepseek-v4-flash" not in config.catalogue()
+    save_config(config, path)  # what the app does once it has told the user
+    again = load_config(path)
+    assert again.chat.model == "deepseek-flash" and not again.names_retired_model
+    assert "notices" not in path.read_text()
+
+
+def test_effort_none_in_the_file_means_thinking_off():
+    config = parse_config({"chat": {"model": "deepseek-flash", "thinking": True, "reasoning_effort": "none"}})
+    assert (config.chat.thinking, config.chat.reasoning_effort) == (False, None)
+    assert config.notices == ()
 
 
 def test_example_file_parses_and_every_setting_is_documented():
     text = EXAMPLE.read_text()
     config = parse_config(tomllib.loads(text))
-    assert config.chat.model == "deepseek-v4-flash"
+    assert config.chat.model == "deepseek-flash" and config.notices == ()
     documented = text.replace("# ", "")
     for name in ("api_key", "base_url", "session_format", "currency", "on_start", "theme", "show_reasoning",
                  "show_settings", "data_dir", *ChatSettings.__dataclass_fields__):

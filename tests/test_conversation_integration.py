@@ -1,6 +1,6 @@
 """The conversation layer against the local simulator: multi-round chats with tool loops, no 400.
 
-The simulator checks the reasoning pass-back rules (§6) independently of our catalogue, so a
+The simulator checks the reasoning pass-back rules (§12) independently of our catalogue, so a
 wrong `reasoning_content` decision shows up here as a `BadRequest`.
 """
 
@@ -87,7 +87,7 @@ async def turn(client: DeepSeekClient, conv: Conversation, text: str | None) -> 
         settings = conv.settings
         spec = CATALOGUE.get(settings.model)
         answer = conv.start_assistant(
-            settings.model, spec.thinks(settings.thinking), settings.reasoning_effort
+            settings.model, spec.thinks(settings.thinking, settings.reasoning_effort), settings.reasoning_effort
         )
         await stream_into(client, request, answer, conv)
         answers.append(answer)
@@ -106,10 +106,10 @@ def chat_bodies(simulator) -> list[dict]:
 @pytest.mark.parametrize(
     ("model", "thinking"),
     [
-        ("deepseek-v4-flash", True),
+        ("deepseek-flash", True),
+        ("deepseek-flash", False),
+        ("deepseek-v4-pro", True),
         ("deepseek-v4-pro", False),
-        ("deepseek-reasoner", True),
-        ("deepseek-chat", False),
     ],
 )
 async def test_multi_round_chat_with_tool_loops(simulator, model: str, thinking: bool) -> None:
@@ -123,33 +123,37 @@ async def test_multi_round_chat_with_tool_loops(simulator, model: str, thinking:
     assert all(a.status == "complete" and a.usage for a in first + second + third)
     assert bool(first[0].reasoning) == CATALOGUE.get(model).thinks(thinking)
     last_body = chat_bodies(simulator)[-1]
-    tool_turns = [m for m in last_body["messages"] if m.get("tool_calls")]
-    assert len(tool_turns) == 2
-    spec = CATALOGUE.get(model)
-    if spec.reasoning_passback == "tool_turns" and spec.thinks(thinking):
-        assert all(m["reasoning_content"] for m in tool_turns)
+    assistant_turns = [m for m in last_body["messages"] if m["role"] == "assistant"]
+    assert len([m for m in assistant_turns if m.get("tool_calls")]) == 2 and len(assistant_turns) == 4
+    if thinking:  # with tools, every earlier turn's full reasoning goes back (reference §12)
+        assert [m["reasoning_content"] for m in assistant_turns] == [a.reasoning for a in first + second]
+        assert all(a.reasoning for a in first + second)
     else:
-        assert all("reasoning_content" not in m for m in tool_turns)
+        assert all("reasoning_content" not in m for m in assistant_turns)
     assert conv.total_cost() is not None and conv.total_cost() > 0
 
 
-async def test_v32_reasoning_is_sent_inside_the_current_tool_loop_only(simulator) -> None:
-    conv = Conversation(settings=ChatSettings(model="deepseek-reasoner"))
+async def test_a_session_from_the_v32_days_continues_on_the_successor(simulator) -> None:
+    """Settings and replies that name deepseek-reasoner: the next turn goes to deepseek-flash in
+    thinking mode (the old default stored thinking=False for the reasoner, which always thought)."""
+    conv = Conversation(settings=ChatSettings(model="deepseek-reasoner", thinking=False))
+    conv.add_user("Weather in Paris?")
+    old = conv.start_assistant("deepseek-reasoner", thinking=True)
+    old.content, old.reasoning = "Sunny.", "Old V3.2 reasoning."
+    conv.finish_assistant(old.id, finish_reason="stop")
     async with DeepSeekClient("sk-test", simulator.url) as client:
-        await turn(client, conv, "Weather in Paris? Use the tool.")
-        await turn(client, conv, "Weather in Rome? Use the tool.")
-    bodies = chat_bodies(simulator)
-    inside_loop = bodies[-1]["messages"]  # second turn, after its tool result
-    with_reasoning = [i for i, m in enumerate(inside_loop) if "reasoning_content" in m]
-    last_user = max(i for i, m in enumerate(inside_loop) if m["role"] == "user")
-    assert with_reasoning and all(i > last_user for i in with_reasoning)
+        [answer] = await turn(client, conv, "Thanks, that is all.")
+    body = chat_bodies(simulator)[-1]
+    assert body["model"] == "deepseek-flash" and body["thinking"] == {"type": "enabled"}
+    assert body["messages"][1] == {"role": "assistant", "content": "Sunny.", "reasoning_content": "Old V3.2 reasoning."}
+    assert answer.status == "complete" and answer.reasoning
 
 
 async def test_switching_generations_mid_conversation(simulator) -> None:
-    conv = Conversation(settings=ChatSettings(model="deepseek-v4-flash", thinking=True))
+    conv = Conversation(settings=ChatSettings(model="deepseek-flash", thinking=True))
     async with DeepSeekClient("sk-test", simulator.url) as client:
         await turn(client, conv, "Weather in Oslo? Use the tool.")
-        conv.settings = conv.settings.updated(model="deepseek-reasoner")
+        conv.settings = conv.settings.updated(model="deepseek-reasoner")  # retired: its successor answers
         await turn(client, conv, "Weather in Bergen? Use the tool.")
         conv.settings = conv.settings.updated(model="deepseek-v4-pro", thinking=False)
         await turn(client, conv, "Thanks.")
@@ -158,7 +162,7 @@ async def test_switching_generations_mid_conversation(simulator) -> None:
 
 
 async def test_thinking_switched_on_after_plain_tool_turns(simulator) -> None:
-    for model in ("deepseek-v4-flash", "deepseek-chat"):
+    for model in ("deepseek-flash", "deepseek-chat"):
         conv = Conversation(settings=ChatSettings(model=model, thinking=False))
         async with DeepSeekClient("sk-test", simulator.url) as client:
             await turn(client, conv, "Weather in Quito? Use the tool.")
@@ -167,12 +171,11 @@ async def test_thinking_switched_on_after_plain_tool_turns(simulator) -> None:
             await turn(client, conv, "Weather in Lima? Use the tool.")
         first_tool_turn = chat_bodies(simulator)[-1]["messages"][1]
         assert first_tool_turn["tool_calls"]
-        if CATALOGUE.get(model_on).reasoning_passback == "tool_turns":
-            assert first_tool_turn["reasoning_content"] == ""
+        assert first_tool_turn["reasoning_content"] == ""  # written without thinking: nothing to replay
 
 
 async def test_regenerate_and_edit_branches_keep_working(simulator) -> None:
-    conv = Conversation(settings=ChatSettings(model="deepseek-v4-flash", thinking=True))
+    conv = Conversation(settings=ChatSettings(model="deepseek-flash", thinking=True))
     async with DeepSeekClient("sk-test", simulator.url) as client:
         await turn(client, conv, "Weather in Lima? Use the tool.")
         final = await turn(client, conv, "Thanks.")
@@ -189,7 +192,7 @@ async def test_regenerate_and_edit_branches_keep_working(simulator) -> None:
 
 
 async def test_continue_a_reply_cut_at_max_tokens(simulator) -> None:
-    conv = Conversation(settings=ChatSettings(model="deepseek-v4-flash", thinking=True, max_tokens=60))
+    conv = Conversation(settings=ChatSettings(model="deepseek-flash", thinking=True, max_tokens=60))
     async with DeepSeekClient("sk-test", simulator.url) as client:
         [cut] = await turn(client, conv, "Explain sorting in Python.")
         assert cut.finish_reason == "length" and cut.status == "partial"
@@ -210,7 +213,7 @@ async def test_continue_a_reply_cut_at_max_tokens(simulator) -> None:
 
 async def test_a_saved_and_reloaded_conversation_continues(simulator, tmp_path: Path) -> None:
     store = SessionStore(tmp_path / "sessions", fmt="toml")
-    conv = Conversation(settings=ChatSettings(model="deepseek-v4-flash", thinking=True))
+    conv = Conversation(settings=ChatSettings(model="deepseek-flash", thinking=True))
     async with DeepSeekClient("sk-test", simulator.url) as client:
         await turn(client, conv, "Weather in Kyoto? Use the tool.")
         store.save(conv)

@@ -13,11 +13,11 @@ from deepseek_tui.conversation import Conversation, ConversationError, ToolCall
 def chat_with_two_turns() -> tuple[Conversation, list[str]]:
     conv = Conversation()
     u1 = conv.add_user("first question")
-    a1 = conv.start_assistant("deepseek-v4-flash", thinking=False)
+    a1 = conv.start_assistant("deepseek-flash", thinking=False)
     a1.content = "first answer"
     conv.finish_assistant(a1.id, finish_reason="stop")
     u2 = conv.add_user("second question")
-    a2 = conv.start_assistant("deepseek-v4-flash", thinking=False)
+    a2 = conv.start_assistant("deepseek-flash", thinking=False)
     a2.content = "second answer"
     conv.finish_assistant(a2.id, finish_reason="stop")
     return conv, [u1.id, a1.id, u2.id, a2.id]
@@ -69,7 +69,7 @@ def test_regenerate_makes_a_sibling_answer() -> None:
     parent = conv.prepare_regenerate(a2)
     assert parent.id == u2
     assert conv.active_leaf_id == u2
-    again = conv.start_assistant("deepseek-v4-flash", thinking=False)
+    again = conv.start_assistant("deepseek-flash", thinking=False)
     assert again.parent_id == u2
     assert conv.sibling_position(again.id) == (2, 2)
     assert [m.id for m in conv.active_path()] == [u1, a1, u2, again.id]

@@ -67,7 +67,7 @@ sys.exit(main(sys.argv[1:]))
 
 
 def test_a_crashed_app_process_exits_70_with_one_line_and_a_restored_terminal(simulator, tmp_path):
-    app = PtyApp(["-c", CRASHING_APP, "--base-url", simulator.url, "--model", "deepseek-v4-flash"],
+    app = PtyApp(["-c", CRASHING_APP, "--base-url", simulator.url, "--model", "deepseek-flash"],
                  {"DEEPSEEK_API_KEY": KEY})
     try:
         wait_blocking(lambda: any(r.path == "/user/balance" for r in simulator.requests))  # first frame drawn

@@ -57,7 +57,7 @@ def test_sigkill_mid_stream_keeps_partial_answer(simulator, tmp_path):
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     env = {**os.environ, "DEEPSEEK_API_KEY": "sk-test", "TERM": "xterm-256color"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "deepseek_tui", "--base-url", simulator.url, "--model", "deepseek-v4-flash"],
+        [sys.executable, "-m", "deepseek_tui", "--base-url", simulator.url, "--model", "deepseek-flash"],
         stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
     )
     os.close(slave)

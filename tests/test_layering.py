@@ -11,6 +11,8 @@ TEXTUAL_FREE = (
     "deepseek_tui.conversation",
     "deepseek_tui.config",
     "deepseek_tui.catalogue",
+    "deepseek_tui.model_choice",
+    "deepseek_tui.models_cache",
     "deepseek_tui.conversation.turn",
     "deepseek_tui.usage",
     "deepseek_tui.clock",

@@ -28,9 +28,9 @@ def sessions_dir(tmp_path: Path) -> Path:
 
 
 def stored(tmp_path: Path, session_id: str, question: str, fmt: str = "json") -> Conversation:
-    conversation = Conversation(id=session_id, settings=ChatSettings(model="deepseek-v4-flash"))
+    conversation = Conversation(id=session_id, settings=ChatSettings(model="deepseek-flash"))
     conversation.add_user(question)
-    reply = conversation.start_assistant("deepseek-v4-flash", False)
+    reply = conversation.start_assistant("deepseek-flash", False)
     reply.content = f"answer to {question}"
     conversation.finish_assistant(reply.id)
     directory = sessions_dir(tmp_path)
@@ -154,7 +154,7 @@ def test_ask_continue_with_an_odd_session_file_is_a_clear_message(simulator, kin
 
 def test_ask_continue_with_twin_files_uses_the_json_one_and_leaves_the_toml(simulator):
     store = SessionStore(default_sessions())
-    conversation = Conversation(id="twin", settings=ChatSettings(model="deepseek-v4-flash"))
+    conversation = Conversation(id="twin", settings=ChatSettings(model="deepseek-flash"))
     conversation.add_user("json twin")
     store.save(conversation)
     toml = default_sessions() / "twin.toml"
@@ -181,7 +181,7 @@ async def test_an_absurd_token_count_is_reported_not_drawn(simulator, tmp_path):
 
 
 def test_non_finite_numbers_and_huge_integers_are_codec_errors(tmp_path):
-    conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash"))
+    conversation = Conversation(settings=ChatSettings(model="deepseek-flash"))
     conversation.add_user("q")
     document = json.loads(codec.encode(conversation, "json"))
     document["messages"][0]["cost"] = float("nan")

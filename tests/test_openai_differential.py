@@ -27,18 +27,18 @@ WEATHER_TOOL = {
     },
 }
 CASES = {
-    "plain": ({"model": "deepseek-chat", "messages": [{"role": "user", "content": "Explain SSE briefly"}]}, {}),
-    "thinking": ({"model": "deepseek-reasoner", "messages": [{"role": "user", "content": "Is 9.11 > 9.8?"}]}, {}),
+    "plain": ({"model": "deepseek-flash", "thinking": {"type": "disabled"}, "messages": [{"role": "user", "content": "Explain SSE briefly"}]}, {}),
+    "thinking": ({"model": "deepseek-flash", "messages": [{"role": "user", "content": "Is 9.11 > 9.8?"}]}, {}),
     "tool_call": (
-        {"model": "deepseek-chat", "messages": [{"role": "user", "content": "What's the weather in Hangzhou?"}], "tools": [WEATHER_TOOL]},
+        {"model": "deepseek-flash", "thinking": {"type": "disabled"}, "messages": [{"role": "user", "content": "What's the weather in Hangzhou?"}], "tools": [WEATHER_TOOL]},
         {},
     ),
     "thinking_split_crlf": (
-        {"model": "deepseek-reasoner", "messages": [{"role": "user", "content": "Split me"}]},
+        {"model": "deepseek-flash", "messages": [{"role": "user", "content": "Split me"}]},
         {"split_writes": True, "crlf": True, "keepalives": 2},
     ),
     "tool_call_v4_split_crlf": (
-        {"model": "deepseek-v4-flash", "messages": [{"role": "user", "content": "Use the weather tool for Paris"}], "tools": [WEATHER_TOOL]},
+        {"model": "deepseek-v4-pro", "messages": [{"role": "user", "content": "Use the weather tool for Paris"}], "tools": [WEATHER_TOOL]},
         {"split_writes": True, "crlf": True},
     ),
 }
@@ -62,7 +62,11 @@ async def read_with_openai(url: str, body: dict[str, Any]) -> dict[str, Any]:
     finish = None
     usage = None
     try:
-        stream = await sdk.chat.completions.create(**body, stream=True, stream_options={"include_usage": True})
+        params = {k: v for k, v in body.items() if k != "thinking"}
+        extra_body = {"thinking": body["thinking"]} if "thinking" in body else None  # DeepSeek's own field
+        stream = await sdk.chat.completions.create(
+            **params, extra_body=extra_body, stream=True, stream_options={"include_usage": True}
+        )
         async for chunk in stream:
             if chunk.usage is not None:
                 usage = Usage.from_api(chunk.usage.model_dump())

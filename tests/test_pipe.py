@@ -6,12 +6,13 @@ from __future__ import annotations
 import io
 import json
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from deepseek_tui import cli
 from deepseek_tui.catalogue import Catalogue
+from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client import (
     AuthenticationFailed,
     BadRequest,
@@ -25,9 +26,10 @@ from deepseek_tui.client import (
     StreamInterrupted,
     Timeouts,
 )
+from deepseek_tui.client.events import Usage
 from deepseek_tui.client.results import ModelInfo
 from deepseek_tui.config import AppConfig
-from deepseek_tui.conversation import SessionStore
+from deepseek_tui.conversation import Conversation, SessionStore
 from deepseek_tui.pipe import ExitCode, exit_code_for
 from deepseek_tui.pipe.account import merge_models, models_json, models_text, price
 from deepseek_tui.simulator import Fault
@@ -156,8 +158,66 @@ def test_continue_value_without_prompt_is_the_prompt(env, capsys):
 
 
 def test_top_level_model_and_think_reach_the_subcommand(env, capsys):
-    assert run(capsys, "--model", "deepseek-chat", "--think", "ask", "hi")[0] == 0
-    assert completion_requests(env)[-1].body["model"] == "deepseek-reasoner"
+    assert run(capsys, "--model", "deepseek-v4-pro", "--think", "ask", "hi")[0] == 0
+    body = completion_requests(env)[-1].body
+    assert body["model"] == "deepseek-v4-pro" and body["thinking"] == {"type": "enabled"}
+
+
+@pytest.mark.parametrize(("retired", "thinking"), [("deepseek-reasoner", "enabled"), ("deepseek-chat", "disabled")])
+def test_a_retired_model_answers_on_its_successor_and_says_so_once(env, capsys, retired, thinking):
+    code, out, err = run(capsys, "ask", "--model", retired, "hello")
+    assert code == ExitCode.OK and "You asked" in out
+    body = completion_requests(env)[-1].body
+    assert body["model"] == "deepseek-flash" and body["thinking"] == {"type": thinking}
+    mode = "on" if thinking == "enabled" else "off"
+    assert err == (
+        f"deepseek-tui: {retired} was retired by DeepSeek on 2026-07-24: --model now uses deepseek-flash "
+        f"with thinking {mode}.\n"
+    )
+
+
+def test_ask_hello_sends_deepseek_flash(env, capsys):
+    code, out, err = run(capsys, "ask", "hello")
+    assert code == ExitCode.OK and err == ""
+    body = completion_requests(env)[-1].body
+    assert body["model"] == "deepseek-flash" and body["thinking"] == {"type": "disabled"}
+
+
+@pytest.mark.parametrize(("effort", "thinking", "sent"), [("none", "disabled", None), ("medium", "enabled", "high")])
+def test_effort_none_is_no_thinking_and_aliases_are_accepted(env, capsys, effort, thinking, sent):
+    assert run(capsys, "ask", "--effort", effort, "hi")[0] == ExitCode.OK
+    body = completion_requests(env)[-1].body
+    assert body["thinking"] == {"type": thinking} and body.get("reasoning_effort") == sent
+
+
+def test_a_model_the_api_does_not_accept_is_explained(env, capsys):
+    code, out, err = run(capsys, "ask", "--model", "deepseek-v9", "hi")
+    assert code == ExitCode.MODEL == 9 and out == ""
+    assert "The supported API model names are deepseek-flash or deepseek-v4-pro, but you passed deepseek-v9" in err
+    assert "remedy: Use deepseek-flash or deepseek-v4-pro" in err
+    assert len(completion_requests(env)) == 1
+
+
+def test_a_session_stored_with_a_retired_model_continues_on_its_successor(env, capsys):
+    """A session file from before V4.1: settings and history name deepseek-reasoner."""
+    conversation = Conversation(settings=ChatSettings(model="deepseek-reasoner"))  # the old default: thinking False
+    conversation.add_user("first")
+    old = conversation.start_assistant("deepseek-reasoner", thinking=True)
+    old.content, old.reasoning = "An old answer.", "Old reasoning."
+    conversation.finish_assistant(old.id, usage=Usage(prompt_tokens=10, completion_tokens=20, cache_miss_tokens=10))
+    old.cost, old.currency = 0.0123, "USD"
+    store = SessionStore(AppConfig().sessions_dir())
+    store.save(conversation)
+    code, out, err = run(capsys, "ask", "--continue", conversation.id, "second")
+    assert code == ExitCode.OK
+    assert err.count("deepseek-reasoner was retired by DeepSeek") == 1
+    body = completion_requests(env)[-1].body
+    assert body["model"] == "deepseek-flash" and body["thinking"] == {"type": "enabled"}
+    saved = store.load(conversation.id)
+    first_reply, new_reply = [m for m in saved.active_path() if m.role == "assistant"]
+    assert (first_reply.model, first_reply.cost, first_reply.content) == ("deepseek-reasoner", 0.0123, "An old answer.")
+    assert new_reply.model == "deepseek-flash" and new_reply.thinking
+    assert saved.settings.model == "deepseek-flash" and saved.settings.thinking
 
 
 def test_continue_keeps_the_session_settings(env, capsys):
@@ -169,9 +229,29 @@ def test_continue_keeps_the_session_settings(env, capsys):
     assert summary.message_count == 4
 
 
-def test_usage_flag_prints_tokens_and_cost(env, capsys):
+PRICE_FACTOR = {"weekday-peak": 2.0, "weekday-off-peak": 1.0, "saturday": 1.0}
+"""deepseek-flash at each pinned moment: peak prices are double, on weekdays only (reference §12)."""
+
+
+def test_usage_flag_prints_tokens_and_cost(env, capsys, any_moment):
+    """The cost is today's price at the moment the answer completed (the pinned clock)."""
+    code, out, err = run(capsys, "ask", "--save", "--usage", "hi")
+    assert code == 0 and "usage: in " in err
+    [summary] = SessionStore(AppConfig().sessions_dir()).list_sessions()
+    reply = SessionStore(AppConfig().sessions_dir()).load(summary.id).active_path()[-1]
+    usage = reply.usage
+    off_peak = (usage.cache_hit_tokens * 0.003 + usage.cache_miss_tokens * 0.15 + usage.completion_tokens * 0.60) / 1e6
+    assert reply.cost == pytest.approx(off_peak * PRICE_FACTOR[any_moment])
+    assert f"· ${reply.cost:.5f}" in err
+
+
+def test_unknown_prices_say_unknown(env, capsys, monkeypatch, tmp_path):
+    """deepseek-flash has no off-peak CNY price: the cost is "unknown", never a guess."""
+    config = tmp_path / "cny.toml"
+    config.write_text('currency = "CNY"\n')
+    monkeypatch.setenv("DEEPSEEK_TUI_CONFIG", str(config))
     code, out, err = run(capsys, "ask", "--usage", "hi")
-    assert code == 0 and "usage: in " in err and "$" in err
+    assert code == 0 and err.rstrip().endswith("· cost unknown") and "¥" not in err
 
 
 def test_inert_option_gets_a_note(env, capsys):
@@ -194,27 +274,43 @@ def test_no_subcommand_starts_the_app_with_the_overrides(monkeypatch):
     assert cli.main(["--base-url", "http://localhost:1", "--model", "deepseek-chat", "--think"]) == 0
     config = started["config"]
     assert config.effective_base_url() == "http://localhost:1"
-    assert (config.chat.model, config.chat.thinking) == ("deepseek-reasoner", True)
+    assert (config.chat.model, config.chat.thinking) == ("deepseek-flash", True)
+    assert config.notices and "deepseek-chat was retired" in config.notices[0]
     assert cli.main(["--demo"]) == 0 and started["demo"] is True
 
 
 # --- models formatting -------------------------------------------------------------------------
 
 
-def test_unknown_models_get_conservative_defaults():
-    listed = [ModelInfo("deepseek-v4-flash"), ModelInfo("deepseek-v9-mystery")]
+def test_models_listing_marks_unknown_and_unlisted_models():
+    listed = [ModelInfo("deepseek-flash"), ModelInfo("deepseek-v9-mystery"), ModelInfo("deepseek-chat")]
     rows = merge_models(listed, Catalogue())
-    assert [row.spec.id for row in rows[:2]] == ["deepseek-v4-flash", "deepseek-v9-mystery"]
-    assert {row.spec.id for row in rows if not row.listed} == {"deepseek-chat", "deepseek-reasoner", "deepseek-v4-pro"}
-    noon = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
-    text = models_text(rows, "USD", noon)
-    mystery = text.split("\n\n")[1]
-    assert "not in catalogue: conservative defaults" in mystery and "prices: unknown in USD" in mystery
+    assert [(row.spec.id, row.listed) for row in rows] == [
+        ("deepseek-flash", True), ("deepseek-v9-mystery", True), ("deepseek-v4-pro", False)
+    ]  # a retired name the server still lists is not offered
+    wednesday_noon = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    blocks = models_text(rows, "USD", wednesday_noon).split("\n\n")
+    flash, mystery, pro = blocks
+    assert "prices per 1M tokens (USD): off-peak cache hit $0.003 · cache miss $0.15 · output $0.60" in flash
+    assert "    peak cache hit $0.006 · cache miss $0.30 · output $1.20" in flash
+    assert "prices per 1M tokens (CNY): off-peak unknown" in flash
+    assert "    peak cache hit unknown · cache miss ¥2.00 · output ¥8.00" in flash
+    assert "peak pricing Mon-Fri 01:00-04:00, 06:00-10:00 UTC (not now)" in flash
+    assert "features: json, tools, prefix, fim, vision" in flash
+    assert "max output 393,216 (default 8,192; thinking 65,536; effort max 131,072)" in flash
+    assert "efforts: none, low, high, max (default high; none = no thinking;" in flash
+    assert "not in catalogue: conservative defaults, price unknown" in mystery and "prices: unknown" in mystery
     assert "no thinking switch" in mystery
-    assert "(not now)" in text.split("\n\n")[0]
-    data = models_json(rows, "USD", datetime(2026, 11, 22, 2, 0, tzinfo=timezone.utc))
-    assert data[0]["prices"]["peak"]["in_effect_now"] is True
+    assert "not listed by /models: retired (or known only from the config), not offered" in pro
+    saturday_peak_hour = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+    assert "(not now)" in models_text(rows, "USD", saturday_peak_hour)
+    data = models_json(rows, "USD", datetime(2026, 11, 25, 2, 0, tzinfo=UTC))
+    assert data[0]["prices"]["peak_hours"] == {
+        "days": ["Mon", "Tue", "Wed", "Thu", "Fri"], "windows_utc": ["01:00-04:00", "06:00-10:00"], "in_effect_now": True}
+    assert data[0]["prices"]["currencies"]["CNY"] == {
+        "off_peak": None, "peak": {"cache_hit": None, "cache_miss": 2.0, "output": 8.0}}
     assert data[1]["in_catalogue"] is False and data[1]["prices"] is None
+    assert data[2]["listed_by_api"] is False
     json.dumps(data)
 
 
@@ -222,6 +318,7 @@ def test_price_keeps_significant_decimals():
     assert price(0.007, "USD") == "$0.007"
     assert price(2.0, "CNY") == "¥2.00"
     assert price(0.28, "USD") == "$0.28"
+    assert price(None, "CNY") == "unknown"
 
 
 def test_json_cut_off_at_max_tokens_is_explained(env, capsys):

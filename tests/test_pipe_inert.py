@@ -22,7 +22,7 @@ def _env(simulator) -> dict[str, str]:
 
 
 def _ask_args(*extra: str) -> list[str]:
-    return [sys.executable, "-m", "deepseek_tui", "ask", "--model", "deepseek-v4-flash", "--think",
+    return [sys.executable, "-m", "deepseek_tui", "ask", "--model", "deepseek-flash", "--think",
             "--show-reasoning", *extra, PROMPT]
 
 

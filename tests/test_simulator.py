@@ -31,8 +31,13 @@ WEATHER_TOOL = {
 }
 
 
-def chat_body(text="Tell me about Python generators", model="deepseek-chat", **extra):
-    return {"model": model, "messages": [{"role": "user", "content": text}], **extra}
+OFF = {"type": "disabled"}
+
+
+def chat_body(text="Tell me about Python generators", model="deepseek-flash", thinking=False, **extra):
+    """A plain (non-thinking) request unless `thinking`; the API's own default is thinking on."""
+    mode = {"type": "enabled" if thinking else "disabled"}
+    return {"model": model, "messages": [{"role": "user", "content": text}], "thinking": mode, **extra}
 
 
 def post(sim, body, path="/chat/completions", headers=AUTH):
@@ -79,11 +84,11 @@ def test_non_thinking_stream_layout(simulator):
     assert len({c["id"] for c in chunks}) == 1 and uuid.UUID(first["id"])
     assert {c["object"] for c in chunks} == {"chat.completion.chunk"}
     assert list(first) == ["id", "object", "created", "model", "system_fingerprint", "choices"]
-    assert first["model"] == "deepseek-chat"
+    assert first["model"] == "deepseek-flash"
 
 
 def test_thinking_stream_layout(simulator):
-    _, _, data = stream(simulator, chat_body(model="deepseek-reasoner"))
+    _, _, data = stream(simulator, chat_body(thinking=True))
     chunks = chunks_of(data)
     assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": None, "reasoning_content": ""}
     deltas = [c["choices"][0]["delta"] for c in chunks[1:-1]]
@@ -95,7 +100,7 @@ def test_thinking_stream_layout(simulator):
     assert last["choices"][0]["delta"] == {"content": "", "reasoning_content": None}
     assert last["usage"]["completion_tokens_details"] == {"reasoning_tokens": kinds.count("r")}
     assert last["usage"]["completion_tokens"] == len(deltas)
-    assert last["model"] == "deepseek-reasoner"
+    assert last["model"] == "deepseek-flash"
 
 
 def test_include_usage_puts_null_usage_on_every_other_chunk(simulator):
@@ -147,27 +152,54 @@ def test_keepalives_crlf_and_split_writes(simulator):
 # -- non-streaming ------------------------------------------------------------------------------
 
 
-def test_non_streaming_layout_and_effective_model(simulator):
-    reply = post(simulator, chat_body(model="deepseek-reasoner", thinking={"type": "disabled"})).json()
+def test_non_streaming_layout(simulator):
+    reply = post(simulator, chat_body()).json()
     assert list(reply) == ["id", "object", "created", "model", "choices", "usage", "system_fingerprint"]
     assert reply["object"] == "chat.completion" and uuid.UUID(reply["id"])
-    assert reply["model"] == "deepseek-chat"
+    assert reply["model"] == "deepseek-flash"
     choice = reply["choices"][0]
     assert choice["index"] == 0 and choice["logprobs"] is None and choice["finish_reason"] == "stop"
     assert choice["message"]["role"] == "assistant" and "reasoning_content" not in choice["message"]
 
-    thinking = post(simulator, chat_body(thinking={"type": "enabled"})).json()
-    assert thinking["model"] == "deepseek-reasoner"
+    thinking = post(simulator, chat_body(thinking=True)).json()
     assert thinking["choices"][0]["message"]["reasoning_content"]
     assert thinking["usage"]["completion_tokens_details"]["reasoning_tokens"] > 0
 
 
-def test_v4_thinks_by_default_and_keeps_its_model_name(simulator):
-    reply = post(simulator, chat_body(model="deepseek-v4-flash")).json()
-    assert reply["model"] == "deepseek-v4-flash"
-    assert reply["choices"][0]["message"]["reasoning_content"]
-    off = post(simulator, chat_body(model="deepseek-v4-pro", thinking={"type": "disabled"})).json()
+def test_thinking_is_on_by_default_and_effort_none_turns_it_off(simulator):
+    default = {"model": "deepseek-v4-pro", "messages": [{"role": "user", "content": "hi"}]}
+    reply = post(simulator, default).json()
+    assert reply["model"] == "deepseek-v4-pro" and reply["choices"][0]["message"]["reasoning_content"]
+    off = post(simulator, {**default, "reasoning_effort": "none"}).json()
     assert "reasoning_content" not in off["choices"][0]["message"]
+    for alias in ("minimal", "medium", "xhigh", "ultra", "low", "high", "max"):
+        assert post(simulator, {**default, "reasoning_effort": alias}).status_code == 200
+    wrong = post(simulator, {**default, "reasoning_effort": "extreme"})
+    assert wrong.status_code == 422 and "reasoning_effort: unknown variant `extreme`" in wrong.json()["error"]["message"]
+
+
+def test_retired_names(simulator):
+    """deepseek-chat / deepseek-reasoner answer 400 naming the supported models (reference §12);
+    the retired Flash aliases are still routed to deepseek-flash."""
+    for retired in ("deepseek-chat", "deepseek-reasoner", "nope"):
+        response = post(simulator, chat_body(model=retired))
+        assert response.status_code == 400
+        assert response.json()["error"] == {
+            "message": f"The supported API model names are deepseek-flash or deepseek-v4-pro, but you passed {retired}",
+            "type": "invalid_request_error", "param": None, "code": "invalid_request_error"}
+    for alias in ("deepseek-v4-flash", "deepseek-v4-flash-vision-exp"):
+        reply = post(simulator, chat_body(model=alias)).json()
+        assert reply["model"] == "deepseek-flash"
+
+
+def test_default_max_tokens_follow_the_mode(simulator):
+    """8K without thinking, 64K with, 128K at effort max: a long answer is cut there."""
+    simulator.answer_tokens = 9_000
+    simulator.answer_style = "fence"
+    plain = post(simulator, chat_body()).json()
+    assert plain["choices"][0]["finish_reason"] == "length" and plain["usage"]["completion_tokens"] == 8_192
+    thinking = post(simulator, chat_body(thinking=True)).json()
+    assert thinking["choices"][0]["finish_reason"] == "stop"
 
 
 def test_blank_lines_before_json(simulator):
@@ -182,7 +214,7 @@ def test_blank_lines_before_json(simulator):
 
 
 def test_answers_are_deterministic_markdown_and_quote_the_question(simulator):
-    body = chat_body("How do I reverse a list?", model="deepseek-reasoner")
+    body = chat_body("How do I reverse a list?", thinking=True)
     first = post(simulator, body).json()["choices"][0]["message"]
     second = post(simulator, body).json()["choices"][0]["message"]
     _, _, data = stream(simulator, body)
@@ -194,7 +226,7 @@ def test_answers_are_deterministic_markdown_and_quote_the_question(simulator):
     assert "How do I reverse a list?" in content and "How do I reverse a list?" in first["reasoning_content"]
     for marker in ("## ", "\n- ", "|------|", "```python\n"):
         assert marker in content
-    other = post(simulator, chat_body("Something else entirely", model="deepseek-reasoner")).json()
+    other = post(simulator, chat_body("Something else entirely", thinking=True)).json()
     assert other["choices"][0]["message"]["content"] != content
 
 
@@ -216,7 +248,7 @@ def test_max_tokens_cuts_with_length(simulator):
     reply = post(simulator, chat_body(max_tokens=7)).json()
     assert reply["choices"][0]["finish_reason"] == "length"
     assert reply["usage"]["completion_tokens"] == 7
-    thinking = post(simulator, chat_body(model="deepseek-reasoner", max_tokens=5)).json()
+    thinking = post(simulator, chat_body(thinking=True, max_tokens=5)).json()
     message = thinking["choices"][0]["message"]
     assert message["content"] == "" and message["reasoning_content"]
     assert thinking["usage"]["completion_tokens_details"]["reasoning_tokens"] == 5
@@ -236,7 +268,8 @@ def test_json_mode_answers_a_json_object(simulator):
 
 def test_prefix_completion_continues_without_repeating(simulator):
     body = {
-        "model": "deepseek-chat",
+        "model": "deepseek-flash",
+        "thinking": OFF,
         "messages": [
             {"role": "user", "content": "Write quick sort"},
             {"role": "assistant", "content": "```python\n", "prefix": True},
@@ -277,14 +310,14 @@ def _is_json(text):
 
 def test_thinking_tool_loop_round_trip(simulator):
     messages = [{"role": "user", "content": "Use the get_weather tool for Paris"}]
-    first = post(simulator, {"model": "deepseek-reasoner", "messages": messages, "tools": [WEATHER_TOOL]}).json()
+    first = post(simulator, {"model": "deepseek-flash", "messages": messages, "tools": [WEATHER_TOOL]}).json()
     message = first["choices"][0]["message"]
     assert first["choices"][0]["finish_reason"] == "tool_calls"
-    assert message["content"] == "" and message["reasoning_content"]
+    assert message["content"] is None and message["reasoning_content"]
     call = message["tool_calls"][0]
     assert call["index"] == 0 and json.loads(call["function"]["arguments"])["location"] == "Paris"
     messages += [message, {"role": "tool", "tool_call_id": call["id"], "content": "Sunny, 21 degrees"}]
-    second = post(simulator, {"model": "deepseek-reasoner", "messages": messages, "tools": [WEATHER_TOOL]}).json()
+    second = post(simulator, {"model": "deepseek-flash", "messages": messages, "tools": [WEATHER_TOOL]}).json()
     answer = second["choices"][0]["message"]
     assert second["choices"][0]["finish_reason"] == "stop"
     assert "Sunny, 21 degrees" in answer["content"] and answer["reasoning_content"]
@@ -300,9 +333,9 @@ def test_tool_choice_none_answers_normally(simulator):
 
 def test_cache_hits_are_the_shared_prefix_in_64_token_units(simulator):
     system = {"role": "system", "content": "You are terse. " * 60}  # ~900 chars, ~225 tokens
-    first = post(simulator, {"model": "deepseek-chat", "messages": [system, {"role": "user", "content": "one"}]}).json()
+    first = post(simulator, {"model": "deepseek-flash", "thinking": OFF, "messages": [system, {"role": "user", "content": "one"}]}).json()
     assert first["usage"]["prompt_cache_hit_tokens"] == 0
-    second = post(simulator, {"model": "deepseek-chat", "messages": [system, {"role": "user", "content": "two"}]}).json()
+    second = post(simulator, {"model": "deepseek-flash", "thinking": OFF, "messages": [system, {"role": "user", "content": "two"}]}).json()
     usage = second["usage"]
     assert usage["prompt_cache_hit_tokens"] == 192
     assert usage["prompt_tokens_details"]["cached_tokens"] == 192
@@ -330,8 +363,7 @@ def test_auth_errors_and_redacted_recording(simulator):
 
 def test_models_balance_and_unknown_routes(simulator):
     models = httpx.get(simulator.url + "/models", headers=AUTH).json()
-    assert [m["id"] for m in models["data"]] == [
-        "deepseek-chat", "deepseek-reasoner", "deepseek-v4-flash", "deepseek-v4-pro"]
+    assert [m["id"] for m in models["data"]] == ["deepseek-flash", "deepseek-v4-pro"]
     assert httpx.get(simulator.url + "/v1/models", headers=AUTH).json() == models
     balance = httpx.get(simulator.url + "/user/balance", headers=AUTH).json()
     assert balance["balance_infos"][0] == {
@@ -345,10 +377,10 @@ def test_models_balance_and_unknown_routes(simulator):
 
 
 def test_fim_on_beta_only(simulator):
-    off = post(simulator, {"model": "deepseek-chat", "prompt": "def f():"}, "/completions")
+    off = post(simulator, {"model": "deepseek-flash", "prompt": "def f():"}, "/completions")
     assert off.status_code == 400 and off.json()["error"]["message"] == (
         'completions api is only available when using beta api (set base_url="https://api.deepseek.com/beta")')
-    body = {"model": "deepseek-chat", "prompt": "def fib(a):", "suffix": "print(fib(3))", "max_tokens": 64}
+    body = {"model": "deepseek-flash", "prompt": "def fib(a):", "suffix": "print(fib(3))", "max_tokens": 64}
     reply = post(simulator, body, "/beta/completions").json()
     assert reply["object"] == "text_completion" and reply["choices"][0]["finish_reason"] == "stop"
     text = reply["choices"][0]["text"]
@@ -358,6 +390,7 @@ def test_fim_on_beta_only(simulator):
     assert "".join(c["choices"][0]["text"] for c in chunks) == text
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop" and chunks[-1]["usage"]["completion_tokens"] > 0
     assert post(simulator, {**body, "model": "deepseek-reasoner"}, "/beta/completions").status_code == 400
+    assert post(simulator, {**body, "stream_options": {"include_usage": True}}, "/beta/completions").status_code == 400
     too_long = post(simulator, {**body, "max_tokens": 4097}, "/beta/completions")
     assert too_long.json()["error"]["message"] == "Invalid max_tokens value, the valid range of max_tokens is [1, 4096]"
 
@@ -373,14 +406,16 @@ ROLE_TOOL_MESSAGE = (
 @pytest.mark.parametrize(
     ("body", "status", "message"),
     [
-        (chat_body(max_tokens=8193), 400, "Invalid max_tokens value, the valid range of max_tokens is [1, 8192]"),
-        (chat_body(max_tokens=0), 400, "Invalid max_tokens value, the valid range of max_tokens is [1, 8192]"),
-        (chat_body(model="deepseek-reasoner", max_tokens=65537), 400,
-         "Invalid max_tokens value, the valid range of max_tokens is [1, 65536]"),
+        (chat_body(max_tokens=393217), 400, "Invalid max_tokens value, the valid range of max_tokens is [1, 393216]"),
+        (chat_body(max_tokens=0), 400, "Invalid max_tokens value, the valid range of max_tokens is [1, 393216]"),
         (chat_body(model="deepseek-v4-pro", max_tokens=393217), 400,
          "Invalid max_tokens value, the valid range of max_tokens is [1, 393216]"),
         (chat_body(n=2), 400, "Invalid n value (currently only n = 1 is supported)"),
-        (chat_body(model="nope"), 400, "Model Not Exist"),
+        (chat_body(stream_options={"include_usage": True}), 400, "stream_options should be set along with stream = true"),
+        (chat_body(thinking=True, tools=[WEATHER_TOOL], tool_choice="required"), 400,
+         "Thinking mode does not support this tool_choice"),
+        (chat_body(thinking=True, tools=[WEATHER_TOOL], tool_choice={"type": "function", "function": {"name": "get_weather"}}),
+         400, "Thinking mode does not support this tool_choice"),
     ],
 )
 def test_rule_violations(simulator, body, status, message):
@@ -391,36 +426,54 @@ def test_rule_violations(simulator, body, status, message):
 
 
 def test_type_errors_use_serde_wording(simulator):
-    thinking = post(simulator, chat_body(thinking=False))
+    thinking = post(simulator, {**chat_body(), "thinking": False})
     assert thinking.status_code == 422
     assert "thinking: invalid type: boolean `false`, expected struct ThinkingOptions" in thinking.json()["error"]["message"]
-    raw = '{"messages":[{"role":"Tool","content":"x"}],"model":"deepseek-chat"}'
+    raw = '{"messages":[{"role":"Tool","content":"x"}],"model":"deepseek-flash"}'
     role = httpx.post(simulator.url + "/chat/completions", content=raw, headers={**AUTH, "Content-Type": "application/json"})
     assert role.json()["error"]["message"] == ROLE_TOOL_MESSAGE + str(raw.index('"Tool"') + len('"Tool"'))
     tool = post(simulator, chat_body(tools=[{"type": "retrieval", "function": {"name": "x"}}]))
     assert "tools[0].type: unknown variant `retrieval`, expected `function`" in tool.json()["error"]["message"]
 
 
-def test_logprobs_only_rejected_in_v32_thinking(simulator):
-    assert post(simulator, chat_body(model="deepseek-reasoner", logprobs=True)).status_code == 400
-    assert post(simulator, chat_body(model="deepseek-reasoner", top_logprobs=2)).status_code == 400
+def test_forced_tool_choice_works_without_thinking(simulator):
+    forced = {"type": "function", "function": {"name": "get_weather"}}
+    for choice in ("required", forced):
+        assert post(simulator, chat_body("weather", tools=[WEATHER_TOOL], tool_choice=choice)).status_code == 200
+    for choice in ("auto", "none"):
+        body = chat_body("weather", thinking=True, tools=[WEATHER_TOOL], tool_choice=choice)
+        assert post(simulator, body).status_code == 200
+
+
+def test_logprobs_are_accepted_in_both_modes(simulator):
+    assert post(simulator, chat_body(thinking=True, logprobs=True)).status_code == 200
     assert post(simulator, chat_body(logprobs=True)).status_code == 200
-    assert post(simulator, chat_body(model="deepseek-v4-flash", logprobs=True)).status_code == 200
+
+
+def test_image_parts_only_for_deepseek_flash(simulator):
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+    parts = [{"type": "text", "text": "What is this?"}, image]
+    body = {"model": "deepseek-flash", "thinking": OFF, "messages": [{"role": "user", "content": parts}]}
+    reply = post(simulator, body)
+    assert reply.status_code == 200
+    text_only = post(simulator, {**body, "messages": [{"role": "user", "content": "What is this?"}]}).json()
+    assert reply.json()["usage"]["prompt_tokens"] == text_only["usage"]["prompt_tokens"] + 384
+    pro = post(simulator, {**body, "model": "deepseek-v4-pro"})
+    assert pro.status_code == 400 and pro.json()["error"]["message"] == "deepseek-v4-pro does not support image input"
+    in_system = post(simulator, {**body, "messages": [{"role": "system", "content": [image]}, {"role": "user", "content": "x"}]})
+    assert in_system.status_code == 422
 
 
 def test_prefix_rules(simulator):
     messages = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Sure", "prefix": True}]
-    assert post(simulator, {"model": "deepseek-chat", "messages": messages}).status_code == 400
+    plain = {"model": "deepseek-flash", "thinking": OFF}
+    assert post(simulator, {**plain, "messages": messages}).status_code == 400
     not_last = [messages[1], messages[0]]
-    assert post(simulator, {"model": "deepseek-chat", "messages": not_last}, "/beta/chat/completions").status_code == 400
-    assert post(simulator, {"model": "deepseek-chat", "messages": messages}, "/beta/chat/completions").status_code == 200
-    # V3.2 thinking outside a tool loop: a prefixed assistant message needs no reasoning_content
-    reasoner = {"model": "deepseek-reasoner", "messages": messages}
-    assert post(simulator, reasoner, "/beta/chat/completions").status_code == 200
-    unprefixed = [messages[0], {"role": "assistant", "content": "Sure"}]
-    last = post(simulator, {"model": "deepseek-reasoner", "messages": unprefixed})
-    assert last.status_code == 400 and last.json()["error"]["message"].startswith(
-        "The last message of deepseek-reasoner must be a user message")
+    assert post(simulator, {**plain, "messages": not_last}, "/beta/chat/completions").status_code == 400
+    assert post(simulator, {**plain, "messages": messages}, "/beta/chat/completions").status_code == 200
+    # thinking with tools: the prefixed (continued) message needs no reasoning_content
+    thinking = {"model": "deepseek-flash", "messages": messages, "tools": [WEATHER_TOOL]}
+    assert post(simulator, thinking, "/beta/chat/completions").status_code == 200
 
 
 def _tool_turn(reasoning=True, call_id="call_00_AAAAAAAAAAAAAAAAAAAAAAAA"):
@@ -431,31 +484,24 @@ def _tool_turn(reasoning=True, call_id="call_00_AAAAAAAAAAAAAAAAAAAAAAAA"):
     return [assistant, {"role": "tool", "tool_call_id": call_id, "content": "Rain"}]
 
 
-def test_v32_reasoning_passback_inside_the_tool_loop(simulator):
+def test_reasoning_passback_with_tools(simulator):
+    """V4.1: a thinking request with tools must replay every earlier turn's reasoning_content;
+    without tools, or without thinking, nothing is checked (reference §12)."""
     user = {"role": "user", "content": "weather?"}
-    base = {"model": "deepseek-reasoner", "tools": [WEATHER_TOOL]}
-    missing = post(simulator, {**base, "messages": [{"role": "system", "content": "s"}, user, *_tool_turn(False)]})
-    assert missing.status_code == 400
-    assert missing.json()["error"]["message"] == (
-        "Missing `reasoning_content` field in the assistant message at message index 2. For more information, "
-        "please refer to https://api-docs.deepseek.com/guides/thinking_mode#tool-calls")
-    assert post(simulator, {**base, "messages": [user, *_tool_turn(True)]}).status_code == 200
-    earlier_turn = [user, *_tool_turn(False), {"role": "assistant", "content": "Rain."}, user]
-    assert post(simulator, {**base, "messages": earlier_turn}).status_code == 200
-    non_thinking = {**base, "model": "deepseek-chat", "messages": [user, *_tool_turn(False)]}
-    assert post(simulator, non_thinking).status_code == 200
-
-
-def test_v4_reasoning_passback_on_every_tool_turn(simulator):
-    user = {"role": "user", "content": "weather?"}
-    history = [user, *_tool_turn(False), {"role": "assistant", "content": "Rain."}, user]
-    base = {"model": "deepseek-v4-flash", "tools": [WEATHER_TOOL], "messages": history}
+    plain_turn = {"role": "assistant", "content": "Rain."}
+    history = [user, *_tool_turn(True), plain_turn, user]
+    base = {"model": "deepseek-flash", "tools": [WEATHER_TOOL], "messages": history}
     missing = post(simulator, base)
     assert missing.status_code == 400
-    assert missing.json()["error"]["message"] == "The reasoning_content in the thinking mode must be passed back to the API."
-    kept = [user, *_tool_turn(True), {"role": "assistant", "content": "Rain."}, user]
+    message = missing.json()["error"]["message"]
+    assert message.startswith("The `reasoning_content` in the thinking mode must be passed back to the API. [trace_id=")
+    assert re.fullmatch(r".*\[trace_id=[0-9a-f]+\]", message)
+    kept = [user, *_tool_turn(True), {**plain_turn, "reasoning_content": "It rains."}, user]
     assert post(simulator, {**base, "messages": kept}).status_code == 200
-    assert post(simulator, {**base, "thinking": {"type": "disabled"}}).status_code == 200
+    assert post(simulator, {**base, "messages": [user, *_tool_turn(False), user]}).status_code == 400
+    assert post(simulator, {**base, "thinking": OFF}).status_code == 200
+    without_tools = {"model": "deepseek-flash", "messages": [user, plain_turn, user]}
+    assert post(simulator, without_tools).status_code == 200
 
 
 # -- packaging -----------------------------------------------------------------------------------
@@ -486,7 +532,7 @@ def test_openai_sdk_reads_the_simulator(simulator):
     client = openai.OpenAI(api_key="sk-test", base_url=simulator.url, max_retries=0)
     pieces, reasoning, usage = [], [], None
     for chunk in client.chat.completions.create(
-        model="deepseek-reasoner", messages=[{"role": "user", "content": "Hello SDK"}], stream=True
+        model="deepseek-flash", messages=[{"role": "user", "content": "Hello SDK"}], stream=True
     ):
         if chunk.choices:
             delta = chunk.choices[0].delta
@@ -503,16 +549,17 @@ def test_openai_sdk_reads_the_simulator(simulator):
 def test_tool_messages_must_pair_with_tool_calls(simulator):
     user = {"role": "user", "content": "weather?"}
     turn = _tool_turn(True)
-    orphan = post(simulator, {"model": "deepseek-chat", "messages": [user, turn[1]]})
+    plain = {"model": "deepseek-flash", "thinking": OFF}
+    orphan = post(simulator, {**plain, "messages": [user, turn[1]]})
     assert orphan.status_code == 400
     assert orphan.json()["error"]["message"] == (
         "Messages with role 'tool' must be a response to a preceding message with 'tool_calls'")
-    unanswered = post(simulator, {"model": "deepseek-chat", "messages": [user, turn[0], user]})
+    unanswered = post(simulator, {**plain, "messages": [user, turn[0], user]})
     assert unanswered.status_code == 400
     assert unanswered.json()["error"]["message"].endswith("(insufficient tool messages following tool_calls message)")
     wrong_id = [user, turn[0], {**turn[1], "tool_call_id": "call_00_other"}]
-    assert post(simulator, {"model": "deepseek-chat", "messages": wrong_id}).status_code == 400
-    assert post(simulator, {"model": "deepseek-chat", "messages": [user, *turn]}).status_code == 200
+    assert post(simulator, {**plain, "messages": wrong_id}).status_code == 400
+    assert post(simulator, {**plain, "messages": [user, *turn]}).status_code == 200
 
 
 @given(st.text(max_size=200))
@@ -529,7 +576,7 @@ def test_any_key_is_accepted_when_the_simulator_has_none():
 
 
 def test_fim_echo_and_stop(simulator):
-    body = {"model": "deepseek-chat", "prompt": "def f(x):\n", "echo": True}
+    body = {"model": "deepseek-flash", "prompt": "def f(x):\n", "echo": True}
     text = post(simulator, body, "/beta/completions").json()["choices"][0]["text"]
     assert text.startswith("def f(x):\n    # filled in")
     stopped = post(simulator, {**body, "echo": False, "stop": ["return"]}, "/beta/completions").json()

@@ -12,7 +12,7 @@ import pytest
 from deepseek_tui.simulator import Fault, Simulator
 
 AUTH = {"Authorization": "Bearer sk-test"}
-BODY = {"model": "deepseek-chat", "messages": [{"role": "user", "content": "Tell me a story"}]}
+BODY = {"model": "deepseek-flash", "thinking": {"type": "disabled"}, "messages": [{"role": "user", "content": "Tell me a story"}]}
 
 
 def read_stream(sim, body=BODY, timeout=5.0, path="/chat/completions"):
@@ -84,6 +84,21 @@ def test_insufficient_resource_keeps_partial_output_usage_and_done(simulator):
     assert reply["usage"]["completion_tokens"] == 5 and reply["choices"][0]["message"]["content"]
 
 
+def test_aborted_keeps_partial_output_usage_and_done(simulator):
+    simulator.inject(Fault.aborted(after_chunks=4))
+    lines, error = read_stream(simulator)
+    assert error is None and lines[-1] == "[DONE]"
+    chunks = [json.loads(line) for line in lines[:-1]]
+    assert len(chunks) == 5
+    assert chunks[-1]["choices"][0]["finish_reason"] == "aborted"
+    assert chunks[-1]["usage"]["completion_tokens"] == 3
+
+    simulator.inject(Fault.aborted(after_chunks=6))
+    reply = httpx.post(simulator.url + "/chat/completions", json=BODY, headers=AUTH).json()
+    assert reply["choices"][0]["finish_reason"] == "aborted"
+    assert reply["usage"]["completion_tokens"] == 5 and reply["choices"][0]["message"]["content"]
+
+
 def test_stream_error_event_inside_a_200_stream(simulator):
     simulator.inject(Fault.stream_error(after_chunks=2, message="Upstream failure"))
     lines, error = read_stream(simulator)
@@ -116,7 +131,7 @@ def test_faults_are_fifo_and_only_used_by_completion_routes(simulator):
     first = httpx.post(simulator.url + "/chat/completions", json=BODY, headers=AUTH)
     assert first.status_code == 401
     assert first.json()["error"]["message"] == "Authentication Fails, Your api key: ****test is invalid"
-    fim = httpx.post(simulator.url + "/beta/completions", json={"model": "deepseek-chat", "prompt": "x = "}, headers=AUTH)
+    fim = httpx.post(simulator.url + "/beta/completions", json={"model": "deepseek-flash", "prompt": "x = "}, headers=AUTH)
     assert fim.status_code == 503 and fim.json()["error"]["message"] == "Busy"
     assert httpx.post(simulator.url + "/chat/completions", json=BODY, headers=AUTH).status_code == 200
 

@@ -29,7 +29,7 @@ from deepseek_tui.conversation import store as store_module
 SECRET = "sk-live-0123456789abcdef-SECRET"
 
 
-def sample(title_text: str = "How do I sort a dict?", model: str = "deepseek-v4-flash") -> Conversation:
+def sample(title_text: str = "How do I sort a dict?", model: str = "deepseek-flash") -> Conversation:
     conv = Conversation(settings=ChatSettings(model=model, system_prompt="Be brief."))
     conv.add_user(title_text)
     answer = conv.start_assistant(model, thinking=True, effort="high")
@@ -259,7 +259,7 @@ def test_search_finds_lines_in_all_branches(store: SessionStore) -> None:
     conv = sample("Sorting a DICT in python")
     first_answer = conv.active_path()[1]
     conv.prepare_regenerate(first_answer.id)
-    alt = conv.start_assistant("deepseek-v4-flash", thinking=False)
+    alt = conv.start_assistant("deepseek-flash", thinking=False)
     alt.content = "Alternative:\nuse operator.itemgetter for the DICT"
     conv.finish_assistant(alt.id)
     store.save(conv)
@@ -298,13 +298,13 @@ def test_search_through_escaped_text(tmp_path: Path, fmt) -> None:
 def test_export_markdown(store: SessionStore, tmp_path: Path) -> None:
     conv = sample()
     conv.add_user("Now call a tool")
-    turn = conv.start_assistant("deepseek-v4-flash", thinking=False)
+    turn = conv.start_assistant("deepseek-flash", thinking=False)
     turn.tool_calls = [ToolCall("call_1", "get_date", '{"tz": "UTC"}')]
     conv.finish_assistant(turn.id, finish_reason="tool_calls")
     conv.add_tool_result("call_1", "2026-01-01 with ``` fence")
     text = store.export_markdown(conv, tmp_path / "out.md").read_text()
     assert text.startswith('---\ntitle: "How do I sort a dict?"\n')
-    assert "model: deepseek-v4-flash\n" in text
+    assert "model: deepseek-flash\n" in text
     assert "prompt_tokens: 100\ncompletion_tokens: 50\n" in text
     assert "cost: 0.001000 USD\n" in text
     assert (
@@ -389,11 +389,11 @@ def test_a_line_shared_by_branches_is_one_hit_on_the_active_branch(tmp_path):
     store = SessionStore(tmp_path)
     conv = Conversation()
     conv.add_user("tell me about otters")
-    first = conv.start_assistant("deepseek-v4-flash", False)
+    first = conv.start_assistant("deepseek-flash", False)
     first.content = "Otters hold hands while they sleep."
     conv.finish_assistant(first.id)
     conv.prepare_regenerate(first.id)
-    second = conv.start_assistant("deepseek-v4-flash", False)
+    second = conv.start_assistant("deepseek-flash", False)
     second.content = "Otters hold hands while they sleep."  # the same words on another branch
     conv.finish_assistant(second.id)
     conv.switch_to(first.id)

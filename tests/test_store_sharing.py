@@ -24,7 +24,7 @@ from ui_support import FifoTrap
 
 def exchange(conversation: Conversation, question: str, answer: str = "", *, finish: bool = True):
     user = conversation.add_user(question)
-    reply = conversation.start_assistant("deepseek-v4-flash", False)
+    reply = conversation.start_assistant("deepseek-flash", False)
     reply.content = answer or f"answer to {question}"
     if finish:
         conversation.finish_assistant(reply.id)
@@ -32,7 +32,7 @@ def exchange(conversation: Conversation, question: str, answer: str = "", *, fin
 
 
 def started() -> Conversation:
-    conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash"))
+    conversation = Conversation(settings=ChatSettings(model="deepseek-flash"))
     exchange(conversation, "first")
     return conversation
 
@@ -171,7 +171,7 @@ def test_a_directory_or_pipe_in_the_way_is_refused_without_blocking(tmp_path: Pa
 
 def test_twin_files_for_one_id_list_the_json_one_and_mark_the_other(tmp_path: Path):
     store = SessionStore(tmp_path)
-    conversation = Conversation(id="twin", settings=ChatSettings(model="deepseek-v4-flash"))
+    conversation = Conversation(id="twin", settings=ChatSettings(model="deepseek-flash"))
     exchange(conversation, "json twin")
     store.save(conversation)
     toml_copy = conversation.copy(new_id_=False)
@@ -200,7 +200,7 @@ while not Path(go).exists():
     time.sleep(0.001)
 for i in range(int(turns)):
     conversation.add_user(f"{name} question {i}")
-    reply = conversation.start_assistant("deepseek-v4-flash", False)
+    reply = conversation.start_assistant("deepseek-flash", False)
     reply.content = f"{name} answer {i} (half"
     store.save(conversation)  # mid-stream autosave
     reply.content += " and the rest)"

@@ -42,7 +42,7 @@ ALWAYS = SaveThrottle(interval=0.0)
 
 
 async def test_complete_turn_fills_message(simulator):
-    conversation, turn, message = start("deepseek-reasoner")
+    conversation, turn, message = start("deepseek-v4-pro", thinking=True)
     saver = CountingSaver(conversation)
     async with DeepSeekClient("sk-test", simulator.url) as client:
         events = [e async for e in turn.stream(client, currency="CNY", save=saver.save, throttle=ALWAYS)]
@@ -61,7 +61,7 @@ async def test_complete_turn_fills_message(simulator):
 
 async def test_closing_mid_stream_marks_cancelled_with_text_so_far(simulator):
     simulator.token_rate = 200.0
-    conversation, turn, message = start("deepseek-v4-flash")
+    conversation, turn, message = start("deepseek-flash")
     request = turn.request
     seen = []
     async with DeepSeekClient("sk-test", simulator.url) as client:
@@ -83,7 +83,7 @@ async def test_closing_mid_stream_marks_cancelled_with_text_so_far(simulator):
 
 async def test_drop_keeps_partial_and_ends_with_the_error(simulator):
     simulator.inject(Fault.drop(after_chunks=6))
-    conversation, turn, message = start("deepseek-v4-flash")
+    conversation, turn, message = start("deepseek-flash")
     seen = []
     async with DeepSeekClient("sk-test", simulator.url, retry=RetryPolicy(max_attempts=1)) as client:
         events = [e async for e in turn.stream(client, currency="USD")]
@@ -97,7 +97,7 @@ async def test_drop_keeps_partial_and_ends_with_the_error(simulator):
 
 async def test_failure_before_output_marks_failed(simulator):
     simulator.inject(Fault.status(402))
-    conversation, turn, message = start("deepseek-v4-flash")
+    conversation, turn, message = start("deepseek-flash")
     async with DeepSeekClient("sk-test", simulator.url) as client:
         async for _ in turn.stream(client, currency="USD"):
             pass
@@ -109,7 +109,7 @@ async def test_failure_before_output_marks_failed(simulator):
 async def test_a_continued_reply_adds_each_requests_usage_and_cost(simulator):
     """Continuing a cut reply is a second request: both are counted, neither replaces the other."""
     simulator.inject(Fault.drop(after_chunks=6))
-    conversation, turn, message = start("deepseek-v4-flash")
+    conversation, turn, message = start("deepseek-flash")
     async with DeepSeekClient("sk-test", simulator.url, retry=RetryPolicy(max_attempts=1)) as client:
         async for _ in turn.stream(client, currency="USD"):
             pass
@@ -131,7 +131,7 @@ async def test_a_continued_reply_adds_each_requests_usage_and_cost(simulator):
 async def test_an_estimate_counts_the_previous_requests_prompt_as_cached(simulator):
     """The prompt of the turn before is a cached prefix: an estimate prices it at the hit rate."""
     simulator.token_rate = 200.0
-    conversation, turn, first = start("deepseek-v4-flash")
+    conversation, turn, first = start("deepseek-flash")
     async with DeepSeekClient("sk-test", simulator.url) as client:
         async for _ in turn.stream(client, currency="USD"):
             pass
@@ -162,7 +162,7 @@ class BrokenAfterTwoDeltas:
 
 
 async def test_an_unexpected_error_keeps_the_partial_answer():
-    conversation, turn, message = start("deepseek-v4-flash")
+    conversation, turn, message = start("deepseek-flash")
     with pytest.raises(RuntimeError):
         async for _ in turn.stream(BrokenAfterTwoDeltas(), currency="USD"):
             pass
@@ -171,7 +171,7 @@ async def test_an_unexpected_error_keeps_the_partial_answer():
 
 
 async def test_a_turn_stopped_before_it_streamed_is_marked_cancelled():
-    conversation, turn, message = start("deepseek-v4-flash")
+    conversation, turn, message = start("deepseek-flash")
     stream = turn.stream(BrokenAfterTwoDeltas(), currency="USD")
     await stream.aclose()  # never started: the generator's own handlers never ran
     assert message.status == "streaming"
@@ -180,7 +180,7 @@ async def test_a_turn_stopped_before_it_streamed_is_marked_cancelled():
 
 
 def test_json_mode_hint_goes_into_the_request_only():
-    conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash", json_output=True,
+    conversation = Conversation(settings=ChatSettings(model="deepseek-flash", json_output=True,
                                                       system_prompt="You are terse."))
     conversation.add_user("three primes")
     turn = prepare_reply(conversation, CATALOGUE)
@@ -193,7 +193,7 @@ def test_json_mode_hint_goes_into_the_request_only():
 def test_a_complete_answer_cannot_be_continued():
     from deepseek_tui.conversation.model import ConversationError
 
-    conversation, turn, message = start("deepseek-v4-flash")
+    conversation, turn, message = start("deepseek-flash")
     message.content = "done"
     conversation.finish_assistant(message.id, finish_reason="stop")
     with pytest.raises(ConversationError):
@@ -202,7 +202,7 @@ def test_a_complete_answer_cannot_be_continued():
 
 async def test_a_continued_replys_thinking_is_kept_apart_from_the_earlier_thinking(simulator):
     simulator.inject(Fault.drop(after_chunks=4))  # mid-thinking
-    conversation, turn, message = start("deepseek-v4-flash", thinking=True)
+    conversation, turn, message = start("deepseek-flash", thinking=True)
     async with DeepSeekClient("sk-test", simulator.url, retry=RetryPolicy(max_attempts=1)) as client:
         async for _ in turn.stream(client, currency="USD"):
             pass

@@ -15,9 +15,9 @@ from ui_support import SIZE, PtyApp, make_app, send, wait_blocking, wait_until
 
 
 def started_session(sessions) -> Conversation:
-    conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash"))
+    conversation = Conversation(settings=ChatSettings(model="deepseek-flash"))
     conversation.add_user("the first question")
-    reply = conversation.start_assistant("deepseek-v4-flash", False)
+    reply = conversation.start_assistant("deepseek-flash", False)
     reply.content = "the first answer"
     conversation.finish_assistant(reply.id)
     SessionStore(sessions).save(conversation)
@@ -28,7 +28,7 @@ def test_two_app_processes_on_one_conversation_keep_both_turns(simulator, tmp_pa
     sessions = tmp_path / "data" / "sessions"
     conversation = started_session(sessions)
     config = tmp_path / "config.toml"
-    config.write_text(f'data_dir = "{tmp_path / "data"}"\n[chat]\nmodel = "deepseek-v4-flash"\n')
+    config.write_text(f'data_dir = "{tmp_path / "data"}"\n[chat]\nmodel = "deepseek-flash"\n')
     windows: list[PtyApp] = []
     try:
         for _ in range(2):

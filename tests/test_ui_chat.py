@@ -42,7 +42,7 @@ async def test_send_streams_answer_into_conversation_and_screen(simulator, tmp_p
         assert "Tell me about tables" in chat_bodies(simulator)[-1]["messages"][-1]["content"]
         assert answer.content and answer_markdown(app) == answer.content
         assert answer.usage is not None and answer.cost is not None
-        assert "deepseek-v4-flash" in str(app.query(AnswerBlock).last().query_one(".meta").render())
+        assert "deepseek-flash" in str(app.query(AnswerBlock).last().query_one(".meta").render())
         assert app.query_one(PromptArea).text == ""
 
 
@@ -70,22 +70,8 @@ async def test_ctrl_t_toggles_v4_thinking_for_next_request(simulator, tmp_path):
         assert "reasoner" in str(app.query_one(StatusLine).render())
 
 
-async def test_ctrl_t_switches_v32_chat_to_reasoner_model(simulator, tmp_path):
-    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-chat"))
-    async with app.run_test(size=SIZE) as pilot:
-        await send(app, pilot, "hello")
-        await pilot.press("ctrl+t")
-        await send(app, pilot, "now reason")
-        await pilot.press("ctrl+t")
-        await send(app, pilot, "back to chat")
-        models = [b["model"] for b in chat_bodies(simulator)[-3:]]
-        assert models == ["deepseek-chat", "deepseek-reasoner", "deepseek-chat"]
-        # Earlier reasoning is never sent back outside a tool loop.
-        assert all("reasoning_content" not in m for m in chat_bodies(simulator)[-1]["messages"])
-
-
 async def test_reasoning_streams_into_pane_and_is_kept_per_message(simulator, tmp_path):
-    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-reasoner"))
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", thinking=True))
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "why is the sky blue")
         answer = app.conversation.active_path()[-1]
@@ -98,7 +84,7 @@ async def test_reasoning_streams_into_pane_and_is_kept_per_message(simulator, tm
 
 
 async def test_a_chat_mode_answer_does_not_show_an_older_answers_thinking(simulator, tmp_path):
-    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-v4-flash", thinking=True))
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", thinking=True))
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "think first")
         pane = app.query_one(ReasoningPane)
@@ -110,7 +96,7 @@ async def test_a_chat_mode_answer_does_not_show_an_older_answers_thinking(simula
 
 
 async def test_reasoning_pane_hidden_renders_nothing_until_shown(simulator, tmp_path):
-    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-reasoner"))
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", thinking=True))
     async with app.run_test(size=SIZE) as pilot:
         pane = app.query_one(ReasoningPane)
         await pilot.press("f3")
@@ -226,7 +212,7 @@ async def test_first_run_key_screen_validates_and_saves_with_mode_0600(simulator
 
 
 async def test_settings_pane_changes_next_request_and_marks_inert(simulator, tmp_path):
-    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-v4-flash"))
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash"))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f2")
         await wait_until(lambda: bool(app.query(SettingsPane)) and app.query_one(SettingsPane).is_mounted)
@@ -255,7 +241,7 @@ async def test_showing_the_settings_pane_changes_no_setting(simulator, tmp_path)
     """Loading the pane must not come back as edits: its own Select/Switch/Input echoes once
     switched the model to deepseek-chat and back and dropped the effort for a moment (each time
     saving), and how it ended depended on when the next screen refresh came."""
-    chat = ChatSettings(model="deepseek-v4-flash", thinking=True, reasoning_effort="max")
+    chat = ChatSettings(model="deepseek-flash", thinking=True, reasoning_effort="max")
     app = make_app(simulator.url, tmp_path, chat=chat, show_settings=True)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f2", "f2")  # hide and show again
@@ -342,10 +328,10 @@ async def test_opening_continues_most_recent_conversation(simulator, tmp_path):
 def save_long_conversation(tmp_path, turns: int, answer_lines: int = 1) -> None:
     from deepseek_tui.conversation.model import Conversation
 
-    conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash"))
+    conversation = Conversation(settings=ChatSettings(model="deepseek-flash"))
     for i in range(turns):
         conversation.add_user(f"question {i}")
-        reply = conversation.start_assistant("deepseek-v4-flash", False)
+        reply = conversation.start_assistant("deepseek-flash", False)
         reply.content = "\n\n".join(f"answer {i}, paragraph {p}" for p in range(answer_lines))
         conversation.finish_assistant(reply.id)
     SessionStore(tmp_path / "data" / "sessions").save(conversation)

@@ -75,12 +75,12 @@ async def complete_now(app: App, pilot, results: Completions) -> None:
 async def test_completion_is_shown_between_prefix_and_suffix_with_usage(simulator):
     complete, results = simulator_completer(simulator)
     models = fim_models(Catalogue())
-    screen = FimScreen(complete, models, model="deepseek-v4-flash", prefix="def area(r):", suffix="\nprint(area(2))\n")
+    screen = FimScreen(complete, models, model="deepseek-flash", prefix="def area(r):", suffix="\nprint(area(2))\n")
     app = FimHost(screen)
     async with app.run_test(size=SIZE) as pilot:
         assert app.screen is screen
         select = screen.query_one("#fim-model", Select)
-        assert [value for _, value in select._options] == models and select.value == "deepseek-v4-flash"
+        assert [value for _, value in select._options] == models and select.value == "deepseek-flash"
         await complete_now(app, pilot, results)
 
         [result] = results
@@ -88,24 +88,24 @@ async def test_completion_is_shown_between_prefix_and_suffix_with_usage(simulato
         assert screen.query_one("#fim-result", TextArea).text == result.text
         usage = shown(app, "#fim-usage")
         assert f"in {result.usage.prompt_tokens} " in usage and f"out {result.usage.completion_tokens}" in usage
-        assert "deepseek-v4-flash" in usage and "$" in usage
+        assert "deepseek-flash" in usage and "$" in usage
         assert shown(app, "#fim-error") == ""
         order = [w.id for w in screen.query("TextArea")]
         assert order == ["fim-prefix", "fim-result", "fim-suffix"]
         body = fim_bodies(simulator)[-1]
-        assert body["model"] == "deepseek-v4-flash" and body["prompt"] == "def area(r):"
+        assert body["model"] == "deepseek-flash" and body["prompt"] == "def area(r):"
         assert body["suffix"] == "\nprint(area(2))\n" and body["max_tokens"] == 1024
 
-        select.value = "deepseek-chat"
+        select.value = "deepseek-v4-pro"
         screen.query_one("#fim-max-tokens", Input).value = "32"
         await complete_now(app, pilot, results)
         body = fim_bodies(simulator)[-1]
-        assert body["model"] == "deepseek-chat" and body["max_tokens"] == 32
+        assert body["model"] == "deepseek-v4-pro" and body["max_tokens"] == 32
 
         await pilot.press("escape")
         await wait_until(lambda: app.closed_with is not NOT_CLOSED)
         assert app.closed_with == FimOutcome(results[-1].text, *fim_labels(
-            results[-1].usage, Catalogue().get("deepseek-chat"), "USD", clock.now()))
+            results[-1].usage, Catalogue().get("deepseek-v4-pro"), "USD", clock.now()))
 
 
 async def test_errors_from_the_callable_are_shown(simulator):
@@ -134,7 +134,7 @@ async def test_escape_without_completion_dismisses_with_none():
     async def never(model: str, prefix: str, suffix: str, max_tokens: int) -> FimOutcome:
         raise AssertionError("not called")
 
-    app = FimHost(FimScreen(never, ["deepseek-chat"]))
+    app = FimHost(FimScreen(never, ["deepseek-flash"]))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("escape")
         await wait_until(lambda: app.closed_with is not NOT_CLOSED)

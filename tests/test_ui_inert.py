@@ -57,7 +57,7 @@ def assert_drawn_inert(app, *visible: str) -> None:
 
 def sse(delta: dict, finish: str | None = None) -> bytes:
     chunk = {
-        "id": "c1", "object": "chat.completion.chunk", "created": 1766977600, "model": "deepseek-v4-flash",
+        "id": "c1", "object": "chat.completion.chunk", "created": 1766977600, "model": "deepseek-flash",
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
     }
     return b"data: " + json.dumps(chunk).encode() + b"\n\n"
@@ -75,7 +75,7 @@ async def test_streamed_answer_and_reasoning_are_drawn_inert(simulator, tmp_path
         b"data: [DONE]\n\n",
     ]
     simulator.inject(Fault.raw(chunks=chunks))
-    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-v4-flash", thinking=True))
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", thinking=True))
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "say something nasty")
         reply = app.conversation.active_path()[-1]
@@ -86,7 +86,7 @@ async def test_streamed_answer_and_reasoning_are_drawn_inert(simulator, tmp_path
 
 async def test_stored_session_is_drawn_inert_everywhere(simulator, tmp_path):
     store = SessionStore(tmp_path / "data" / "sessions")
-    conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash", system_prompt=HOSTILE))
+    conversation = Conversation(settings=ChatSettings(model="deepseek-flash", system_prompt=HOSTILE))
     conversation.add_user("question " + HOSTILE)
     reply = conversation.start_assistant("model" + OSC_TITLE, False)
     reply.content = "answer " + HOSTILE
@@ -141,7 +141,7 @@ async def test_server_error_message_is_drawn_inert(simulator, tmp_path):
 
 
 async def test_fim_result_and_error_are_drawn_inert(simulator, tmp_path):
-    body = {"id": "f1", "object": "text_completion", "created": 1, "model": "deepseek-v4-flash",
+    body = {"id": "f1", "object": "text_completion", "created": 1, "model": "deepseek-flash",
             "choices": [{"index": 0, "text": "code " + HOSTILE, "finish_reason": "stop"}]}
     simulator.inject(Fault.raw(headers={"content-type": "application/json"}, chunks=[json.dumps(body).encode()]))
     app = make_app(simulator.url, tmp_path)
@@ -180,7 +180,7 @@ async def test_pasted_and_loaded_text_is_inert_in_editors(simulator, tmp_path):
 
 async def test_imported_title_in_notification_is_inert(simulator, tmp_path):
     source = SessionStore(tmp_path / "elsewhere")
-    conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash"))
+    conversation = Conversation(settings=ChatSettings(model="deepseek-flash"))
     conversation.add_user("imported question")
     conversation.rename("imported " + OSC_TITLE)
     path = source.export_json(conversation, tmp_path / "hostile.json")
@@ -211,9 +211,9 @@ def test_a_real_terminal_receives_no_escape_sequence_from_a_stored_session(simul
     """The bytes the app writes to its pty, with a hostile session open and its title listed."""
     data = tmp_path / "data"
     store = SessionStore(data / "deepseek-tui" / "sessions")
-    conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash"))
+    conversation = Conversation(settings=ChatSettings(model="deepseek-flash"))
     conversation.add_user("question " + HOSTILE)
-    reply = conversation.start_assistant("deepseek-v4-flash", False)
+    reply = conversation.start_assistant("deepseek-flash", False)
     reply.content = "answer " + HOSTILE
     conversation.finish_assistant(reply.id)
     conversation.rename("title " + OSC_TITLE)

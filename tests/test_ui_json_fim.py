@@ -18,7 +18,7 @@ def last_chat_body(simulator) -> dict:
 
 
 async def test_json_mode_adds_hint_validates_and_pretty_prints(simulator, tmp_path):
-    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-v4-flash", json_output=True))
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", json_output=True))
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "list three fruits")
         body = last_chat_body(simulator)
@@ -32,7 +32,7 @@ async def test_json_mode_adds_hint_validates_and_pretty_prints(simulator, tmp_pa
 
 
 async def test_json_mode_cut_off_reply_is_explained(simulator, tmp_path):
-    settings = ChatSettings(model="deepseek-v4-flash", json_output=True, max_tokens=5, system_prompt="Answer in json.")
+    settings = ChatSettings(model="deepseek-flash", json_output=True, max_tokens=5, system_prompt="Answer in json.")
     app = make_app(simulator.url, tmp_path, chat=settings)
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "big object please")
@@ -65,7 +65,7 @@ async def test_fim_screen_from_app_completes_with_usage(simulator, tmp_path):
 
 async def test_json_hint_belongs_to_the_json_turn_only(simulator, tmp_path):
     """JSON on, send, JSON off, send: the second request and the config carry the user's prompt only."""
-    settings = ChatSettings(model="deepseek-v4-flash", json_output=True, system_prompt="You are terse.")
+    settings = ChatSettings(model="deepseek-flash", json_output=True, system_prompt="You are terse.")
     app = make_app(simulator.url, tmp_path, chat=settings)
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "list three fruits")

@@ -55,24 +55,24 @@ async def test_edit_earlier_message_resends_only_the_active_branch(simulator, tm
 
 
 async def test_regenerate_keeps_old_answer_as_sibling_and_can_switch_mode(simulator, tmp_path):
-    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-chat"))
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash"))
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "regenerate me")
         old = app.conversation.active_path()[-1]
         await reply(app, pilot, "ctrl+g")  # regenerate in the other mode
         new = app.conversation.active_path()[-1]
         assert new.id != old.id and app.conversation.siblings(new.id) == [old, new]
-        assert chat_requests(simulator)[-1].body["model"] == "deepseek-reasoner"
+        assert chat_requests(simulator)[-1].body["thinking"] == {"type": "enabled"}
         assert new.reasoning
-        assert app.conversation.settings.model == "deepseek-chat"  # only that reply changed mode
+        assert app.conversation.settings.thinking is False  # only that reply changed mode
         await reply(app, pilot, "ctrl+r")
         assert len(app.conversation.siblings(old.id)) == 3
-        assert chat_requests(simulator)[-1].body["model"] == "deepseek-chat"
+        assert chat_requests(simulator)[-1].body["thinking"] == {"type": "disabled"}
         assert len(app.query(AnswerBlock)) == 1
 
 
 async def test_continue_cut_off_answer_uses_prefix_completion_on_beta(simulator, tmp_path):
-    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-chat", max_tokens=30))
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", max_tokens=30))
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "write a lot")
         answer = app.conversation.active_path()[-1]
@@ -138,9 +138,9 @@ def _stored(tmp_path, titles: list[str]) -> list[Conversation]:
     store = store_of(tmp_path)
     conversations = []
     for title in titles:
-        conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash"))
+        conversation = Conversation(settings=ChatSettings(model="deepseek-flash"))
         conversation.add_user(f"{title} question")
-        reply = conversation.start_assistant("deepseek-v4-flash", False)
+        reply = conversation.start_assistant("deepseek-flash", False)
         reply.content = f"The answer mentions {title} and zebra-{title}."
         conversation.finish_assistant(reply.id)
         store.save(conversation)
@@ -221,7 +221,7 @@ async def test_session_picker_rename_duplicate_delete(simulator, tmp_path):
 
 
 async def test_export_markdown_and_json_then_import(simulator, tmp_path):
-    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-reasoner"))
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", thinking=True))
     async with app.run_test(size=SIZE) as pilot:
         await send(app, pilot, "export me")
         for name in ("out.md", "out.json"):
@@ -336,10 +336,10 @@ async def test_deleting_the_open_chat_shows_a_new_one_and_it_stays_deleted(simul
 
 async def test_a_new_chat_starts_from_the_configured_defaults(simulator, tmp_path):
     """Not from the settings of the chat that was open (e.g. one saved with a one-off limit)."""
-    stored = Conversation(settings=ChatSettings(model="deepseek-v4-flash", max_tokens=30))
+    stored = Conversation(settings=ChatSettings(model="deepseek-flash", max_tokens=30))
     stored.add_user("a plan")
     store_of(tmp_path).save(stored)
-    defaults = ChatSettings(model="deepseek-v4-flash", temperature=0.7)
+    defaults = ChatSettings(model="deepseek-flash", temperature=0.7)
     app = make_app(simulator.url, tmp_path, chat=defaults)
     async with app.run_test(size=SIZE) as pilot:
         assert app.conversation.id == stored.id and app.conversation.settings.max_tokens == 30
@@ -442,7 +442,7 @@ async def test_compaction_is_offered_past_80_percent_and_runs_from_its_key(simul
     from deepseek_tui.conversation.compact import SUMMARY_REQUEST
 
     # A model with a small window, so that a few exchanges fill it.
-    tiny = {"deepseek-v4-flash": {"context_window": 1200}}
+    tiny = {"deepseek-flash": {"context_window": 1200}}
     app = make_app(simulator.url, tmp_path, models=tiny)
     async with app.run_test(size=SIZE) as pilot:
         offered = False

@@ -18,9 +18,9 @@ from deepseek_tui.ui.widgets.messages import AnswerBlock, ReasoningBlock, UserBu
 
 def stored_answer(tmp_path, content: str, question: str = "A question") -> None:
     """Save a finished one-exchange conversation; the app opens it on start."""
-    conversation = Conversation(settings=ChatSettings(model="deepseek-v4-flash"), created_at=T0)
+    conversation = Conversation(settings=ChatSettings(model="deepseek-flash"), created_at=T0)
     conversation.add_user(question)
-    reply = conversation.start_assistant("deepseek-v4-flash", False)
+    reply = conversation.start_assistant("deepseek-flash", False)
     reply.content, reply.created_at = content, T0 + timedelta(seconds=1)
     conversation.finish_assistant(reply.id, finish_reason="stop", completed_at=T0 + timedelta(seconds=2))
     SessionStore(tmp_path / "data" / "sessions").save(conversation)
@@ -91,7 +91,7 @@ async def test_a_selection_across_a_paragraph_and_a_code_block_copies_the_code_w
         await drag(pilot, question, (0, 0), (view.region.x - question.region.x + 6, view.region.y - question.region.y + 3))
         # from the question into the answer, the labels between included (at the end, Textual's
         # selection ends before the pointer's character when it spans several widgets)
-        assert app.screen.get_selected_text() == "How?\ndeepseek-v4-flash · chat · 1.0 s\nRun this:\n\nx = 1"
+        assert app.screen.get_selected_text() == "How?\ndeepseek-flash · chat · 1.0 s\nRun this:\n\nx = 1"
 
 
 async def test_double_click_selects_a_word_and_triple_click_the_whole_answer(simulator, tmp_path):

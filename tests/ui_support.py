@@ -42,7 +42,7 @@ def make_app(
         api_key=api_key,
         base_url=base_url,
         data_dir=str(tmp_path / "data"),
-        chat=chat or ChatSettings(model="deepseek-v4-flash"),
+        chat=chat or ChatSettings(model="deepseek-flash"),
         **config_changes,
     )
     app = DeepSeekApp(

@@ -17,6 +17,7 @@ from .errors import (
     ServerOverloaded,
     StreamInterrupted,
     UnexpectedStatus,
+    UnsupportedModel,
     error_for_status,
     redact,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "ServerOverloaded",
     "StreamInterrupted",
     "UnexpectedStatus",
+    "UnsupportedModel",
     "error_for_status",
     "redact",
     "ContentDelta",

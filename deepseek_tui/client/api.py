@@ -53,6 +53,10 @@ USER_AGENT = f"deepseek-tui/{__version__}"
 DEFAULT_BASE_URL = "https://api.deepseek.com"
 REQUEST_ID_HEADER = "x-ds-trace-id"
 _OUTPUT_EVENTS = (ReasoningDelta, ContentDelta, ToolCallDelta)
+INTERRUPTING_FINISH_REASONS = ("insufficient_system_resource", "aborted")
+"""Finish reasons that end an answer early: kept as a partial answer (reference §3, §12)."""
+
+
 class _ReadPacing:
     """When to pause between stream reads (`Timeouts.read_pause`)."""
 
@@ -191,7 +195,7 @@ class DeepSeekClient:
         finish_reason = choice.get("finish_reason") or ""
         content = message.get("content") or ""
         reasoning = message.get("reasoning_content") or ""
-        if finish_reason == "insufficient_system_resource":
+        if finish_reason in INTERRUPTING_FINISH_REASONS:
             raise StreamInterrupted(
                 finish_reason,
                 partial_reasoning=reasoning,
@@ -467,8 +471,8 @@ class DeepSeekClient:
             )
         if not saw_done:
             raise assembler.interrupted("eof", "the stream ended without [DONE]", request_id=request_id)
-        if assembler.finish_reason == "insufficient_system_resource":
-            raise assembler.interrupted("insufficient_system_resource", request_id=request_id)
+        if assembler.finish_reason in INTERRUPTING_FINISH_REASONS:
+            raise assembler.interrupted(assembler.finish_reason, request_id=request_id)
         if assembler.usage is not None:
             yield UsageReport(assembler.usage)
         yield StreamEnd(

@@ -119,6 +119,41 @@ class BadRequest(DeepSeekError):
     default_remedy = "Fix the request body as the error message says."
 
 
+class UnsupportedModel(BadRequest):
+    """A 400 that names the model names the API accepts (a retired or unknown model was sent)."""
+
+    title = "Model not available"
+    default_remedy = "Choose one of the model names DeepSeek accepts."
+
+    def __init__(
+        self, message: str = "", *, passed: str, supported: tuple[str, ...], status: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.passed = passed
+        self.supported = supported
+        names = " or ".join(supported)
+        super().__init__(
+            message,
+            cause=f"DeepSeek no longer accepts the model name {passed}.",
+            remedy=f"Use {names} (--model, or the model setting).",
+            status=status,
+            request_id=request_id,
+        )
+
+
+_SUPPORTED_MODELS = re.compile(r"supported API model names are (?P<names>.+?),? but you passed (?P<passed>\S+)")
+
+
+def _unsupported_model(message: str, status: int, request_id: str | None) -> UnsupportedModel | None:
+    """"The supported API model names are A or B, but you passed C" (reference §12)."""
+    found = _SUPPORTED_MODELS.search(message)
+    if found is None:
+        return None
+    names = tuple(n for n in re.split(r",\s*|\s+or\s+|\s+and\s+", found["names"]) if n)
+    passed = found["passed"].rstrip(".,;")
+    return UnsupportedModel(message, passed=passed, supported=names, status=status, request_id=request_id)
+
+
 class AuthenticationFailed(DeepSeekError):
     title = "Authentication Fails"
     default_cause = "The API key is wrong."
@@ -202,6 +237,8 @@ def error_for_status(status: int, body: bytes | str, *, request_id: str | None =
     """Build the typed error of a non-2xx response."""
     cls = STATUS_ERRORS.get(status)
     message = server_message(body)
+    if status == 400 and (unsupported := _unsupported_model(message, status, request_id)) is not None:
+        return unsupported
     if cls is not None:
         return cls(message, status=status, request_id=request_id)
     return UnexpectedStatus(
@@ -241,6 +278,7 @@ _INTERRUPTION_CAUSES = {
     "deadline": "The request took longer than the overall time limit.",
     "stream_error": "The server reported an error in the middle of the answer.",
     "insufficient_system_resource": "DeepSeek ran out of inference resources and cut the answer short.",
+    "aborted": "DeepSeek aborted the answer before it finished.",
     "no_finish": "The stream ended without a finish reason.",
 }
 

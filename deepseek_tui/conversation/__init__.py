@@ -12,6 +12,7 @@ from deepseek_tui.conversation.model import (
 from deepseek_tui.conversation.pricing import Cost, cost_of, price_message
 from deepseek_tui.conversation.request import (
     ChatRequest,
+    adjusted_settings,
     build_chat_request,
     build_continue_request,
     inert_settings,
@@ -31,6 +32,7 @@ from deepseek_tui.conversation.tokens import estimate_request_tokens, estimate_t
 
 __all__ = [
     "ChatRequest",
+    "adjusted_settings",
     "Conversation",
     "ConversationError",
     "Cost",

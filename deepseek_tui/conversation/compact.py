@@ -16,6 +16,7 @@ from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.conversation.model import Conversation, ConversationError, Message
 from deepseek_tui.conversation.request import build_request_for_path
 from deepseek_tui.conversation.turn import Turn
+from deepseek_tui.model_choice import current_settings
 
 SUMMARY_REQUEST = (
     "Summarise our conversation so far, so that we can go on from your summary alone: the facts, "
@@ -55,12 +56,12 @@ def prepare_compaction(
     earlier = path[:split]
     if leaf is None or not any(m.role == "assistant" for m in earlier):
         raise ConversationError("There is nothing before the last few messages to compact yet.")
-    settings = settings or conversation.settings
+    settings = current_settings(settings or conversation.settings, catalogue).settings
     if conversation.custom_title is None:  # the title would otherwise follow the new first message
         conversation.custom_title = conversation.title
     request_message = conversation.add_root_user(SUMMARY_REQUEST)
     request = build_request_for_path([*earlier, request_message], catalogue, settings)
-    thinking = catalogue.get(settings.model).thinks(settings.thinking)
+    thinking = catalogue.get(settings.model).thinks(settings.thinking, settings.reasoning_effort)
     summary = conversation.start_assistant(settings.model, thinking, settings.reasoning_effort if thinking else None)
     turn = Turn(conversation, summary, request, catalogue)
     return Compaction(turn, path[split:], leaf)

@@ -26,14 +26,22 @@ class Cost:
 def cost_of(usage: Usage, spec: ModelSpec, currency: str, when: datetime) -> Cost | None:
     """The cost of one request that completed at `when` (peak prices follow the completion time).
 
-    None when the model has no prices in that currency.
+    None when it cannot be known: the model has no prices in that currency at that moment, or a
+    price the usage needs is unknown (a part with no tokens needs none). Never a guess.
     """
-    if spec.pricing is None or currency not in spec.pricing.base:
+    prices = spec.pricing.prices_at(currency, when) if spec.pricing is not None else None
+    if prices is None:
         return None
-    prices = spec.pricing.prices_at(currency, when)
-    hit = usage.cache_hit_tokens * prices.cache_hit / PER
-    miss = usage.cache_miss_tokens * prices.cache_miss / PER
-    output = usage.completion_tokens * prices.output / PER
+    amounts = []
+    for tokens, price in (
+        (usage.cache_hit_tokens, prices.cache_hit),
+        (usage.cache_miss_tokens, prices.cache_miss),
+        (usage.completion_tokens, prices.output),
+    ):
+        if tokens and price is None:
+            return None
+        amounts.append(tokens * (price or 0.0) / PER)
+    hit, miss, output = amounts
     return Cost(hit, miss, output, hit + miss + output, currency)
 
 
@@ -43,27 +51,30 @@ def add_request_usage(
     """Add one request's usage and cost to `message` (a continued reply is several requests).
 
     Each request is priced at its own completion time (`message.completed_at`, set just before),
-    in the currency of the reply's earlier requests if they were priced, else in `currency`.
+    in the currency of the reply's earlier requests if they were priced, else in `currency`. The
+    cost is all or nothing: once one request of the reply could not be priced, the reply's cost
+    stays unknown. Costs already recorded are only ever added to, never priced again.
     """
-    before_usage, before_cost = message.usage, message.cost
+    first_request = message.usage is None
     message.add_usage(usage, estimated=estimated)
-    if message.model is None:
-        return
-    if before_usage is not None and before_cost is None:  # earlier requests unpriced: all or nothing
-        price_message(message, catalogue, currency)
+    if message.model is None or (not first_request and message.cost is None):
         return
     when = message.completed_at or message.created_at
     cost = cost_of(usage, catalogue.get(message.model), message.currency or currency, when)
     if cost is None:
-        message.cost = None if before_usage is not None else message.cost
+        message.cost = None
         return
-    message.cost = (before_cost or 0.0) + cost.total
+    message.cost = (message.cost or 0.0) + cost.total
     message.currency = cost.currency
 
 
 def price_message(message: Message, catalogue: Catalogue, currency: str) -> Cost | None:
-    """Set `message.cost`/`currency` from its usage, model and completion time; returns the cost."""
-    if message.usage is None or message.model is None:
+    """Price a reply's usage as one request completed at its completion time; returns the cost.
+
+    For building a reply that has no recorded cost yet (tests, scenes). A reply that already
+    has a cost keeps it: a recorded cost is history and is never priced again.
+    """
+    if message.usage is None or message.model is None or message.cost is not None:
         return None
     when = message.completed_at or message.created_at
     cost = cost_of(message.usage, catalogue.get(message.model), currency, when)

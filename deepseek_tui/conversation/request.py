@@ -1,7 +1,9 @@
 """Turn the active branch of a conversation into a `/chat/completions` request body.
 
-Reference: deepseek-api.md §2 (fields), §6 (multi-round rules). Model differences come from the
-catalogue (`ModelSpec.reasoning_passback`, `thinking_params`, `thinking_ignores`, ...).
+Reference: deepseek-api.md §2 (fields), §6 (multi-round rules), §12 (V4.1 rules, which win).
+Model differences come from the catalogue (`ModelSpec.reasoning_passback`, `thinking_params`,
+`thinking_ignores`, `thinking_top_p_floor`, ...). A retired model name is never sent: the request
+goes to its successor, in the successor's thinking mode.
 
 What is sent for assistant messages that did not end normally (decided here):
 - a `streaming` message is never sent (the caller may build the request before or after
@@ -21,6 +23,7 @@ from typing import Any, Sequence
 from deepseek_tui.catalogue import SAMPLING_PARAMETERS, Catalogue, ModelSpec
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.conversation.model import Conversation, ConversationError, Message
+from deepseek_tui.model_choice import current_settings
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,8 @@ class ChatRequest:
     body: dict[str, Any]
     beta: bool = False
     """True when the request needs the `/beta` base URL (chat prefix completion)."""
+    notes: tuple[str, ...] = ()
+    """What was sent differently from what the caller asked, and why (for the user)."""
 
 
 @dataclass
@@ -62,9 +67,14 @@ def build_request_for_path(
 ) -> ChatRequest:
     """The request that answers `path`, a root-to-leaf list of messages that need not be a branch
     of one conversation (compaction asks about the earlier turns of another branch)."""
+    settings = current_settings(settings, catalogue).settings
     spec = catalogue.get(settings.model)
-    messages = _messages_for(path, settings.system_prompt, spec, spec.thinks(settings.thinking))
-    return ChatRequest(body=_body(spec, settings, messages, tools, tool_choice))
+    thinks = spec.thinks(settings.thinking, settings.reasoning_effort)
+    sends_tools = bool(tools) and spec.tools
+    messages = _messages_for(path, settings.system_prompt, spec, thinks, sends_tools)
+    notes: list[str] = []
+    body = _body(spec, settings, messages, tools, tool_choice, notes)
+    return ChatRequest(body=body, notes=tuple(notes))
 
 
 def build_continue_request(
@@ -88,38 +98,53 @@ def build_continue_request(
     if target.tool_calls and target.status == "complete":
         raise ConversationError("a reply that called tools cannot be continued")
     model = target.model or conversation.settings.model
-    spec = catalogue.get(model)
+    spec = catalogue.get(model)  # a retired name: its successor
     if not spec.prefix_completion:
         raise ConversationError(f"{model} does not support continuing a reply")
     settings = conversation.settings.updated(
-        model=model, thinking=target.thinking, reasoning_effort=target.effort
+        model=spec.id, thinking=target.thinking, reasoning_effort=target.effort
     )
+    thinks = spec.thinks(target.thinking, target.effort)
     history = conversation.path_to(message_id)[:-1]
-    messages = _messages_for(history, settings.system_prompt, spec, spec.thinks(target.thinking))
+    sends_tools = bool(tools) and spec.tools
+    messages = _messages_for(history, settings.system_prompt, spec, thinks, sends_tools)
     prefix: dict[str, Any] = {"role": "assistant", "content": target.content, "prefix": True}
-    if spec.thinks(target.thinking) and spec.reasoning_passback != "never" and target.reasoning:
-        prefix["reasoning_content"] = target.reasoning
+    if thinks and spec.reasoning_passback != "never" and target.reasoning:
+        prefix["reasoning_content"] = target.reasoning  # the CoT prefix (V4 reference)
     messages.append(prefix)
-    return ChatRequest(body=_body(spec, settings, messages, tools, None), beta=True)
+    notes: list[str] = []
+    body = _body(spec, settings, messages, tools, None, notes)
+    return ChatRequest(body=body, beta=True, notes=tuple(notes))
 
 
 def inert_settings(settings: ChatSettings, catalogue: Catalogue) -> dict[str, str]:
     """Settings that will have no effect on the next request, each with the reason (for the UI)."""
+    settings = current_settings(settings, catalogue).settings
+    return catalogue.get(settings.model).inert_settings(settings.thinking, settings.reasoning_effort)
+
+
+def adjusted_settings(settings: ChatSettings, catalogue: Catalogue) -> dict[str, str]:
+    """Settings that will be sent with another value than the one set, each with why (for the UI)."""
+    settings = current_settings(settings, catalogue).settings
     spec = catalogue.get(settings.model)
-    inert = spec.inert_settings(settings.thinking)
+    thinks = spec.thinks(settings.thinking, settings.reasoning_effort)
+    adjusted: dict[str, str] = {}
     if settings.max_tokens is not None and settings.max_tokens > spec.max_output_tokens:
-        inert["max_tokens"] = f"above this model's maximum; {spec.max_output_tokens} is sent"
-    return inert
+        adjusted["max_tokens"] = f"above this model's maximum; {spec.max_output_tokens} is sent"
+    top_p = spec.sent_top_p(settings.top_p, thinks)
+    if top_p is not None and top_p != settings.top_p:
+        adjusted["top_p"] = f"{top_p:g} is sent: the API's lowest top_p in thinking mode"
+    return adjusted
 
 
 # --- messages ---------------------------------------------------------------------------------
 
 
 def _messages_for(
-    path: Sequence[Message], system_prompt: str, spec: ModelSpec, thinks: bool
+    path: Sequence[Message], system_prompt: str, spec: ModelSpec, thinks: bool, sends_tools: bool
 ) -> list[dict]:
     outgoing = _answered_only([_outgoing(m) for m in path if _is_sendable(m)])
-    _apply_reasoning_rule(outgoing, spec, thinks)
+    _apply_reasoning_rule(outgoing, spec, thinks, sends_tools)
     messages = [item.payload for item in outgoing]
     if system_prompt:
         messages.insert(0, {"role": "system", "content": system_prompt})
@@ -171,15 +196,19 @@ def _answered_only(items: list[_Outgoing]) -> list[_Outgoing]:
     return result
 
 
-def _apply_reasoning_rule(items: list[_Outgoing], spec: ModelSpec, thinks: bool) -> None:
-    """Add `reasoning_content` exactly where the model's pass-back rule wants it (§6).
+def _apply_reasoning_rule(items: list[_Outgoing], spec: ModelSpec, thinks: bool, sends_tools: bool) -> None:
+    """Add `reasoning_content` exactly where the model's pass-back rule wants it (§6, §12).
+
+    with_tools (V4.1): a request with `tools` replays the full reasoning of every earlier
+    assistant turn; a request without tools sends none (the API would ignore it).
 
     A message the rule selects that has no reasoning (it was written without thinking, e.g.
     before the user switched thinking on) gets `""` when this request thinks, because the
-    thinking-mode API demands the field there; otherwise it is left out.
+    thinking-mode API checks that the field is there; otherwise it is left out. (Whether the
+    real API takes `""` there is unverified, reference §6; it is the closest thing to the truth.)
     """
     rule = spec.reasoning_passback
-    if rule == "never":
+    if rule == "never" or (rule == "with_tools" and not sends_tools):
         return
     last_user = max((i for i, item in enumerate(items) if item.source.role == "user"), default=-1)
     for index, item in enumerate(items):
@@ -188,8 +217,10 @@ def _apply_reasoning_rule(items: list[_Outgoing], spec: ModelSpec, thinks: bool)
             continue
         if rule == "tool_loop":
             keep = index > last_user
-        else:  # tool_turns
+        elif rule == "tool_turns":
             keep = bool(item.tool_call_ids)
+        else:  # with_tools
+            keep = True
         if keep:
             item.payload["reasoning_content"] = message.reasoning
 
@@ -203,8 +234,9 @@ def _body(
     messages: list[dict[str, Any]],
     tools: Sequence[dict[str, Any]] | None,
     tool_choice: str | dict[str, Any] | None,
+    notes: list[str],
 ) -> dict[str, Any]:
-    thinks = spec.thinks(settings.thinking)
+    thinks = spec.thinks(settings.thinking, settings.reasoning_effort)
     body: dict[str, Any] = {"model": spec.id, "messages": messages}
     body.update(spec.thinking_params(settings.thinking, settings.reasoning_effort))
     max_tokens = spec.clamp_max_tokens(settings.max_tokens)
@@ -213,6 +245,8 @@ def _body(
     silent = set(spec.thinking_ignores) | set(spec.thinking_rejects) if thinks else set()
     for name in SAMPLING_PARAMETERS:
         value = getattr(settings, name)
+        if name == "top_p":
+            value = spec.sent_top_p(value, thinks)  # floored in thinking mode, fixed without
         if value is not None and name not in silent:
             body[name] = value
     if settings.json_output and spec.json_output:
@@ -220,7 +254,24 @@ def _body(
     if tools and spec.tools:
         body["tools"] = list(tools)
         if tool_choice is not None:
+            if not spec.allows_tool_choice(tool_choice, thinks):
+                # Thinking mode answers a forced choice ("required" or a named function) with
+                # 400 "Thinking mode does not support this tool_choice" (reference §12): the
+                # model decides for itself instead.
+                notes.append(
+                    f"tool_choice {_choice_label(tool_choice)} is not allowed in thinking mode; "
+                    "sent as auto (the model decides whether to call a tool)"
+                )
+                tool_choice = "auto"
             body["tool_choice"] = tool_choice
+    # `stream_options` only ever goes with `"stream": true` (without it the API answers 400).
     body["stream"] = True
     body["stream_options"] = {"include_usage": True}
     return body
+
+
+def _choice_label(choice: str | dict[str, Any]) -> str:
+    if isinstance(choice, str):
+        return repr(choice)
+    name = (choice.get("function") or {}).get("name")
+    return f"function {name!r}" if name else "(a named function)"

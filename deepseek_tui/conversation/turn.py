@@ -39,6 +39,7 @@ from deepseek_tui.conversation.pricing import add_request_usage
 from deepseek_tui.conversation.request import ChatRequest, build_chat_request, build_continue_request
 from deepseek_tui.conversation.throttle import SaveThrottle
 from deepseek_tui.conversation.tokens import estimate_request_tokens, estimate_usage
+from deepseek_tui.model_choice import current_settings
 from deepseek_tui.usage import Usage
 
 Phase = Literal["sending", "queued", "thinking", "answering", "retrying", "done", "cancelled", "error"]
@@ -128,15 +129,15 @@ def prepare_reply(
     JSON mode needs the word "json" in the request: when no message says it, the hint goes into
     this request's system prompt only, never into the stored settings.
     """
-    settings = settings or conversation.settings
+    settings = current_settings(settings or conversation.settings, catalogue).settings  # a retired model: its successor
     request = build_chat_request(conversation, catalogue, settings)
-    notes: list[str] = []
+    notes: list[str] = list(request.notes)
     if settings.json_output and not mentions_json(request.body):
         hinted = settings.updated(system_prompt=with_json_hint(settings.system_prompt))
         request = build_chat_request(conversation, catalogue, hinted)
         notes.append(f'JSON mode needs the word "json" in a message; added to this request\'s '
                      f'system prompt: "{JSON_HINT}"')
-    thinking = catalogue.get(settings.model).thinks(settings.thinking)
+    thinking = catalogue.get(settings.model).thinks(settings.thinking, settings.reasoning_effort)
     message = conversation.start_assistant(
         settings.model, thinking, settings.reasoning_effort if thinking else None
     )

@@ -19,6 +19,8 @@ from deepseek_tui.conversation import (
 )
 from deepseek_tui.conversation.json_mode import check_json_reply
 from deepseek_tui.conversation.turn import AnswerText, ReasoningText, RetryNotice, Turn, TurnEvent, prepare_reply
+from deepseek_tui.conversation.request import adjusted_settings
+from deepseek_tui.model_choice import current_settings
 from deepseek_tui.pipe.console import Console
 from deepseek_tui.pipe.exits import ExitCode, exit_code_for
 from deepseek_tui.pipe.runner import ClientFactory, PipeError, run_with_client, usage_error
@@ -76,7 +78,15 @@ def prepare_turn(options: AskOptions, config: AppConfig, console: Console) -> Pr
     conversation, prompt_argument = open_conversation(options, store)
     prompt = read_prompt(prompt_argument, console)
     continuing = conversation is not None
-    conversation = conversation or Conversation(settings=config.chat)
+    if conversation is None:
+        conversation = Conversation(settings=config.chat)
+        for notice in config.notices:
+            console.note(notice)
+    else:
+        choice = current_settings(conversation.settings, catalogue)  # a session that names a retired model
+        if choice.notice:
+            console.note(choice.notice)
+        conversation.settings = choice.settings
     # Flags shape this run's request; of them, only the model, thinking mode, effort and system
     # prompt are kept with the conversation (a one-off --max-tokens must not cut later replies).
     settings = settings_for(options, conversation.settings, catalogue, console)
@@ -138,20 +148,29 @@ def settings_for(options: AskOptions, base: ChatSettings, catalogue: Catalogue, 
     """`base` (config defaults or the continued session's) with the command-line options applied."""
     settings = base.updated(json_output=options.json_output)
     if options.model:
-        settings = settings.updated(model=options.model)
-    wants_thinking = options.think if options.think is not None else (True if options.effort else None)
+        choice = current_settings(settings.updated(model=options.model), catalogue, where="--model")
+        if choice.notice:
+            console.note(choice.notice)
+        settings = choice.settings
+    spec = catalogue.get(settings.model)
+    if options.effort is not None:
+        if not spec.efforts:
+            raise usage_error(f"{spec.id} takes no reasoning effort", "Leave out --effort or choose another --model.")
+        if not spec.accepts_effort(options.effort):
+            aliases = f" (or {', '.join(spec.effort_aliases)})" if spec.effort_aliases else ""
+            raise usage_error(f"--effort must be one of {', '.join(spec.efforts)}{aliases} for {spec.id}")
+        if options.think and spec.turns_thinking_off(options.effort):
+            raise usage_error(f"--effort {options.effort} means no thinking", "Leave out --think or choose another effort.")
+    wants_thinking = options.think
+    if wants_thinking is None and options.effort is not None:
+        wants_thinking = not spec.turns_thinking_off(options.effort)
     if wants_thinking is not None:
         model, thinking = catalogue.set_thinking(settings.model, wants_thinking)
         if catalogue.get(model).thinks(thinking) != wants_thinking:
             console.note(f"{model} cannot switch thinking {'on' if wants_thinking else 'off'}; it answers as it always does")
         settings = settings.updated(model=model, thinking=thinking)
-    spec = catalogue.get(settings.model)
     if options.effort is not None:
-        if not spec.efforts:
-            raise usage_error(f"{spec.id} takes no reasoning effort", "Leave out --effort or choose another --model.")
-        if options.effort not in spec.efforts:
-            raise usage_error(f"--effort must be one of {', '.join(spec.efforts)} for {spec.id}")
-        settings = settings.updated(reasoning_effort=options.effort)
+        settings = current_settings(settings.updated(reasoning_effort=options.effort), catalogue).settings
     if options.system is not None:
         settings = settings.updated(system_prompt=options.system)
     if options.temperature is not None:
@@ -161,7 +180,8 @@ def settings_for(options: AskOptions, base: ChatSettings, catalogue: Catalogue, 
     if options.json_output and not spec.json_output:
         raise usage_error(f"{spec.id} has no JSON output mode", "Leave out --json or choose another --model.")
     given = {"temperature": options.temperature, "reasoning_effort": options.effort, "max_tokens": options.max_tokens}
-    for name, reason in inert_settings(settings, catalogue).items():
+    explained = {**inert_settings(settings, catalogue), **adjusted_settings(settings, catalogue)}
+    for name, reason in explained.items():
         if given.get(name) is not None:
             console.note(f"{name.replace('_', ' ')}: {reason}")
     return settings

@@ -11,6 +11,7 @@ from deepseek_tui.client.errors import (
     InsufficientBalance,
     InvalidParameters,
     StreamInterrupted,
+    UnsupportedModel,
 )
 
 
@@ -23,6 +24,7 @@ class ExitCode(IntEnum):
     INTERRUPTED = 6
     BAD_REQUEST = 7
     LOCAL = 8
+    MODEL = 9
     CRASH = 70
     CANCELLED = 130
 
@@ -36,6 +38,7 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.INTERRUPTED: "the answer broke off; the partial output was printed",
     ExitCode.BAD_REQUEST: "the API rejected the request (400/422)",
     ExitCode.LOCAL: "the session could not be read or saved",
+    ExitCode.MODEL: "the API does not accept the model name (retired or unknown); the message lists the ones it does",
     ExitCode.CRASH: "an unexpected error (a bug); stderr names the file with the details",
     ExitCode.CANCELLED: "stopped with Ctrl+C",
 }
@@ -53,6 +56,8 @@ def exit_code_for(error: DeepSeekError) -> ExitCode:
         return ExitCode.AUTH
     if isinstance(error, InsufficientBalance):
         return ExitCode.BALANCE
+    if isinstance(error, UnsupportedModel):
+        return ExitCode.MODEL
     if isinstance(error, (BadRequest, InvalidParameters)):
         return ExitCode.BAD_REQUEST
     return ExitCode.UNAVAILABLE

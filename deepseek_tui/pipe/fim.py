@@ -20,6 +20,7 @@ from deepseek_tui.pipe.console import Console
 from deepseek_tui.pipe.exits import ExitCode, exit_code_for
 from deepseek_tui.pipe.runner import ClientFactory, PipeError, run_with_client, usage_error
 from deepseek_tui.labels import usage_and_cost
+from deepseek_tui.model_choice import retired_notice
 
 
 
@@ -38,10 +39,18 @@ def fim_models(catalogue: Catalogue) -> list[str]:
     return [spec.id for spec in catalogue.specs() if spec.fim]
 
 
-def choose_fim_model(requested: str | None, config: AppConfig) -> str:
-    """The requested model if it can do FIM, else the configured chat model, else the first capable one."""
+def choose_fim_model(requested: str | None, config: AppConfig, console: Console | None = None) -> str:
+    """The requested model if it can do FIM, else the configured chat model, else the first capable one.
+
+    A retired name is replaced by its successor (with a note on `console`).
+    """
     catalogue = config.catalogue()
     capable = fim_models(catalogue)
+    retired = catalogue.retired(requested) if requested else None
+    if retired is not None:
+        requested = retired.successor
+        if console is not None:
+            console.note(retired_notice(retired, "--model", with_mode=False))
     if requested:
         if requested not in capable:
             raise usage_error(
@@ -64,7 +73,7 @@ def run_fim(
     options: FimOptions, config: AppConfig, console: Console, client_factory: ClientFactory | None = None
 ) -> int:
     try:
-        model = choose_fim_model(options.model, config)
+        model = choose_fim_model(options.model, config, console)
         prefix, suffix = read_texts(options, console)
     except PipeError as error:
         return error.report(console)

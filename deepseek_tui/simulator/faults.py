@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Mapping, Sequence
 
 FaultKind = Literal[
-    "status", "drop", "stall", "hold", "blank_200", "insufficient_resource", "stream_error", "raw"
+    "status", "drop", "stall", "hold", "blank_200", "insufficient_resource", "aborted", "stream_error", "raw"
 ]
 
 
@@ -59,6 +59,11 @@ class Fault:
     def insufficient_resource(cls, after_chunks: int = 3) -> Fault:
         """Finish with `insufficient_system_resource` after N chunks, keeping usage and [DONE]."""
         return cls("insufficient_resource", after_chunks=after_chunks)
+
+    @classmethod
+    def aborted(cls, after_chunks: int = 3) -> Fault:
+        """Finish with `finish_reason: "aborted"` (V4.1) after N chunks, keeping usage and [DONE]."""
+        return cls("aborted", after_chunks=after_chunks)
 
     @classmethod
     def stream_error(cls, after_chunks: int = 1, message: str = "Server Error") -> Fault:

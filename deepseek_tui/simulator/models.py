@@ -1,4 +1,4 @@
-"""The simulator's own per-model rules (reference §2.2, §6, §8).
+"""The simulator's own per-model rules: DeepSeek as of V4.1 (reference §12, which supersedes §8).
 
 Deliberately independent of `deepseek_tui.catalogue`: tests that run the app against the simulator
 then check the catalogue against a second, separately written statement of the same facts.
@@ -7,47 +7,54 @@ then check the catalogue against a second, separately written statement of the s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
-
-Generation = Literal["v3.2", "v4"]
 
 
 @dataclass(frozen=True)
 class ModelRules:
     name: str
-    generation: Generation
     context_tokens: int
-    default_max_tokens: int
     max_output_tokens: int
+    default_max_tokens: int
+    """Output budget when `max_tokens` is left out: without thinking, with it, at effort max."""
+    default_max_tokens_thinking: int
+    default_max_tokens_max_effort: int
     thinking_by_default: bool
     supports_fim: bool
+    vision: bool
     system_fingerprint: str
 
-    @property
-    def is_v4(self) -> bool:
-        return self.generation == "v4"
+    def default_budget(self, thinking: bool, effort: str) -> int:
+        if not thinking:
+            return self.default_max_tokens
+        return self.default_max_tokens_max_effort if effort == "max" else self.default_max_tokens_thinking
 
 
-_V32_FINGERPRINT = "fp_eaab8d114b_prod0820_fp8_kvcache"
-_V4_FINGERPRINT = "fp_8b330d02d0_prod0820_fp8_kvcache_20260402"
+_FINGERPRINT = "fp_8b330d02d0_prod0910_fp8_kvcache_20260910"
 
 MODEL_RULES: dict[str, ModelRules] = {
     rules.name: rules
     for rules in (
-        ModelRules("deepseek-chat", "v3.2", 131_072, 4_096, 8_192, False, True, _V32_FINGERPRINT),
-        ModelRules("deepseek-reasoner", "v3.2", 131_072, 32_768, 65_536, True, False, _V32_FINGERPRINT),
-        ModelRules("deepseek-v4-flash", "v4", 1_048_576, 32_768, 393_216, True, True, _V4_FINGERPRINT),
-        ModelRules("deepseek-v4-pro", "v4", 1_048_576, 32_768, 393_216, True, True, _V4_FINGERPRINT),
+        ModelRules("deepseek-flash", 1_048_576, 393_216, 8_192, 65_536, 131_072, True, True, True, _FINGERPRINT),
+        ModelRules("deepseek-v4-pro", 1_048_576, 393_216, 8_192, 65_536, 131_072, True, True, False, _FINGERPRINT),
     )
 }
 
 MODEL_IDS: tuple[str, ...] = tuple(MODEL_RULES)
+"""What `GET /models` lists."""
+
+ROUTED_ALIASES: dict[str, str] = {
+    "deepseek-v4-flash": "deepseek-flash",
+    "deepseek-v4-flash-vision-exp": "deepseek-flash",
+}
+"""Retired names that still answer, routed to (and billed as) their successor."""
+
+EFFORTS: tuple[str, ...] = ("none", "low", "high", "max")
+EFFORT_ALIASES: dict[str, str] = {"minimal": "low", "medium": "high", "xhigh": "high", "ultra": "max"}
+DEFAULT_EFFORT = "high"
 
 FIM_MAX_TOKENS = 4_096
 
 
-def effective_model(rules: ModelRules, thinking: bool) -> str:
-    """The `model` a response reports: V3.2 names the model that actually ran."""
-    if rules.generation == "v3.2":
-        return "deepseek-reasoner" if thinking else "deepseek-chat"
-    return rules.name
+def rules_for(model: str) -> ModelRules | None:
+    """The rules of a model name the API accepts (a routed alias answers as its target)."""
+    return MODEL_RULES.get(ROUTED_ALIASES.get(model, model))

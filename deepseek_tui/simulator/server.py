@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from .answers import AnswerOptions, AnswerStyle, fim_text, plan_chat
 from .faults import Fault
-from .models import MODEL_IDS, effective_model
+from .models import MODEL_IDS
 from .tokens import PromptCache, split_tokens
 from .validation import (
     COMPLETIONS_OFF_BETA,
@@ -97,6 +97,10 @@ class Simulator:
         self.answer_tokens: int | None = None
         self.answer_style: AnswerStyle = "markdown"
         self.balance: dict[str, Any] = json.loads(json.dumps(DEFAULT_BALANCE))
+        self.listed_models: list[str] = list(MODEL_IDS)
+        """What `GET /models` lists (tests change it to imitate a server that moved on)."""
+        self.models_release: threading.Event | None = None
+        """When set, `GET /models` answers only once this event is set (a slow listing)."""
         self.blank_lines_before_json = 0
         self.requests: list[RecordedRequest] = []
         self.handler_errors: list[BaseException] = []
@@ -314,7 +318,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif name == "completions_off_beta":
             self._send_error(ApiError(400, COMPLETIONS_OFF_BETA))
         elif name == "models":
-            data = [{"id": model, "object": "model", "owned_by": "deepseek"} for model in MODEL_IDS]
+            self.sim._hold(self.sim.models_release)
+            data = [{"id": model, "object": "model", "owned_by": "deepseek"} for model in self.sim.listed_models]
             self._send_json(200, {"object": "list", "data": data})
         elif name == "balance":
             self._send_json(200, self.sim.balance)
@@ -356,7 +361,7 @@ class _Handler(BaseHTTPRequestHandler):
         hit_tokens = self.sim._cache.hit_tokens(request.prompt)
         plan = plan_chat(request, AnswerOptions(self.sim.answer_tokens, self.sim.answer_style))
         output = limit_plan(plan, request.max_tokens, request.stop)
-        identity = ResponseIdentity(effective_model(request.rules, request.thinking), request.rules.system_fingerprint)
+        identity = ResponseIdentity(request.rules.name, request.rules.system_fingerprint)  # aliases answer as their target
 
         def make_usage(sent: Output) -> dict[str, Any]:
             return usage(request.prompt_tokens, hit_tokens, sent, request.thinking)
@@ -366,7 +371,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream(factory, output, make_usage, fault)
         else:
             def render(sent: Output) -> dict[str, Any]:
-                return chat_completion(identity, sent, make_usage(sent), request.thinking, request.rules.is_v4)
+                return chat_completion(identity, sent, make_usage(sent), request.thinking)
 
             self._respond_whole(output, render, fault)
 
@@ -433,8 +438,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault.kind == "stall":
             self.sim._pause(fault.seconds)
             self._abort()
-        elif fault.kind == "insufficient_resource":
-            for chunk in factory.finish(partial.finish_reason, make_usage(partial), self.sim.openai_usage_chunk):
+        elif fault.kind in ("insufficient_resource", "aborted"):
+            finish_reason = "aborted" if fault.kind == "aborted" else partial.finish_reason
+            for chunk in factory.finish(finish_reason, make_usage(partial), self.sim.openai_usage_chunk):
                 self._write_event(_sse(chunk))
             self._write_event(_sse("[DONE]"))
             self._end_chunked()
@@ -446,8 +452,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond_whole(self, output: Output, render: Callable[[Output], dict[str, Any]], fault: Fault | None) -> None:
         kind = fault.kind if fault is not None else None
-        if kind == "insufficient_resource":
-            output = output.truncated(max(fault.after_chunks - 1, 0), "insufficient_system_resource")
+        if kind in ("insufficient_resource", "aborted"):
+            reason = "aborted" if kind == "aborted" else "insufficient_system_resource"
+            output = output.truncated(max(fault.after_chunks - 1, 0), reason)
         if kind == "stall":
             self.sim._pause(fault.seconds)
             self._abort()

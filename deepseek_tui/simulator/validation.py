@@ -1,4 +1,8 @@
-"""Request checking with the real API's statuses and messages (reference §2, §5.3, §6, §7.1).
+"""Request checking with the real API's statuses and messages (reference §2, §5.3, §7.1, §12).
+
+The rules are V4.1's (reference §12): two models, retired names answered with the list of the
+supported ones, reasoning pass-back whenever a thinking request carries tools, no forced
+tool_choice in thinking mode, image parts for deepseek-flash only.
 
 Type errors are reported the way DeepSeek's serde/axum layer words them ("Failed to deserialize
 the JSON body into the target type: <path>: <reason> at line L column C"); rule violations use
@@ -9,11 +13,12 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from .models import FIM_MAX_TOKENS, MODEL_RULES, ModelRules
+from .models import DEFAULT_EFFORT, EFFORT_ALIASES, EFFORTS, FIM_MAX_TOKENS, MODEL_IDS, ModelRules, rules_for
 from .tokens import count_text_tokens, prompt_text
 
 ROLES = ("system", "user", "assistant", "tool")
@@ -32,23 +37,19 @@ COMPLETIONS_OFF_BETA = (
     'completions api is only available when using beta api (set base_url="https://api.deepseek.com/beta")'
 )
 MISSING_AUTH_TEXT = "Authentication Fails (governor)"
-V32_PASSBACK_TEMPLATE = (
-    "Missing `reasoning_content` field in the assistant message at message index {index}. "
-    "For more information, please refer to https://api-docs.deepseek.com/guides/thinking_mode#tool-calls"
-)
-V4_PASSBACK = "The reasoning_content in the thinking mode must be passed back to the API."
-REASONER_LAST_MESSAGE = (
-    "The last message of deepseek-reasoner must be a user message, or an assistant message with "
-    "prefix mode on (refer to https://api-docs.deepseek.com/guides/chat_prefix_completion)."
-)
+SUPPORTED_MODELS = "The supported API model names are {names}, but you passed {model}"
+PASSBACK = "The `reasoning_content` in the thinking mode must be passed back to the API."
+TOOL_CHOICE_IN_THINKING = "Thinking mode does not support this tool_choice"
+IMAGE_TOKENS = 384
+"""What one image costs in prompt tokens (the documented maximum)."""
 TOOL_WITHOUT_CALL = "Messages with role 'tool' must be a response to a preceding message with 'tool_calls'"
 UNANSWERED_TOOL_CALLS = (
     "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
     "'tool_call_id'. (insufficient tool messages following tool_calls message)"
 )
-# The next three wordings were never captured from the real service; they are our best guess.
-MODEL_NOT_EXIST = "Model Not Exist"
-LOGPROBS_IN_THINKING = "logprobs and top_logprobs are not supported in thinking mode"
+# The next wordings were never captured from the real service; they are our best guess.
+STREAM_OPTIONS_WITHOUT_STREAM = "stream_options should be set along with stream = true"
+NO_VISION = "{model} does not support image input"
 PREFIX_OFF_BETA = (
     'prefix mode is only available when using beta api (set base_url="https://api.deepseek.com/beta")'
 )
@@ -97,6 +98,7 @@ def _status_phrase(status: int) -> str:
 class ChatRequest:
     rules: ModelRules
     thinking: bool
+    effort: str
     messages: list[dict[str, Any]]
     tools: list[dict[str, Any]]
     tool_choice: Any
@@ -108,6 +110,7 @@ class ChatRequest:
     prefix: str | None
     prompt: str
     prompt_tokens: int
+    images: int = 0
 
 
 @dataclass
@@ -201,29 +204,47 @@ def _include_usage(body: dict[str, Any]) -> bool:
     return bool(body.get("stream")) and isinstance(options, dict) and bool(options.get("include_usage"))
 
 
+def supported_models_message(model: str) -> str:
+    names = list(MODEL_IDS)
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return SUPPORTED_MODELS.format(names=listed, model=model)
+
+
 def _model_rules(body: dict[str, Any], serde: _Deserializer) -> ModelRules:
     if "model" not in body:
         raise serde.fail("", "missing field `model`")
     model = body["model"]
     if not isinstance(model, str):
         raise serde.fail("model", f"invalid type: {serde_unexpected(model)}, expected a string", "model", model)
-    if model not in MODEL_RULES:
-        raise ApiError(400, MODEL_NOT_EXIST)
-    return MODEL_RULES[model]
+    rules = rules_for(model)
+    if rules is None:  # retired names (deepseek-chat, deepseek-reasoner) and unknown ones alike
+        raise ApiError(400, supported_models_message(model))
+    return rules
 
 
-def _message_text(content: Any, path: str, serde: _Deserializer) -> str | None:
+def _content(content: Any, role: str, path: str, serde: _Deserializer, rules: ModelRules) -> tuple[str | None, int]:
+    """The text of a message's content and how many images it carries."""
     if content is None or isinstance(content, str):
-        return content
-    if isinstance(content, list) and all(
-        isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)
-        for part in content
-    ):
-        return "".join(part["text"] for part in content)
-    raise serde.fail(path, "data did not match any variant of untagged enum ChatCompletionRequestContent")
+        return content, 0
+    if not isinstance(content, list) or not all(isinstance(part, dict) for part in content):
+        raise serde.fail(path, "data did not match any variant of untagged enum ChatCompletionRequestContent")
+    texts, images = [], 0
+    for part in content:
+        if part.get("type") == "text" and isinstance(part.get("text"), str):
+            texts.append(part["text"])
+        elif (
+            part.get("type") == "image_url" and role in ("user", "tool")
+            and isinstance((part.get("image_url") or {}).get("url"), str)
+        ):
+            images += 1
+        else:
+            raise serde.fail(path, "data did not match any variant of untagged enum ChatCompletionRequestContent")
+    if images and not rules.vision:
+        raise ApiError(400, NO_VISION.format(model=rules.name))
+    return "".join(texts), images
 
 
-def _check_messages(body: dict[str, Any], serde: _Deserializer) -> list[dict[str, Any]]:
+def _check_messages(body: dict[str, Any], serde: _Deserializer, rules: ModelRules) -> tuple[list[dict[str, Any]], int]:
     if "messages" not in body:
         raise serde.fail("", "missing field `messages`")
     messages = body["messages"]
@@ -232,6 +253,7 @@ def _check_messages(body: dict[str, Any], serde: _Deserializer) -> list[dict[str
     if not messages:
         raise ApiError(400, "Invalid messages: the messages array must not be empty")
     normalized: list[dict[str, Any]] = []
+    images = 0
     for index, message in enumerate(messages):
         path = f"messages[{index}]"
         if not isinstance(message, dict):
@@ -248,9 +270,10 @@ def _check_messages(body: dict[str, Any], serde: _Deserializer) -> list[dict[str
         if role == "tool" and "tool_call_id" not in message:
             raise serde.fail(path, "missing field `tool_call_id`")
         copy = dict(message)
-        copy["content"] = _message_text(message.get("content"), path, serde)
+        copy["content"], count = _content(message.get("content"), role, path, serde, rules)
+        images += count
         normalized.append(copy)
-    return normalized
+    return normalized, images
 
 
 def _check_tools(body: dict[str, Any], serde: _Deserializer) -> list[dict[str, Any]]:
@@ -288,6 +311,22 @@ def _thinking_enabled(body: dict[str, Any], rules: ModelRules, serde: _Deseriali
     return kind == "enabled"
 
 
+def _effort(body: dict[str, Any], serde: _Deserializer) -> str:
+    """The effort the request runs at (aliases resolved); `none` means no thinking."""
+    effort = body.get("reasoning_effort")
+    if effort is None:
+        return DEFAULT_EFFORT
+    effort = EFFORT_ALIASES.get(effort, effort) if isinstance(effort, str) else effort
+    if effort not in EFFORTS:
+        variants = ", ".join(f"`{name}`" for name in (*EFFORTS, *EFFORT_ALIASES))
+        shown = effort if isinstance(effort, str) else serde_unexpected(effort)
+        raise serde.fail(
+            "reasoning_effort", f"unknown variant `{shown}`, expected one of {variants}",
+            "reasoning_effort", body.get("reasoning_effort"),
+        )
+    return effort
+
+
 def _json_mode(body: dict[str, Any], serde: _Deserializer) -> bool:
     response_format = body.get("response_format")
     if response_format is None:
@@ -304,19 +343,18 @@ def _has_reasoning(message: dict[str, Any]) -> bool:
     return isinstance(message.get("reasoning_content"), str)
 
 
-def _check_reasoning_passback(messages: list[dict[str, Any]], rules: ModelRules) -> None:
-    if rules.is_v4:
-        for message in messages:
-            if message["role"] == "assistant" and message.get("tool_calls") and not _has_reasoning(message):
-                raise ApiError(400, V4_PASSBACK)
+def _check_reasoning_passback(messages: list[dict[str, Any]]) -> None:
+    """A thinking request with tools must carry `reasoning_content` on every earlier assistant
+    turn (reference §12); the continued (prefix) message may leave it out."""
+    for message in messages:
+        if message["role"] == "assistant" and not message.get("prefix") and not _has_reasoning(message):
+            raise ApiError(400, f"{PASSBACK} [trace_id={uuid.uuid4().hex[:16]}]")
+
+
+def _check_tool_choice(choice: Any) -> None:
+    if choice is None or choice in ("auto", "none"):
         return
-    last_user = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=-1)
-    current_turn = [(i, m) for i, m in enumerate(messages) if i > last_user and m["role"] == "assistant"]
-    if not any(m.get("tool_calls") for _, m in current_turn):
-        return  # outside a tool loop V3.2 ignores reasoning_content entirely
-    for index, message in current_turn:
-        if not _has_reasoning(message):
-            raise ApiError(400, V32_PASSBACK_TEMPLATE.format(index=index))
+    raise ApiError(400, TOOL_CHOICE_IN_THINKING)  # "required", a named function, anything forced
 
 
 def _check_tool_pairing(messages: list[dict[str, Any]]) -> None:
@@ -353,26 +391,27 @@ def validate_chat(body: Any, raw: str, beta: bool) -> ChatRequest:
     if not isinstance(body, dict):
         raise serde.fail("", f"invalid type: {serde_unexpected(body)}, expected struct ChatCompletionRequest")
     rules = _model_rules(body, serde)
-    messages = _check_messages(body, serde)
+    if body.get("stream_options") is not None and body.get("stream") is not True:
+        raise ApiError(400, STREAM_OPTIONS_WITHOUT_STREAM)
+    messages, images = _check_messages(body, serde, rules)
     tools = _check_tools(body, serde)
-    thinking = _thinking_enabled(body, rules, serde)
+    effort = _effort(body, serde)
+    thinking = _thinking_enabled(body, rules, serde) and effort != "none"
     json_mode = _json_mode(body, serde)
-    max_tokens = _max_tokens(body, serde, rules.max_output_tokens, rules.default_max_tokens)
+    max_tokens = _max_tokens(body, serde, rules.max_output_tokens, rules.default_budget(thinking, effort))
 
     n = body.get("n")
     if n is not None and n != 1:
         raise ApiError(400, "Invalid n value (currently only n = 1 is supported)")
-    if thinking and not rules.is_v4 and (body.get("logprobs") or body.get("top_logprobs") is not None):
-        raise ApiError(400, LOGPROBS_IN_THINKING)
     prefix = _prefix(messages, beta)
     _check_tool_pairing(messages)
-    if thinking and not rules.is_v4 and messages[-1]["role"] == "assistant" and prefix is None:
-        raise ApiError(400, REASONER_LAST_MESSAGE)
     if thinking:
-        _check_reasoning_passback(messages, rules)
+        _check_tool_choice(body.get("tool_choice"))
+        if tools:
+            _check_reasoning_passback(messages)
 
     prompt = prompt_text(messages, tools)
-    prompt_tokens = count_text_tokens(prompt)
+    prompt_tokens = count_text_tokens(prompt) + images * IMAGE_TOKENS
     requested_completion = body.get("max_tokens") or 0
     if prompt_tokens + requested_completion > rules.context_tokens:
         raise ApiError(
@@ -384,6 +423,7 @@ def validate_chat(body: Any, raw: str, beta: bool) -> ChatRequest:
     return ChatRequest(
         rules=rules,
         thinking=thinking,
+        effort=effort,
         messages=messages,
         tools=tools,
         tool_choice=body.get("tool_choice"),
@@ -395,6 +435,7 @@ def validate_chat(body: Any, raw: str, beta: bool) -> ChatRequest:
         prefix=prefix,
         prompt=prompt,
         prompt_tokens=prompt_tokens,
+        images=images,
     )
 
 
@@ -405,6 +446,8 @@ def validate_fim(body: Any, raw: str) -> FimRequest:
     rules = _model_rules(body, serde)
     if not rules.supports_fim:
         raise ApiError(400, f"{rules.name} does not support FIM completion")  # wording unverified
+    if body.get("stream_options") is not None and body.get("stream") is not True:
+        raise ApiError(400, STREAM_OPTIONS_WITHOUT_STREAM)
     if "prompt" not in body:
         raise serde.fail("", "missing field `prompt`")
     prompt = body["prompt"]

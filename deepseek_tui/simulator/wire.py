@@ -131,12 +131,12 @@ def _tool_calls_message(steps: list[Step]) -> list[dict[str, Any]]:
 
 
 def chat_completion(
-    identity: ResponseIdentity, output: Output, usage_body: dict[str, Any], thinking: bool, v4: bool
+    identity: ResponseIdentity, output: Output, usage_body: dict[str, Any], thinking: bool
 ) -> dict[str, Any]:
     content = "".join(step.text for step in output.steps if step.kind == "content")
     tool_calls = _tool_calls_message(output.steps)
     message: dict[str, Any] = {"role": "assistant", "content": content}
-    if tool_calls and not content and v4:
+    if tool_calls and not content:
         message["content"] = None
     if thinking:
         message["reasoning_content"] = "".join(s.text for s in output.steps if s.kind == "reasoning")

@@ -27,12 +27,12 @@ from deepseek_tui import clock, prompt_history
 from deepseek_tui import labels as fmt
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
-from deepseek_tui.client.errors import AuthenticationFailed, DeepSeekError
+from deepseek_tui.client.errors import AuthenticationFailed, DeepSeekError, UnsupportedModel
 from deepseek_tui.config import AppConfig, save_config
 from deepseek_tui.crash import write_crash_report
 from deepseek_tui.conversation.compact import finish_compaction, prepare_compaction
 from deepseek_tui.conversation.model import Conversation, ConversationError, Message
-from deepseek_tui.conversation.request import inert_settings
+from deepseek_tui.conversation.request import adjusted_settings, inert_settings
 from deepseek_tui.conversation.store import SessionStore, StoreError
 from deepseek_tui.conversation.turn import Turn, TurnProgress, prepare_continue, prepare_reply
 from deepseek_tui.inert import inert_text
@@ -54,6 +54,8 @@ from deepseek_tui.ui.intents import (
 )
 from deepseek_tui.ui.reply import ReplyDisplay, error_notice, status_info
 from deepseek_tui.ui.screens.dialogs import ChooseScreen
+from deepseek_tui.model_choice import after_change, current_settings, effort_choice
+from deepseek_tui.models_cache import ModelsCache
 from deepseek_tui.ui.screens.help import HelpScreen
 from deepseek_tui.ui.screens.key import KeyScreen
 from deepseek_tui.ui.screens.main import MainScreen
@@ -112,7 +114,9 @@ class DeepSeekApp(CrashGuard, App[None]):
         self.turn: Turn | None = None
         """The turn streaming now, or the last one."""
         self.turn_worker: Worker | None = None
-        self.listed_models: list[str] = []
+        self.models_cache = ModelsCache(config.effective_base_url())
+        self.listing_fresh = self.models_cache.apply_to(self.catalogue)
+        """The cached /models list is under a day old; else it is fetched once connected."""
         self.balance_text = ""
         self.editing_id: str | None = None
         """The user message being edited in the prompt (Enter resends it as a new branch)."""
@@ -165,6 +169,10 @@ class DeepSeekApp(CrashGuard, App[None]):
             await self._mount_settings_pane()
         self._update_side_visibility()
         await self._open_initial_conversation()
+        for notice in self.config.notices:  # e.g. the config named a retired model
+            self.notify(notice, severity="warning", timeout=10)
+        if self.config.names_retired_model:
+            self._schedule_config_save()  # with the successor: told once
         self.query_one(PromptArea).focus()
         key = self.config.effective_api_key()
         if key:
@@ -206,6 +214,10 @@ class DeepSeekApp(CrashGuard, App[None]):
 
     async def show_conversation(self, conversation: Conversation) -> None:
         self._save_if_pending()
+        choice = current_settings(conversation.settings, self.catalogue)  # a retired model: its successor
+        conversation.settings = choice.settings
+        if choice.notice:
+            self.notify(choice.notice, severity="warning", timeout=10)
         self.conversation = conversation
         path = [m for m in conversation.active_path() if m.role in ("user", "assistant")]
         await self.chat.show(path, self._view_for, empty_hint=self._empty_hint())
@@ -372,10 +384,25 @@ class DeepSeekApp(CrashGuard, App[None]):
         return f"Stopped by an unexpected error: {report.summary}"
 
     def report_error(self, error: DeepSeekError) -> None:
+        if isinstance(error, UnsupportedModel) and error.supported:
+            self._offer_models(error)
+            return
         notice = error_notice(error, self.balance_text)
         self.notify(notice.text, title=notice.title, severity="error", timeout=notice.timeout)
         if notice.ask_for_key:
             self._ask_for_key(error=str(error))
+
+    def _offer_models(self, exc: UnsupportedModel) -> None:
+        """The API named the models it accepts: one key (Enter) switches to the first."""
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                settings = self.conversation.settings.updated(model=exc.supported[index])
+                self.apply_settings(after_change(settings, "model", self.catalogue))
+                self.notify(f"Next turn: {exc.supported[index]} (ctrl+r answers again).", timeout=5)
+
+        self.push_screen(ChooseScreen(
+            f"DeepSeek does not accept {exc.passed}. Switch the next turn to (Enter, Esc keeps it):",
+            list(exc.supported)), chosen)
 
     def action_cancel_reply(self) -> None:
         if self.is_replying and self.turn_worker is not None:
@@ -541,28 +568,22 @@ class DeepSeekApp(CrashGuard, App[None]):
         if reload_pane:
             self._load_settings_pane()
         elif (pane := self._settings_pane()) is not None:
-            pane.mark_inert(inert_settings(settings, self.catalogue))
+            pane.mark_inert(inert_settings(settings, self.catalogue), adjusted_settings(settings, self.catalogue))
         self.refresh_status()
         self.save_conversation()
         self._schedule_config_save()
 
     @on(SettingsPane.Changed)
     def settings_changed(self, event: SettingsPane.Changed) -> None:
-        settings = event.settings
-        if event.field == "model":
-            # Keep the thinking wish meaningful for the new model (reasoner ids always think).
-            settings = settings.updated(thinking=self.catalogue.get(settings.model).thinks(settings.thinking))
-        if event.field == "thinking":
-            model, thinking = self.catalogue.set_thinking(settings.model, settings.thinking)
-            settings = settings.updated(model=model, thinking=thinking)
-        self.apply_settings(settings, reload_pane=event.field in ("model", "thinking"))
+        settings = after_change(event.settings, event.field, self.catalogue)
+        self.apply_settings(settings, reload_pane=event.field in ("model", "thinking", "reasoning_effort"))
 
     def _settings_pane(self) -> SettingsPane | None:
         found = self.query(SettingsPane)
         return found.first() if found else None
 
     async def _mount_settings_pane(self) -> SettingsPane:
-        pane = SettingsPane(self.conversation.settings, self.catalogue.ids(), id="settings")
+        pane = SettingsPane(self.conversation.settings, self.catalogue.offered_ids(), id="settings")
         await self.query_one("#side").mount(pane)
         self._load_settings_pane()
         return pane
@@ -573,10 +594,11 @@ class DeepSeekApp(CrashGuard, App[None]):
             return
         settings = self.conversation.settings
         spec = self.catalogue.get(settings.model)
-        models = list(dict.fromkeys([*self.catalogue.ids(), *self.listed_models]))
+        efforts, effort = effort_choice(settings, self.catalogue)
         pane.load(
-            settings, models=models, efforts=spec.efforts, max_tokens_limit=spec.max_output_tokens,
-            inert=inert_settings(settings, self.catalogue),
+            settings, models=self.catalogue.offered_ids(), efforts=efforts, effort=effort,
+            max_tokens_limit=spec.max_output_tokens, inert=inert_settings(settings, self.catalogue),
+            adjusted=adjusted_settings(settings, self.catalogue),
         )
 
     def _schedule_config_save(self) -> None:
@@ -729,7 +751,7 @@ class DeepSeekApp(CrashGuard, App[None]):
         if not self._has_client():
             self._ask_for_key()
             return
-        models = [spec.id for spec in self.catalogue.specs() if spec.fim]
+        models = [m for m in self.catalogue.offered_ids() if self.catalogue.get(m).fim]
         if not models:
             self.notify("No model in the catalogue supports FIM.", severity="warning")
             return
@@ -792,13 +814,10 @@ class DeepSeekApp(CrashGuard, App[None]):
             self.balance_text = fmt.balance_label(await self.client.balance())
         except DeepSeekError:
             pass
-        if not self.listed_models:
-            try:
-                listed = await self.client.list_models()
-            except DeepSeekError:
-                listed = []
-            self.listed_models = [m.id for m in listed]
-            if self.catalogue.add_listed(self.listed_models):
+        if not self.listing_fresh:  # in the background: start never waits for /models
+            offered = self.catalogue.offered_ids()
+            self.listing_fresh = await self.models_cache.refresh(self.client, self.catalogue)
+            if self.catalogue.offered_ids() != offered:
                 self._load_settings_pane()
         self.refresh_status()
 

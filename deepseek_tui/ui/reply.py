@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from deepseek_tui import labels
+from deepseek_tui import clock, labels
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.client.errors import AuthenticationFailed, DeepSeekError, InsufficientBalance, StreamInterrupted
 from deepseek_tui.conversation.json_mode import check_json_reply
@@ -129,9 +129,7 @@ def status_info(
     """What the status line shows for this conversation and its current (or last) turn."""
     settings = conversation.settings
     spec = catalogue.get(settings.model)
-    currency = conversation.cost_currency() or currency
-    cost = conversation.total_cost(currency)
-    estimated = labels.ESTIMATED if conversation.cost_is_estimated() else ""
+    priced_in = conversation.cost_currency() or currency
     last = _last_assistant(conversation)
     turn = turn if turn is not None and turn.conversation is conversation else None
     return StatusInfo(
@@ -139,7 +137,8 @@ def status_info(
         mode=labels.mode_label(catalogue, settings.model, settings.thinking, settings.reasoning_effort),
         state=_state_text(turn),
         turn_tokens=_turn_tokens(last),
-        conversation_cost=f"Σ {estimated}{labels.money(cost or 0.0, currency)}",
+        conversation_cost=labels.conversation_cost(conversation, priced_in),
+        pricing=labels.peak_label(spec, currency, clock.now()),
         context_used=_context_used(conversation, last, turn),
         context_window=spec.context_window,
         balance=balance,

@@ -83,6 +83,8 @@ class SettingsPane(VerticalScroll):
         super().__init__(**kwargs)
         self.settings = settings
         self._models = models
+        self._shown_effort: object = settings.reasoning_effort or DEFAULT
+        """The effort the select shows: a Changed with it is an echo (the mount's, or a load's)."""
 
     def compose(self) -> ComposeResult:
         s = self.settings
@@ -133,12 +135,15 @@ class SettingsPane(VerticalScroll):
     # --- updates from the app --------------------------------------------------------------
 
     def load(self, settings: ChatSettings, *, models: list[str] | None = None, efforts: tuple[str, ...] = (),
-             max_tokens_limit: int | None = None, inert: Mapping[str, str] | None = None) -> None:
+             effort: str | None = None, max_tokens_limit: int | None = None,
+             inert: Mapping[str, str] | None = None, adjusted: Mapping[str, str] | None = None) -> None:
         """Show `settings` without posting Changed messages.
 
         The controls' own Changed messages are not sent at all (rather than ignored until the
         next refresh), so none comes back later as an edit, and an edit made right after a load
-        is never taken for one.
+        is never taken for one. `efforts` are offered as they are; `effort` is the one shown as
+        chosen (None: "default"). `inert` settings have no effect (struck out, with the reason);
+        `adjusted` ones are sent with another value (the note says which).
         """
         with self.prevent(Input.Changed, Select.Changed, Switch.Changed, TextArea.Changed):
             self.settings = settings
@@ -147,9 +152,10 @@ class SettingsPane(VerticalScroll):
                 self.query_one("#setting-model", Select).set_options(self._model_options())
             self.query_one("#setting-model", Select).value = settings.model
             self.query_one("#setting-thinking", Switch).value = settings.thinking
-            effort = self.query_one("#setting-reasoning_effort", Select)
-            effort.set_options([(DEFAULT, DEFAULT), *[(e, e) for e in efforts]])
-            effort.value = settings.reasoning_effort if settings.reasoning_effort in efforts else DEFAULT
+            effort_select = self.query_one("#setting-reasoning_effort", Select)
+            options = [(e, e) for e in efforts] if efforts else [(DEFAULT, DEFAULT)]
+            effort_select.set_options(options)
+            effort_select.value = self._shown_effort = effort if effort in efforts else options[0][1]
             for name in _NUMBER_FIELDS:
                 field = self.query_one(f"#setting-{name}", Input)
                 if field.value != _fmt(getattr(settings, name)):
@@ -162,11 +168,11 @@ class SettingsPane(VerticalScroll):
             prompt = self.query_one("#setting-system_prompt", TextArea)
             if prompt.text != settings.system_prompt:
                 prompt.load_text(settings.system_prompt)
-            self.mark_inert(inert or {})
+            self.mark_inert(inert or {}, adjusted)
 
-    def mark_inert(self, inert: Mapping[str, str]) -> None:
+    def mark_inert(self, inert: Mapping[str, str], adjusted: Mapping[str, str] | None = None) -> None:
         for row in self.query(SettingRow):
-            row.set_inert(inert.get(row.setting))
+            row.set_inert(inert.get(row.setting), (adjusted or {}).get(row.setting, ""))
 
     # --- user edits ------------------------------------------------------------------------
 
@@ -191,8 +197,13 @@ class SettingsPane(VerticalScroll):
 
     @on(Select.Changed, "#setting-reasoning_effort")
     def _effort_changed(self, event: Select.Changed) -> None:
-        value = None if event.value in (DEFAULT, Select.BLANK) else str(event.value)
-        self._change("reasoning_effort", value)
+        # The shown effort is not always the stored one (without thinking "none" is shown), so a
+        # pick is compared with what was shown, and the app decides what it means for thinking.
+        if event.value in (DEFAULT, Select.BLANK, self._shown_effort):
+            return
+        self._shown_effort = str(event.value)
+        self.settings = self.settings.updated(reasoning_effort=str(event.value))
+        self.post_message(self.Changed(self.settings, "reasoning_effort"))
 
     @on(Select.Changed, "#temperature-preset")
     def _preset_chosen(self, event: Select.Changed) -> None:

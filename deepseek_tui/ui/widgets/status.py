@@ -1,4 +1,4 @@
-"""The status line: mode, state, this turn's tokens, cost, context gauge and balance."""
+"""The status line: mode, state, this turn's tokens, cost, peak pricing, context gauge and balance."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ class StatusInfo:
     """ready / queued (server busy) / thinking 4 s / answering 52 tok/s / done / cancelled / error."""
     turn_tokens: str = ""
     conversation_cost: str = ""
+    pricing: str = ""
+    """e.g. "peak ×2 until 10:00 UTC" while peak prices are in force; "" otherwise."""
     context_used: int = 0
     context_window: int = 0
     balance: str = ""
@@ -102,6 +104,9 @@ def render_status(info: StatusInfo) -> Text:
         if part:
             text.append(" │ ")
             text.append(part)
+    if info.pricing:
+        text.append(" │ ")
+        text.append(info.pricing, style="bold yellow")
     gauge = context_gauge(info.context_used, info.context_window)
     if gauge:
         text.append(" │ ctx ")
