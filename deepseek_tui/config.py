@@ -20,6 +20,14 @@ from deepseek_tui.atomic import atomic_write_bytes
 from deepseek_tui.catalogue import Catalogue, CatalogueError
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.model_choice import current_settings
+from deepseek_tui.tools.config import (
+    McpServerConfig,
+    ToolsConfigError,
+    ToolSettings,
+    parse_servers,
+    parse_tool_settings,
+    servers_table,
+)
 
 APP_NAME = "deepseek-tui"
 DEFAULT_BASE_URL = "https://api.deepseek.com"
@@ -63,6 +71,10 @@ class AppConfig:
     """`[models.<id>]` tables that add to or override the built-in catalogue."""
     data_dir: str | None = None
     """Where sessions are kept; None = the platform's user data dir."""
+    mcp_servers: tuple[McpServerConfig, ...] = ()
+    """`[mcp.servers.NAME]`: the MCP servers whose tools the model may call."""
+    tools: ToolSettings = field(default_factory=ToolSettings)
+    """`[tools]`: limits of the tool loop."""
     base_url_override: str | None = None
     """--base-url for this run only (never written to the file)."""
     use_environment: bool = True
@@ -140,6 +152,13 @@ def parse_config(data: Mapping[str, Any], source: str = "config") -> AppConfig:
             for model_id, table in tables.items():
                 _table(table, f"models.{model_id}", source)
             values["models"] = {k: dict(v) for k, v in tables.items()}
+        elif key == "mcp":
+            values["mcp_servers"] = parse_servers(_table(value, key, source))
+        elif key == "tools":
+            try:
+                values["tools"] = parse_tool_settings(_table(value, key, source))
+            except ToolsConfigError as exc:
+                raise ConfigError(f"{source}: {exc}") from None
         # Unknown keys are ignored so that newer config files still open.
     config = AppConfig(**values)
     try:
@@ -197,6 +216,11 @@ def config_to_toml(config: AppConfig) -> str:
         doc["keymap"] = dict(config.keymap)
     if config.models:
         doc["models"] = {k: dict(v) for k, v in config.models.items()}
+    if config.tools.to_table():
+        doc["tools"] = config.tools.to_table()
+    mcp = servers_table(config.mcp_servers)
+    if mcp["servers"]:
+        doc["mcp"] = mcp
     return tomli_w.dumps(doc)
 
 

@@ -30,10 +30,12 @@ from deepseek_tui.conversation.model import (
     ROLES,
     SCHEMA_VERSION,
     STATUSES,
+    TOOL_OUTCOMES,
     Conversation,
     ConversationError,
     Message,
     ToolCall,
+    ToolRun,
 )
 
 Format = Literal["json", "toml"]
@@ -128,7 +130,13 @@ def _message_document(message: Message) -> dict[str, Any]:
         "completed_at": _time(message.completed_at) if message.completed_at else None,
         "reasoning_seconds": message.reasoning_seconds,
         "request_id": message.request_id,
+        "tool_run": _tool_run_document(message.tool_run) if message.tool_run else None,
     })
+
+
+def _tool_run_document(run: ToolRun) -> dict[str, Any]:
+    return _without_none({"outcome": run.outcome, "tool": run.tool or None, "seconds": run.seconds,
+                          "full_chars": run.full_chars})
 
 
 def _usage_document(usage: Usage) -> dict[str, int]:
@@ -277,6 +285,23 @@ def _message(table: Any, where: str) -> Message:
         completed_at=read.optional_moment("completed_at"),
         reasoning_seconds=read.optional_number("reasoning_seconds"),
         request_id=read.optional_text("request_id"),
+        tool_run=_read_tool_run(table, where),
+    )
+
+
+def _read_tool_run(table: dict[str, Any], where: str) -> ToolRun | None:
+    if "tool_run" not in table:
+        return None
+    run_table = table["tool_run"]
+    if not isinstance(run_table, dict):
+        raise CodecError(f"{where}.tool_run: expected a table")
+    read = _Reader(run_table, f"{where}.tool_run.")
+    full_chars = read.integer("full_chars") if "full_chars" in run_table else None
+    return ToolRun(
+        outcome=read.choice("outcome", TOOL_OUTCOMES),  # type: ignore[arg-type]
+        tool=read.text("tool", ""),
+        seconds=read.optional_number("seconds"),
+        full_chars=full_chars,
     )
 
 

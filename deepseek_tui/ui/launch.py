@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from deepseek_tui.config import AppConfig
 from deepseek_tui.crash import CRASH_EXIT_CODE, crash_line, report_crash
+from deepseek_tui.tools.config import McpServerConfig, parse_server
 
 if TYPE_CHECKING:
     from deepseek_tui.ui.app import DeepSeekApp
@@ -36,9 +37,14 @@ def run_app(config: AppConfig, *, config_path: Path | None = None, demo: bool = 
     ) as simulator:
         demo_config = replace(
             config, api_key=DEMO_KEY, base_url=simulator.url, base_url_override=None,
-            use_environment=False, data_dir=data_dir, on_start="new",
+            use_environment=False, data_dir=data_dir, on_start="new", mcp_servers=(demo_tools_server(),),
         )
         return run_until_done(DeepSeekApp(demo_config, config_path=config_path, demo=True))
+
+
+def demo_tools_server() -> McpServerConfig:
+    """The demo's own MCP server (the date and a calculator), instead of any configured ones."""
+    return parse_server("demo", {"command": sys.executable, "args": ["-m", "deepseek_tui.demo_tools"]})
 
 
 def run_until_done(app: "DeepSeekApp") -> int:
