@@ -290,11 +290,11 @@ class ToolLoop:
                 yield RoundLimitReached(self.rounds)
                 return
             self.rounds += 1
-            tools = {tool.name: tool for tool in self.offered()}
             self._calling = True
             try:
                 for index, call in enumerate(message.tool_calls):
-                    async for step in self._run_call(message, call, index, tools.get(call.name)):
+                    tool = next((t for t in self.offered() if t.name == call.name), None)  # as things are now
+                    async for step in self._run_call(message, call, index, tool):
                         yield step
                     if save is not None:
                         save()

@@ -18,6 +18,7 @@ import asyncio
 import importlib
 import json
 import os
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -39,16 +40,14 @@ STDERR_LINES = 12
 STDERR_LINE_CHARS = 400
 CLIENT_NAME = "deepseek-tui"
 
-_sdk_lock: asyncio.Lock | None = None
+SDK_MODULE = "mcp.client.streamable_http"
 
 
 async def load_sdk() -> None:
-    """Import the `mcp` SDK in a worker thread (once); the event loop keeps running meanwhile."""
-    global _sdk_lock
-    if _sdk_lock is None:
-        _sdk_lock = asyncio.Lock()
-    async with _sdk_lock:
-        await asyncio.to_thread(importlib.import_module, "mcp.client.streamable_http")
+    """Import the `mcp` SDK in a worker thread; the event loop keeps running meanwhile. (Servers
+    starting together may each ask: Python's import lock makes the second wait for the first.)"""
+    if SDK_MODULE not in sys.modules:
+        await asyncio.to_thread(importlib.import_module, SDK_MODULE)
 
 
 @dataclass(frozen=True)
@@ -218,26 +217,35 @@ class _Server:
                 self._set("stopped", "the server exited")
                 self.stop.set()
             return
+        self._take_stderr(data)
+        self.host.changed()
+
+    def _take_stderr(self, data: bytes) -> None:
         text = self._partial + data.decode("utf-8", "replace")
         *lines, self._partial = text.split("\n")
         self._partial = self._partial[-STDERR_LINE_CHARS:]
         for line in lines:
             if line.strip():
                 self.stderr.append(line.rstrip()[:STDERR_LINE_CHARS])
-        self.host.changed()
 
     def _stop_reading_stderr(self) -> None:
         self._close_write_end()
-        fd, self._stderr_fd = self._stderr_fd, None
+        fd = self._stderr_fd
         if fd is None:
             return
         try:
             asyncio.get_running_loop().remove_reader(fd)
         except RuntimeError:  # the loop is gone
             pass
+        try:  # what a server wrote just before it exited may not have been read yet
+            while chunk := os.read(fd, 65536):
+                self._take_stderr(chunk)
+        except OSError:
+            pass
+        self._stderr_fd = None
         if self._partial.strip():
             self.stderr.append(self._partial.rstrip()[:STDERR_LINE_CHARS])
-            self._partial = ""
+        self._partial = ""
         os.close(fd)
 
     # --- state ---------------------------------------------------------------------------------

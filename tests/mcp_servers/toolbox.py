@@ -6,7 +6,8 @@
 - `env_value(name)`: an environment variable of the server's process ("<unset>" if absent);
 - `fail(reason)`: a tool error with that reason; `big(size)`: `size` characters of text;
 - `crash()`: writes a line to stderr, then the process exits mid-call;
-- `wait_for(path)`: returns once `path` exists (a test holds a call open with it).
+- `wait_for(path)`: returns once `path` exists (a test holds a call open with it);
+- `pid()`: the server's process id; `header(name)`: an HTTP request header (streamable HTTP only).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 
@@ -68,5 +69,17 @@ def build(name: str = "toolbox", second: bool = False) -> MCPServer:
         while not Path(path).exists():
             time.sleep(0.01)
         return "released"
+
+    @server.tool()
+    def pid() -> str:
+        """The server's process id."""
+        return str(os.getpid())
+
+    @server.tool()
+    def header(name: str, ctx: Context) -> str:
+        """A header of the HTTP request that carried this call."""
+        request = ctx.request_context.request
+        headers = getattr(request, "headers", None)
+        return headers.get(name, "<absent>") if headers is not None else "<not http>"
 
     return server
