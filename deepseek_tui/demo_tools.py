@@ -65,7 +65,7 @@ def _value(node: ast.AST) -> int | float:
             raise CalculationError("the result is too large") from None
         if isinstance(result, complex):
             raise CalculationError("the result is not a real number")
-        if isinstance(result, int) and len(str(abs(result))) > MAX_DIGITS:
+        if isinstance(result, int) and abs(result).bit_length() > MAX_DIGITS * 3.33:  # log2(10) bits a digit
             raise CalculationError(f"the result has more than {MAX_DIGITS} digits")
         return result
     raise CalculationError("only numbers, + - * / // % ** and parentheses are allowed")

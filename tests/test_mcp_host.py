@@ -4,7 +4,6 @@ the simulator. Every server process is stopped by the end of its test."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -249,8 +248,7 @@ async def test_events_of_a_loop_name_the_server_and_tool(simulator, hosts):
         return "once"
 
     loop = ToolLoop(conv, CATALOGUE, host, yes)
-    async with DeepSeekClient("sk-test", simulator.url) as client:
-        async with aclosing(loop.stream(client, currency="USD")) as events:
-            finished = [e async for e in events if isinstance(e, ToolCallFinished)]
+    async with DeepSeekClient("sk-test", simulator.url) as client, aclosing(
+            loop.stream(client, currency="USD")) as events:
+        finished = [e async for e in events if isinstance(e, ToolCallFinished)]
     assert [e.result.tool_run.tool for e in finished] == ["box · add"]
-    assert asyncio.get_running_loop() is not None

@@ -272,8 +272,9 @@ async def test_cancelling_mid_call_keeps_everything_and_answers_the_calls(simula
 
 
 async def test_cancelling_while_a_reply_streams_keeps_its_text(simulator, client):
-    from deepseek_tui.simulator import Fault
     import threading
+
+    from deepseek_tui.simulator import Fault
 
     release = threading.Event()
     conv = conversation(False)

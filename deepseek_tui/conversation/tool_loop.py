@@ -211,6 +211,7 @@ class ToolLoop:
         """Rounds of tool calls run so far."""
         self.stopped_by_limit = False
         self._calling = False
+        self._cancelled = False
         self.replies: list[Message] = []
         """The assistant messages of the loop so far, one per request."""
         self.turn: Turn = self._next_turn()
@@ -228,6 +229,8 @@ class ToolLoop:
 
     @property
     def phase(self) -> Phase:
+        if self._cancelled:
+            return "cancelled"
         return "tool" if self._calling else self.turn.phase
 
     @property
@@ -244,7 +247,7 @@ class ToolLoop:
 
     @property
     def is_over(self) -> bool:
-        return not self._calling and self.turn.is_over
+        return self._cancelled or (not self._calling and self.turn.is_over)
 
     @property
     def continued(self) -> bool:
@@ -273,6 +276,21 @@ class ToolLoop:
         throttle: SaveThrottle | None = None,
     ) -> AsyncGenerator[LoopEvent, None]:
         """Run the loop, yielding the events of each turn and of each call, in order."""
+        try:
+            async for event in self._rounds(client, currency=currency, save=save, throttle=throttle):
+                yield event
+        except (asyncio.CancelledError, GeneratorExit):
+            self._cancelled = True
+            raise
+
+    async def _rounds(
+        self,
+        client: ChatStreamer,
+        *,
+        currency: str,
+        save: Callable[[], None] | None,
+        throttle: SaveThrottle | None,
+    ) -> AsyncGenerator[LoopEvent, None]:
         while True:
             yield TurnStarted(self.turn, self.rounds)
             async for event in self.turn.stream(client, currency=currency, save=save, throttle=throttle):
@@ -360,21 +378,22 @@ class ToolLoop:
         """Mark what the loop left unfinished: the streaming reply cancelled, calls that did not
         run answered "cancelled" (so the next request is well-formed). Callers run this at the end."""
         self.turn.end_unfinished(reason)
-        self._settle_unanswered()
+        if self._settle_unanswered():
+            self._cancelled = True
 
-    def _settle_unanswered(self) -> None:
+    def _settle_unanswered(self) -> bool:
+        """Answer the calls of the last reply that got no result; True if there were any."""
         message = self.turn.message
-        if message.status != "complete" or not message.tool_calls:
-            return
-        if self.conversation.active_leaf_id is None:
-            return
+        if message.status != "complete" or not message.tool_calls or self.conversation.active_leaf_id is None:
+            return False
         answered = set(self.conversation.tool_results(message.id))
         leaf = self.conversation.get(self.conversation.active_leaf_id)
         if leaf.id != message.id and leaf.role != "tool":
-            return  # the branch moved on meanwhile: leave it alone
-        for call in message.tool_calls:
-            if call.id not in answered:
-                self._answer(call, CANCELLED, ToolRun("cancelled", call.name))
+            return False  # the branch moved on meanwhile: leave it alone
+        missing = [call for call in message.tool_calls if call.id not in answered]
+        for call in missing:
+            self._answer(call, CANCELLED, ToolRun("cancelled", call.name))
+        return bool(missing)
 
 
 def _arguments(text: str) -> tuple[dict[str, Any] | None, str]:

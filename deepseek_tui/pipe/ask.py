@@ -149,7 +149,8 @@ async def _tool_loop(host, prepared: PreparedTurn, options: AskOptions, config: 
         pass  # servers still starting are reported below and left out
     for status in host.statuses():
         if status.state in ("failed", "stopped", "starting"):
-            console.note(f"MCP server {status.name} is {status.state}" + (f": {status.detail}" if status.detail else ""))
+            state = {"failed": "did not start", "stopped": "stopped", "starting": "is still starting (left out)"}
+            console.note(f"MCP server {status.name} {state[status.state]}" + (f": {status.detail}" if status.detail else ""))
             for line in status.stderr_tail[-5:]:
                 console.note(f"  {status.name} stderr: {line}")
     if host.available():
