@@ -11,11 +11,13 @@ from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.conversation.model import Conversation, ToolCall
 from deepseek_tui.conversation.tool_loop import ConversationTools, Decision, Reply, ToolLoop, ToolSpec
 from deepseek_tui.conversation.turn import prepare_reply
-from deepseek_tui.ui.screens.tools import ConfirmToolScreen, ToolsOverview, ToolsScreen
 
 if TYPE_CHECKING:
     from deepseek_tui.tools.host import McpHost
     from deepseek_tui.ui.app import DeepSeekApp
+    from deepseek_tui.ui.screens.tools import ToolsOverview
+
+# The tool screens (and the host's status types) load when first needed: start-up does not wait.
 
 
 class ToolsController:
@@ -64,11 +66,15 @@ class ToolsController:
 
     async def confirm(self, call: ToolCall, tool: ToolSpec) -> Decision:
         """Ask the user (the tool loop runs in the app's turn worker, so it can wait for the answer)."""
+        from deepseek_tui.ui.screens.tools import ConfirmToolScreen
+
         return await self.app.push_screen_wait(ConfirmToolScreen(call, tool))
 
     # --- the tools view -------------------------------------------------------------------------
 
-    def overview(self) -> ToolsOverview:
+    def overview(self) -> "ToolsOverview":
+        from deepseek_tui.ui.screens.tools import ToolsOverview
+
         conversation = self.app.conversation
         statuses = self.host.statuses() if self.host is not None else []
         note = ""
@@ -78,6 +84,8 @@ class ToolsController:
                              [tool.name for tool in self.offered(conversation)], note)
 
     def show_view(self) -> None:
+        from deepseek_tui.ui.screens.tools import ToolsScreen
+
         if not isinstance(self.app.screen, ToolsScreen):
             self.app.push_screen(ToolsScreen(self.overview()))
 
@@ -90,6 +98,8 @@ class ToolsController:
         self.app.call_later(self._refresh_view)
 
     def _refresh_view(self) -> None:
+        from deepseek_tui.ui.screens.tools import ToolsScreen
+
         screen = self.app.screen
         if isinstance(screen, ToolsScreen) and screen.is_mounted:
             screen.show(self.overview())
