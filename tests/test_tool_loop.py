@@ -407,3 +407,27 @@ async def test_calls_that_are_asked_about_show_before_they_run(simulator, client
                 order.append("finished")
                 assert event.result.tool_run == ToolRun("ok", "box · lookup_city", event.result.tool_run.seconds)
     assert order == ["requested", "started", "finished"]
+
+
+DE_BRUIJN = [0, 0, 1, 0, 2, 0, 3, 1, 1, 2, 1, 3, 2, 2, 3, 3, 0]
+"""Every ordered pair of the four states (thinking off/on × tools off/on) follows another once."""
+
+
+@pytest.mark.parametrize("model", ["deepseek-flash", "deepseek-v4-pro"])
+async def test_no_400_in_any_order_of_thinking_and_tools(simulator, client, model):
+    conv, runner = conversation(False, model), FakeRunner()
+    for number, state in enumerate(DE_BRUIJN):
+        thinking, tools = bool(state & 1), bool(state & 2)
+        conv.settings = conv.settings.updated(thinking=thinking)
+        conv.add_user(f"Turn {number}: use lookup_city for Oslo")
+        if tools:
+            reply = ToolLoop(conv, CATALOGUE, runner, Asker())
+            await run(reply, client)
+            assert reply.rounds == 1
+        else:
+            reply = prepare_reply(conv, CATALOGUE)
+            [event async for event in reply.stream(client, currency="USD")]
+        assert reply.error is None, (number, state, reply.error)
+        assert reply.message.status == "complete" and bool(reply.message.reasoning) == thinking
+    bodies = chat_bodies(simulator)
+    assert len(bodies) == len(DE_BRUIJN) + sum(1 for s in DE_BRUIJN if s & 2)

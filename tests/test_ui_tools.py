@@ -178,3 +178,14 @@ async def test_without_servers_nothing_changes(simulator, tmp_path):
         await pilot.press("f10")
         screen = await wait_for_screen(app, ToolsScreen)
         assert "No MCP servers are configured" in "\n".join(str(s.render()) for s in screen.query("InertStatic"))
+
+
+async def test_the_round_limit_stops_the_loop_and_says_so(simulator, tmp_path):
+    app = tools_app(simulator, tmp_path, toolbox(tools={"lookup_city": {"confirm": False}}), max_rounds=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await tools_ready(app)
+        await send(app, pilot, "Use lookup_city for Oslo and repeat")
+        assert any(n.title == "Tool loop stopped" and "Stopped after 1 tool round" in n.message for n in app.notified)
+        results = [m for m in app.conversation.active_path() if m.role == "tool"]
+        assert [m.tool_run.outcome for m in results] == ["ok", "skipped"]
+        await wait_until(lambda: "not run (tool round limit)" in str(blocks(app)[-1].title))
