@@ -290,8 +290,33 @@ async def test_cancelling_while_a_reply_streams_keeps_its_text(simulator, client
     with pytest.raises(asyncio.CancelledError):
         await task
     release.set()
+    assert second.message.status == "cancelled" and second.message.content  # closed with the loop, not later
+    assert second.phase == "cancelled"
     second.end_unfinished()
-    assert second.message.status == "cancelled" and second.message.content
+    assert second.message.status == "cancelled"
+
+
+async def test_a_loop_closed_between_events_closes_its_turn_at_once(simulator, client):
+    """The app cancels while it draws an event (the loop waits at a yield): the turn inside must
+    end then, not when the garbage collector gets to it."""
+    conv = conversation(True)
+    conv.add_user("Tell me about rivers")
+    loop = ToolLoop(conv, CATALOGUE, FakeRunner(), Asker())
+    drawing = asyncio.Event()
+
+    async def consume():
+        async with aclosing(loop.stream(client, currency="USD")) as events:
+            async for event in events:
+                if isinstance(event, AnswerText):
+                    drawing.set()
+                    await asyncio.Event().wait()  # "drawing" until cancelled
+
+    task = asyncio.create_task(consume())
+    await asyncio.wait_for(drawing.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert loop.message.status == "cancelled" and loop.message.content and loop.phase == "cancelled"
 
 
 async def _until(predicate):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from contextlib import aclosing
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -276,9 +277,10 @@ class ToolLoop:
         throttle: SaveThrottle | None = None,
     ) -> AsyncGenerator[LoopEvent, None]:
         """Run the loop, yielding the events of each turn and of each call, in order."""
-        try:
-            async for event in self._rounds(client, currency=currency, save=save, throttle=throttle):
-                yield event
+        try:  # each inner stream is closed when this one is (the HTTP stream, the turn's message)
+            async with aclosing(self._rounds(client, currency=currency, save=save, throttle=throttle)) as rounds:
+                async for event in rounds:
+                    yield event
         except (asyncio.CancelledError, GeneratorExit):
             self._cancelled = True
             raise
@@ -293,8 +295,9 @@ class ToolLoop:
     ) -> AsyncGenerator[LoopEvent, None]:
         while True:
             yield TurnStarted(self.turn, self.rounds)
-            async for event in self.turn.stream(client, currency=currency, save=save, throttle=throttle):
-                yield event
+            async with aclosing(self.turn.stream(client, currency=currency, save=save, throttle=throttle)) as events:
+                async for event in events:
+                    yield event
             message = self.turn.message
             if self.turn.error is not None or message.status != "complete" or not message.tool_calls:
                 return
@@ -312,8 +315,9 @@ class ToolLoop:
             try:
                 for index, call in enumerate(message.tool_calls):
                     tool = next((t for t in self.offered() if t.name == call.name), None)  # as things are now
-                    async for step in self._run_call(message, call, index, tool):
-                        yield step
+                    async with aclosing(self._run_call(message, call, index, tool)) as steps:
+                        async for step in steps:
+                            yield step
                     if save is not None:
                         save()
             finally:
