@@ -139,6 +139,8 @@ async def test_a_server_that_crashes_mid_call_is_an_error_and_leaves_the_others(
     assert result.is_error and "stopped during the call" in result.text
     box = next(s for s in host.statuses() if s.name == "box")
     assert box.state == "stopped" and "toolbox: about to crash" in box.stderr_tail
+    assert box.detail == "it stopped during a call to crash"
+    assert result.text == "The server 'box' stopped during the call."
     assert [tool.name for tool in host.available()] == ["two__echo"]  # its tools are no longer offered
     again = await host.call("box__echo", {"text": "x"})
     assert again.is_error

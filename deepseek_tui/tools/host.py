@@ -112,7 +112,7 @@ class _Server:
             raise
         except TimeoutError:
             self._set("failed", f"did not start within {self.host.settings.start_timeout:g} s")
-        except BaseException as exc:  # the SDK raises OSError, McpError, ExceptionGroups, ...
+        except Exception as exc:  # the SDK raises OSError, MCPError, ExceptionGroups, ...
             self._set("failed" if self.state == "starting" else "stopped", _describe(exc))
         finally:
             self.client = None
@@ -174,10 +174,9 @@ class _Server:
             raise
         except Exception as exc:
             if self._connection_lost(exc):
-                self._set("stopped", _describe(exc))
+                self._set("stopped", f"it stopped during a call to {tool}")  # its stderr may say why
                 self.stop.set()
-                return ToolOutput(f"The server {self.config.name!r} stopped during the call: {_describe(exc)}.",
-                                  is_error=True)
+                return ToolOutput(f"The server {self.config.name!r} stopped during the call.", is_error=True)
             return ToolOutput(f"The call failed: {_describe(exc)}", is_error=True)
         return ToolOutput(result_text(result), is_error=bool(result.is_error))
 
@@ -417,6 +416,8 @@ def _describe(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     if isinstance(exc, FileNotFoundError) and exc.filename:
         return f"command not found: {exc.filename}"
+    if type(exc).__name__ == "MCPError" and text:  # the SDK's protocol errors say enough by themselves
+        return text[:1].lower() + text[1:]
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

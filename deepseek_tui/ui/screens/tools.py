@@ -104,7 +104,7 @@ class ToolsScreen(ModalScreen[None]):
     ToolsScreen { align: center middle; }
     ToolsScreen > Vertical { width: 110; max-width: 98%; height: 90%; border: thick $primary; background: $surface;
         padding: 0 1; }
-    ToolsScreen .title { text-style: bold; margin: 0 0 1 0; }
+    ToolsScreen .title { text-style: bold; }
     ToolsScreen .muted { color: $text-muted; }
     ToolsScreen #tools-servers { height: auto; max-height: 45%; }
     ToolsScreen .server { margin: 1 0 0 0; text-style: bold; }
