@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 from scenes import T0, answered_conversation
+from textual.errors import NoWidget
 from ui_support import SIZE, make_app, send, wait_reply, wait_until
 
 from deepseek_tui.chat_settings import ChatSettings
@@ -60,7 +61,12 @@ def laid_out(view: MarkdownLines) -> bool:
 def under_pointer(app, widget, offset: tuple[int, int]) -> bool:
     """`widget` is laid out and draws the cell at `offset` (a pointer there lands on it)."""
     x, y = widget.region.offset + offset
-    return widget.region.contains(x, y) and app.screen.get_widget_at(x, y)[0] is widget
+    if not (widget.region.contains(x, y) and app.screen.region.contains(x, y)):
+        return False  # not laid out yet, or scrolled off the screen
+    try:
+        return app.screen.get_widget_at(x, y)[0] is widget
+    except NoWidget:
+        return False
 
 
 async def test_drag_selects_within_an_answer_and_ctrl_c_copies_it_with_a_hint(simulator, tmp_path):
