@@ -103,6 +103,9 @@ class Simulator:
         """When set, `GET /models` answers only once this event is set (a slow listing)."""
         self.blank_lines_before_json = 0
         self.requests: list[RecordedRequest] = []
+        self.held_content: str | None = None
+        """While a stream waits at a `Fault.hold`: the answer text it sent before (tests wait until
+        the app shows all of it, so that nothing moves on screen while they look)."""
         self.handler_errors: list[BaseException] = []
         self._faults: deque[Fault] = deque()
         self._cache = PromptCache()
@@ -190,10 +193,14 @@ class Simulator:
         with self._lock:
             (self._connections.add if active else self._connections.discard)(connection)
 
-    def _hold(self, release: threading.Event | None) -> None:
-        while release is not None and not release.wait(0.05):
-            if self._stopping.is_set():
-                raise _Stopped
+    def _hold(self, release: threading.Event | None, sent_content: str) -> None:
+        self.held_content = sent_content
+        try:
+            while release is not None and not release.wait(0.05):
+                if self._stopping.is_set():
+                    raise _Stopped
+        finally:
+            self.held_content = None
 
     def _pause(self, seconds: float) -> None:
         if seconds > 0 and self._stopping.wait(seconds):
@@ -413,7 +420,7 @@ class _Handler(BaseHTTPRequestHandler):
         sent_steps = 0
         for index in range(len(payloads) + 1):
             if index == fault_at and fault is not None and fault.kind == "hold":
-                self.sim._hold(fault.release)
+                self.sim._hold(fault.release, "".join(s.text for s in output.steps[:sent_steps] if s.kind == "content"))
             elif index == fault_at and fault is not None:
                 self._stream_fault(fault, factory, output.truncated(sent_steps, "insufficient_system_resource"), make_usage)
                 return
