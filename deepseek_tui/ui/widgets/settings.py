@@ -170,18 +170,19 @@ class SettingsPane(VerticalScroll):
             effort_select.value = self._shown_effort = effort if effort in efforts else options[0][1]
             for name in _NUMBER_FIELDS:
                 field = self.query_one(f"#setting-{name}", Input)
-                if field.value != _fmt(getattr(settings, name)):
+                if field.value != _fmt(getattr(settings, name)) and not field.has_focus:  # never under the cursor
                     field.value = _fmt(getattr(settings, name))
             if max_tokens_limit:
                 field = self.query_one("#setting-max_tokens", Input)
                 field.validators = [Integer(1, max_tokens_limit)]
                 field.placeholder = f"default (1–{max_tokens_limit})"
             for row in self.query(SettingRow):
-                row.set_invalid(None)
+                if not row.has_focus_within:
+                    row.set_invalid(None)
             self._show_preset()
             self.query_one("#setting-json_output", Switch).value = settings.json_output
             prompt = self.query_one("#setting-system_prompt", TextArea)
-            if prompt.text != settings.system_prompt:
+            if prompt.text != settings.system_prompt and not prompt.has_focus:
                 prompt.load_text(settings.system_prompt)
             self.mark_inert(inert or {}, adjusted)
 
