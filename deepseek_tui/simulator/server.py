@@ -193,7 +193,8 @@ class Simulator:
         with self._lock:
             (self._connections.add if active else self._connections.discard)(connection)
 
-    def _hold(self, release: threading.Event | None, sent_content: str) -> None:
+    def _hold(self, release: threading.Event | None, sent_content: str | None = None) -> None:
+        """Wait until `release` is set; `sent_content`: the answer sent so far, when a stream waits."""
         self.held_content = sent_content
         try:
             while release is not None and not release.wait(0.05):
