@@ -689,3 +689,19 @@ async def test_out_of_range_numbers_are_marked_and_never_pretend_to_be_sent(simu
         await send(app, pilot, "go")
         body = [r.body for r in simulator.requests if r.path.endswith("/chat/completions")][-1]
         assert body["max_tokens"] == 99999
+
+
+def test_the_status_line_fits_narrow_terminals_keeping_state_cost_and_balance():
+    from deepseek_tui.ui.widgets.status import StatusInfo, render_status
+
+    info = StatusInfo(model="deepseek-flash", mode="reasoner·high", state="answering 52 tok/s",
+                      turn_tokens="↑1,240 93% hit ↓412", conversation_cost="Σ $0.00026",
+                      pricing="peak ×2 until 10:00 UTC", context_used=212_000, context_window=1_048_576,
+                      balance="bal ¥110.00", demo=True)
+    full = render_status(info).plain
+    assert "↑1,240" in full and "until 10:00" in full and "█" in full
+    for width in (118, 100, 78):
+        fitted = render_status(info, width).plain
+        assert len(fitted) <= width
+        assert "answering 52 tok/s" in fitted and "Σ $0.00026" in fitted and "¥110.00" in fitted
+    assert "█" not in render_status(info, 100).plain  # the gauge bar gave way first
