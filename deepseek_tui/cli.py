@@ -6,25 +6,18 @@ import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from deepseek_tui import __version__
 from deepseek_tui.config import AppConfig, ConfigError, default_config_path, load_config
 from deepseek_tui.crash import report_crash
 from deepseek_tui.model_choice import current_settings
-from deepseek_tui.pipe import (
-    FIM_MAX_TOKENS,
-    AskOptions,
-    ClientFactory,
-    Console,
-    ExitCode,
-    FimOptions,
-    exit_codes_help,
-    run_ask,
-    run_balance,
-    run_fim,
-    run_models,
-)
+from deepseek_tui.catalogue import FIM_MAX_TOKENS
+from deepseek_tui.pipe.console import Console
+from deepseek_tui.pipe.exits import ExitCode, exit_codes_help
+
+if TYPE_CHECKING:
+    from deepseek_tui.pipe.runner import ClientFactory
 
 ASK_DESCRIPTION = """\
 Ask one question and stream the answer to stdout. The prompt is the PROMPT argument, or stdin
@@ -199,6 +192,8 @@ def run_subcommand(
     if args.base_url:
         config = replace(config, base_url_override=args.base_url)
     if args.command == "ask":
+        from deepseek_tui.pipe.ask import AskOptions, run_ask
+
         options = AskOptions(
             prompt=args.prompt, model=args.model, think=args.think, effort=args.effort, system=args.system,
             temperature=args.temperature, max_tokens=args.max_tokens, json_output=args.json_output,
@@ -206,6 +201,9 @@ def run_subcommand(
             usage=args.usage,
         )
         return run_ask(options, config, console, client_factory)
+    from deepseek_tui.pipe.account import run_balance, run_models
+    from deepseek_tui.pipe.fim import FimOptions, run_fim
+
     if args.command == "balance":
         return run_balance(config, console, as_json=args.json_output, client_factory=client_factory)
     if args.command == "models":

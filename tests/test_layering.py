@@ -35,3 +35,13 @@ def test_core_modules_do_not_import_textual():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_version_and_help_do_not_load_textual_or_the_http_client():
+    """`deepseek-tui --version` / `--help` answer at once: neither Textual nor httpx is imported."""
+    for args in (["--version"], ["--help"], ["ask", "--help"]):
+        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "deepseek_tui", *args],
+                              capture_output=True, text=True, check=True)
+        imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+        assert not {m for m in imported if m.split(".")[0] in ("textual", "httpx")}, args
+        assert done.stdout.strip()

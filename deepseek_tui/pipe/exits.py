@@ -13,6 +13,7 @@ from deepseek_tui.client.errors import (
     StreamInterrupted,
     UnsupportedModel,
 )
+from deepseek_tui.crash import CRASH_EXIT_CODE
 
 
 class ExitCode(IntEnum):
@@ -25,7 +26,7 @@ class ExitCode(IntEnum):
     BAD_REQUEST = 7
     LOCAL = 8
     MODEL = 9
-    CRASH = 70
+    CRASH = CRASH_EXIT_CODE
     CANCELLED = 130
 
 
