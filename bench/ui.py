@@ -444,7 +444,9 @@ class Tmux:
 
     patch = ""  # set by main(): experimental monkeypatches for the app process (see PATCHES)
 
-    def __init__(self, workdir: Path, url: str, tag: str) -> None:
+    def __init__(self, workdir: Path, url: str, tag: str, command: str | None = None) -> None:
+        self.command = command
+        """Another program to start instead of the app (the floor app of case 1)."""
         self.socket = f"bench-ui-{os.getpid()}-{tag}"
         self.home = workdir / f"xdg-{tag}"
         (self.home / "config").mkdir(parents=True, exist_ok=True)
@@ -464,8 +466,9 @@ class Tmux:
         env = (f"env DEEPSEEK_API_KEY=sk-test XDG_CONFIG_HOME={self.home / 'config'} "
                f"XDG_DATA_HOME={self.home / 'data'} TERM=xterm-256color")
         t0 = time.perf_counter()
+        command = self.command or f"{self._command()} --base-url {self.url}"
         out = self.tmux("new-session", "-d", "-P", "-F", "#{pane_pid}", "-x", str(SIZE[0]), "-y", str(SIZE[1]),
-                        f"exec {env} {self._command()} --base-url {self.url}")
+                        f"exec {env} {command}")
         self.pid = int(out.strip())
         return t0
 
@@ -527,19 +530,25 @@ def _needle(content: str) -> str:
     return lines[-1][-24:]
 
 
-def tmux_start(workdir: Path, tag: str, history: int = 0) -> dict | None:
+FLOOR_APP = f"{PY} {ROOT / 'bench' / 'floor_app.py'}"
+
+
+def tmux_start(workdir: Path, tag: str, history: int = 0, floor: bool = False) -> dict | None:
+    """Launch → first frame: the footer's ^p (and our prompt) on screen. `floor`: the minimal app."""
     sim = Sim(10, None, "markdown", workdir)
-    term = Tmux(workdir, sim.url, tag)
+    term = Tmux(workdir, sim.url, tag, command=FLOOR_APP if floor else None)
     try:
         marker = None
         if history:
             last = save_history(term.sessions_dir, history)
             marker = _normal(last.splitlines()[-1])
         t0 = term.start()
-        if marker is None:
-            ready = term.wait_for(lambda s: "Ask DeepSeek" in s, 15)
+        if floor:
+            ready = term.wait_for(lambda s: "^p" in s, 15)
+        elif marker is None:
+            ready = term.wait_for(lambda s: "Ask DeepSeek" in s and "^p" in s, 15)
         else:
-            ready = term.wait_for(lambda s: "Ask DeepSeek" in s and marker in _chat_text(s), 15)
+            ready = term.wait_for(lambda s: "Ask DeepSeek" in s and "^p" in s and marker in _chat_text(s), 15)
         time.sleep(0.3)
         if ready is None:
             print("  ! tmux start: not ready; screen:\n" + term.screen()[-400:], file=sys.stderr)
@@ -675,8 +684,16 @@ def main() -> None:
             add("1", "import deepseek_tui.ui.app (-X importtime)", imp["importtime_cum"], 0.5)
             add("1", "python -c 'import …ui.app' wall", imp["python_wall"], 0.5)
             if not args.no_tmux:
-                starts = [tmux_start(workdir, f"start{i}") for i in range(args.runs)]
-                add("1", "tmux start → 'Ask DeepSeek' shown", [s["ready"] for s in starts if s], 0.5)
+                floors, starts = [], []
+                for i in range(args.runs):  # interleaved, so a drift of the machine hits both alike
+                    floors.append(tmux_start(workdir, f"floor{i}", floor=True))
+                    starts.append(tmux_start(workdir, f"start{i}"))
+                floor_values = [s["ready"] for s in floors if s]
+                add("1", "tmux floor app (Input + Footer) → ^p shown", floor_values, 0.5)
+                add("1", "tmux start → prompt and ^p shown", [s["ready"] for s in starts if s], 0.5)
+                if floor_values:
+                    floor = statistics.median(floor_values)
+                    add("1", "  the same, minus the floor's median", [s["ready"] - floor for s in starts if s], 0.15)
                 rss += [s["hwm_mb"] for s in starts if s]
                 rss_by_case.setdefault("1 tmux", []).extend(s["hwm_mb"] for s in starts if s)
 

@@ -9,7 +9,9 @@ post intents; every request, and every file write outside a screen's own dialog,
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import aclosing
+from importlib import import_module
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Awaitable, Callable, Iterable
@@ -19,7 +21,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.timer import Timer
 from textual.worker import Worker
 
@@ -62,6 +64,7 @@ from deepseek_tui.ui.screens.main import MainScreen
 from deepseek_tui.ui.screens.sessions import OpenSession, PickerResult, SessionsScreen, StartNewChat
 from deepseek_tui.ui.screens.transfer import ExportScreen, ImportScreen
 from deepseek_tui.ui.widgets.chat_view import ChatView, message_view
+from deepseek_tui.ui.widgets.footer import CoalescingFooter
 from deepseek_tui.ui.widgets.messages import AnswerBlock, MessageView
 from deepseek_tui.ui.widgets.prompt import PromptArea
 from deepseek_tui.ui.widgets.reasoning import ReasoningPane
@@ -161,7 +164,7 @@ class DeepSeekApp(CrashGuard, App[None]):
                 yield ReasoningPane(id="reasoning")
                 # The settings pane (~60 widgets) is built the first time it is shown.
         yield StatusLine(id="status")
-        yield Footer()
+        yield CoalescingFooter()
 
     async def on_mount(self) -> None:
         self.query_one(ReasoningPane).display = self.config.show_reasoning
@@ -176,7 +179,7 @@ class DeepSeekApp(CrashGuard, App[None]):
         self.query_one(PromptArea).focus()
         key = self.config.effective_api_key()
         if key:
-            self.call_after_refresh(self._connect, key)  # the HTTP client loads after the first frame
+            self.call_after_refresh(self._connect_soon, key)  # the HTTP client loads after the first frame
         else:
             self._ask_for_key()
 
@@ -184,6 +187,13 @@ class DeepSeekApp(CrashGuard, App[None]):
         self._save_if_pending()
         if self.client is not None:
             await self.client.aclose()
+
+    @work(group="connect", exclusive=True, exit_on_error=False)
+    async def _connect_soon(self, key: str) -> None:
+        """Import the HTTP client (httpx: ~0.1 s) in a thread, so the screen finishes drawing
+        meanwhile (the footer's keys came a frame late when it blocked the loop), then connect."""
+        await asyncio.to_thread(import_module, "deepseek_tui.client.api")
+        self._connect(key)
 
     def _connect(self, key: str) -> None:
         if self.client is None:
