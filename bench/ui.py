@@ -10,6 +10,7 @@ simulator in *another* process, so the simulator's CPU is never counted in the a
   5. 2–4 again with 300 earlier messages in the conversation
   6. a 1,000-message conversation: start → interactive ≤ 1 s
   7. peak RSS ≤ 120 MB
+  8. typing: key → character in the prompt, with 1,000 messages open and with 2 (the floor) ≤ 50 ms
 
 Streaming cases run headless in-process (`run_test(size=(120, 40))`, "on screen" = the answer's
 Markdown `.source` equals the message content, the stream is closed, and a frame was composited
@@ -558,6 +559,33 @@ def tmux_start(workdir: Path, tag: str, history: int = 0, floor: bool = False) -
         sim.close()
 
 
+def tmux_typing(workdir: Path, tag: str, history: int, keys: str = "hello world") -> dict | None:
+    """Key → character on screen in the prompt, one key at a time, with `history` messages open."""
+    sim = Sim(10, None, "markdown", workdir)
+    term = Tmux(workdir, sim.url, tag)
+    try:
+        last = save_history(term.sessions_dir, history)
+        marker = _normal(last.splitlines()[-1])
+        term.start()
+        if term.wait_for(lambda s: "Ask DeepSeek" in s and marker in _chat_text(s), 15) is None:
+            return None
+        time.sleep(1.0)  # the account refresh and the first frames settle
+        delays = []
+        for count in range(1, len(keys) + 1):
+            typed = keys[:count]
+            t0 = time.perf_counter()
+            term.tmux("send-keys", "-l", keys[count - 1])
+            shown = term.wait_for(lambda s: any(line.lstrip("│").startswith(" " + typed) for line in s.splitlines()), 5,
+                                  interval=0.001)
+            if shown is None:
+                return None
+            delays.append(shown - t0)
+        return {"key_to_screen": delays}
+    finally:
+        term.close()
+        sim.close()
+
+
 def tmux_stream(workdir: Path, tag: str, tokens: int, rate: float | None, style: str, history: int) -> dict | None:
     sim = Sim(tokens, rate, style, workdir)
     term = Tmux(workdir, sim.url, tag)
@@ -623,7 +651,7 @@ def summarize(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--only", default="1,2,3,4,5,6,7")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8")
     parser.add_argument("--no-tmux", action="store_true")
     parser.add_argument("--no-headless", action="store_true")
     parser.add_argument("--profile", default="")
@@ -764,6 +792,13 @@ def main() -> None:
                 add("6", "tmux 1,000 msgs: start → last msg + prompt", [s["ready"] for s in starts if s], 1.0)
                 rss += [s["hwm_mb"] for s in starts if s]
                 rss_by_case.setdefault("6 tmux", []).extend(s["hwm_mb"] for s in starts if s)
+        if "8" in only and not args.no_tmux:
+            floor = [d for i in range(max(args.runs // 2, 1))
+                     for d in (tmux_typing(workdir, f"typefloor{i}", history=2) or {}).get("key_to_screen", [])]
+            delays = [d for i in range(max(args.runs // 2, 1))
+                      for d in (tmux_typing(workdir, f"type{i}", history=1000) or {}).get("key_to_screen", [])]
+            add("8", "tmux key → screen, 2 msgs (floor)", floor, 0.05)
+            add("8", "tmux key → screen, 1,000 msgs open", delays, 0.05)
         if "7" in only and rss:
             for label, values in rss_by_case.items():
                 add("7", f"peak RSS (MB) in case {label}", values, 120)
