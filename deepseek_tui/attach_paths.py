@@ -54,12 +54,21 @@ def resolve(text: str, cwd: Path) -> Path:
 def display_name(path: Path, cwd: Path) -> str:
     """How an attached file is named to the user and the model."""
     absolute = Path(os.path.abspath(path))
-    for base, prefix in ((Path(os.path.abspath(cwd)), ""), (Path.home(), "~/")):
-        try:
-            return prefix + absolute.relative_to(base).as_posix()
-        except ValueError:
-            continue
-    return absolute.as_posix()
+    try:
+        return absolute.relative_to(os.path.abspath(cwd)).as_posix()
+    except ValueError:
+        return home_relative(absolute)
+
+
+def home_relative(path: Path) -> str:
+    """`~/…` under the home directory, else the absolute path."""
+    absolute = Path(os.path.abspath(path))
+    if absolute == Path.home():
+        return "~"
+    try:
+        return "~/" + absolute.relative_to(Path.home()).as_posix()
+    except ValueError:
+        return absolute.as_posix()
 
 
 def _file_url_path(text: str) -> str | None:

@@ -230,7 +230,7 @@ def user_content(message: "Message", spec: "ModelSpec", notes: list[str]) -> str
             images.append(image_part(attachment))
         else:
             blocks.append(fenced_file(attachment.name, decode_text(attachment.data) or ""))
-    text = "\n\n".join(part for part in (message.content, *blocks) if part)
+    text = "\n\n".join(part for part in (message.content.rstrip(), *blocks) if part)
     if not images:
         return text
     return [*images, *([{"type": "text", "text": text}] if text else [])]

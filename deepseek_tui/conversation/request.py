@@ -23,7 +23,7 @@ from typing import Any, Sequence
 
 from deepseek_tui.catalogue import SAMPLING_PARAMETERS, Catalogue, ModelSpec
 from deepseek_tui.chat_settings import ChatSettings
-from deepseek_tui.conversation.attachments import user_content
+from deepseek_tui.conversation.attachments import size_label, user_content
 from deepseek_tui.conversation.model import Conversation, ConversationError, Message
 from deepseek_tui.model_choice import current_settings
 
@@ -138,8 +138,7 @@ def check_request_size(request: ChatRequest, spec: ModelSpec) -> int:
 
 
 def too_large_text(size: int, limit: int, model: str) -> str:
-    mib = 1024 * 1024
-    return (f"This request would be {size / mib:.1f} MB; {model} takes {limit / mib:.0f} MB at most. "
+    return (f"This request would be {size_label(size)}; {model} takes {size_label(limit)} at most. "
             "Nothing was sent: remove an attachment (images count a third more, base64), or start a new "
             "conversation if earlier messages carry large files.")
 

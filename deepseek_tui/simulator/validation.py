@@ -60,7 +60,8 @@ BAD_IMAGE_URL = "Invalid image_url: expected a data URL of a PNG, JPEG, WebP or 
 
 def body_too_large_message(limit: int) -> str:
     """Wording unverified: §12 gives the limit, not the error (413 is HTTP's status for it)."""
-    return f"Request body too large: the limit is {limit // (1024 * 1024)} MiB"
+    amount = f"{limit // (1024 * 1024)} MiB" if limit % (1024 * 1024) == 0 else f"{limit:,} bytes"
+    return f"Request body too large: the limit is {amount}"
 PREFIX_OFF_BETA = (
     'prefix mode is only available when using beta api (set base_url="https://api.deepseek.com/beta")'
 )

@@ -586,7 +586,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         """Use `settings` from the next turn on, in this conversation and as the config default."""
         self.conversation.settings = settings
         self.config = replace(self.config, chat=settings)
-        self.call_later(self.refresh_attachment_bar)  # the new model may not see images
+        self.refresh_attachment_bar()  # the new model may not see images
         if reload_pane:
             self._load_settings_pane()
         elif (pane := self._settings_pane()) is not None:

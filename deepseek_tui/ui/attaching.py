@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Awaitable, Callable, Iterable, Sequence
 
-from deepseek_tui.attach_paths import display_name, path_candidates, pasted_files, read_attachment
+from deepseek_tui.attach_paths import home_relative, path_candidates, pasted_files, read_attachment
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.conversation.attachments import Attachment, AttachmentError, attachment_problems
 from deepseek_tui.conversation.model import Conversation
@@ -42,7 +42,7 @@ class AttachmentWiring:
 
     # --- attaching ------------------------------------------------------------------------------
 
-    def attach_path(self: "DeepSeekApp", text: str, *, quiet: bool = False) -> Attachment | None:
+    def attach_path(self: "DeepSeekApp", text: str) -> Attachment | None:
         """Read the file `text` names and add it to the next message; a refusal is told, not raised."""
         try:
             attachment = read_attachment(text, self.working_directory, self.config.attachments,
@@ -50,27 +50,26 @@ class AttachmentWiring:
         except AttachmentError as exc:
             self.notify(str(exc), title="Not attached", severity="warning", timeout=8)
             return None
-        self.pending_attachments.append(attachment)
-        self.call_later(self.refresh_attachment_bar)
-        if not quiet:
-            self.notify(f"Attached {attachment.name}.", timeout=3)
+        self.pending_attachments.append(attachment)  # its chip says so
+        self.refresh_attachment_bar()
         return attachment
 
     def set_pending_attachments(self: "DeepSeekApp", attachments: Iterable[Attachment]) -> None:
         self.pending_attachments[:] = list(attachments)
-        self.call_later(self.refresh_attachment_bar)
+        self.refresh_attachment_bar()
 
-    def remove_attachment(self: "DeepSeekApp", index: int) -> None:
+    def remove_attachment(self: "DeepSeekApp", index: int, *, refocus: bool = True) -> None:
         if 0 <= index < len(self.pending_attachments):
             removed = self.pending_attachments.pop(index)
             self.notify(f"Removed {removed.name}.", timeout=3)
-            self.call_later(self.refresh_attachment_bar)
-        self.query_one(PromptArea).focus()
+            self.refresh_attachment_bar()
+        if refocus or not self.pending_attachments:
+            self.query_one(PromptArea).focus()
 
-    async def refresh_attachment_bar(self: "DeepSeekApp") -> None:
+    def refresh_attachment_bar(self: "DeepSeekApp") -> None:
         """The chips as the pending files and the model of the next turn say (it may not see images)."""
         spec = self.catalogue.get(self.conversation.settings.model)
-        await self.query_one(AttachmentBar).show(
+        self.query_one(AttachmentBar).show(
             self.pending_attachments, image_tokens=spec.image_tokens, sees_images=spec.vision, model=spec.id
         )
         self.query_one(PromptArea).has_attachments = bool(self.pending_attachments)
@@ -81,14 +80,21 @@ class AttachmentWiring:
                 self.attach_path(text)
             self.query_one(PromptArea).focus()
 
-        where = display_name(self.working_directory, Path.home()) if self.working_directory != Path.home() else "~"
+        where = home_relative(self.working_directory)
         self.push_screen(AskScreen(f"Attach a file (a path; relative ones start in {where}):",
                                    placeholder="notes.md, ~/Pictures/shot.png, /tmp/log.txt"), chosen)
 
     # --- what the prompt and the chips ask for ----------------------------------------------------
 
+    def _completions(self: "DeepSeekApp") -> PathCompletions | None:
+        """The list, or None while the screen is being taken down (the prompt may still post)."""
+        found = self.screen.query(PathCompletions)
+        return found.first() if found else None
+
     def on_prompt_area_completion_wanted(self: "DeepSeekApp", event: PromptArea.CompletionWanted) -> None:
-        completions, prompt = self.query_one(PathCompletions), self.query_one(PromptArea)
+        completions, prompt = self._completions(), event.prompt
+        if completions is None:
+            return
         if event.fragment is None:
             completions.hide()
             prompt.completing = False
@@ -97,12 +103,13 @@ class AttachmentWiring:
         prompt.completing = True
 
     def on_prompt_area_completion_move(self: "DeepSeekApp", event: PromptArea.CompletionMove) -> None:
-        self.query_one(PathCompletions).move(event.step)
+        if (completions := self._completions()) is not None:
+            completions.move(event.step)
 
-    def on_prompt_area_completion_chosen(self: "DeepSeekApp") -> None:
-        completions, prompt = self.query_one(PathCompletions), self.query_one(PromptArea)
-        candidate = completions.chosen
-        if candidate is None:
+    def on_prompt_area_completion_chosen(self: "DeepSeekApp", event: PromptArea.CompletionChosen) -> None:
+        completions, prompt = self._completions(), event.prompt
+        candidate = completions.chosen if completions is not None else None
+        if completions is None or candidate is None:
             return
         if candidate.is_dir:
             prompt.replace_fragment(candidate.value)  # the prompt asks again, for the folder's entries
@@ -113,12 +120,12 @@ class AttachmentWiring:
         self.attach_path(candidate.value)
 
     def on_prompt_area_paths_pasted(self: "DeepSeekApp", event: PromptArea.PathsPasted) -> None:
-        prompt = self.query_one(PromptArea)
+        prompt = event.prompt
         files = pasted_files(event.text, self.working_directory)
         if files is None:
             prompt.insert_paste(event.text)
             return
-        attached = [a for path in files if (a := self.attach_path(str(path), quiet=True)) is not None]
+        attached = [a for path in files if (a := self.attach_path(str(path))) is not None]
         if attached:
             names = ", ".join(a.name for a in attached)
             self.notify(f"Attached {names} (a pasted path). Backspace at the start of the prompt removes "
@@ -128,7 +135,10 @@ class AttachmentWiring:
         self.remove_attachment(len(self.pending_attachments) - 1)
 
     def on_attachment_bar_remove_requested(self: "DeepSeekApp", event: AttachmentBar.RemoveRequested) -> None:
-        self.remove_attachment(event.index)
+        self.remove_attachment(event.index, refocus=False)
+
+    def on_attachment_bar_leave(self: "DeepSeekApp") -> None:
+        self.query_one(PromptArea).focus()
 
     # --- sending ----------------------------------------------------------------------------------
 

@@ -84,7 +84,7 @@ class ImagePreview(Static):
         self.app.call_from_thread(self._show, preview)
 
     def _show(self, preview: Preview | None) -> None:
-        if preview is not None and self.is_mounted:
+        if preview is not None and self.is_attached:
             self.update(preview_text(preview))
             self.display = True
 

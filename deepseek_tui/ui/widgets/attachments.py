@@ -1,7 +1,7 @@
 """Above the prompt: the files attached to the next message (chips) and the `@` path completions.
 
 Both only display what the app gives them and say what the user asked for: a chip that is clicked,
-or focused and given Delete/Backspace, posts `RemoveRequested`.
+or selected and given Delete/Backspace, posts `RemoveRequested`.
 """
 
 from __future__ import annotations
@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.containers import Grid
+from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import OptionList, Static
+from textual.widget import Widget
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from deepseek_tui.attach_paths import PathCandidate
@@ -21,68 +23,109 @@ from deepseek_tui.conversation.attachments import Attachment, estimated_tokens, 
 from deepseek_tui.inert import inert_text
 from deepseek_tui import labels
 
-CHIPS_PER_ROW = 3
+CHIP_GAP = 1
 
 
 def chip_text(attachment: Attachment, image_tokens: int, sees_images: bool, model: str) -> Text:
-    """"shot.png · PNG image 212.0 KB · 384 tok ✕"; an image the model cannot see says so."""
+    """" shot.png · PNG 212.0 KB · ≤384 tok ✕ "; an image the model cannot see says so."""
     text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(" ")
     text.append(inert_text(attachment.short_name), style="bold")
-    kind = "" if not attachment.is_image else kind_label(attachment) + " "
+    kind = attachment.media_type.removeprefix("image/").upper() + " " if attachment.is_image else ""
     text.append(f" · {kind}{size_label(attachment.size)}")
     if attachment.is_image and not sees_images:
-        text.append(f" · {model} does not see images", style="bold yellow")
+        text.append(f" · not seen by {model}", style="bold yellow")
     else:
         tokens = estimated_tokens(attachment, image_tokens)
         text.append(f" · {'≤' if attachment.is_image else '≈'}{labels.tokens(tokens)} tok")
-    text.append(" ✕")
+    text.append(" ✕ ")
     return text
 
 
-class AttachmentChip(Static, can_focus=True):
+class AttachmentBar(Widget, can_focus=True):
+    """The chips of the next message, as many to a row as fit; no height without any.
+
+    A click on a chip removes it. Focused (shift+tab from the prompt), ←/→ pick a chip and
+    Delete/Backspace removes it; Enter or Esc go back to the prompt.
+    """
+
     DEFAULT_CSS = """
-    AttachmentChip { height: 1; background: $boost; color: $text; padding: 0 1; }
-    AttachmentChip:focus { background: $accent 40%; }
-    AttachmentChip:hover { background: $accent 25%; }
+    AttachmentBar { display: none; height: auto; padding: 0 1; }
+    AttachmentBar.-shown { display: block; }
     """
-    BINDINGS = [Binding("delete,backspace", "remove", "Remove attachment", id="attachment_remove")]
-
-    def __init__(self, index: int, label: Text, tooltip: str) -> None:
-        super().__init__(label, markup=False)
-        self.index = index
-        self.tooltip = tooltip
-
-    def on_click(self) -> None:
-        self.action_remove()
-
-    def action_remove(self) -> None:
-        self.post_message(AttachmentBar.RemoveRequested(self.index))
-
-
-class AttachmentBar(Grid):
-    """The chips of the next message, three to a row, and nothing (no height) without any."""
-
-    DEFAULT_CSS = f"""
-    AttachmentBar {{ display: none; height: auto; grid-size: {CHIPS_PER_ROW}; grid-gutter: 0 1; padding: 0 1; }}
-    AttachmentBar.-shown {{ display: block; }}
-    """
+    BINDINGS = [
+        Binding("left", "select(-1)", "Previous attachment", show=False, id="attachment_previous"),
+        Binding("right", "select(1)", "Next attachment", show=False, id="attachment_next"),
+        Binding("delete,backspace", "remove_selected", "Remove attachment", id="attachment_remove",
+                tooltip="Remove the selected attachment"),
+        Binding("enter,escape", "leave", "Back to the prompt", show=False, id="attachment_leave"),
+    ]
 
     @dataclass
     class RemoveRequested(Message):
         index: int
 
-    async def show(self, attachments: Sequence[Attachment], *, image_tokens: int, sees_images: bool,
-                   model: str) -> None:
-        await self.remove_children()
-        chips = [
-            AttachmentChip(
-                i, chip_text(a, image_tokens, sees_images, model),
-                f"{a.name} ({kind_label(a)}, {size_label(a.size)}) — click, or Delete when selected, removes it",
-            )
-            for i, a in enumerate(attachments)
-        ]
-        await self.mount_all(chips)
-        self.set_class(bool(attachments), "-shown")
+    @dataclass
+    class Leave(Message):
+        """Back to the prompt."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.chips: list[Text] = []
+        self.selected = 0
+
+    def show(self, attachments: Sequence[Attachment], *, image_tokens: int, sees_images: bool, model: str) -> None:
+        self.chips = [chip_text(a, image_tokens, sees_images, model) for a in attachments]
+        self.selected = min(self.selected, max(len(self.chips) - 1, 0))
+        self.tooltip = "\n".join(f"{a.name} ({kind_label(a)}, {size_label(a.size)})" for a in attachments) or None
+        self.set_class(bool(self.chips), "-shown")
+        self.refresh(layout=True)
+
+    def _lines(self, width: int) -> list[Text]:
+        lines: list[Text] = []
+        line = Text(no_wrap=True)
+        for index, chip in enumerate(self.chips):
+            chip = chip.copy()
+            chip.truncate(max(width, 8), overflow="ellipsis")
+            selected = self.has_focus and index == self.selected
+            chip.stylize(Style(bgcolor="rgb(70,90,140)" if selected else "rgb(50,54,62)",
+                               meta={"@click": f"remove({index})"}))
+            if line.cell_len and line.cell_len + CHIP_GAP + chip.cell_len > width:
+                lines.append(line)
+                line = Text(no_wrap=True)
+            if line.cell_len:
+                line.append(" " * CHIP_GAP)
+            line.append_text(chip)
+        if line.cell_len:
+            lines.append(line)
+        return lines
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines(width))
+
+    def render(self) -> Text:
+        return Text("\n").join(self._lines(self.content_region.width or self.size.width))
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def action_select(self, step: int) -> None:
+        if self.chips:
+            self.selected = (self.selected + step) % len(self.chips)
+            self.refresh()
+
+    def action_remove(self, index: int) -> None:
+        self.post_message(self.RemoveRequested(index))
+
+    def action_remove_selected(self) -> None:
+        if self.chips:
+            self.post_message(self.RemoveRequested(self.selected))
+
+    def action_leave(self) -> None:
+        self.post_message(self.Leave())
 
 
 class PathCompletions(OptionList, can_focus=False):

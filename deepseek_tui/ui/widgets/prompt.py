@@ -46,20 +46,25 @@ class PromptArea(InertTextArea):
     class CompletionWanted(Message):
         """The path after `@` changed (None: there is none any more, or Esc closed the list)."""
 
+        prompt: "PromptArea"
         fragment: str | None
 
     @dataclass
     class CompletionMove(Message):
+        prompt: "PromptArea"
         step: int
 
     @dataclass
     class CompletionChosen(Message):
         """Tab or Enter while completions are shown."""
 
+        prompt: "PromptArea"
+
     @dataclass
     class PathsPasted(Message):
         """A paste that may name files; the app attaches them, or inserts the text (`insert_paste`)."""
 
+        prompt: "PromptArea"
         text: str
 
     @dataclass
@@ -84,12 +89,12 @@ class PromptArea(InertTextArea):
             event.stop()
             event.prevent_default()
             if key in ("up", "down"):
-                self.post_message(self.CompletionMove(-1 if key == "up" else 1))
+                self.post_message(self.CompletionMove(self, -1 if key == "up" else 1))
             elif key == "escape":
                 self._dismissed = self._at_location()
                 self._offer(None)
             else:
-                self.post_message(self.CompletionChosen())
+                self.post_message(self.CompletionChosen(self))
             return
         if key == "backspace" and self.has_attachments and self.selection.is_empty and self.cursor_location == (0, 0):
             event.stop()
@@ -165,7 +170,7 @@ class PromptArea(InertTextArea):
         if not self.read_only and may_be_paths(event.text):
             event.stop()
             event.prevent_default()
-            self.post_message(self.PathsPasted(event.text))
+            self.post_message(self.PathsPasted(self, event.text))
             return
         await super()._on_paste(event)
 
@@ -205,7 +210,7 @@ class PromptArea(InertTextArea):
     def _offer(self, fragment: str | None) -> None:
         if fragment != self._fragment:
             self._fragment = fragment
-            self.post_message(self.CompletionWanted(fragment))
+            self.post_message(self.CompletionWanted(self, fragment))
 
     def replace_fragment(self, value: str | None) -> None:
         """Put `@value` in place of the `@path` being typed (a folder: go on completing in it), or
