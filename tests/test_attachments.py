@@ -403,3 +403,17 @@ def test_what_cannot_be_previewed_says_so():
         png_preview(JPEG, 8, 8)
     with pytest.raises(PreviewUnavailable):
         png_preview(PNG[:40], 8, 8)
+
+
+def test_a_message_another_window_saved_arrives_with_its_attachments(tmp_path):
+    first, second = SessionStore(tmp_path / "sessions"), SessionStore(tmp_path / "sessions")
+    conversation = Conversation(settings=flash())
+    conversation.add_user("hello")
+    first.save(conversation)
+    elsewhere = second.load(conversation.id)
+    conversation.add_user("look", [attach("shot.png", PNG)])
+    first.save(conversation)
+    elsewhere.add_user("meanwhile")
+    second.save(elsewhere)  # merges the other window's message in
+    adopted = next(m for m in elsewhere.messages if m.content == "look")
+    assert adopted.attachments[0].data == PNG

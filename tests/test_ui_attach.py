@@ -127,7 +127,8 @@ async def test_chips_are_removed_by_click_by_backspace_and_by_delete(simulator, 
         await wait_until(lambda: "app.py" in str(bar.render()))
         await pilot.click(AttachmentBar, offset=(3, 0))  # the first chip
         await wait_until(lambda: names(app) == ["src/app.py"])
-        bar.focus()
+        await pilot.press("shift+tab")  # from the prompt to the chips
+        await wait_until(lambda: app.focused is bar)
         await pilot.press("delete")
         await wait_until(lambda: names(app) == [] and not bar.display)
         await wait_until(lambda: app.focused is prompt)
@@ -144,6 +145,9 @@ async def test_a_pasted_path_attaches_the_file_and_other_pastes_stay_text(simula
         assert any("a pasted path" in n.message for n in app.notified)
         prompt.post_message(events.Paste(f"{work}/no-such-file.txt"))
         await wait_until(lambda: prompt.text == f"{work}/no-such-file.txt")
+        prompt.load_text("")
+        app.post_message(events.Paste("plain words\nand a line"))  # as the driver delivers it
+        await wait_until(lambda: prompt.text == "plain words\nand a line")
         assert names(app) == ["shot.png"]
 
 

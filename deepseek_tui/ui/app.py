@@ -274,8 +274,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         if self._ready_to_send():
             self.send_checked(event.text, self.send_text)  # attachments are checked first
 
-    async def send_text(self, text: str, attachments: Sequence[Attachment] = (),
-                        settings: ChatSettings | None = None) -> None:
+    async def send_text(self, text: str, attachments: Sequence[Attachment] = ()) -> None:
         if not self._ready_to_send():
             return
         self.query_one(PromptArea).remember(text)
@@ -289,8 +288,8 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             await self.chat.append(self.conversation.add_user(text, attachments))
         self.save_conversation()
         try:
-            turn = prepare_reply(self.conversation, self.catalogue, settings)
-        except ConversationError as exc:  # too large with the history: said; the prompt is kept
+            turn = prepare_reply(self.conversation, self.catalogue)
+        except ConversationError as exc:  # over the size limit: checked before when files are on the branch
             self.notify(str(exc), title="Not sent", severity="error", timeout=12)
             return
         self.start_turn(turn)
@@ -453,7 +452,12 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             settings = settings.updated(model=model, thinking=thinking)
         self.conversation.prepare_regenerate(target.id)
         await self.show_conversation(self.conversation)
-        self.start_turn(prepare_reply(self.conversation, self.catalogue, settings))
+        try:
+            turn = prepare_reply(self.conversation, self.catalogue, settings)
+        except ConversationError as exc:  # e.g. over the API's size limit with its attachments
+            self.notify(str(exc), title="Not sent", severity="error", timeout=12)
+            return
+        self.start_turn(turn)
 
     async def action_regenerate_other_mode(self) -> None:
         await self.action_regenerate(other_mode=True)

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Awaitable, Callable, Iterable, Sequence
 
 from deepseek_tui.attach_paths import home_relative, path_candidates, pasted_files, read_attachment
-from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.conversation.attachments import Attachment, AttachmentError, attachment_problems
 from deepseek_tui.conversation.model import Conversation
 from deepseek_tui.conversation.send_check import check_send, prospective_path
@@ -27,7 +26,7 @@ from deepseek_tui.ui.widgets.prompt import PromptArea
 if TYPE_CHECKING:
     from deepseek_tui.ui.app import DeepSeekApp
 
-Send = Callable[[str, Sequence[Attachment], ChatSettings | None], Awaitable[None]]
+Send = Callable[[str, Sequence[Attachment]], Awaitable[None]]
 
 
 class AttachmentWiring:
@@ -135,7 +134,7 @@ class AttachmentWiring:
         self.remove_attachment(len(self.pending_attachments) - 1)
 
     def on_attachment_bar_remove_requested(self: "DeepSeekApp", event: AttachmentBar.RemoveRequested) -> None:
-        self.remove_attachment(event.index, refocus=False)
+        self.remove_attachment(event.index, refocus=not event.from_keyboard)
 
     def on_attachment_bar_leave(self: "DeepSeekApp") -> None:
         self.query_one(PromptArea).focus()
@@ -149,14 +148,14 @@ class AttachmentWiring:
         attachments = list(self.pending_attachments)
         path = prospective_path(self.conversation, text, attachments, self.editing_id)
         if not any(m.attachments for m in path):
-            self.call_later(send, text, attachments, None)
+            self.call_later(send, text, attachments)
             return
         check = check_send(path, self.catalogue, self.conversation.settings)
         if check.too_large:
             self.notify(check.too_large, title="Too large to send", severity="error", timeout=12)
             return
         if not check.unseen_images:
-            self.call_later(send, text, attachments, None)
+            self.call_later(send, text, attachments)
             return
         choices = [f"Switch to {check.vision_model}, which sees images, and send"] if check.vision_model else []
         choices.append("Send without the images (a note says so in their place)")
@@ -169,7 +168,7 @@ class AttachmentWiring:
                 settings = self.conversation.settings.updated(model=check.vision_model)
                 self.apply_settings(after_change(settings, "model", self.catalogue))
                 self.notify(f"Next turns: {check.vision_model}.", timeout=4)
-            await send(text, attachments, None)
+            await send(text, attachments)
 
         self.push_screen(ChooseScreen(
             f"{check.vision_question()} Enter picks the first choice; Esc goes back to the prompt, nothing is sent.",

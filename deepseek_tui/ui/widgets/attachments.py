@@ -19,7 +19,13 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from deepseek_tui.attach_paths import PathCandidate
-from deepseek_tui.conversation.attachments import Attachment, estimated_tokens, kind_label, size_label
+from deepseek_tui.conversation.attachments import (
+    Attachment,
+    estimated_tokens,
+    kind_label,
+    message_attachment_tokens,
+    size_label,
+)
 from deepseek_tui.inert import inert_text
 from deepseek_tui import labels
 
@@ -64,6 +70,8 @@ class AttachmentBar(Widget, can_focus=True):
     @dataclass
     class RemoveRequested(Message):
         index: int
+        from_keyboard: bool = False
+        """Delete on the selected chip (the chips keep the focus); else a click."""
 
     @dataclass
     class Leave(Message):
@@ -72,10 +80,14 @@ class AttachmentBar(Widget, can_focus=True):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.chips: list[Text] = []
+        self.total = Text()
+        """What the attachments add to the prompt, when there are several."""
         self.selected = 0
 
     def show(self, attachments: Sequence[Attachment], *, image_tokens: int, sees_images: bool, model: str) -> None:
         self.chips = [chip_text(a, image_tokens, sees_images, model) for a in attachments]
+        self.total = Text(f"Σ ≈{labels.tokens(message_attachment_tokens(attachments, image_tokens if sees_images else 0))}"
+                          " tok", style="dim") if len(attachments) > 1 else Text()
         self.selected = min(self.selected, max(len(self.chips) - 1, 0))
         self.tooltip = "\n".join(f"{a.name} ({kind_label(a)}, {size_label(a.size)})" for a in attachments) or None
         self.set_class(bool(self.chips), "-shown")
@@ -96,6 +108,12 @@ class AttachmentBar(Widget, can_focus=True):
             if line.cell_len:
                 line.append(" " * CHIP_GAP)
             line.append_text(chip)
+        if self.total.cell_len:
+            if line.cell_len and line.cell_len + CHIP_GAP + self.total.cell_len > width:
+                lines.append(line)
+                line = Text(no_wrap=True)
+            line.append(" " * CHIP_GAP if line.cell_len else "")
+            line.append_text(self.total)
         if line.cell_len:
             lines.append(line)
         return lines
@@ -122,7 +140,7 @@ class AttachmentBar(Widget, can_focus=True):
 
     def action_remove_selected(self) -> None:
         if self.chips:
-            self.post_message(self.RemoveRequested(self.selected))
+            self.post_message(self.RemoveRequested(self.selected, from_keyboard=True))
 
     def action_leave(self) -> None:
         self.post_message(self.Leave())

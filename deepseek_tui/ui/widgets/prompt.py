@@ -167,12 +167,12 @@ class PromptArea(InertTextArea):
     # --- attachments ------------------------------------------------------------------------
 
     async def _on_paste(self, event: events.Paste) -> None:
+        # Textual calls each class's `_on_paste` in turn: TextArea's inserts the text afterwards,
+        # unless the default is prevented here.
         if not self.read_only and may_be_paths(event.text):
             event.stop()
             event.prevent_default()
             self.post_message(self.PathsPasted(self, event.text))
-            return
-        await super()._on_paste(event)
 
     def insert_paste(self, text: str) -> None:
         """Insert a paste the app did not take for files, as a paste would have been."""
