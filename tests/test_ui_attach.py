@@ -101,6 +101,17 @@ async def test_esc_closes_the_list_and_arrows_move_in_it(simulator, tmp_path, wo
         assert not app.query_one(PathCompletions).is_open and app.pending_attachments == []
 
 
+async def test_an_at_word_that_names_no_file_leaves_enter_sending(simulator, tmp_path, work):
+    app = app_in(work, simulator, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one(PromptArea).focus()
+        await type_keys(pilot, "ask @nobody")
+        await wait_until(lambda: app.query_one(PathCompletions).is_open and offered(app) == [])
+        await reply(app, pilot, "enter")
+        assert chat_bodies(simulator)[-1]["messages"][-1]["content"] == "ask @nobody"
+        await wait_until(lambda: not app.query_one(PathCompletions).is_open)
+
+
 async def test_a_file_that_cannot_be_attached_says_why_and_adds_no_chip(simulator, tmp_path, work):
     app = app_in(work, simulator, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -269,3 +280,19 @@ async def test_a_session_whose_attachment_is_missing_opens_and_says_so(simulator
         app.query_one(PromptArea).focus()
         await reply(app, pilot, "enter")
         assert "could not be sent" in chat_bodies(simulator)[-1]["messages"][0]["content"]
+
+
+async def test_a_large_png_is_previewed_from_a_thread():
+    from textual.app import App
+
+    large = png_bytes(300, 240, filters=(1, 2, 4))  # over the inline limit: decoded in a thread
+
+    class One(App):
+        def compose(self):
+            yield ImagePreview(large)
+
+    app = One()
+    async with app.run_test(size=SIZE):
+        preview = app.query_one(ImagePreview)
+        await wait_until(lambda: preview.display)
+        assert preview.size == (20, 8) and "▀" in str(preview.render())  # 20×16 pixels, two to a cell

@@ -280,9 +280,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path.rstrip("/") or "/"
         length = int(self.headers.get("Content-Length") or 0)
         if length > self.sim.max_body_bytes:
-            for _ in range(0, length, 1 << 20):  # read and drop it: the client is still sending
-                self.rfile.read(min(1 << 20, length))
-                length -= 1 << 20
+            while length > 0:  # read and drop it: the client is still sending
+                length -= len(self.rfile.read(min(1 << 20, length))) or length
             self.sim._record(RecordedRequest(method, path, {}, None))
             self._headers_sent = False
             self._send_error(ApiError(413, body_too_large_message(self.sim.max_body_bytes)))

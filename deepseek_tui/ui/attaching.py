@@ -98,8 +98,9 @@ class AttachmentWiring:
             completions.hide()
             prompt.completing = False
             return
-        completions.show(event.fragment, path_candidates(event.fragment, self.working_directory))
-        prompt.completing = True
+        candidates = path_candidates(event.fragment, self.working_directory)
+        completions.show(event.fragment, candidates)
+        prompt.completing = bool(candidates)  # "no match" is shown, but Enter still sends
 
     def on_prompt_area_completion_move(self: "DeepSeekApp", event: PromptArea.CompletionMove) -> None:
         if (completions := self._completions()) is not None:

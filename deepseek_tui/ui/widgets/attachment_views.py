@@ -3,7 +3,8 @@ image a small preview in half-block characters (each cell two pixels: ▀ with t
 its colour and the lower as its background), which any colour terminal can show.
 
 Previews are PNG only (deepseek_tui/image_preview.py); other images, and PNGs too large to decode
-quickly, are shown by their line alone. A large PNG is decoded in a thread: its line shows first.
+quickly, are shown by their line alone. A large PNG is decoded in a thread: its line shows first,
+its preview when it is ready.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from textual import work
 from textual.widgets import Static
 
 from deepseek_tui.conversation.attachments import Attachment, kind_label, size_label
-from deepseek_tui.image_preview import Preview, PreviewUnavailable, png_preview
+from deepseek_tui.image_preview import Preview, PreviewUnavailable, image_size, png_preview
 from deepseek_tui.ui.widgets.inert import InertStatic
 
 PREVIEW_COLUMNS = 32
 PREVIEW_ROWS = 8
 """Cells of a preview at most (the pixels are twice as many rows)."""
-DECODE_INLINE_BYTES = 256 * 1024
-"""Smaller PNGs are previewed at once; larger ones in a thread."""
+DECODE_INLINE_PIXELS = 256 * 256
+"""Smaller PNGs are previewed at once (a few ms); larger ones in a thread (a 3000×1600 screenshot
+takes about a second on the 2-core development machine)."""
 
 
 def attachment_line(attachment: Attachment) -> str:
@@ -67,7 +69,8 @@ class ImagePreview(Static):
         self.display = False
 
     def on_mount(self) -> None:
-        if len(self._data) <= DECODE_INLINE_BYTES:
+        size = image_size(self._data)
+        if size is not None and size[0] * size[1] <= DECODE_INLINE_PIXELS:
             self._show(self._decode())
         else:
             self._decode_in_thread()

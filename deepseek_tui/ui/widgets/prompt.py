@@ -76,7 +76,7 @@ class PromptArea(InertTextArea):
         self.sent_prompts: list[str] = list(history or [])
         self._history_index: int | None = None
         self.completing = False
-        """The app shows path completions: list keys go to them."""
+        """The app shows path completions to choose from: ↑/↓, Tab/Enter and Esc go to them."""
         self.has_attachments = False
         """Files are attached to the next message: it may be sent without words."""
         self._fragment: str | None = None
@@ -221,11 +221,10 @@ class PromptArea(InertTextArea):
         row, column = self.cursor_location
         start = (row, found[0])
         if value is None:
-            end_column = column
             line = self.document[row]
             if start[1] > 0 and line[start[1] - 1:start[1]] == " " and line[column:column + 1] in (" ", ""):
                 start = (row, start[1] - 1)  # no double space where the word was
-            self.replace("", start, (row, end_column))
+            self.replace("", start, (row, column))
         else:
             self.replace(f"@{value}", start, (row, column))
 
