@@ -26,6 +26,7 @@ when PROMPT is - or left out (and stdin is not a terminal). Notes and errors go 
   deepseek-tui ask "What is a monad?"
   git diff | deepseek-tui ask --system "Review this diff" -
   deepseek-tui ask --save "Plan a trip"; deepseek-tui ask --continue "Make it shorter"
+  deepseek-tui ask -a screenshot.png -a app.py "Why does the button not show?"
 
 A saved or continued conversation keeps the --model, --think/--effort and --system given; other
 options (--max-tokens, --temperature, --json) apply to this run only.
@@ -106,6 +107,11 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
         help="store the exchange as a session the TUI can open (default: only with --continue)",
     )
     ask.add_argument("--usage", action="store_true", help="print token usage and cost to stderr")
+    ask.add_argument(
+        "-a", "--attach", action="append", default=[], metavar="FILE",
+        help="send a file with the prompt (repeatable): text goes in as a fenced block, an image "
+        "(PNG, JPEG, WebP, GIF) as an image for a model that sees images",
+    )
 
     balance = commands.add_parser(
         "balance", parents=[shared], help="print the account balance", epilog=epilog, formatter_class=raw,
@@ -198,7 +204,7 @@ def run_subcommand(
             prompt=args.prompt, model=args.model, think=args.think, effort=args.effort, system=args.system,
             temperature=args.temperature, max_tokens=args.max_tokens, json_output=args.json_output,
             show_reasoning=args.show_reasoning, continue_session=args.continue_session, save=args.save,
-            usage=args.usage,
+            usage=args.usage, attach=tuple(args.attach),
         )
         return run_ask(options, config, console, client_factory)
     from deepseek_tui.pipe.account import run_balance, run_models

@@ -24,6 +24,11 @@ TEXTUAL_FREE = (
     "deepseek_tui.guarded_read",
     "deepseek_tui.crash",
     "deepseek_tui.conversation.merge",
+    "deepseek_tui.conversation.attachments",
+    "deepseek_tui.conversation.blobs",
+    "deepseek_tui.conversation.send_check",
+    "deepseek_tui.attach_paths",
+    "deepseek_tui.image_preview",
 )
 
 

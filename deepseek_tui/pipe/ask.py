@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from contextlib import aclosing
 from dataclasses import dataclass
+from pathlib import Path
 
+from deepseek_tui.attach_paths import read_attachment
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client import DeepSeekClient
@@ -17,7 +19,10 @@ from deepseek_tui.conversation import (
     StoreError,
     inert_settings,
 )
+from deepseek_tui.conversation.attachments import Attachment, AttachmentError, AttachmentLimits
 from deepseek_tui.conversation.json_mode import check_json_reply
+from deepseek_tui.conversation.request import RequestTooLarge
+from deepseek_tui.conversation.send_check import check_send
 from deepseek_tui.conversation.turn import AnswerText, ReasoningText, RetryNotice, Turn, TurnEvent, prepare_reply
 from deepseek_tui.conversation.request import adjusted_settings
 from deepseek_tui.model_choice import current_settings
@@ -43,6 +48,8 @@ class AskOptions:
     save: bool | None = None
     """None: save when continuing a session."""
     usage: bool = False
+    attach: tuple[str, ...] = ()
+    """Files sent with the prompt (`-a FILE`, repeatable)."""
 
 
 @dataclass
@@ -76,7 +83,8 @@ def prepare_turn(options: AskOptions, config: AppConfig, console: Console) -> Pr
     catalogue = config.catalogue()
     store = SessionStore(config.sessions_dir(), config.session_format)
     conversation, prompt_argument = open_conversation(options, store)
-    prompt = read_prompt(prompt_argument, console)
+    prompt = read_prompt(prompt_argument, console, allow_empty=bool(options.attach))
+    attachments = read_attachments(options.attach, config.attachments)
     continuing = conversation is not None
     if conversation is None:
         conversation = Conversation(settings=config.chat)
@@ -91,8 +99,13 @@ def prepare_turn(options: AskOptions, config: AppConfig, console: Console) -> Pr
     # prompt are kept with the conversation (a one-off --max-tokens must not cut later replies).
     settings = settings_for(options, conversation.settings, catalogue, console)
     conversation.settings = conversation.settings.with_identity_of(settings)
-    conversation.add_user(prompt)
-    turn = prepare_reply(conversation, catalogue, settings)
+    if attachments:
+        check_attachments(conversation, prompt, attachments, catalogue, settings)
+    conversation.add_user(prompt, attachments)
+    try:
+        turn = prepare_reply(conversation, catalogue, settings)
+    except RequestTooLarge as error:  # history too large (the new files were checked above)
+        raise usage_error(str(error)) from None
     for note in turn.notes:
         console.note(note)
     save = options.save if options.save is not None else continuing
@@ -129,7 +142,32 @@ def open_conversation(options: AskOptions, store: SessionStore) -> tuple[Convers
     return recent, prompt
 
 
-def read_prompt(argument: str | None, console: Console) -> str:
+def read_attachments(paths: tuple[str, ...], limits: AttachmentLimits) -> list[Attachment]:
+    """The `-a` files, read now (relative to the working directory); the first that cannot be
+    attached stops the run before anything is sent."""
+    attachments: list[Attachment] = []
+    for path in paths:
+        try:
+            attachments.append(read_attachment(path, Path.cwd(), limits, attachments))
+        except AttachmentError as error:
+            raise usage_error(f"cannot attach {path}: {error}") from None
+    return attachments
+
+
+def check_attachments(
+    conversation: Conversation, prompt: str, attachments: list[Attachment], catalogue: Catalogue, settings: ChatSettings
+) -> None:
+    """Refuse before sending: images to a model that does not see them, a request over the limit."""
+    path = [*conversation.active_path(), Message(role="user", content=prompt, attachments=tuple(attachments))]
+    check = check_send(path, catalogue, settings)
+    if check.unseen_images:
+        remedy = f"Use --model {check.vision_model}, which does." if check.vision_model else "No model offered sees images."
+        raise usage_error(check.vision_question(), remedy)
+    if check.too_large:
+        raise usage_error(check.too_large)
+
+
+def read_prompt(argument: str | None, console: Console, *, allow_empty: bool = False) -> str:
     if argument is not None and argument != "-":
         text = argument
     elif argument is None and console.stdin.isatty():
@@ -139,7 +177,7 @@ def read_prompt(argument: str | None, console: Console) -> str:
             text = console.stdin.read()
         except UnicodeDecodeError:
             raise usage_error("stdin is not UTF-8 text") from None
-    if not text.strip():
+    if not text.strip() and not allow_empty:
         raise usage_error("the prompt is empty")
     return text
 

@@ -32,7 +32,7 @@ class ExitCode(IntEnum):
 
 MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "success",
-    ExitCode.USAGE: "usage error (bad option, no prompt, unknown session, bad config file)",
+    ExitCode.USAGE: "usage error (bad option, no prompt, unknown session, bad config file, a file -a cannot send)",
     ExitCode.AUTH: "authentication: no API key, or the key was rejected (401)",
     ExitCode.BALANCE: "insufficient balance (402)",
     ExitCode.UNAVAILABLE: "rate limit, server error or connection failure, after retries (429/5xx/network)",

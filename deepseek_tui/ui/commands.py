@@ -36,6 +36,8 @@ APP_BINDINGS: list[Binding] = [
             tooltip="Copy the last answer to the clipboard"),
     Binding("f7", "copy_code", "Copy code block", id="copy_code", show=False, priority=True,
             tooltip="Copy a code block of the last answer"),
+    Binding("f10", "attach_file", "Attach a file", id="attach_file", show=False,
+            tooltip="Attach a file to the next message by its path (or type @ in the prompt, or paste a path)"),
     Binding("f4", "edit_prompt", "Edit in $EDITOR", id="edit_prompt", show=False,
             tooltip="Write the prompt in your $EDITOR"),
     Binding("ctrl+s", "export", "Export", id="export", show=False,

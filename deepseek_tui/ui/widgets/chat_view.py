@@ -32,7 +32,8 @@ ViewFactory = Callable[[Message], MessageView]
 def message_view(message: Message, branch: tuple[int, int], catalogue: Catalogue) -> MessageView:
     """The widget that shows one user or assistant message."""
     if message.role == "user":
-        return UserBubble(message.content, meta=labels.user_meta(branch), message_id=message.id)
+        return UserBubble(message.content, meta=labels.user_meta(branch), message_id=message.id,
+                          attachments=message.attachments)
     return AnswerBlock(
         message_id=message.id,
         meta=labels.answer_meta(message, catalogue, branch),
