@@ -6,7 +6,7 @@ against a simulator in another process, once with an empty config and once with 
 
   ready   launch → "Ask DeepSeek" on screen (the first frame with the prompt)
   echo    then a key typed → shown in the prompt (the event loop is free while the SDK imports)
-  tools   launch → the server's tools are listed (F10 view shows "● ready"), tools config only
+  tools   launch → the server's tools are listed (the ctrl+\\ view shows "● ready"), tools config only
 
 Also `python -X importtime` of the modules the app starts with: `mcp` must not be among them.
 """
@@ -46,7 +46,7 @@ def one_run(workdir: Path, tag: str, with_tools: bool) -> dict[str, float]:
         echoed = term.wait_for(lambda s: "│ Z" in s, 10)
         result = {"ready": (ready or float("nan")) - t0, "echo": (echoed or float("nan")) - typed}
         if with_tools:
-            term.tmux("send-keys", "F10")
+            term.tmux("send-keys", "C-\\")
             listed = term.wait_for(lambda s: "● ready" in s, 30, interval=0.02)
             result["tools"] = (listed or float("nan")) - t0
         return result

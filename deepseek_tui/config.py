@@ -19,6 +19,7 @@ from platformdirs import user_config_path, user_data_path
 from deepseek_tui.atomic import atomic_write_bytes
 from deepseek_tui.catalogue import Catalogue, CatalogueError
 from deepseek_tui.chat_settings import ChatSettings
+from deepseek_tui.conversation.attachments import AttachmentLimits
 from deepseek_tui.model_choice import current_settings
 from deepseek_tui.tools.config import (
     McpServerConfig,
@@ -71,6 +72,8 @@ class AppConfig:
     """`[models.<id>]` tables that add to or override the built-in catalogue."""
     data_dir: str | None = None
     """Where sessions are kept; None = the platform's user data dir."""
+    attachments: AttachmentLimits = field(default_factory=AttachmentLimits)
+    """`[attachments]`: caps on the files a message may carry."""
     mcp_servers: tuple[McpServerConfig, ...] = ()
     """`[mcp.servers.NAME]`: the MCP servers whose tools the model may call."""
     tools: ToolSettings = field(default_factory=ToolSettings)
@@ -147,6 +150,8 @@ def parse_config(data: Mapping[str, Any], source: str = "config") -> AppConfig:
             if not all(isinstance(v, str) for v in table.values()):
                 raise ConfigError(f"{source}: [keymap] values must be key strings")
             values["keymap"] = dict(table)
+        elif key == "attachments":
+            values["attachments"] = _attachment_limits(_table(value, key, source), source)
         elif key == "models":
             tables = _table(value, key, source)
             for model_id, table in tables.items():
@@ -178,6 +183,32 @@ def with_current_models(config: AppConfig, catalogue: Catalogue, source: str) ->
         config, chat=choice.settings, notices=config.notices + tuple(notices),
         names_retired_model=choice.notice is not None,
     )
+
+
+_ATTACHMENT_KEYS = {  # config key -> (AttachmentLimits field, bytes per unit)
+    "max_text_file_kb": ("text_file_bytes", 1024),
+    "max_text_message_kb": ("text_message_bytes", 1024),
+    "max_image_mb": ("image_bytes", 1024 * 1024),
+}
+
+
+def _attachment_limits(table: Mapping[str, Any], source: str) -> AttachmentLimits:
+    limits: dict[str, int] = {}
+    for key, value in table.items():
+        if key not in _ATTACHMENT_KEYS:
+            continue  # unknown keys are ignored, as elsewhere
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1024 * 1024:
+            raise ConfigError(f"{source}: [attachments] {key} must be a positive whole number")
+        field_name, unit = _ATTACHMENT_KEYS[key]
+        limits[field_name] = value * unit
+    return AttachmentLimits(**limits)
+
+
+def _attachments_table(limits: AttachmentLimits) -> dict[str, int]:
+    """The [attachments] keys whose value is not the default."""
+    defaults = AttachmentLimits()
+    return {key: getattr(limits, name) // unit for key, (name, unit) in _ATTACHMENT_KEYS.items()
+            if getattr(limits, name) != getattr(defaults, name)}
 
 
 def _table(value: Any, key: str, source: str) -> Mapping[str, Any]:
@@ -214,6 +245,8 @@ def config_to_toml(config: AppConfig) -> str:
     doc["chat"] = config.chat.to_dict()
     if config.keymap:
         doc["keymap"] = dict(config.keymap)
+    if attachments := _attachments_table(config.attachments):
+        doc["attachments"] = attachments
     if config.models:
         doc["models"] = {k: dict(v) for k, v in config.models.items()}
     if config.tools.to_table():

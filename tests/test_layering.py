@@ -24,6 +24,11 @@ TEXTUAL_FREE = (
     "deepseek_tui.guarded_read",
     "deepseek_tui.crash",
     "deepseek_tui.conversation.merge",
+    "deepseek_tui.conversation.attachments",
+    "deepseek_tui.conversation.blobs",
+    "deepseek_tui.conversation.send_check",
+    "deepseek_tui.attach_paths",
+    "deepseek_tui.image_preview",
     "deepseek_tui.conversation.tool_loop",
     "deepseek_tui.tools",
     "deepseek_tui.tools.config",
@@ -58,3 +63,13 @@ def test_the_mcp_sdk_is_not_imported_to_start_the_app_or_a_command():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_version_and_help_do_not_load_textual_or_the_http_client():
+    """`deepseek-tui --version` / `--help` answer at once: neither Textual nor httpx is imported."""
+    for args in (["--version"], ["--help"], ["ask", "--help"]):
+        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "deepseek_tui", *args],
+                              capture_output=True, text=True, check=True)
+        imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+        assert not {m for m in imported if m.split(".")[0] in ("textual", "httpx")}, args
+        assert done.stdout.strip()

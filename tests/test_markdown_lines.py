@@ -6,6 +6,7 @@ from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 
 from deepseek_tui.ui.widgets.markdown_lines import FENCE_CHUNK_LINES, MarkdownLines, open_fence, split_blocks
+from ui_support import wait_until
 
 DOCUMENT = """## Title
 
@@ -382,8 +383,8 @@ async def test_a_selection_goes_when_the_text_is_replaced_or_wraps_anew():
         await pilot.pause()
         assert app.screen.get_selected_text() == "one two three four five six seven eight nine ten"
         view.styles.width = 20
-        await pilot.pause()
-        assert view.line_count > 1 and app.screen.selections == {}
+        await wait_until(lambda: view.line_count > 1)  # wrapped anew at the next layout
+        await wait_until(lambda: app.screen.selections == {})
         view.text_select_all()
         await pilot.pause()
         view.update("other text")

@@ -17,8 +17,10 @@ from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.conversation import Conversation, SessionStore, UnreadableSession
 from deepseek_tui.conversation import codec
 from deepseek_tui.pipe import ExitCode
+from deepseek_tui.ui.screens.main import MainScreen
 from deepseek_tui.ui.screens.sessions import SessionsScreen
-from ui_support import SIZE, FifoTrap, make_app, wait_until
+from deepseek_tui.ui.screens.transfer import ImportScreen
+from ui_support import SIZE, FifoTrap, make_app, wait_for_screen, wait_until
 
 HUGE = '{"kind": "deepseek-tui-session", "schema_version": ' + "9" * 5000 + "}"
 
@@ -54,15 +56,13 @@ async def test_picker_lists_a_session_id_stored_twice_without_crashing(simulator
     async with app.run_test(size=SIZE) as pilot:
         assert app.conversation.id == "twin" and app.conversation.title == "json twin"
         await pilot.press("ctrl+o")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, SessionsScreen)
+        screen = await wait_for_screen(app, SessionsScreen)
         labels = option_labels(screen)
         assert sum("json twin" in label for label in labels) == 1
         assert any("twin.toml" in label and "same session id as twin.json" in label for label in labels)
         assert any("broken.json" in label for label in labels) and any("broken.toml" in label for label in labels)
-        await pilot.press("enter")
-        await pilot.pause()
+        await pilot.press("enter")  # opens the highlighted row: the twin already open
+        await wait_for_screen(app, MainScreen)
         assert app.is_running and app.conversation.title == "json twin"
     assert {p.name: p.read_bytes() for p in sessions_dir(tmp_path).iterdir() if p.name in before} == before
 
@@ -70,8 +70,8 @@ async def test_picker_lists_a_session_id_stored_twice_without_crashing(simulator
 async def _import(app, pilot, path: Path) -> str:
     known = len(app.notified)
     await pilot.press("f9")
-    await pilot.pause()
-    app.screen.query_one(Input).value = str(path)
+    screen = await wait_for_screen(app, ImportScreen)
+    screen.query_one(Input).value = str(path)
     await pilot.press("enter")
     await wait_until(lambda: len(app.notified) > known)
     return app.notified[-1].message

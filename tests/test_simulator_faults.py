@@ -62,6 +62,24 @@ def test_short_stall_then_abrupt_close(simulator):
     assert isinstance(error, httpx.RemoteProtocolError) and len(lines) == 1
 
 
+def test_hold_waits_for_its_release_and_tells_what_it_sent(simulator):
+    from ui_support import wait_blocking
+
+    release = threading.Event()
+    simulator.inject(Fault.hold(after_chunks=5, release=release))
+    assert simulator.held_content is None
+    with httpx.stream("POST", simulator.url + "/chat/completions", json={**BODY, "stream": True},
+                      headers=AUTH, timeout=5) as response:
+        events = (line[len("data: "):] for line in response.iter_lines() if line.startswith("data: "))
+        first = [next(events) for _ in range(5)]
+        wait_blocking(lambda: simulator.held_content is not None)
+        sent = "".join(json.loads(event)["choices"][0]["delta"].get("content") or "" for event in first)
+        assert sent and simulator.held_content == sent  # the role chunk and four tokens
+        release.set()
+        rest = list(events)
+    assert rest[-1] == "[DONE]" and simulator.held_content is None
+
+
 def test_blank_200(simulator):
     simulator.inject(Fault.blank_200(lines=4))
     response = httpx.post(simulator.url + "/chat/completions", json=BODY, headers=AUTH, timeout=5)

@@ -650,3 +650,58 @@ async def test_a_bug_during_a_reply_is_reported_and_keeps_the_app_and_the_text(s
         assert answer.status == "partial" and answer.content and "display bug" in answer.error
     stored = SessionStore(tmp_path / "data" / "sessions").load(app.conversation.id)
     assert stored.active_path()[-1].content == answer.content
+
+
+async def test_out_of_range_numbers_are_marked_and_never_pretend_to_be_sent(simulator, tmp_path):
+    from scenes import settle_account
+
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", temperature=1.3))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle_account(pilot)  # the model list's arrival reloads the pane: not what this is about
+        await pilot.press("f2")
+        await wait_until(lambda: bool(app.query(SettingsPane)))
+        pane = app.query_one(SettingsPane)
+        preset = pane.query_one("#temperature-preset")
+        await wait_until(lambda: preset.value == 1.3)
+        temperature = pane.query_one("#setting-temperature")
+        temperature.focus()
+        await wait_until(lambda: temperature.has_focus)
+        temperature.value = "5"
+        row = pane.query_one("#row-temperature", SettingRow)
+        await wait_until(lambda: row.has_class("-invalid"))
+        note = str(row.query_one(".note").render())
+        assert "allowed 0.0 to 2.0" in note and "1.3 is sent" in note
+        assert app.conversation.settings.temperature == 1.3
+        temperature.value = "0.7"
+        await wait_until(lambda: app.conversation.settings.temperature == 0.7)
+        await wait_until(lambda: not row.has_class("-invalid") and preset.is_blank())  # 0.7 is no preset
+        max_tokens = pane.query_one("#setting-max_tokens")
+        max_tokens.focus()
+        await wait_until(lambda: max_tokens.has_focus)
+        max_tokens.value = "99999"
+        await wait_until(lambda: app.conversation.settings.max_tokens == 99999)
+        max_tokens.value = "99999999"  # typed on: above the model's maximum
+        max_row = pane.query_one("#row-max_tokens", SettingRow)
+        await wait_until(lambda: max_row.has_class("-invalid"))
+        assert "allowed 1 to 393216" in str(max_row.query_one(".note").render())
+        app.query_one(PromptArea).focus()  # leaving the field shows what is sent again
+        await wait_until(lambda: max_tokens.value == "99999" and not max_row.has_class("-invalid"))
+        await send(app, pilot, "go")
+        body = [r.body for r in simulator.requests if r.path.endswith("/chat/completions")][-1]
+        assert body["max_tokens"] == 99999
+
+
+def test_the_status_line_fits_narrow_terminals_keeping_state_cost_and_balance():
+    from deepseek_tui.ui.widgets.status import StatusInfo, render_status
+
+    info = StatusInfo(model="deepseek-flash", mode="reasoner·high", state="answering 52 tok/s",
+                      turn_tokens="↑1,240 93% hit ↓412", conversation_cost="Σ $0.00026",
+                      pricing="peak ×2 until 10:00 UTC", context_used=212_000, context_window=1_048_576,
+                      balance="bal ¥110.00", demo=True)
+    full = render_status(info).plain
+    assert "↑1,240" in full and "until 10:00" in full and "█" in full
+    for width in (118, 100, 78):
+        fitted = render_status(info, width).plain
+        assert len(fitted) <= width
+        assert "answering 52 tok/s" in fitted and "Σ $0.00026" in fitted and "¥110.00" in fitted
+    assert "█" not in render_status(info, 100).plain  # the gauge bar gave way first

@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 from scenes import T0, answered_conversation
+from textual.errors import NoWidget
 from ui_support import SIZE, make_app, send, wait_reply, wait_until
 
 from deepseek_tui.chat_settings import ChatSettings
@@ -44,32 +45,56 @@ def last_note(app) -> str:
     return app.notified[-1].message
 
 
+async def press_for_note(app, pilot, *keys: str) -> str:
+    """Press `keys` and wait for the notification they bring (a copy reports how it went)."""
+    known = len(app.notified)
+    await pilot.press(*keys)
+    await wait_until(lambda: len(app.notified) > known)
+    return last_note(app)
+
+
+def laid_out(view: MarkdownLines) -> bool:
+    """The screen's layout has caught up with all the rows of `view`."""
+    return view.line_count > 0 and view.region.height == view.line_count
+
+
+def under_pointer(app, widget, offset: tuple[int, int]) -> bool:
+    """`widget` is laid out and draws the cell at `offset` (a pointer there lands on it)."""
+    x, y = widget.region.offset + offset
+    if not (widget.region.contains(x, y) and app.screen.region.contains(x, y)):
+        return False  # not laid out yet, or scrolled off the screen
+    try:
+        return app.screen.get_widget_at(x, y)[0] is widget
+    except NoWidget:
+        return False
+
+
 async def test_drag_selects_within_an_answer_and_ctrl_c_copies_it_with_a_hint(simulator, tmp_path):
     stored_answer(tmp_path, "First paragraph with some words.\n\nSecond paragraph here.")
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         view = answer_view(app)
+        await wait_until(lambda: "Quit" in footer_descriptions(app))  # the footer shows its keys
         assert "Copy selection" not in footer_descriptions(app)
         await drag(pilot, view, (6, 0), (14, 0))
         assert app.screen.get_selected_text() == "paragraph"
-        await pilot.pause()
-        assert "Copy selection" in footer_descriptions(app)  # the key shows while something is selected
-        await pilot.press("ctrl+c")
-        await pilot.pause()
+        await wait_until(lambda: "Copy selection" in footer_descriptions(app))  # shown while something is selected
+        note = await press_for_note(app, pilot, "ctrl+c")
         assert app.clipboard == "paragraph"
-        assert "the selection (9 characters)" in last_note(app)
+        assert "the selection (9 characters)" in note
 
         await drag(pilot, view, (6, 0), (10, 2))  # across two paragraphs
-        await pilot.press("ctrl+c")
+        note = await press_for_note(app, pilot, "ctrl+c")
         assert app.clipboard == "paragraph with some words.\n\nSecond para"
+        assert "the selection (39 characters)" in note
 
         await pilot.click(view, offset=(3, 2))  # a click clears the selection
-        await pilot.pause()
-        assert app.screen.selections == {} and "Copy selection" not in footer_descriptions(app)
-        await pilot.press("ctrl+c")  # nothing selected: nothing copied
-        await pilot.pause()
-        assert app.clipboard == "paragraph with some words.\n\nSecond para"
+        assert app.screen.selections == {}
+        await wait_until(lambda: "Copy selection" not in footer_descriptions(app))
+        note = await press_for_note(app, pilot, "ctrl+c")  # nothing selected: the app's quit hint
+        assert "to quit the app" in note
+        assert app.clipboard == "paragraph with some words.\n\nSecond para"  # nothing copied
 
 
 async def test_a_selection_across_a_paragraph_and_a_code_block_copies_the_code_without_its_box(simulator, tmp_path):
@@ -81,7 +106,7 @@ async def test_a_selection_across_a_paragraph_and_a_code_block_copies_the_code_w
         rows = [view.render_line(y).text.rstrip() for y in range(view.line_count)]
         assert rows[:6] == ["Run this:", "", " python", " x = 1", " if x:", "     print(x)"]
         await drag(pilot, view, (0, 0), (view.size.width - 1, 5))  # to the end of the last code row
-        await pilot.press("ctrl+c")
+        await press_for_note(app, pilot, "ctrl+c")
         assert app.clipboard == "Run this:\n\nx = 1\nif x:\n    print(x)"
 
         await drag(pilot, view, (4, 4), (4, 8))  # from inside the code to the next paragraph
@@ -148,10 +173,10 @@ async def test_selecting_while_an_answer_streams_holds_the_view_and_the_selectio
         chat = app.query_one("#chat")
         try:
             await send(app, pilot, "Explain selection", wait=False)
-            await wait_until(lambda: app.progress is not None and app.progress.content_chars > 0
-                             and len(answer_view(app).source) == app.progress.content_chars)
+            # still: the stream waits, all it sent is drawn, and the chat has followed it to the end
+            await wait_until(lambda: simulator.held_content and answer_view(app).source == simulator.held_content
+                             and laid_out(answer_view(app)))
             await wait_until(lambda: chat.max_scroll_y > 0 and chat.scroll_y == chat.max_scroll_y)
-            await pilot.pause()
             view = answer_view(app)
             assert view.render_line(2).text.startswith("You asked:")
             visible_top = view.region.y - chat.region.y
@@ -164,9 +189,10 @@ async def test_selecting_while_an_answer_streams_holds_the_view_and_the_selectio
         await wait_reply(app, pilot)
         answer = app.conversation.active_path()[-1]
         assert answer.status == "complete" and answer_view(app).source == answer.content
+        await wait_until(lambda: laid_out(answer_view(app)))
         assert chat.max_scroll_y > held_at and chat.scroll_y == held_at  # the chat stayed where it was
         assert app.screen.get_selected_text() == "You asked:"
-        await pilot.press("ctrl+c")
+        await press_for_note(app, pilot, "ctrl+c")
         assert app.clipboard == "You asked:"
 
 
@@ -178,16 +204,15 @@ async def test_selection_in_past_reasoning_and_in_the_reasoning_pane(simulator, 
         pane_text = app.query_one("#reasoning-text", MarkdownLines)
         await drag(pilot, pane_text, (4, 0), (13, 0))
         assert app.screen.get_selected_text() == "user wants"
-        await pilot.press("ctrl+c")
+        await press_for_note(app, pilot, "ctrl+c")
         assert app.clipboard == "user wants"
 
         block = app.query_one(ReasoningBlock)
         block.collapsed = False
         await wait_until(lambda: bool(block.query(MarkdownLines)))
-        await pilot.pause()
         past = block.query_one(MarkdownLines)
         past.scroll_visible(animate=False)
-        await pilot.pause()
+        await wait_until(lambda: under_pointer(app, past, (0, 0)) and under_pointer(app, past, (2, 1)))
         await drag(pilot, past, (0, 0), (2, 1))
         text = app.screen.get_selected_text()
         assert text.startswith("The user wants binary search.") and "\n" not in text  # one wrapped line
@@ -204,8 +229,9 @@ async def test_clicking_a_link_opens_it_in_the_browser_only_for_safe_urls(simula
         assert view.render_line(0).text.startswith("See the guide or a file.")
         await pilot.click(view, offset=(1, 0))  # "See" is no link
         await pilot.click(view, offset=(20, 0))  # "a file": a relative link is drawn as plain text
-        assert opened == []
         await pilot.click(view, offset=(6, 0))
+        await wait_until(lambda: any(note.message.startswith("Opening") for note in app.notified))
+        # clicks are handled in order: the first two, had they opened anything, would be in `opened` first
         assert opened == ["https://docs.example.org/guide"]
         assert last_note(app) == "Opening https://docs.example.org/guide"
 
@@ -222,4 +248,5 @@ async def test_a_bare_url_in_a_streamed_answer_is_a_link(simulator, tmp_path):
         links = {style.link for _, style, _ in view.render_line(row) if style is not None and style.link}
         assert links == {"https://example.org/guide?x=1"}
         await pilot.click(view, offset=(column + 3, row))
+        await wait_until(lambda: bool(opened))
         assert opened == ["https://example.org/guide?x=1"]

@@ -124,7 +124,7 @@ async def test_the_tools_view_shows_servers_and_switches_tools_off(simulator, tm
     async with app.run_test(size=SIZE) as pilot:
         await tools_ready(app)
         await wait_until(lambda: all(s.state != "starting" for s in app.tools.host.statuses()))
-        await pilot.press("f10")
+        await pilot.press("ctrl+backslash")
         screen = await wait_for_screen(app, ToolsScreen)
         text = "\n".join(str(s.render()) for s in screen.query("InertStatic"))
         assert "box  ● ready" in text and "10 tools" in text
@@ -175,7 +175,7 @@ async def test_without_servers_nothing_changes(simulator, tmp_path):
         await send(app, pilot, "Use lookup_city for Oslo")
         assert "tools" not in chat_bodies(simulator)[-1]
         assert not isinstance(app.turn, ToolLoop)
-        await pilot.press("f10")
+        await pilot.press("ctrl+backslash")
         screen = await wait_for_screen(app, ToolsScreen)
         assert "No MCP servers are configured" in "\n".join(str(s.render()) for s in screen.query("InertStatic"))
 

@@ -1,9 +1,11 @@
-"""A conversation as a Markdown document (the active branch only)."""
+"""A conversation as a Markdown document (the active branch only; attachments are listed, their
+bytes are in the JSON export)."""
 
 from __future__ import annotations
 
 import json
 
+from deepseek_tui.conversation.attachments import kind_label, size_label
 from deepseek_tui.conversation.model import Conversation, Message, ToolRun
 
 ROLE_HEADINGS = {"system": "System", "user": "User", "assistant": "Assistant", "tool": "Tool"}
@@ -70,6 +72,12 @@ def _message_markdown(message: Message) -> str:
         lines += [_fenced(message.content, ""), ""]
     elif message.content:
         lines += [message.content, ""]
+    if message.attachments:
+        lines += ["**Attachments**", ""]
+        for attachment in message.attachments:
+            missing = f" — not available: {attachment.problem}" if attachment.problem else ""
+            lines.append(f"- `{attachment.name}` ({kind_label(attachment)}, {size_label(attachment.size)}){missing}")
+        lines.append("")
     for call in message.tool_calls:
         lines += [f"**Tool call** `{call.name}` (`{call.id}`)", "", _fenced(_pretty(call.arguments), "json"), ""]
     return "\n".join(lines)

@@ -14,6 +14,7 @@ from typing import Iterable, Literal
 
 from deepseek_tui import clock
 from deepseek_tui.chat_settings import ChatSettings
+from deepseek_tui.conversation.attachments import Attachment
 from deepseek_tui.usage import Usage
 
 Role = Literal["system", "user", "assistant", "tool"]
@@ -98,6 +99,9 @@ class Message:
     request_id: str | None = None
     tool_run: ToolRun | None = None
     """Tool messages: how the call went."""
+    attachments: tuple[Attachment, ...] = ()
+    """Files sent with a user message (conversation/attachments.py); their bytes live beside the
+    sessions, named by hash, so copies of the message share them."""
 
     def add_usage(self, usage: Usage, *, estimated: bool = False) -> None:
         """Add one request's usage (a continued reply is several requests; they add up)."""
@@ -158,6 +162,8 @@ class Conversation:
         for message in self.active_path():
             if message.role == "user" and message.content.strip():
                 return _title_from(message.content)
+            if message.role == "user" and message.attachments:  # files sent without words
+                return _title_from(", ".join(a.short_name for a in message.attachments))
         return UNTITLED
 
     @property
@@ -252,13 +258,14 @@ class Conversation:
 
     # --- changing ---------------------------------------------------------------------------
 
-    def add_user(self, text: str) -> Message:
+    def add_user(self, text: str, attachments: Iterable[Attachment] = ()) -> Message:
         """A user message as a child of the active leaf; it becomes the active leaf."""
-        return self._append(Message(role="user", content=text, parent_id=self.active_leaf_id))
+        return self._append(Message(role="user", content=text, parent_id=self.active_leaf_id,
+                                    attachments=tuple(attachments)))
 
-    def add_root_user(self, text: str) -> Message:
+    def add_root_user(self, text: str, attachments: Iterable[Attachment] = ()) -> Message:
         """A user message that starts a new branch at the root; it becomes the active leaf."""
-        return self._append(Message(role="user", content=text, parent_id=None))
+        return self._append(Message(role="user", content=text, parent_id=None, attachments=tuple(attachments)))
 
     def append_copy(self, message: Message) -> Message:
         """A copy of `message` (from another branch) under the active leaf: same words and labels,
@@ -394,12 +401,16 @@ class Conversation:
         self.active_leaf_id = current.id
         return current
 
-    def edit_user(self, message_id: str, text: str) -> Message:
-        """A new user message beside `message_id` (same parent); it becomes the active leaf."""
+    def edit_user(self, message_id: str, text: str, attachments: Iterable[Attachment] | None = None) -> Message:
+        """A new user message beside `message_id` (same parent); it becomes the active leaf.
+
+        It keeps the original's attachments unless others are given (the same files: the copies
+        share the stored bytes)."""
         original = self.get(message_id)
         if original.role != "user":
             raise ConversationError("only user messages can be edited")
-        return self._append(Message(role="user", content=text, parent_id=original.parent_id))
+        kept = original.attachments if attachments is None else tuple(attachments)
+        return self._append(Message(role="user", content=text, parent_id=original.parent_id, attachments=kept))
 
     def prepare_regenerate(self, assistant_id: str) -> Message:
         """Make the answer's parent the active leaf, so `start_assistant` adds a sibling."""

@@ -30,7 +30,7 @@ from typing import Any, Literal, Protocol
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client.errors import DeepSeekError
-from deepseek_tui.conversation.model import Conversation, Message, ToolCall, ToolOutcome, ToolRun
+from deepseek_tui.conversation.model import Conversation, ConversationError, Message, ToolCall, ToolOutcome, ToolRun
 from deepseek_tui.conversation.request import ChatRequest
 from deepseek_tui.conversation.throttle import SaveThrottle
 from deepseek_tui.conversation.turn import (
@@ -175,7 +175,17 @@ class RoundLimitReached:
     rounds: int
 
 
-LoopEvent = TurnEvent | TurnStarted | ToolCallRequested | ToolCallStarted | ToolCallFinished | RoundLimitReached
+@dataclass(frozen=True, slots=True)
+class LoopStopped:
+    """The next request could not be sent (`reason`, e.g. over the API's size limit): the loop ends
+    with the results it has."""
+
+    reason: str
+
+
+LoopEvent = (
+    TurnEvent | TurnStarted | ToolCallRequested | ToolCallStarted | ToolCallFinished | RoundLimitReached | LoopStopped
+)
 
 
 # --- the loop ----------------------------------------------------------------------------------
@@ -322,7 +332,11 @@ class ToolLoop:
                         save()
             finally:
                 self._calling = False
-            self.turn = self._next_turn()
+            try:
+                self.turn = self._next_turn()
+            except ConversationError as exc:  # RequestTooLarge: nothing was added for it
+                yield LoopStopped(str(exc))
+                return
 
     async def _run_call(
         self, message: Message, call: ToolCall, index: int, tool: ToolSpec | None

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 from contextlib import aclosing
 from dataclasses import dataclass
+from pathlib import Path
 
+from deepseek_tui.attach_paths import read_attachment
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client import DeepSeekClient
@@ -24,11 +26,15 @@ from deepseek_tui.conversation import (
     StoreError,
     inert_settings,
 )
+from deepseek_tui.conversation.attachments import Attachment, AttachmentError, AttachmentLimits
 from deepseek_tui.conversation.json_mode import check_json_reply
 from deepseek_tui.conversation.model import ToolCall
+from deepseek_tui.conversation.request import RequestTooLarge
+from deepseek_tui.conversation.send_check import check_send
 from deepseek_tui.conversation.tool_loop import (
     Decision,
     LoopEvent,
+    LoopStopped,
     Reply,
     RoundLimitReached,
     ToolCallFinished,
@@ -61,6 +67,8 @@ class AskOptions:
     save: bool | None = None
     """None: save when continuing a session."""
     usage: bool = False
+    attach: tuple[str, ...] = ()
+    """Files sent with the prompt (`-a FILE`, repeatable)."""
     tools: bool = False
     """Offer the configured MCP servers' tools (a tool loop)."""
     yes: bool = False
@@ -111,7 +119,8 @@ def prepare_turn(options: AskOptions, config: AppConfig, console: Console) -> Pr
     catalogue = config.catalogue()
     store = SessionStore(config.sessions_dir(), config.session_format)
     conversation, prompt_argument = open_conversation(options, store)
-    prompt = read_prompt(prompt_argument, console)
+    prompt = read_prompt(prompt_argument, console, allow_empty=bool(options.attach))
+    attachments = read_attachments(options.attach, config.attachments)
     continuing = conversation is not None
     if conversation is None:
         conversation = Conversation(settings=config.chat)
@@ -129,10 +138,15 @@ def prepare_turn(options: AskOptions, config: AppConfig, console: Console) -> Pr
     if options.tools and not config.mcp_servers:
         raise usage_error("--tools: no MCP servers are configured",
                           "Add [mcp.servers.NAME] tables to the config file (README, “Tools”).")
-    conversation.add_user(prompt)
+    if attachments:
+        check_attachments(conversation, prompt, attachments, catalogue, settings)
+    conversation.add_user(prompt, attachments)
     turn = None
-    if not options.tools:
-        turn = prepare_reply(conversation, catalogue, settings)
+    if not options.tools:  # with tools the turn is made once the servers have started
+        try:
+            turn = prepare_reply(conversation, catalogue, settings)
+        except RequestTooLarge as error:  # history too large (the new files were checked above)
+            raise usage_error(str(error)) from None
         for note in turn.notes:
             console.note(note)
     save = options.save if options.save is not None else continuing
@@ -153,14 +167,18 @@ async def _tool_loop(host, prepared: PreparedTurn, options: AskOptions, config: 
             console.note(f"MCP server {status.name} {state[status.state]}" + (f": {status.detail}" if status.detail else ""))
             for line in status.stderr_tail[-5:]:
                 console.note(f"  {status.name} stderr: {line}")
-    if host.available():
-        reply: Reply = ToolLoop(
-            prepared.conversation, prepared.catalogue, host, _confirm_for(options, console), settings=prepared.settings,
-            max_rounds=config.tools.max_rounds, max_result_chars=config.tools.max_result_chars,
-        )
-    else:
-        console.note("no tools are available: answering without them")
-        reply = prepare_reply(prepared.conversation, prepared.catalogue, prepared.settings)
+    try:
+        if host.available():
+            reply: Reply = ToolLoop(
+                prepared.conversation, prepared.catalogue, host, _confirm_for(options, console),
+                settings=prepared.settings, max_rounds=config.tools.max_rounds,
+                max_result_chars=config.tools.max_result_chars,
+            )
+        else:
+            console.note("no tools are available: answering without them")
+            reply = prepare_reply(prepared.conversation, prepared.catalogue, prepared.settings)
+    except RequestTooLarge as error:  # history too large (the new files were checked before)
+        raise usage_error(str(error)) from None
     for note in reply.notes:
         console.note(note)
     return reply
@@ -212,7 +230,32 @@ def open_conversation(options: AskOptions, store: SessionStore) -> tuple[Convers
     return recent, prompt
 
 
-def read_prompt(argument: str | None, console: Console) -> str:
+def read_attachments(paths: tuple[str, ...], limits: AttachmentLimits) -> list[Attachment]:
+    """The `-a` files, read now (relative to the working directory); the first that cannot be
+    attached stops the run before anything is sent."""
+    attachments: list[Attachment] = []
+    for path in paths:
+        try:
+            attachments.append(read_attachment(path, Path.cwd(), limits, attachments))
+        except AttachmentError as error:
+            raise usage_error(f"cannot attach {path}: {error}") from None
+    return attachments
+
+
+def check_attachments(
+    conversation: Conversation, prompt: str, attachments: list[Attachment], catalogue: Catalogue, settings: ChatSettings
+) -> None:
+    """Refuse before sending: images to a model that does not see them, a request over the limit."""
+    path = [*conversation.active_path(), Message(role="user", content=prompt, attachments=tuple(attachments))]
+    check = check_send(path, catalogue, settings)
+    if check.unseen_images:
+        remedy = f"Use --model {check.vision_model}, which does." if check.vision_model else "No model offered sees images."
+        raise usage_error(check.vision_question(), remedy)
+    if check.too_large:
+        raise usage_error(check.too_large)
+
+
+def read_prompt(argument: str | None, console: Console, *, allow_empty: bool = False) -> str:
     if argument is not None and argument != "-":
         text = argument
     elif argument is None and console.stdin.isatty():
@@ -222,7 +265,7 @@ def read_prompt(argument: str | None, console: Console) -> str:
             text = console.stdin.read()
         except UnicodeDecodeError:
             raise usage_error("stdin is not UTF-8 text") from None
-    if not text.strip():
+    if not text.strip() and not allow_empty:
         raise usage_error("the prompt is empty")
     return text
 
@@ -307,6 +350,9 @@ class _AnswerPrinter:
             self.close()
             self.console.note(f"stopped after {event.rounds} tool rounds in a row ([tools] max_rounds); "
                               "the last calls were not run")
+        elif isinstance(event, LoopStopped):
+            self.close()
+            self.console.note(f"the tool results could not be sent: {event.reason}")
 
     def close(self) -> None:
         """End the answer's last line so the shell prompt or an error starts on its own."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .tokens import split_tokens
-from .validation import ChatRequest, FimRequest
+from .validation import IMAGE_TOKENS, ChatRequest, FimRequest
 
 AnswerStyle = Literal["markdown", "fence"]
 
@@ -111,7 +111,7 @@ def plan_chat(request: ChatRequest, options: AnswerOptions) -> Plan:
         body = _prefix_continuation(request.prefix, quote, seed)
         reasoning = f"The answer already starts with a given prefix. I will continue it for “{quote}” without repeating it."
     else:
-        body = _markdown_answer(quote, turn, request.rules.name, seed)
+        body = _markdown_answer(quote, turn, request.rules.name, seed, request.images)
         reasoning = _reasoning(quote, turn, seed)
     content = _shape_content(body, options, seed)
     return Plan(_tokens_if(request.thinking, reasoning), content, [])
@@ -131,12 +131,17 @@ def _reasoning(quote: str, turn: int, seed: _Seed) -> str:
     )
 
 
-def _markdown_answer(quote: str, turn: int, model: str, seed: _Seed) -> str:
+def _markdown_answer(quote: str, turn: int, model: str, seed: _Seed, images: int = 0) -> str:
     first, second, third = (seed.pick(_TOPICS, slot) for slot in (0, 1, 2))
     function = seed.pick(_FUNCTION_NAMES, 4)
+    seen = (
+        f"The request carries {images} image{'s' if images != 1 else ''}: the simulator counts "
+        f"{IMAGE_TOKENS} tokens for each but cannot look at them.\n\n" if images else ""
+    )
     return (
         f"## Answer, turn {turn}\n\n"
         f"You asked: “{quote}”.\n\n"
+        f"{seen}"
         f"Here is a structured reply from the **DeepSeek simulator**. It is deterministic, so the same "
         f"request always gets the same answer — handy for tests.\n\n"
         f"### Key points\n\n"

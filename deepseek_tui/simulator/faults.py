@@ -46,7 +46,8 @@ class Fault:
     def hold(cls, after_chunks: int, release: threading.Event) -> Fault:
         """Pause the stream after N data chunks until `release` is set, then go on normally.
 
-        Tests use it to look at the app mid-stream without depending on the machine's speed.
+        Tests use it to look at the app mid-stream without depending on the machine's speed;
+        `Simulator.held_content` is the answer text sent before the pause, while it lasts.
         """
         return cls("hold", after_chunks=after_chunks, release=release)
 

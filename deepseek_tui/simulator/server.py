@@ -23,6 +23,8 @@ from .faults import Fault
 from .models import MODEL_IDS
 from .tokens import PromptCache, split_tokens
 from .validation import (
+    MAX_BODY_BYTES,
+    body_too_large_message,
     COMPLETIONS_OFF_BETA,
     MISSING_AUTH_TEXT,
     ApiError,
@@ -102,7 +104,12 @@ class Simulator:
         self.models_release: threading.Event | None = None
         """When set, `GET /models` answers only once this event is set (a slow listing)."""
         self.blank_lines_before_json = 0
+        self.max_body_bytes = MAX_BODY_BYTES
+        """Larger request bodies are answered 413 without being read (§12: at most 48 MiB)."""
         self.requests: list[RecordedRequest] = []
+        self.held_content: str | None = None
+        """While a stream waits at a `Fault.hold`: the answer text it sent before (tests wait until
+        the app shows all of it, so that nothing moves on screen while they look)."""
         self.handler_errors: list[BaseException] = []
         self._faults: deque[Fault] = deque()
         self._cache = PromptCache()
@@ -190,10 +197,15 @@ class Simulator:
         with self._lock:
             (self._connections.add if active else self._connections.discard)(connection)
 
-    def _hold(self, release: threading.Event | None) -> None:
-        while release is not None and not release.wait(0.05):
-            if self._stopping.is_set():
-                raise _Stopped
+    def _hold(self, release: threading.Event | None, sent_content: str | None = None) -> None:
+        """Wait until `release` is set; `sent_content`: the answer sent so far, when a stream waits."""
+        self.held_content = sent_content
+        try:
+            while release is not None and not release.wait(0.05):
+                if self._stopping.is_set():
+                    raise _Stopped
+        finally:
+            self.held_content = None
 
     def _pause(self, seconds: float) -> None:
         if seconds > 0 and self._stopping.wait(seconds):
@@ -274,7 +286,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         path = urlsplit(self.path).path.rstrip("/") or "/"
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > self.sim.max_body_bytes:
+            while length > 0:  # read and drop it: the client is still sending
+                length -= len(self.rfile.read(min(1 << 20, length))) or length
+            self.sim._record(RecordedRequest(method, path, {}, None))
+            self._headers_sent = False
+            self._send_error(ApiError(413, body_too_large_message(self.sim.max_body_bytes)))
+            return
+        raw = self.rfile.read(length)
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
@@ -413,7 +433,7 @@ class _Handler(BaseHTTPRequestHandler):
         sent_steps = 0
         for index in range(len(payloads) + 1):
             if index == fault_at and fault is not None and fault.kind == "hold":
-                self.sim._hold(fault.release)
+                self.sim._hold(fault.release, "".join(s.text for s in output.steps[:sent_steps] if s.kind == "content"))
             elif index == fault_at and fault is not None:
                 self._stream_fault(fault, factory, output.truncated(sent_steps, "insufficient_system_resource"), make_usage)
                 return

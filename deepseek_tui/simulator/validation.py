@@ -11,6 +11,8 @@ the 400 messages captured from the real service.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 import uuid
@@ -42,6 +44,9 @@ PASSBACK = "The `reasoning_content` in the thinking mode must be passed back to 
 TOOL_CHOICE_IN_THINKING = "Thinking mode does not support this tool_choice"
 IMAGE_TOKENS = 384
 """What one image costs in prompt tokens (the documented maximum)."""
+MAX_BODY_BYTES = 48 * 1024 * 1024
+"""The largest request body (§12, "request body ≤ 48 MiB")."""
+IMAGE_DATA_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
 TOOL_WITHOUT_CALL = "Messages with role 'tool' must be a response to a preceding message with 'tool_calls'"
 UNANSWERED_TOOL_CALLS = (
     "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
@@ -51,6 +56,13 @@ UNANSWERED_TOOL_CALLS = (
 # tool-name ones are OpenAI's, whose rules DeepSeek's reference repeats, with §12's 128).
 STREAM_OPTIONS_WITHOUT_STREAM = "stream_options should be set along with stream = true"
 NO_VISION = "{model} does not support image input"
+BAD_IMAGE_URL = "Invalid image_url: expected a data URL of a PNG, JPEG, WebP or GIF image in base64"
+
+
+def body_too_large_message(limit: int) -> str:
+    """Wording unverified: §12 gives the limit, not the error (413 is HTTP's status for it)."""
+    amount = f"{limit // (1024 * 1024)} MiB" if limit % (1024 * 1024) == 0 else f"{limit:,} bytes"
+    return f"Request body too large: the limit is {amount}"
 PREFIX_OFF_BETA = (
     'prefix mode is only available when using beta api (set base_url="https://api.deepseek.com/beta")'
 )
@@ -248,12 +260,28 @@ def _content(content: Any, role: str, path: str, serde: _Deserializer, rules: Mo
             part.get("type") == "image_url" and role in ("user", "tool")
             and isinstance((part.get("image_url") or {}).get("url"), str)
         ):
+            _check_image_url(part["image_url"]["url"])
             images += 1
         else:
             raise serde.fail(path, "data did not match any variant of untagged enum ChatCompletionRequestContent")
     if images and not rules.vision:
         raise ApiError(400, NO_VISION.format(model=rules.name))
     return "".join(texts), images
+
+
+def _check_image_url(url: str) -> None:
+    """A `data:` URL must name an image type and carry valid base64 (other URLs are not checked:
+    whether DeepSeek fetches http(s) images is not documented)."""
+    if not url.startswith("data:"):
+        return
+    header, comma, payload = url[len("data:"):].partition(",")
+    media_type, _, encoding = header.partition(";")
+    if not comma or encoding != "base64" or media_type not in IMAGE_DATA_TYPES:
+        raise ApiError(400, BAD_IMAGE_URL)
+    try:
+        base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(400, BAD_IMAGE_URL) from None
 
 
 def _check_messages(body: dict[str, Any], serde: _Deserializer, rules: ModelRules) -> tuple[list[dict[str, Any]], int]:

@@ -9,6 +9,7 @@ from typing import Callable
 from deepseek_tui import clock, labels
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.client.errors import AuthenticationFailed, DeepSeekError, InsufficientBalance, StreamInterrupted
+from deepseek_tui.conversation.attachments import message_attachment_tokens
 from deepseek_tui.conversation.json_mode import check_json_reply
 from deepseek_tui.conversation.model import Conversation, Message
 from deepseek_tui.conversation.tokens import MESSAGE_OVERHEAD, estimate_tokens
@@ -142,7 +143,7 @@ def status_info(
         turn_tokens=_turn_tokens(last),
         conversation_cost=labels.conversation_cost(conversation, priced_in),
         pricing=labels.peak_label(spec, currency, clock.now()),
-        context_used=_context_used(conversation, last, turn),
+        context_used=_context_used(conversation, last, turn, spec.image_tokens),
         context_window=spec.context_window,
         balance=balance,
         demo=demo,
@@ -175,10 +176,12 @@ def _turn_tokens(last: Message | None) -> str:
     return labels.usage_label(last.usage, compact=True, estimated=last.usage_estimated)
 
 
-def _context_used(conversation: Conversation, last: Message | None, turn: Reply | None) -> int:
-    """The tokens the next request starts from: the last reply's reported size, else an estimate."""
+def _context_used(conversation: Conversation, last: Message | None, turn: Reply | None, image_tokens: int) -> int:
+    """The tokens the next request starts from: the last reply's reported size, else an estimate
+    (attachments included: an image at the model's tokens per image)."""
     if last is not None and last.context_usage is not None:
         return last.context_usage.total_tokens
     if turn is not None and turn.message is last:
         return turn.estimated_prompt_tokens
-    return sum(estimate_tokens(m.content) + MESSAGE_OVERHEAD for m in conversation.active_path())
+    return sum(estimate_tokens(m.content) + MESSAGE_OVERHEAD + message_attachment_tokens(m.attachments, image_tokens)
+               for m in conversation.active_path())

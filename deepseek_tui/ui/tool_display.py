@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.conversation.model import Message
 from deepseek_tui.conversation.tool_loop import (
+    LoopStopped,
     RoundLimitReached,
     ToolCallFinished,
     ToolCallRequested,
@@ -79,6 +80,9 @@ class LoopDisplay:
             self._refresh_status()
         elif isinstance(event, RoundLimitReached):
             self._notify(round_limit_notice(event.rounds), title="Tool loop stopped", severity="warning", timeout=12)
+        elif isinstance(event, LoopStopped):
+            self._notify(f"The tool results could not be sent: {event.reason}", title="Tool loop stopped",
+                         severity="error", timeout=12)
         else:
             await self.current.show(event)  # type: ignore[arg-type]
 

@@ -60,7 +60,7 @@ class ToolsController:
         if self.host is None or not self.offered(conversation):
             if self.host is not None and any(s.state == "starting" for s in self.host.statuses()):
                 self.app.notify("MCP servers are still starting: this request goes without their tools "
-                                "(F10 shows them).", severity="warning", timeout=6)
+                                "(ctrl+\\ shows them).", severity="warning", timeout=6)
             return prepare_reply(conversation, catalogue, settings)
         return ToolLoop(
             conversation, catalogue, self.host, self.confirm, self.choices(conversation), settings=settings,

@@ -3,7 +3,7 @@
 `ConfirmToolScreen` asks before a tool call runs: run it once (y / Enter), always run this tool in
 this conversation without asking (a), or refuse (n / Esc); the model is told when it was refused.
 
-`ToolsScreen` (F10, or "Tools" in the palette) shows every configured MCP server with its
+`ToolsScreen` (ctrl+\\, or "Tools" in the palette) shows every configured MCP server with its
 state and the last lines of its stderr, its tools with their descriptions (each can be switched
 off for this conversation), and which tools the next request will carry.
 

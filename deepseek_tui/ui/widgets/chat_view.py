@@ -36,7 +36,8 @@ def message_view(
     """The widget that shows one user or assistant message (with its `conversation`, an answer
     shows its tool calls with their results, and a tool loop's totals on its last answer)."""
     if message.role == "user":
-        return UserBubble(message.content, meta=labels.user_meta(branch), message_id=message.id)
+        return UserBubble(message.content, meta=labels.user_meta(branch), message_id=message.id,
+                          attachments=message.attachments)
     results = conversation.tool_results(message.id) if conversation is not None and message.tool_calls else {}
     return AnswerBlock(
         message_id=message.id,

@@ -25,6 +25,8 @@ from deepseek_tui.ui.intents import (
     Regenerate,
     SwitchBranch,
 )
+from deepseek_tui.conversation.attachments import Attachment
+from deepseek_tui.ui.widgets.attachment_views import attachment_widgets
 from deepseek_tui.ui.widgets.inert import InertStatic
 from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
 from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines
@@ -96,21 +98,26 @@ class UserBubble(MessageView):
     DEFAULT_CSS = """
     UserBubble { height: auto; margin: 1 0 0 0; padding: 0 1; border-left: thick $primary; }
     UserBubble .meta { color: $text-muted; }
+    UserBubble .attachment { color: $text-muted; }
     UserBubble:focus { border-left: thick $accent; }
     """
 
     BINDINGS = [Binding("e", "edit", "Edit", id="message_edit",
                         tooltip="Edit this question and resend it (a new branch)")]
 
-    def __init__(self, text: str, *, meta: str = "", message_id: str | None = None) -> None:
+    def __init__(self, text: str, *, meta: str = "", message_id: str | None = None,
+                 attachments: tuple[Attachment, ...] = ()) -> None:
         super().__init__(id=_dom_id(message_id))
         self.message_id = message_id
         self._text = text
         self._meta = meta
+        self._attachments = attachments
 
     def compose(self) -> ComposeResult:
         yield InertStatic(self._meta or "You", classes="meta")
-        yield InertStatic(self._text, classes="text")
+        if self._text or not self._attachments:
+            yield InertStatic(self._text, classes="text")
+        yield from attachment_widgets(self._attachments)
 
     def set_meta(self, meta: str) -> None:
         self._meta = meta

@@ -40,6 +40,7 @@ class SettingRow(Vertical):
     SettingRow Switch { height: 1; border: none; padding: 0; }
     SettingRow.-inert > Label { color: $text-disabled; text-style: strike; }
     SettingRow.-inert .note { color: $warning; }
+    SettingRow.-invalid .note { color: $error; }
     """
 
     def __init__(self, name: str, label: str, *children, **kwargs) -> None:
@@ -55,8 +56,18 @@ class SettingRow(Vertical):
 
     def set_inert(self, reason: str | None, hint: str = "") -> None:
         self.set_class(reason is not None, "-inert")
+        self._inert_note = f"inert: {reason}" if reason else hint
+        self._show_note()
+
+    def set_invalid(self, problem: str | None) -> None:
+        """Typed input that is not sent: why, and what is sent instead (None: the input is fine)."""
+        self.set_class(problem is not None, "-invalid")
+        self._invalid_note = problem or ""
+        self._show_note()
+
+    def _show_note(self) -> None:
         note = self.query_one(".note", Static)
-        text = f"inert: {reason}" if reason else hint
+        text = getattr(self, "_invalid_note", "") or getattr(self, "_inert_note", "")
         note.update(text)
         note.set_class(not text, "-empty")
 
@@ -107,7 +118,8 @@ class SettingsPane(VerticalScroll):
             Horizontal(
                 Input(_fmt(s.temperature), placeholder="default 1.0", id="setting-temperature",
                       validators=[Number(0.0, 2.0)], valid_empty=True, compact=True),
-                Select(presets, prompt="preset", id="temperature-preset", compact=True),
+                Select(presets, prompt="preset", id="temperature-preset", compact=True,
+                       value=s.temperature if s.temperature in TEMPERATURE_PRESETS.values() else Select.NULL),
                 id="temperature-line",
             ),
         )
@@ -158,15 +170,19 @@ class SettingsPane(VerticalScroll):
             effort_select.value = self._shown_effort = effort if effort in efforts else options[0][1]
             for name in _NUMBER_FIELDS:
                 field = self.query_one(f"#setting-{name}", Input)
-                if field.value != _fmt(getattr(settings, name)):
+                if field.value != _fmt(getattr(settings, name)) and not field.has_focus:  # never under the cursor
                     field.value = _fmt(getattr(settings, name))
             if max_tokens_limit:
                 field = self.query_one("#setting-max_tokens", Input)
                 field.validators = [Integer(1, max_tokens_limit)]
                 field.placeholder = f"default (1–{max_tokens_limit})"
+            for row in self.query(SettingRow):
+                if not row.has_focus_within:
+                    row.set_invalid(None)
+            self._show_preset()
             self.query_one("#setting-json_output", Switch).value = settings.json_output
             prompt = self.query_one("#setting-system_prompt", TextArea)
-            if prompt.text != settings.system_prompt:
+            if prompt.text != settings.system_prompt and not prompt.has_focus:
                 prompt.load_text(settings.system_prompt)
             self.mark_inert(inert or {}, adjusted)
 
@@ -199,7 +215,7 @@ class SettingsPane(VerticalScroll):
     def _effort_changed(self, event: Select.Changed) -> None:
         # The shown effort is not always the stored one (without thinking "none" is shown), so a
         # pick is compared with what was shown, and the app decides what it means for thinking.
-        if event.value in (DEFAULT, Select.BLANK, self._shown_effort):
+        if event.value in (DEFAULT, Select.NULL, self._shown_effort):
             return
         self._shown_effort = str(event.value)
         self.settings = self.settings.updated(reasoning_effort=str(event.value))
@@ -215,22 +231,63 @@ class SettingsPane(VerticalScroll):
         name = (event.input.id or "").removeprefix("setting-")
         if name not in _NUMBER_FIELDS:
             return
-        if event.validation_result is not None and not event.validation_result.is_valid:
-            return
-        text = event.value.strip()
-        if not text:
-            self._change(name, None)
-            return
-        integer = _NUMBER_FIELDS[name][3]
-        try:
-            value: Any = int(text) if integer else float(text)
-        except ValueError:
-            return
-        self._change(name, value)
+        row = self.query_one(f"#row-{name}", SettingRow)
+        value = _parse_number(event.value, integer=_NUMBER_FIELDS[name][3])
+        valid = event.validation_result is None or event.validation_result.is_valid
+        if not valid or value is _INVALID:
+            sent = _fmt(getattr(self.settings, name)) or "the default"
+            row.set_invalid(f"not sent: {_allowed(event.input)}; {sent} is sent until it is")
+        else:
+            row.set_invalid(None)
+            self._change(name, value)
+        if name == "temperature":
+            self._show_preset()
+
+    @on(Input.Blurred)
+    def _number_left(self, event: Input.Blurred) -> None:
+        """Leaving a field with input that was not sent shows again what is sent."""
+        name = (event.input.id or "").removeprefix("setting-")
+        row = self.query(f"#row-{name}")
+        if name in _NUMBER_FIELDS and row and row.first().has_class("-invalid"):
+            with self.prevent(Input.Changed):
+                event.input.value = _fmt(getattr(self.settings, name))
+            row.first(SettingRow).set_invalid(None)
+            if name == "temperature":
+                self._show_preset()
+
+    def _show_preset(self) -> None:
+        """The preset select names the temperature that is sent, or none of them."""
+        preset = self.query_one("#temperature-preset", Select)
+        value = self.settings.temperature
+        with self.prevent(Select.Changed):
+            preset.value = value if value in TEMPERATURE_PRESETS.values() else Select.NULL
 
     @on(TextArea.Changed, "#setting-system_prompt")
     def _system_prompt_changed(self, event: TextArea.Changed) -> None:
         self._change("system_prompt", event.text_area.text)
+
+
+_INVALID = object()
+
+
+def _parse_number(text: str, *, integer: bool) -> Any:
+    """The number typed (None when empty), or _INVALID."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return int(text) if integer else float(text)
+    except ValueError:
+        return _INVALID
+
+
+def _allowed(field: Input) -> str:
+    """The allowed range, from the field's validator, e.g. "allowed 0.0 to 2.0"."""
+    for validator in field.validators:
+        low, high = getattr(validator, "minimum", None), getattr(validator, "maximum", None)
+        if low is not None and high is not None:
+            return f"allowed {_fmt(low)} to {_fmt(high)}"
+    return "not a number"
 
 
 def _fmt(value: float | int | None) -> str:

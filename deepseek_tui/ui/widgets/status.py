@@ -64,7 +64,11 @@ def gauge_style(share: float) -> str:
 
 
 class StatusLine(Widget):
-    """One line; a new `StatusInfo` repaints it without a layout pass (it refreshes often)."""
+    """One line; a new `StatusInfo` repaints it without a layout pass (it refreshes often).
+
+    When the line is wider than the terminal, the least useful parts give way first (see
+    `FIT_STEPS`), so the state, the cost and the balance stay readable at 80 columns.
+    """
 
     DEFAULT_CSS = """
     StatusLine { height: 1; width: 1fr; background: $panel; color: $text; padding: 0 1; }
@@ -74,25 +78,44 @@ class StatusLine(Widget):
         super().__init__(**kwargs)
         self.info = StatusInfo()
         self._text = Text()
+        self._drawn_for: tuple[StatusInfo, int] | None = None
 
     def show(self, info: StatusInfo) -> None:
-        if info == self.info and self._text:
+        if info == self.info and self._drawn_for is not None:
             return
         self.info = info
-        self._text = render_status(info)
+        self._drawn_for = None
         self.refresh()
 
     def render(self) -> Text:
+        width = self.content_region.width
+        if self._drawn_for != (self.info, width):
+            self._text = render_status(self.info, width or None)
+            self._drawn_for = (self.info, width)
         return self._text
 
 
-def render_status(info: StatusInfo) -> Text:
-    """The line; the model id and the balance come from files and the server: drawn inert."""
+FIT_STEPS = ("gauge bar", "turn tokens", "peak until", "demo label", "context", "peak note", "bal prefix")
+"""What gives way, in this order, when the status line is too wide for the terminal."""
+
+
+def render_status(info: StatusInfo, width: int | None = None) -> Text:
+    """The line, fitted to `width` cells when given (None: everything). The model id and the
+    balance come from files and the server: drawn inert."""
     info = replace(info, **{f.name: inert_text(getattr(info, f.name)) for f in fields(info)
                             if isinstance(getattr(info, f.name), str)})
-    text = Text()
+    text = _compose(info, set())
+    for step in range(1, len(FIT_STEPS) + 1):
+        if width is None or text.cell_len <= width:
+            break
+        text = _compose(info, set(FIT_STEPS[:step]))
+    return text
+
+
+def _compose(info: StatusInfo, dropped: set[str]) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
     if info.demo:
-        text.append(" DEMO ", style="bold reverse yellow")
+        text.append(" DEMO " if "demo label" not in dropped else "D", style="bold reverse yellow")
         text.append(" ")
     mode_style = "bold magenta" if info.mode.startswith("reasoner") else "bold cyan"
     text.append(info.model, style="bold")
@@ -100,18 +123,22 @@ def render_status(info: StatusInfo) -> Text:
     text.append(info.mode, style=mode_style)
     text.append(" │ ")
     text.append(info.state)
-    for part in (info.turn_tokens, info.conversation_cost):
+    parts = [info.conversation_cost] if "turn tokens" in dropped else [info.turn_tokens, info.conversation_cost]
+    for part in parts:
         if part:
             text.append(" │ ")
             text.append(part)
-    if info.pricing:
+    if info.pricing and "peak note" not in dropped:
         text.append(" │ ")
-        text.append(info.pricing, style="bold yellow")
-    gauge = context_gauge(info.context_used, info.context_window)
-    if gauge:
+        pricing = info.pricing.split(" until ")[0] if "peak until" in dropped else info.pricing
+        text.append(pricing, style="bold yellow")
+    if info.context_window > 0 and "context" not in dropped:
         text.append(" │ ctx ")
+        gauge = context_gauge(info.context_used, info.context_window)
+        if "gauge bar" in dropped:
+            gauge = gauge.split(" ", 1)[-1]
         text.append(gauge, style=gauge_style(info.context_share))
     if info.balance:
         text.append(" │ ")
-        text.append(info.balance)
+        text.append(info.balance.removeprefix("bal ") if "bal prefix" in dropped else info.balance)
     return text
