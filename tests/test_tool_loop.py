@@ -456,3 +456,23 @@ async def test_no_400_in_any_order_of_thinking_and_tools(simulator, client, mode
         assert reply.message.status == "complete" and bool(reply.message.reasoning) == thinking
     bodies = chat_bodies(simulator)
     assert len(bodies) == len(DE_BRUIJN) + sum(1 for s in DE_BRUIJN if s & 2)
+
+
+async def test_results_too_large_to_send_stop_the_loop_and_say_so(simulator, client):
+    """The API takes requests up to a size (catalogue max_request_bytes): tool results that would
+    take the next request over it end the loop with what it has, and nothing half-made is added."""
+    from deepseek_tui.conversation.tool_loop import LoopStopped
+
+    small = Catalogue().with_overrides({"deepseek-flash": {"max_request_bytes": 6_000}})
+    conv = conversation(False)
+    conv.add_user("Use big_city for Rome")
+    loop = ToolLoop(conv, small, FakeRunner(), Asker(), max_result_chars=20_000)
+
+    async def huge(name, arguments):
+        return ToolOutput("y" * 8_000)
+
+    loop.runner.call = huge
+    events = await run(loop, client)
+    assert isinstance(events[-1], LoopStopped) and "takes 5.9 KB at most" in events[-1].reason
+    assert [m.role for m in conv.active_path()] == ["user", "assistant", "tool"]
+    assert len(chat_bodies(simulator)) == 1 and loop.error is None

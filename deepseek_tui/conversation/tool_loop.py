@@ -22,8 +22,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from contextlib import aclosing
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
