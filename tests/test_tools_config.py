@@ -47,6 +47,9 @@ enabled = false
     assert (remote.transport, remote.url, remote.headers, remote.enabled) == (
         "http", "http://127.0.0.1:9/mcp", {"Authorization": "Bearer x"}, False)
     assert not files.problem and not remote.problem
+    assert remote.describe() == "http://127.0.0.1:9/mcp" and files.describe().startswith("npx -y ")
+    secret = parse_server("s", {"url": "https://me:hunter2@example.com/mcp?x=1"})
+    assert secret.describe() == "https://example.com/mcp?x=1"
 
 
 @pytest.mark.parametrize(("table", "problem"), [

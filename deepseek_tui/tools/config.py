@@ -108,9 +108,12 @@ class McpServerConfig:
         return tool not in self.no_confirm
 
     def describe(self) -> str:
-        """Where the server runs, for the tools view (header values are not shown)."""
+        """Where the server runs, for the tools view (neither headers nor a password in the URL
+        are shown)."""
         if self.url:
-            return self.url
+            scheme, _, rest = self.url.partition("://")
+            authority, slash, path = rest.partition("/")
+            return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
         return " ".join([self.command or "?", *self.args])
 
 
