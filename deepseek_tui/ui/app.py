@@ -59,7 +59,7 @@ from deepseek_tui.ui.intents import (
     ToolSwitched,
 )
 from deepseek_tui.ui.reply import error_notice, status_info
-from deepseek_tui.ui.tool_display import reply_display
+from deepseek_tui.ui.tool_display import blocks_in, reply_display
 from deepseek_tui.ui.tools_control import ToolsController
 from deepseek_tui.ui.screens.dialogs import ChooseScreen
 from deepseek_tui.model_choice import after_change, current_settings, effort_choice
@@ -341,7 +341,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         try:
             display = reply_display(turn, await self._answer_block_for(turn), self.query_one(ReasoningPane),
                                     self.catalogue, notify=self.notify, refresh_status=self.refresh_status,
-                                    block_for=self._block_in_chat(conversation))
+                                    block_for=blocks_in(self.chat, lambda: conversation is self.conversation))
             await display.begin()
             async with aclosing(turn.stream(self.client, currency=self.config.currency, save=autosave)) as events:
                 async for event in events:
@@ -366,17 +366,6 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             self.report_error(turn.error)
         else:
             self._offer_compaction()
-
-    def _block_in_chat(self, conversation: Conversation) -> Callable[[Message], Awaitable[AnswerBlock | None]]:
-        """The answer block of a message of `conversation`, added at the end of the chat when it is
-        not there yet (None once the chat shows another conversation)."""
-        async def block_for(message: Message) -> AnswerBlock | None:
-            if conversation is not self.conversation:
-                return None
-            view = self.chat.answer_of(message.id) or await self.chat.append(message)
-            return view if isinstance(view, AnswerBlock) else None
-
-        return block_for
 
     async def _answer_block_for(self, turn: Reply) -> AnswerBlock:
         """The block the turn streams into: the one on screen, the continued answer's, or a new one."""

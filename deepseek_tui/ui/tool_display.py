@@ -18,6 +18,7 @@ from deepseek_tui.conversation.tool_loop import (
 )
 from deepseek_tui.conversation.turn import Turn, TurnEnded
 from deepseek_tui.ui.reply import Notify, ReplyDisplay
+from deepseek_tui.ui.widgets.chat_view import ChatView
 from deepseek_tui.ui.widgets.messages import AnswerBlock
 from deepseek_tui.ui.widgets.reasoning import ReasoningPane
 from deepseek_tui.ui.widgets.tool_calls import tool_call_view, tool_call_views
@@ -25,6 +26,18 @@ from deepseek_tui.ui.widgets.tool_calls import tool_call_view, tool_call_views
 BlockFor = Callable[[Message], Awaitable[AnswerBlock | None]]
 """The answer block of a message, mounted at the end of the chat if it is not there (None when
 the chat shows another conversation now)."""
+
+
+def blocks_in(chat: ChatView, showing: Callable[[], bool]) -> BlockFor:
+    """A message's answer block in `chat`, added at its end when it is not there yet; None once
+    the chat no longer `showing` the loop's conversation."""
+    async def block_for(message: Message) -> AnswerBlock | None:
+        if not showing():
+            return None
+        view = chat.answer_of(message.id) or await chat.append(message)
+        return view if isinstance(view, AnswerBlock) else None
+
+    return block_for
 
 
 def round_limit_notice(rounds: int) -> str:
