@@ -41,13 +41,32 @@ STDERR_LINE_CHARS = 400
 CLIENT_NAME = "deepseek-tui"
 
 SDK_MODULE = "mcp.client.streamable_http"
+SWITCH_INTERVAL_WHILE_IMPORTING = 0.0005
+"""Seconds a thread may hold the GIL while the SDK imports (Python's default is 0.005): the app's
+thread gets it back ten times sooner, so typing stays quick meanwhile."""
+
+_imports: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
 
 
 async def load_sdk() -> None:
-    """Import the `mcp` SDK in a worker thread; the event loop keeps running meanwhile. (Servers
-    starting together may each ask: Python's import lock makes the second wait for the first.)"""
-    if SDK_MODULE not in sys.modules:
+    """Import the `mcp` SDK in a worker thread, once (servers starting together share it); the
+    event loop keeps running meanwhile."""
+    if SDK_MODULE in sys.modules:
+        return
+    loop = asyncio.get_running_loop()
+    task = _imports.get(loop)
+    if task is None or task.cancelled() or (task.done() and task.exception() is not None):
+        task = _imports[loop] = loop.create_task(_import_in_thread())
+    await asyncio.shield(task)
+
+
+async def _import_in_thread() -> None:
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(min(previous, SWITCH_INTERVAL_WHILE_IMPORTING))
+    try:
         await asyncio.to_thread(importlib.import_module, SDK_MODULE)
+    finally:
+        sys.setswitchinterval(previous)
 
 
 @dataclass(frozen=True)
