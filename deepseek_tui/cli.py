@@ -27,6 +27,7 @@ when PROMPT is - or left out (and stdin is not a terminal). Notes and errors go 
   git diff | deepseek-tui ask --system "Review this diff" -
   deepseek-tui ask --save "Plan a trip"; deepseek-tui ask --continue "Make it shorter"
   deepseek-tui ask -a screenshot.png -a app.py "Why does the button not show?"
+  deepseek-tui ask --tools --yes "What files are in my notes folder?"
 
 A saved or continued conversation keeps the --model, --think/--effort and --system given; other
 options (--max-tokens, --temperature, --json) apply to this run only.
@@ -111,6 +112,15 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
         "-a", "--attach", action="append", default=[], metavar="FILE",
         help="send a file with the prompt (repeatable): text goes in as a fenced block, an image "
         "(PNG, JPEG, WebP, GIF) as an image for a model that sees images",
+    )
+    ask.add_argument(
+        "--tools", action="store_true",
+        help="offer the tools of the configured MCP servers; calls and results are noted on stderr",
+    )
+    ask.add_argument(
+        "--yes", action="store_true",
+        help="with --tools: run every tool call without asking (without a terminal to ask on, calls are "
+        "refused unless this or the tool's confirm = false in the config allows them)",
     )
 
     balance = commands.add_parser(
@@ -204,7 +214,7 @@ def run_subcommand(
             prompt=args.prompt, model=args.model, think=args.think, effort=args.effort, system=args.system,
             temperature=args.temperature, max_tokens=args.max_tokens, json_output=args.json_output,
             show_reasoning=args.show_reasoning, continue_session=args.continue_session, save=args.save,
-            usage=args.usage, attach=tuple(args.attach),
+            usage=args.usage, attach=tuple(args.attach), tools=args.tools, yes=args.yes,
         )
         return run_ask(options, config, console, client_factory)
     from deepseek_tui.pipe.account import run_balance, run_models

@@ -21,6 +21,14 @@ from deepseek_tui.catalogue import Catalogue, CatalogueError
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.conversation.attachments import AttachmentLimits
 from deepseek_tui.model_choice import current_settings
+from deepseek_tui.tools.config import (
+    McpServerConfig,
+    ToolsConfigError,
+    ToolSettings,
+    parse_servers,
+    parse_tool_settings,
+    servers_table,
+)
 
 APP_NAME = "deepseek-tui"
 DEFAULT_BASE_URL = "https://api.deepseek.com"
@@ -66,6 +74,10 @@ class AppConfig:
     """Where sessions are kept; None = the platform's user data dir."""
     attachments: AttachmentLimits = field(default_factory=AttachmentLimits)
     """`[attachments]`: caps on the files a message may carry."""
+    mcp_servers: tuple[McpServerConfig, ...] = ()
+    """`[mcp.servers.NAME]`: the MCP servers whose tools the model may call."""
+    tools: ToolSettings = field(default_factory=ToolSettings)
+    """`[tools]`: limits of the tool loop."""
     base_url_override: str | None = None
     """--base-url for this run only (never written to the file)."""
     use_environment: bool = True
@@ -145,6 +157,13 @@ def parse_config(data: Mapping[str, Any], source: str = "config") -> AppConfig:
             for model_id, table in tables.items():
                 _table(table, f"models.{model_id}", source)
             values["models"] = {k: dict(v) for k, v in tables.items()}
+        elif key == "mcp":
+            values["mcp_servers"] = parse_servers(_table(value, key, source))
+        elif key == "tools":
+            try:
+                values["tools"] = parse_tool_settings(_table(value, key, source))
+            except ToolsConfigError as exc:
+                raise ConfigError(f"{source}: {exc}") from None
         # Unknown keys are ignored so that newer config files still open.
     config = AppConfig(**values)
     try:
@@ -230,6 +249,11 @@ def config_to_toml(config: AppConfig) -> str:
         doc["attachments"] = attachments
     if config.models:
         doc["models"] = {k: dict(v) for k, v in config.models.items()}
+    if config.tools.to_table():
+        doc["tools"] = config.tools.to_table()
+    mcp = servers_table(config.mcp_servers)
+    if mcp["servers"]:
+        doc["mcp"] = mcp
     return tomli_w.dumps(doc)
 
 

@@ -16,7 +16,7 @@ import httpx
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client.events import Usage
 from deepseek_tui.conversation.attachments import AttachmentLimits, make_attachment
-from deepseek_tui.conversation.model import Conversation
+from deepseek_tui.conversation.model import Conversation, ToolCall, ToolRun
 from deepseek_tui.conversation.pricing import price_message
 from deepseek_tui.conversation.store import SessionStore
 from deepseek_tui.simulator import Fault, Simulator
@@ -107,6 +107,40 @@ def answered_conversation() -> Conversation:
     conversation.finish_assistant(reply.id, finish_reason="stop", completed_at=T0 + timedelta(seconds=9.6))
     price_message(reply, _catalogue(), "USD")
     conversation.updated_at = T0 + timedelta(seconds=10)
+    return conversation
+
+
+def tool_conversation() -> Conversation:
+    """A reply that called two tools in parallel, their results, and the answer that used them."""
+    conversation = Conversation(settings=ChatSettings(model="deepseek-flash", thinking=True), created_at=T0)
+    user = conversation.add_user("What is 17 × 23 + 4, and what day is it today?")
+    user.created_at = T0
+    calls = conversation.start_assistant("deepseek-flash", True, "high")
+    calls.reasoning = "I need the date and an exact product: the demo tools give both, so I call them together."
+    calls.reasoning_seconds = 1.1
+    calls.tool_calls = [
+        ToolCall("call_00_Tcek83ZQ4fFb1RfPQnsPEE5w", "current_date", "{}"),
+        ToolCall("call_01_IhCAliIHtM9gKpgfqbBV9873", "calculate", '{"expression": "17 * 23 + 4"}'),
+    ]
+    calls.created_at = T0 + timedelta(seconds=1)
+    calls.usage = Usage(prompt_tokens=512, completion_tokens=64, cache_hit_tokens=448, cache_miss_tokens=64,
+                        reasoning_tokens=30)
+    conversation.finish_assistant(calls.id, finish_reason="tool_calls", completed_at=T0 + timedelta(seconds=2.2))
+    price_message(calls, _catalogue(), "USD")
+    for call, text, seconds in zip(calls.tool_calls, ["Wednesday 2026-11-25, 12:00 UTC", "395"], [0.04, 0.01],
+                                   strict=True):
+        result = conversation.add_tool_result(call.id, text, ToolRun("ok", f"demo · {call.name}", seconds))
+        result.created_at = T0 + timedelta(seconds=3)
+    answer = conversation.start_assistant("deepseek-flash", True, "high")
+    answer.reasoning = "Both tools answered; I can state the result and the weekday."
+    answer.reasoning_seconds = 0.6
+    answer.content = "17 × 23 + 4 = **395**, and today is **Wednesday, 25 November 2026**."
+    answer.created_at = T0 + timedelta(seconds=4)
+    answer.usage = Usage(prompt_tokens=640, completion_tokens=48, cache_hit_tokens=576, cache_miss_tokens=64,
+                         reasoning_tokens=14)
+    conversation.finish_assistant(answer.id, finish_reason="stop", completed_at=T0 + timedelta(seconds=5.5))
+    price_message(answer, _catalogue(), "USD")
+    conversation.updated_at = T0 + timedelta(seconds=6)
     return conversation
 
 
@@ -277,6 +311,20 @@ def _scene(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeekApp
 
         return app, run
 
+    if name == "tools":
+        SessionStore(tmp_path / "data" / "sessions").save(tool_conversation())
+        app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", thinking=True),
+                       show_reasoning=False)
+
+        async def run(pilot: Pilot) -> None:
+            await settle_account(pilot)
+            block = pilot.app.query("ToolCallBlock").last()
+            block.collapsed = False  # the calculator's arguments and result
+            await wait_until(lambda: block.query("Contents InertStatic").last().region.height > 0)
+            await pilot.pause()
+
+        return app, run
+
     if name == "attach_prompt":
         work = attachment_workdir(tmp_path)
         app = make_app(simulator.url, tmp_path, show_reasoning=False)
@@ -397,4 +445,4 @@ def attachment_conversation() -> Conversation:
 
 
 SCENES = ("empty", "reasoning", "answered", "error", "settings", "help", "picker", "branched", "markdown", "selected",
-          "attach_prompt", "attach_sent")
+          "attach_prompt", "attach_sent", "tools")

@@ -34,10 +34,12 @@ from deepseek_tui.conversation.model import (
     ROLES,
     SCHEMA_VERSION,
     STATUSES,
+    TOOL_OUTCOMES,
     Conversation,
     ConversationError,
     Message,
     ToolCall,
+    ToolRun,
 )
 
 Format = Literal["json", "toml"]
@@ -140,6 +142,7 @@ def _message_document(message: Message, embed_attachments: bool = False) -> dict
         "completed_at": _time(message.completed_at) if message.completed_at else None,
         "reasoning_seconds": message.reasoning_seconds,
         "request_id": message.request_id,
+        "tool_run": _tool_run_document(message.tool_run) if message.tool_run else None,
         "attachments": [_attachment_document(a, embed_attachments) for a in message.attachments] or None,
     })
 
@@ -153,6 +156,11 @@ def _attachment_document(attachment: Attachment, embed: bool) -> dict[str, Any]:
         "media_type": attachment.media_type,
         "data": base64.b64encode(data).decode("ascii") if data is not None else None,
     })
+
+
+def _tool_run_document(run: ToolRun) -> dict[str, Any]:
+    return _without_none({"outcome": run.outcome, "tool": run.tool or None, "seconds": run.seconds,
+                          "full_chars": run.full_chars})
 
 
 def _usage_document(usage: Usage) -> dict[str, int]:
@@ -305,7 +313,24 @@ def _message(table: Any, where: str) -> Message:
         completed_at=read.optional_moment("completed_at"),
         reasoning_seconds=read.optional_number("reasoning_seconds"),
         request_id=read.optional_text("request_id"),
+        tool_run=_read_tool_run(table, where),
         attachments=attachments,
+    )
+
+
+def _read_tool_run(table: dict[str, Any], where: str) -> ToolRun | None:
+    if "tool_run" not in table:
+        return None
+    run_table = table["tool_run"]
+    if not isinstance(run_table, dict):
+        raise CodecError(f"{where}.tool_run: expected a table")
+    read = _Reader(run_table, f"{where}.tool_run.")
+    full_chars = read.integer("full_chars") if "full_chars" in run_table else None
+    return ToolRun(
+        outcome=read.choice("outcome", TOOL_OUTCOMES),  # type: ignore[arg-type]
+        tool=read.text("tool", ""),
+        seconds=read.optional_number("seconds"),
+        full_chars=full_chars,
     )
 
 

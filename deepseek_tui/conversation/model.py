@@ -45,6 +45,27 @@ class ToolCall:
     arguments: str = ""
 
 
+ToolOutcome = Literal["ok", "error", "refused", "cancelled", "skipped"]
+TOOL_OUTCOMES: tuple[str, ...] = ("ok", "error", "refused", "cancelled", "skipped")
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    """How the call a tool message answers went (shown and stored; never sent to the API).
+
+    `outcome`: ok / error (the tool or its server failed) / refused (by the user) / cancelled
+    (the user stopped the reply) / skipped (not run: the round limit was reached).
+    """
+
+    outcome: ToolOutcome
+    tool: str = ""
+    """Who answered, as people see it, e.g. "demo · calculate"."""
+    seconds: float | None = None
+    """How long the call took (None when it did not run)."""
+    full_chars: int | None = None
+    """The output's length when it was cut to fit the size limit (None: sent whole)."""
+
+
 @dataclass
 class Message:
     """One node of the tree. Assistant messages are mutable while they stream."""
@@ -76,6 +97,8 @@ class Message:
     reasoning_seconds: float | None = None
     """How long the model thought ("Thought for N s"); None when it did not think."""
     request_id: str | None = None
+    tool_run: ToolRun | None = None
+    """Tool messages: how the call went."""
     attachments: tuple[Attachment, ...] = ()
     """Files sent with a user message (conversation/attachments.py); their bytes live beside the
     sessions, named by hash, so copies of the message share them."""
@@ -320,7 +343,7 @@ class Conversation:
         message.error = None
         return message
 
-    def add_tool_result(self, tool_call_id: str, content: str) -> Message:
+    def add_tool_result(self, tool_call_id: str, content: str, run: ToolRun | None = None) -> Message:
         """A tool message answering one tool call of the active branch's last assistant turn."""
         if not any(
             call.id == tool_call_id
@@ -335,8 +358,39 @@ class Conversation:
                 content=content,
                 tool_call_id=tool_call_id,
                 parent_id=self.active_leaf_id,
+                tool_run=run,
             )
         )
+
+    def tool_results(self, message_id: str) -> dict[str, Message]:
+        """The tool messages that answer an assistant message's calls, by call id: the run of tool
+        messages right after it (on the active branch when it is there, else its newest line)."""
+        message = self.get(message_id)
+        wanted = {call.id for call in message.tool_calls}
+        following = {m.parent_id: m for m in self.active_path()}
+        results: dict[str, Message] = {}
+        current = message
+        while len(results) < len(wanted):
+            nxt = following.get(current.id)
+            if nxt is None:
+                kids = self.children(current.id)
+                nxt = kids[-1] if kids else None
+            if nxt is None or nxt.role != "tool" or nxt.tool_call_id not in wanted:
+                break
+            results.setdefault(nxt.tool_call_id or "", nxt)
+            current = nxt
+        return results
+
+    def exchange(self, message_id: str) -> list[Message]:
+        """The assistant messages of the exchange `message_id` ends: the replies since the last
+        user message on its branch (one, unless tools were called)."""
+        replies: list[Message] = []
+        for earlier in reversed(self.path_to(message_id)):
+            if earlier.role == "user":
+                break
+            if earlier.role == "assistant":
+                replies.append(earlier)
+        return list(reversed(replies))
 
     def switch_to(self, message_id: str) -> Message:
         """Activate the branch through `message_id`, down to its most recent leaf."""

@@ -7,7 +7,8 @@ The TUI and pipe mode both run their turns through here:
 - `Turn.stream` sends the request and yields typed `TurnEvent`s while it fills the message;
   however the stream ends (finish, API error, drop, cancel) the message keeps the text that
   arrived and gets a status that says how it ended;
-- the turn's phase (sending, queued, thinking, answering, retrying, done, cancelled, error) is
+- the turn's phase (sending, queued, thinking, answering, retrying, done, cancelled, error; a tool
+  loop adds "tool") is
   kept in one place, `Turn.phase`; `Turn.progress` has the live figures for a status line.
 """
 
@@ -18,7 +19,7 @@ import time
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, AsyncGenerator, Callable, Literal, Mapping, Protocol, Union
+from typing import Any, AsyncGenerator, Callable, Literal, Mapping, Protocol, Sequence, Union
 
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
@@ -47,7 +48,8 @@ from deepseek_tui.conversation.tokens import estimate_request_tokens, estimate_u
 from deepseek_tui.model_choice import current_settings
 from deepseek_tui.usage import Usage
 
-Phase = Literal["sending", "queued", "thinking", "answering", "retrying", "done", "cancelled", "error"]
+Phase = Literal["sending", "queued", "thinking", "answering", "retrying", "tool", "done", "cancelled", "error"]
+""""tool": between the requests of a tool loop, a tool call is asked about or runs."""
 FINAL_PHASES: tuple[Phase, ...] = ("done", "cancelled", "error")
 
 CANCELLED_BY_USER = "Cancelled by you"
@@ -127,9 +129,14 @@ class TurnProgress:
 
 
 def prepare_reply(
-    conversation: Conversation, catalogue: Catalogue, settings: ChatSettings | None = None
+    conversation: Conversation,
+    catalogue: Catalogue,
+    settings: ChatSettings | None = None,
+    *,
+    tools: Sequence[Mapping[str, Any]] | None = None,
 ) -> "Turn":
-    """A turn that answers the active branch (`settings` for this turn only; default: the conversation's).
+    """A turn that answers the active branch (`settings` for this turn only; default: the conversation's),
+    offering `tools` (function definitions) when given.
 
     JSON mode needs the word "json" in the request: when no message says it, the hint goes into
     this request's system prompt only, never into the stored settings.
@@ -138,11 +145,12 @@ def prepare_reply(
     limit; nothing is added to the conversation then.
     """
     settings = current_settings(settings or conversation.settings, catalogue).settings  # a retired model: its successor
-    request = build_chat_request(conversation, catalogue, settings)
+    offered = [dict(tool) for tool in tools] if tools else None
+    request = build_chat_request(conversation, catalogue, settings, tools=offered)
     notes: list[str] = list(request.notes)
     if settings.json_output and not mentions_json(request.body):
         hinted = settings.updated(system_prompt=with_json_hint(settings.system_prompt))
-        request = build_chat_request(conversation, catalogue, hinted)
+        request = build_chat_request(conversation, catalogue, hinted, tools=offered)
         notes.append(f'JSON mode needs the word "json" in a message; added to this request\'s '
                      f'system prompt: "{JSON_HINT}"')
     spec = catalogue.get(settings.model)

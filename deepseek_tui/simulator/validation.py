@@ -52,7 +52,8 @@ UNANSWERED_TOOL_CALLS = (
     "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
     "'tool_call_id'. (insufficient tool messages following tool_calls message)"
 )
-# The next wordings were never captured from the real service; they are our best guess.
+# The next wordings were never captured from the real service; they are our best guess (the
+# tool-name ones are OpenAI's, whose rules DeepSeek's reference repeats, with §12's 128).
 STREAM_OPTIONS_WITHOUT_STREAM = "stream_options should be set along with stream = true"
 NO_VISION = "{model} does not support image input"
 BAD_IMAGE_URL = "Invalid image_url: expected a data URL of a PNG, JPEG, WebP or GIF image in base64"
@@ -66,6 +67,17 @@ PREFIX_OFF_BETA = (
     'prefix mode is only available when using beta api (set base_url="https://api.deepseek.com/beta")'
 )
 PREFIX_NOT_LAST = "prefix mode is only supported on the last message, which must be an assistant message"
+TOOL_NAME_PATTERN = (
+    "Invalid 'tools[{index}].function.name': string does not match pattern. Expected a string that "
+    "matches the pattern '^[a-zA-Z0-9_-]+$'."
+)
+TOOL_NAME_LENGTH = (
+    "Invalid 'tools[{index}].function.name': string too long. Expected a string with maximum length "
+    "{limit}, but got a string with length {length} instead."
+)
+TOOL_NAME_TWICE = "Duplicate function name in tools: '{name}'. Function names must be unique."
+TOOL_NAME_MAX = 128
+_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
 
 
 class ApiError(Exception):
@@ -322,6 +334,16 @@ def _check_tools(body: dict[str, Any], serde: _Deserializer) -> list[dict[str, A
         function = tool.get("function")
         if not isinstance(function, dict) or not isinstance(function.get("name"), str):
             raise serde.fail(f"{path}.function", "missing field `name`")
+    seen: set[str] = set()
+    for index, tool in enumerate(tools):
+        name = tool["function"]["name"]
+        if not _TOOL_NAME.match(name):
+            raise ApiError(400, TOOL_NAME_PATTERN.format(index=index))
+        if len(name) > TOOL_NAME_MAX:
+            raise ApiError(400, TOOL_NAME_LENGTH.format(index=index, limit=TOOL_NAME_MAX, length=len(name)))
+        if name in seen:
+            raise ApiError(400, TOOL_NAME_TWICE.format(name=name))
+        seen.add(name)
     return tools
 
 

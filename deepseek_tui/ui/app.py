@@ -36,7 +36,8 @@ from deepseek_tui.conversation.compact import finish_compaction, prepare_compact
 from deepseek_tui.conversation.model import Conversation, ConversationError, Message
 from deepseek_tui.conversation.request import adjusted_settings, inert_settings
 from deepseek_tui.conversation.store import SessionStore, StoreError
-from deepseek_tui.conversation.turn import Turn, TurnProgress, prepare_continue, prepare_reply
+from deepseek_tui.conversation.tool_loop import Reply
+from deepseek_tui.conversation.turn import Turn, TurnProgress, prepare_continue
 from deepseek_tui.inert import inert_text
 from deepseek_tui.conversation.attachments import Attachment
 from deepseek_tui.ui.attaching import AttachmentWiring
@@ -55,8 +56,11 @@ from deepseek_tui.ui.intents import (
     LeaveChat,
     Regenerate,
     SwitchBranch,
+    ToolSwitched,
 )
-from deepseek_tui.ui.reply import ReplyDisplay, error_notice, status_info
+from deepseek_tui.ui.reply import error_notice, status_info
+from deepseek_tui.ui.tool_display import blocks_in, reply_display
+from deepseek_tui.ui.tools_control import ToolsController
 from deepseek_tui.ui.screens.dialogs import ChooseScreen
 from deepseek_tui.model_choice import after_change, current_settings, effort_choice
 from deepseek_tui.models_cache import ModelsCache
@@ -117,8 +121,8 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         self.client: DeepSeekClient | None = None
         self.conversation = Conversation(settings=config.chat)
         """The conversation on screen; a turn keeps its own until it ends."""
-        self.turn: Turn | None = None
-        """The turn streaming now, or the last one."""
+        self.turn: Reply | None = None
+        """The turn (or tool loop) streaming now, or the last one."""
         self.turn_worker: Worker | None = None
         self.models_cache = ModelsCache(config.effective_base_url())
         self.listing_fresh = self.models_cache.apply_to(self.catalogue)
@@ -131,6 +135,8 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         self._offered_compaction_for: str | None = None
         self.history_path = self.store.directory.parent / prompt_history.FILE_NAME
         self.init_attachments(Path.cwd())
+        self.tools = ToolsController(self)
+        """The MCP servers and what each conversation lets the model call."""
         if config.theme:
             self.theme = config.theme
         if config.keymap:
@@ -183,6 +189,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         if self.config.names_retired_model:
             self._schedule_config_save()  # with the successor: told once
         self.query_one(PromptArea).focus()
+        self.call_after_refresh(self.tools.start)  # MCP servers start in the background, after the first frame
         key = self.config.effective_api_key()
         if key:
             self.call_after_refresh(self._connect_soon, key)  # the HTTP client loads after the first frame
@@ -191,6 +198,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
 
     async def on_unmount(self) -> None:
         self._save_if_pending()
+        await self.tools.aclose()
         if self.client is not None:
             await self.client.aclose()
 
@@ -245,13 +253,14 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         self.refresh_status()
 
     def _view_for(self, message: Message) -> MessageView:
-        return message_view(message, self.conversation.sibling_position(message.id), self.catalogue)
+        return message_view(message, self.conversation.sibling_position(message.id), self.catalogue, self.conversation)
 
     def _empty_hint(self) -> str:
         hint = ("Type a message and press Enter; @ attaches a file. ctrl+t switches chat ↔ reasoner, "
                 "F1 lists the keys.")
         if self.demo:
-            hint = "DEMO: answers come from a built-in simulator, no key and no cost.\n" + hint
+            hint = ("DEMO: answers come from a built-in simulator, no key and no cost. Its tools: ask for "
+                    "today's date, or to calculate 17 * 23 (ctrl+\\ shows the tools).\n" + hint)
         return hint
 
     # --- turns ----------------------------------------------------------------------------------
@@ -298,7 +307,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             await self.chat.append(self.conversation.add_user(text, attachments))
         self.save_conversation()
         try:
-            turn = prepare_reply(self.conversation, self.catalogue)
+            turn = self.tools.reply(self.conversation, self.catalogue)
         except ConversationError as exc:  # over the size limit: checked before when files are on the branch
             self.notify(str(exc), title="Not sent", severity="error", timeout=12)
             return
@@ -310,7 +319,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         except OSError as exc:
             self.notify(f"Could not keep the prompt history: {exc.strerror}", severity="warning")
 
-    def start_turn(self, turn: Turn, then: Callable[[Turn], Awaitable[None]] | None = None) -> None:
+    def start_turn(self, turn: Reply, then: Callable[[Turn], Awaitable[None]] | None = None) -> None:
         """Run `turn`; `then` runs after it ends (however it ends), before the screen settles."""
         for note in turn.notes:
             self.notify(note, timeout=8)
@@ -319,10 +328,10 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         self.refresh_status()  # the state changes now; the 1 Hz refresh is for the counters
 
     @work(exclusive=True, group="turn", exit_on_error=False)
-    async def run_turn(self, turn: Turn, then: Callable[[Turn], Awaitable[None]] | None = None) -> None:
+    async def run_turn(self, turn: Reply, then: Callable[[Turn], Awaitable[None]] | None = None) -> None:
         assert self.client is not None
         conversation, prompt = turn.conversation, self.query_one(PromptArea)
-        display: ReplyDisplay | None = None
+        display = None
         ticker = self.set_interval(1.0, self.refresh_status)
         prompt.cursor_blink = False  # each blink is a frame; the reply's flushes are enough
 
@@ -330,8 +339,9 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             self.save_conversation(conversation)
 
         try:
-            display = ReplyDisplay(turn, await self._answer_block_for(turn), self.query_one(ReasoningPane),
-                                   self.catalogue, notify=self.notify, refresh_status=self.refresh_status)
+            display = reply_display(turn, await self._answer_block_for(turn), self.query_one(ReasoningPane),
+                                    self.catalogue, notify=self.notify, refresh_status=self.refresh_status,
+                                    block_for=blocks_in(self.chat, lambda: conversation is self.conversation))
             await display.begin()
             async with aclosing(turn.stream(self.client, currency=self.config.currency, save=autosave)) as events:
                 async for event in events:
@@ -344,7 +354,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             turn.end_unfinished()
             if display is not None:
                 await display.finish()
-            if then is not None:
+            if then is not None and isinstance(turn, Turn):
                 await then(turn)
             if turn.phase == "cancelled":  # Esc or quitting: save now, the app may be closing
                 self.save_conversation(conversation)
@@ -357,7 +367,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         else:
             self._offer_compaction()
 
-    async def _answer_block_for(self, turn: Turn) -> AnswerBlock:
+    async def _answer_block_for(self, turn: Reply) -> AnswerBlock:
         """The block the turn streams into: the one on screen, the continued answer's, or a new one."""
         view: MessageView | None = self.chat.answer_of(turn.message.id)
         if view is None and not turn.continued:
@@ -463,7 +473,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         self.conversation.prepare_regenerate(target.id)
         await self.show_conversation(self.conversation)
         try:
-            turn = prepare_reply(self.conversation, self.catalogue, settings)
+            turn = self.tools.reply(self.conversation, self.catalogue, settings)
         except ConversationError as exc:  # e.g. over the API's size limit with its attachments
             self.notify(str(exc), title="Not sent", severity="error", timeout=12)
             return
@@ -733,6 +743,13 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         await self.show_conversation(conversation)
         if message_id is not None and (view := await self.chat.reveal(message_id)) is not None:
             self.chat.focus_view(view)
+
+    def action_tools(self) -> None:
+        self.tools.show_view()
+
+    @on(ToolSwitched)
+    def _tool_switched(self, intent: ToolSwitched) -> None:
+        self.tools.switch(intent.name, intent.on)
 
     @on(ConversationRenamed)
     def _renamed(self, event: ConversationRenamed) -> None:

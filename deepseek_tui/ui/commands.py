@@ -48,6 +48,8 @@ APP_BINDINGS: list[Binding] = [
             tooltip="Complete code between a prefix and a suffix (FIM, beta)"),
     Binding("ctrl+l", "compact", "Compact", id="compact", show=False,
             tooltip="Summarise the earlier turns into one message on a new branch (the old branch stays)"),
+    Binding("ctrl+backslash", "tools", "Tools", id="tools", show=False,
+            tooltip="MCP servers and their tools: state, on/off for this conversation, what the next request carries"),
     Binding("f12", "set_key", "API key", id="set_key", show=False,
             tooltip="Enter or change the API key"),
     Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit"),
