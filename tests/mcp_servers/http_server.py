@@ -1,6 +1,6 @@
 """The test toolbox over streamable HTTP on 127.0.0.1: `python tests/mcp_servers/http_server.py`.
 
-It binds a free port first and prints `PORT <n>` on stdout, then serves `/mcp` until killed.
+It binds and listens on a free port first, prints `PORT <n>` on stdout, then serves `/mcp` until killed.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ def main() -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
+    sock.listen(64)  # connections made as soon as the port is printed wait in the backlog, not refused
     app = build("webbox").streamable_http_app(streamable_http_path="/mcp")
     server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="on"))
     print(f"PORT {sock.getsockname()[1]}", flush=True)
