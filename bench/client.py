@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from deepseek_tui.client.assembler import StreamAssembler  # noqa: E402
-from deepseek_tui.client.sse import DONE, KEEP_ALIVE, SSEDecoder  # noqa: E402
+from deepseek_tui.client.assembler import StreamAssembler
+from deepseek_tui.client.sse import DONE, KEEP_ALIVE, SSEDecoder
 
 HEAD = {
     "id": "0e9642e9-9af6-4eb1-9c13-8c90d6b13ef3",

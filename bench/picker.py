@@ -25,7 +25,7 @@ from deepseek_tui.conversation.model import Conversation  # noqa: E402
 from deepseek_tui.conversation.store import SessionStore  # noqa: E402
 from deepseek_tui.simulator import Simulator  # noqa: E402
 
-WORDS = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt".split()
+WORDS = ["lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit", "sed", "do", "eiusmod", "tempor", "incididunt"]
 
 
 def make_sessions(directory: Path, count: int, messages: int) -> None:

@@ -11,16 +11,16 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from deepseek_tui.chat_settings import ChatSettings  # noqa: E402
-from deepseek_tui.usage import Usage  # noqa: E402
-from deepseek_tui.conversation import Conversation, SessionStore  # noqa: E402
+from deepseek_tui.chat_settings import ChatSettings
+from deepseek_tui.conversation import Conversation, SessionStore
+from deepseek_tui.usage import Usage
 
-WORDS = "the model answers with code and prose about sorting lists dicts and files".split()
+WORDS = ["the", "model", "answers", "with", "code", "and", "prose", "about", "sorting", "lists", "dicts", "and", "files"]
 CJK = "我们的模型回答问题并解释代码"
 
 

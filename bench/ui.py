@@ -210,6 +210,7 @@ LAYOUT_CALLERS: dict[str, int] = {}
 def _patch_layouttrace() -> None:
     """Count refresh(layout=True) calls by widget class and calling function."""
     import sys as _sys
+
     from textual.widget import Widget
 
     original = Widget.refresh
@@ -365,9 +366,8 @@ async def stream_case(url: str, data_dir: Path) -> dict:
 
 
 async def history_case(data_dir: Path, marker: str) -> dict:
-    from deepseek_tui.ui.widgets.prompt import PromptArea
-
     import deepseek_tui.ui.app  # noqa: F401  (imports are counted by case 1, not here)
+    from deepseek_tui.ui.widgets.prompt import PromptArea
 
     t0 = time.perf_counter()
     app = _make_app("http://127.0.0.1:9", data_dir)  # nothing listens: the start must not wait on it
@@ -728,7 +728,7 @@ def main() -> None:
         for name, (tokens, rate, style, history) in STREAM_CASES.items():
             if name not in only and not (name.startswith("5.") and "5" in only):
                 continue
-            label = f"{tokens} tok {'@%d/s' % rate if rate else 'full speed'}{' +fence' if style == 'mixed' else ''}"
+            label = f"{tokens} tok {f'@{rate:.0f}/s' if rate else 'full speed'}{' +fence' if style == 'mixed' else ''}"
             if history:
                 label += f", {history} earlier"
             if not args.no_headless:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import os
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 from urllib.parse import unquote, urlsplit
 
 from deepseek_tui.conversation.attachments import Attachment, AttachmentError, AttachmentLimits, make_attachment
@@ -164,7 +164,8 @@ def path_candidates(fragment: str, cwd: Path, limit: int = MAX_CANDIDATES) -> li
     except OSError:
         return []
     wanted = tail.lower()
-    starts, contains = [], []
+    starts: list[PathCandidate] = []
+    contains: list[PathCandidate] = []
     for entry in entries:
         name = entry.name
         if name.startswith(".") and not tail.startswith("."):

@@ -14,10 +14,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from importlib import resources
-from typing import Any, Iterable, Literal, Mapping
+from typing import Any, Literal
 
 ThinkingSwitch = Literal["model", "parameter", "none"]
 """How thinking is turned on: by choosing another model id (the V3.x chat/reasoner pair), by the

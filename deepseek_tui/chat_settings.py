@@ -6,8 +6,9 @@ the settings pane changes them for the next turn.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Mapping
+from typing import Any
 
 TEMPERATURE_PRESETS: dict[str, float] = {
     "code / math": 0.0,

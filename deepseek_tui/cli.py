@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
 
 from deepseek_tui import __version__
+from deepseek_tui.catalogue import FIM_MAX_TOKENS
 from deepseek_tui.config import AppConfig, ConfigError, default_config_path, load_config
 from deepseek_tui.crash import report_crash
 from deepseek_tui.model_choice import current_settings
-from deepseek_tui.catalogue import FIM_MAX_TOKENS
 from deepseek_tui.pipe.console import Console
 from deepseek_tui.pipe.exits import ExitCode, exit_codes_help
 

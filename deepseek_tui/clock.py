@@ -8,7 +8,7 @@ they run.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -20,7 +20,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FixedClock:
@@ -42,7 +42,7 @@ class FixedClock:
     def set(self, moment: datetime) -> None:
         if moment.tzinfo is None:
             raise ValueError("FixedClock needs a timezone-aware moment")
-        self._moment = moment.astimezone(timezone.utc)
+        self._moment = moment.astimezone(UTC)
 
     def advance(self, **delta: float) -> None:
         self._moment += timedelta(**delta)

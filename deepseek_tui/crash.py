@@ -11,9 +11,10 @@ from __future__ import annotations
 import platform
 import sys
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, TextIO
+from typing import TextIO
 
 import platformdirs
 

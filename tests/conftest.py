@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -15,10 +15,10 @@ from deepseek_tui import clock
 settings.register_profile("deepseek-tui", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("deepseek-tui")
 
-WEEKDAY_OFF_PEAK = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+WEEKDAY_OFF_PEAK = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 """A Wednesday at noon UTC: off-peak prices (peak is 01:00-04:00 and 06:00-10:00 UTC, Mon-Fri)."""
-WEEKDAY_PEAK = datetime(2026, 11, 25, 7, 30, tzinfo=timezone.utc)
-SATURDAY_PEAK_HOURS = datetime(2026, 11, 28, 7, 30, tzinfo=timezone.utc)
+WEEKDAY_PEAK = datetime(2026, 11, 25, 7, 30, tzinfo=UTC)
+SATURDAY_PEAK_HOURS = datetime(2026, 11, 28, 7, 30, tzinfo=UTC)
 """A Saturday inside the weekday peak hours: off-peak, weekends have no peak."""
 MOMENTS = {"weekday-off-peak": WEEKDAY_OFF_PEAK, "weekday-peak": WEEKDAY_PEAK, "saturday": SATURDAY_PEAK_HOURS}
 

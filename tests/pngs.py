@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 Colour = tuple[int, int, int]
 SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Awaitable, Callable
 
 import httpx
+from pngs import png_bytes
+from textual.pilot import Pilot
+from textual.widgets import OptionList
+from textual.widgets.option_list import OptionDoesNotExist
+from ui_support import make_app, send, wait_until
+
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client.events import Usage
 from deepseek_tui.conversation.attachments import AttachmentLimits, make_attachment
@@ -22,13 +28,8 @@ from deepseek_tui.conversation.store import SessionStore
 from deepseek_tui.simulator import Fault, Simulator
 from deepseek_tui.ui.app import DeepSeekApp
 from deepseek_tui.ui.screens.sessions import SessionsScreen
-from textual.pilot import Pilot
-from textual.widgets import OptionList
-from textual.widgets.option_list import OptionDoesNotExist
-from pngs import png_bytes
-from ui_support import make_app, send, wait_until
 
-T0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 ANSWER = """## Binary search in Python
 

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from pngs import gradient, png_bytes
 
 from deepseek_tui.attach_paths import display_name, pasted_files, path_candidates, read_attachment, resolve
 from deepseek_tui.catalogue import Catalogue
@@ -34,7 +35,6 @@ from deepseek_tui.conversation.send_check import check_send, prospective_path
 from deepseek_tui.conversation.store import SessionStore, read_export
 from deepseek_tui.conversation.turn import prepare_reply
 from deepseek_tui.image_preview import PreviewUnavailable, png_preview
-from pngs import gradient, png_bytes
 
 LIMITS = AttachmentLimits()
 PNG = png_bytes(4, 3)

@@ -12,6 +12,7 @@ import sys
 
 import httpx
 import pytest
+from pngs import png_bytes
 
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
@@ -23,7 +24,6 @@ from deepseek_tui.conversation.store import SessionStore
 from deepseek_tui.conversation.turn import TurnEnded, prepare_reply
 from deepseek_tui.pipe import ExitCode
 from deepseek_tui.simulator.validation import IMAGE_TOKENS, MAX_BODY_BYTES, NO_VISION
-from pngs import png_bytes
 
 KEY = "sk-test"
 PNG = png_bytes(8, 6)

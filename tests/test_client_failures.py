@@ -21,9 +21,9 @@ from deepseek_tui.client import (
     DeepSeekClient,
     DeepSeekError,
     EmptyResponse,
-    KeepAlive,
     InsufficientBalance,
     InvalidParameters,
+    KeepAlive,
     RateLimited,
     ReasoningDelta,
     RetryPolicy,
@@ -353,7 +353,7 @@ class TrickleServer:
 
     @property
     def url(self) -> str:
-        return "http://127.0.0.1:%d" % self._server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")

@@ -18,7 +18,7 @@ STREAM = (
     ": keep-alive\n\n"
     f"data: {CHUNK}\n\n"
     "data: [DONE]\n\n"
-).encode("utf-8")
+).encode()
 EXPECTED = [KEEP_ALIVE, CHUNK, KEEP_ALIVE, CHUNK, DONE]
 
 

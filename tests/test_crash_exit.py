@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 from textual.app import App
+from ui_support import SIZE, PtyApp, make_app, send, wait_blocking, wait_until
 
 from deepseek_tui import cli
 from deepseek_tui.conversation import SessionStore
 from deepseek_tui.crash import CRASH_EXIT_CODE, crash_dir
 from deepseek_tui.simulator import Fault
 from deepseek_tui.ui.crash_guard import CrashGuard
-from ui_support import SIZE, PtyApp, make_app, send, wait_blocking, wait_until
 
 KEY = "sk-test"
 

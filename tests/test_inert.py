@@ -64,7 +64,7 @@ def test_idempotent(text):
 def test_stream_in_pieces_equals_whole(text, cuts):
     stream = InertStream()
     bounds = sorted({min(c, len(text)) for c in cuts})
-    pieces = [text[a:b] for a, b in zip([0, *bounds], [*bounds, len(text)])]
+    pieces = [text[a:b] for a, b in zip([0, *bounds], [*bounds, len(text)], strict=True)]
     shown = "".join(stream.feed(piece) for piece in pieces) + stream.flush()
     assert shown == inert_text(text)
 

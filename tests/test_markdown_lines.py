@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
+from ui_support import wait_until
 
 from deepseek_tui.ui.widgets.markdown_lines import FENCE_CHUNK_LINES, MarkdownLines, open_fence, split_blocks
-from ui_support import wait_until
 
 DOCUMENT = """## Title
 

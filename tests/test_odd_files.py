@@ -12,15 +12,14 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input, OptionList
+from ui_support import SIZE, FifoTrap, make_app, wait_for_screen, wait_until
 
 from deepseek_tui.chat_settings import ChatSettings
-from deepseek_tui.conversation import Conversation, SessionStore, UnreadableSession
-from deepseek_tui.conversation import codec
+from deepseek_tui.conversation import Conversation, SessionStore, UnreadableSession, codec
 from deepseek_tui.pipe import ExitCode
 from deepseek_tui.ui.screens.main import MainScreen
 from deepseek_tui.ui.screens.sessions import SessionsScreen
 from deepseek_tui.ui.screens.transfer import ImportScreen
-from ui_support import SIZE, FifoTrap, make_app, wait_for_screen, wait_until
 
 HUGE = '{"kind": "deepseek-tui-session", "schema_version": ' + "9" * 5000 + "}"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -21,7 +21,7 @@ NO_HITS = Usage(prompt_tokens=1_000_000, completion_tokens=500_000, cache_miss_t
 
 def at(hour: int, minute: int = 0, day: int = 25) -> datetime:
     """25 November 2026 is a Wednesday, 28 a Saturday, 30 a Monday."""
-    return datetime(2026, 11, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
 
 
 SATURDAY = 28

@@ -21,11 +21,11 @@ from deepseek_tui.conversation import (
     StoreError,
     ToolCall,
     UnreadableSession,
+    codec,
     default_sessions_dir,
 )
-from deepseek_tui.conversation import codec
-from deepseek_tui.conversation.model import ToolRun
 from deepseek_tui.conversation import store as store_module
+from deepseek_tui.conversation.model import ToolRun
 
 SECRET = "sk-live-0123456789abcdef-SECRET"
 

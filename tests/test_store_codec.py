@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,10 +12,9 @@ from hypothesis import strategies as st
 
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client.events import Usage
-from deepseek_tui.conversation import Conversation, ToolCall
-from deepseek_tui.conversation.model import TOOL_OUTCOMES, ToolRun
-from deepseek_tui.conversation import codec
+from deepseek_tui.conversation import Conversation, ToolCall, codec
 from deepseek_tui.conversation.codec import CodecError
+from deepseek_tui.conversation.model import TOOL_OUTCOMES, ToolRun
 
 
 def snapshot(conv: Conversation) -> tuple:
@@ -44,7 +43,7 @@ awkward_text = st.lists(
 ).map("".join)
 optional_text = st.none() | awkward_text
 moments = st.datetimes(
-    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc)
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
 )
 
 
@@ -193,7 +192,7 @@ def test_times_come_back_in_utc() -> None:
     conv = Conversation(created_at=local)
     back = codec.decode(codec.encode(conv, "toml"), "toml")
     assert back.created_at == local
-    assert back.created_at.tzinfo == timezone.utc
+    assert back.created_at.tzinfo == UTC
 
 
 def test_a_tool_result_keeps_how_its_call_went() -> None:

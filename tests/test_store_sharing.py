@@ -6,20 +6,19 @@ to the same session at the same time.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from ui_support import FifoTrap
 
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.conversation import Conversation, SessionStore, SessionUnreadableError, UnreadableSession
 from deepseek_tui.conversation import store as store_module
 from deepseek_tui.conversation.merge import merge_saved
 from deepseek_tui.conversation.model import STALE_STREAM_ERROR
-from ui_support import FifoTrap
 
 
 def exchange(conversation: Conversation, question: str, answer: str = "", *, finish: bool = True):

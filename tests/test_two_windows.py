@@ -8,10 +8,11 @@ import os
 import subprocess
 import sys
 
+from ui_support import SIZE, PtyApp, make_app, send, wait_blocking, wait_until
+
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.conversation import Conversation, SessionStore
 from deepseek_tui.ui.widgets.messages import UserBubble
-from ui_support import SIZE, PtyApp, make_app, send, wait_blocking, wait_until
 
 
 def started_session(sessions) -> Conversation:
@@ -35,7 +36,7 @@ def test_two_app_processes_on_one_conversation_keep_both_turns(simulator, tmp_pa
             windows.append(PtyApp(["-m", "deepseek_tui", "--config", str(config), "--base-url", simulator.url],
                                   {"DEEPSEEK_API_KEY": "sk-test"}))
         wait_blocking(lambda: sum(r.path == "/user/balance" for r in simulator.requests) >= 2)  # both drawn
-        for name, window in zip(("left", "right"), windows):
+        for name, window in zip(("left", "right"), windows, strict=True):
             window.type(f"question from the {name} window\r")
 
         def answered() -> list[str]:

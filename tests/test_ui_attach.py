@@ -7,7 +7,9 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from pngs import png_bytes
 from textual import events
+from ui_support import SIZE, make_app, reply, wait_for_screen, wait_until
 
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.conversation.attachments import AttachmentLimits, make_attachment
@@ -18,8 +20,6 @@ from deepseek_tui.ui.widgets.attachment_views import ImagePreview
 from deepseek_tui.ui.widgets.attachments import AttachmentBar, PathCompletions
 from deepseek_tui.ui.widgets.messages import UserBubble
 from deepseek_tui.ui.widgets.prompt import PromptArea
-from pngs import png_bytes
-from ui_support import SIZE, make_app, reply, wait_for_screen, wait_until
 
 PNG = png_bytes(12, 8)
 SOURCE = b"def main():\n    print('hi')\n"
@@ -147,7 +147,7 @@ async def test_chips_are_removed_by_click_by_backspace_and_by_delete(simulator, 
 
 async def test_a_pasted_path_attaches_the_file_and_other_pastes_stay_text(simulator, tmp_path, work):
     app = app_in(work, simulator, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE):
         prompt = app.query_one(PromptArea)
         prompt.focus()
         prompt.post_message(events.Paste(f"'{work}/shot.png' "))  # what a terminal pastes on a drop

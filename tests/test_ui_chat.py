@@ -6,8 +6,7 @@ import os
 import stat
 
 from textual import events
-
-from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines
+from ui_support import SIZE, make_app, reply, send, wait_for_screen, wait_reply, wait_until
 
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.conversation.store import SessionStore
@@ -15,12 +14,12 @@ from deepseek_tui.simulator import Fault
 from deepseek_tui.ui.screens.help import HelpScreen
 from deepseek_tui.ui.screens.key import KeyScreen
 from deepseek_tui.ui.widgets.chat_view import MOUNT_WINDOW
+from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines
 from deepseek_tui.ui.widgets.messages import AnswerBlock, UserBubble
 from deepseek_tui.ui.widgets.prompt import PromptArea
 from deepseek_tui.ui.widgets.reasoning import ReasoningPane
 from deepseek_tui.ui.widgets.settings import SettingRow, SettingsPane
 from deepseek_tui.ui.widgets.status import StatusLine
-from ui_support import SIZE, make_app, reply, send, wait_for_screen, wait_reply, wait_until
 
 
 def chat_bodies(simulator) -> list[dict]:

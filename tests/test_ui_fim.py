@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from textual.app import App
 from textual.widgets import Input, Select, Static, TextArea
+from ui_support import wait_until
 
 from deepseek_tui import clock
 from deepseek_tui.catalogue import Catalogue
@@ -12,7 +13,6 @@ from deepseek_tui.client import DeepSeekClient, RetryPolicy
 from deepseek_tui.pipe.fim import fim_labels, fim_models
 from deepseek_tui.simulator import Fault
 from deepseek_tui.ui.screens.fim import FimOutcome, FimScreen
-from ui_support import wait_until
 
 SIZE = (100, 40)
 NOT_CLOSED = object()

@@ -14,6 +14,7 @@ import re
 from rich.console import Console
 from textual import events
 from textual.widgets import Input, OptionList, TextArea
+from ui_support import SIZE, PtyApp, make_app, send, wait_blocking, wait_for_screen, wait_until
 
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.conversation.model import Conversation
@@ -25,7 +26,6 @@ from deepseek_tui.ui.screens.sessions import SessionsScreen
 from deepseek_tui.ui.widgets.messages import AnswerBlock, UserBubble
 from deepseek_tui.ui.widgets.prompt import PromptArea
 from deepseek_tui.ui.widgets.status import StatusInfo, render_status
-from ui_support import SIZE, PtyApp, make_app, send, wait_blocking, wait_for_screen, wait_until
 
 OSC_52 = "\x1b]52;c;SGVsbG8=\x1b\\"
 OSC_TITLE = "\x1b]2;PWNED\x1b\\"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 from textual.widgets import TextArea
+from ui_support import SIZE, make_app, send, wait_for_screen, wait_until
 
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.conversation.json_mode import JSON_HINT
 from deepseek_tui.ui.screens.fim import FimScreen
 from deepseek_tui.ui.widgets.messages import AnswerBlock
-from ui_support import SIZE, make_app, send, wait_for_screen, wait_until
 
 
 def last_chat_body(simulator) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from textual.widgets import Input, OptionList
+from ui_support import SIZE, make_app, reply, send, wait_for_screen, wait_reply, wait_until
 
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.conversation.model import Conversation
@@ -14,7 +15,6 @@ from deepseek_tui.ui.screens.dialogs import AskScreen, ChooseScreen, ConfirmScre
 from deepseek_tui.ui.screens.sessions import SessionsScreen
 from deepseek_tui.ui.widgets.messages import AnswerBlock, UserBubble
 from deepseek_tui.ui.widgets.prompt import PromptArea
-from ui_support import SIZE, make_app, reply, send, wait_for_screen, wait_until, wait_reply
 
 
 def chat_requests(simulator):
@@ -280,7 +280,7 @@ async def test_palette_lists_every_action(simulator, tmp_path):
 
 async def test_theme_choice_persists(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE):
         app.theme = "nord"
         config_file = tmp_path / "config.toml"  # saved by a timer, half a second after the change
         await wait_until(lambda: config_file.exists() and 'theme = "nord"' in config_file.read_text())
@@ -448,7 +448,7 @@ async def test_compaction_is_offered_past_80_percent_and_runs_from_its_key(simul
         offered = False
         for number in range(8):
             await send(app, pilot, f"question {number}")
-            offered = any("Context nearly full" == n.title for n in app.notified)
+            offered = any(n.title == "Context nearly full" for n in app.notified)
             if offered:
                 break
         assert offered and number >= 2

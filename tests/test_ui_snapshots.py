@@ -6,10 +6,8 @@ Regenerate only after reading the diff report: pytest tests/test_ui_snapshots.py
 from __future__ import annotations
 
 import pytest
-
 from scenes import SCENES, scene_app
 from ui_support import SIZE
-
 
 PRICED = ("answered", "error")
 """Scenes whose prices depend on the moment: the error scene prices its estimate at the pinned

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import AsyncGenerator, Awaitable, Mapping
 from contextlib import aclosing
 from types import TracebackType
-from typing import Any, AsyncGenerator, Awaitable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -357,8 +358,9 @@ class DeepSeekClient:
         data: Any = None
         try:
             data = json.loads(raw)
-        except ValueError as exc:
-            failure = InvalidResponse(f"the body is not JSON ({exc.msg})", status=response.status_code, request_id=request_id)
+        except ValueError as exc:  # JSONDecodeError, or UnicodeDecodeError for bytes that are not UTF-8
+            detail = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+            failure = InvalidResponse(f"the body is not JSON ({detail})", status=response.status_code, request_id=request_id)
         if failure is not None:
             raise failure
         if not isinstance(data, dict):
@@ -422,7 +424,7 @@ class DeepSeekClient:
                 remaining = deadline - loop.time()
                 reason: str | None = None
                 detail = ""
-                chunk = b""
+                chunk: bytes | None = b""
                 asked, read_seconds = loop.time(), 0.0
                 try:
                     async with asyncio.timeout(max(min(idle, remaining), 0.0)):

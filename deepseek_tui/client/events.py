@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 from deepseek_tui.usage import Usage
 
@@ -70,6 +69,6 @@ class StreamEnd:
     usage: Usage | None
 
 
-StreamEvent = Union[
-    ReasoningDelta, ContentDelta, ToolCallDelta, KeepAlive, UsageReport, RetryScheduled, StreamEnd
-]
+StreamEvent = (
+    ReasoningDelta | ContentDelta | ToolCallDelta | KeepAlive | UsageReport | RetryScheduled | StreamEnd
+)

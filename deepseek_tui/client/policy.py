@@ -43,4 +43,4 @@ class RetryPolicy:
             delay = delay / 2 + random.uniform(0, delay / 2)
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.max_delay))
-        return delay
+        return float(delay)

@@ -9,14 +9,14 @@ comment line such as `: keep-alive`. `event:`, `id:` and `retry:` fields are acc
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Union
+from collections.abc import Iterable, Iterator
 
 from .events import KeepAlive
 
 KEEP_ALIVE = KeepAlive()
 DONE = "[DONE]"
 
-SSEItem = Union[str, KeepAlive]
+SSEItem = str | KeepAlive
 
 _BOM = b"\xef\xbb\xbf"
 _CR = 13

@@ -20,8 +20,9 @@ import base64
 import codecs
 import functools
 import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from deepseek_tui.conversation.tokens import estimate_tokens
 

@@ -22,13 +22,13 @@ import math
 import re
 import sys
 import tomllib
-from datetime import datetime, timezone
-from typing import Any, Callable, Literal, Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 import tomli_w
 
 from deepseek_tui.chat_settings import ChatSettings
-from deepseek_tui.usage import Usage
 from deepseek_tui.conversation.attachments import MEDIA_TYPES, Attachment
 from deepseek_tui.conversation.model import (
     ROLES,
@@ -41,6 +41,7 @@ from deepseek_tui.conversation.model import (
     ToolCall,
     ToolRun,
 )
+from deepseek_tui.usage import Usage
 
 Format = Literal["json", "toml"]
 FORMATS: tuple[str, ...] = ("json", "toml")
@@ -90,7 +91,8 @@ def _serialize(document: dict[str, Any], fmt: Format) -> str:
 
 def to_document(conversation: Conversation) -> dict[str, Any]:
     """The plain document (str/int/float/bool/list/dict, no None) for a conversation."""
-    return _portable(_document(conversation))
+    document: dict[str, Any] = _portable(_document(conversation))
+    return document
 
 
 def _document(conversation: Conversation, embed_attachments: bool = False) -> dict[str, Any]:
@@ -181,7 +183,7 @@ def _portable(value: Any) -> Any:
 
 
 def _time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat()
+    return moment.astimezone(UTC).isoformat()
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -399,10 +401,12 @@ class _Reader:
 
     def text(self, key: str, default: Any = _REQUIRED) -> str:
         """A string; required unless a default is given."""
-        return self._get(key, _is_str, "a string", default)
+        value: str = self._get(key, _is_str, "a string", default)
+        return value
 
     def optional_text(self, key: str) -> str | None:
-        return self._get(key, _is_str, "a string", None)
+        value: str | None = self._get(key, _is_str, "a string", None)
+        return value
 
     def choice(self, key: str, allowed: tuple[str, ...]) -> str:
         value = self.text(key)
@@ -411,10 +415,11 @@ class _Reader:
         return value
 
     def flag(self, key: str) -> bool:
-        return self._get(key, lambda v: isinstance(v, bool), "true or false", False)
+        value: bool = self._get(key, lambda v: isinstance(v, bool), "true or false", False)
+        return value
 
     def integer(self, key: str) -> int:
-        value = self._get(key, _is_int, "an integer", 0)
+        value: int = self._get(key, _is_int, "an integer", 0)
         if value < 0:
             raise CodecError(f"{self.prefix}{key}: negative")
         if value > MAX_COUNT:
@@ -443,13 +448,14 @@ class _Reader:
 
     def _as_utc(self, key: str, value: str | datetime) -> datetime:
         if isinstance(value, str):
+            text = value
             try:
-                value = datetime.fromisoformat(value)
+                value = datetime.fromisoformat(text)
             except ValueError:
-                raise CodecError(f"{self.prefix}{key}: not a date-time: {value[:40]!r}") from None
+                raise CodecError(f"{self.prefix}{key}: not a date-time: {text[:40]!r}") from None
         if value.tzinfo is None:
             raise CodecError(f"{self.prefix}{key}: date-time without a time zone")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
 
 def _is_str(value: Any) -> bool:

@@ -6,8 +6,9 @@ Used by the chat screen and by pipe mode.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 JSON_HINT = "Reply with a single valid JSON object."
 """Added to the system prompt in JSON mode when no message says "json" (the API demands it)."""

@@ -19,11 +19,11 @@ continuation wins.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from deepseek_tui.conversation.model import STALE_STREAM_ERROR, Conversation, Message
 
-_NEVER = datetime.min.replace(tzinfo=timezone.utc)
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass

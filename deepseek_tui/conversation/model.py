@@ -8,9 +8,10 @@ at `active_path()`; other branches stay in the tree and in the session file.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Iterable, Literal
+from typing import Literal
 
 from deepseek_tui import clock
 from deepseek_tui.chat_settings import ChatSettings

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from deepseek_tui.catalogue import Catalogue, ModelSpec
-from deepseek_tui.usage import Usage
 from deepseek_tui.conversation.model import Message
+from deepseek_tui.usage import Usage
 
 PER = 1_000_000
 """Prices are per 1M tokens."""

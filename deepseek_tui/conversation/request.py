@@ -18,8 +18,9 @@ What is sent for assistant messages that did not end normally (decided here):
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from deepseek_tui.catalogue import SAMPLING_PARAMETERS, Catalogue, ModelSpec
 from deepseek_tui.chat_settings import ChatSettings
@@ -169,7 +170,7 @@ def adjusted_settings(settings: ChatSettings, catalogue: Catalogue) -> dict[str,
 def _messages_for(
     path: Sequence[Message], system_prompt: str, spec: ModelSpec, thinks: bool, sends_tools: bool,
     notes: list[str],
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     outgoing = _answered_only([_outgoing(m) for m in path if _is_sendable(m)])
     _apply_reasoning_rule(outgoing, spec, thinks, sends_tools)
     for item in outgoing:

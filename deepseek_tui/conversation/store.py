@@ -27,17 +27,19 @@ import re
 import threading
 import time
 import weakref
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import platformdirs
 
 from deepseek_tui.atomic import atomic_write_bytes
 from deepseek_tui.conversation import codec
-from deepseek_tui.conversation.blobs import DIRECTORY_NAME as ATTACHMENTS_DIRECTORY, BlobStore
+from deepseek_tui.conversation.blobs import DIRECTORY_NAME as ATTACHMENTS_DIRECTORY
+from deepseek_tui.conversation.blobs import BlobStore
 from deepseek_tui.conversation.codec import CodecError, Format
 from deepseek_tui.conversation.export import markdown_text
 from deepseek_tui.conversation.merge import merge_saved
@@ -275,9 +277,9 @@ class SessionStore:
                 continue
             try:
                 data = read_regular_file(session.path, MAX_FILE_BYTES)
-                if quick and codec.SURROGATE_TAG.encode() not in data:
-                    if needle not in data.decode("utf-8", "replace").lower():
-                        continue
+                if (quick and codec.SURROGATE_TAG.encode() not in data
+                        and needle not in data.decode("utf-8", "replace").lower()):
+                    continue
                 document = codec.parse(data, _format_of(session.path))
             except (FileUnreadable, CodecError):
                 continue

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, AsyncGenerator, Callable, Literal, Mapping, Protocol, Sequence, Union
+from typing import Any, Literal, Protocol
 
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
@@ -94,7 +95,7 @@ class TurnEnded:
     error: DeepSeekError | None = None
 
 
-TurnEvent = Union[PhaseChanged, AnswerText, ReasoningText, RetryNotice, TurnEnded]
+TurnEvent = PhaseChanged | AnswerText | ReasoningText | RetryNotice | TurnEnded
 
 
 # --- progress ---------------------------------------------------------------------------------

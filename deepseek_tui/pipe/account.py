@@ -12,11 +12,11 @@ from deepseek_tui.catalogue import WEEKDAYS, Catalogue, ModelSpec, Prices, Prici
 from deepseek_tui.client import DeepSeekClient
 from deepseek_tui.client.results import Balance, ModelInfo
 from deepseek_tui.config import AppConfig
+from deepseek_tui.labels import CURRENCY_SIGNS
+from deepseek_tui.models_cache import ModelListing, ModelsCache
 from deepseek_tui.pipe.console import Console
 from deepseek_tui.pipe.exits import ExitCode
 from deepseek_tui.pipe.runner import ClientFactory, run_with_client
-from deepseek_tui.labels import CURRENCY_SIGNS
-from deepseek_tui.models_cache import ModelListing, ModelsCache
 
 UNKNOWN_MODEL_NOTE = "not in catalogue: conservative defaults, price unknown"
 NOT_LISTED_NOTE = "not listed by /models: retired (or known only from the config), not offered"

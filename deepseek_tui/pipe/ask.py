@@ -29,7 +29,7 @@ from deepseek_tui.conversation import (
 from deepseek_tui.conversation.attachments import Attachment, AttachmentError, AttachmentLimits
 from deepseek_tui.conversation.json_mode import check_json_reply
 from deepseek_tui.conversation.model import ToolCall
-from deepseek_tui.conversation.request import RequestTooLarge
+from deepseek_tui.conversation.request import RequestTooLarge, adjusted_settings
 from deepseek_tui.conversation.send_check import check_send
 from deepseek_tui.conversation.tool_loop import (
     Decision,
@@ -43,12 +43,12 @@ from deepseek_tui.conversation.tool_loop import (
     ToolSpec,
 )
 from deepseek_tui.conversation.turn import AnswerText, ReasoningText, RetryNotice, prepare_reply
-from deepseek_tui.conversation.request import adjusted_settings
+from deepseek_tui.labels import exchange_usage, message_cost, tool_call_title, usage_label
 from deepseek_tui.model_choice import current_settings
 from deepseek_tui.pipe.console import PROGRAM, Console
 from deepseek_tui.pipe.exits import ExitCode, exit_code_for
 from deepseek_tui.pipe.runner import ClientFactory, PipeError, run_with_client, usage_error
-from deepseek_tui.labels import exchange_usage, message_cost, tool_call_title, usage_label
+
 
 @dataclass(frozen=True)
 class AskOptions:

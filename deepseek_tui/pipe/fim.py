@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from contextlib import aclosing
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from deepseek_tui import clock
@@ -16,12 +15,11 @@ from deepseek_tui.client import DeepSeekClient
 from deepseek_tui.client.errors import DeepSeekError
 from deepseek_tui.client.events import ContentDelta, RetryScheduled, StreamEnd, Usage, UsageReport
 from deepseek_tui.config import AppConfig
+from deepseek_tui.labels import usage_and_cost
+from deepseek_tui.model_choice import retired_notice
 from deepseek_tui.pipe.console import Console
 from deepseek_tui.pipe.exits import ExitCode, exit_code_for
 from deepseek_tui.pipe.runner import ClientFactory, PipeError, run_with_client, usage_error
-from deepseek_tui.labels import usage_and_cost
-from deepseek_tui.model_choice import retired_notice
-
 
 
 @dataclass(frozen=True)

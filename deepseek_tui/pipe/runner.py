@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from deepseek_tui.client import DeepSeekClient
 from deepseek_tui.client.errors import DeepSeekError

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Sequence
+from typing import Literal
 
 FaultKind = Literal[
     "status", "drop", "stall", "hold", "blank_200", "insufficient_resource", "aborted", "stream_error", "raw"

@@ -13,9 +13,10 @@ import sys
 import threading
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from .answers import AnswerOptions, AnswerStyle, fim_text, plan_chat
@@ -23,13 +24,13 @@ from .faults import Fault
 from .models import MODEL_IDS
 from .tokens import PromptCache, split_tokens
 from .validation import (
-    MAX_BODY_BYTES,
-    body_too_large_message,
     COMPLETIONS_OFF_BETA,
+    MAX_BODY_BYTES,
     MISSING_AUTH_TEXT,
     ApiError,
     ChatRequest,
     FimRequest,
+    body_too_large_message,
     invalid_key_error,
     parse_body,
     validate_chat,
@@ -472,14 +473,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond_whole(self, output: Output, render: Callable[[Output], dict[str, Any]], fault: Fault | None) -> None:
         kind = fault.kind if fault is not None else None
-        if kind in ("insufficient_resource", "aborted"):
+        if fault is not None and kind in ("insufficient_resource", "aborted"):
             reason = "aborted" if kind == "aborted" else "insufficient_system_resource"
             output = output.truncated(max(fault.after_chunks - 1, 0), reason)
-        if kind == "stall":
+        if fault is not None and kind == "stall":
             self.sim._pause(fault.seconds)
             self._abort()
             return
-        if kind == "stream_error":
+        if fault is not None and kind == "stream_error":
             self._send_json(200, ChunkFactory.error(fault.message or "Server Error"))
             return
         if self.sim.token_rate:  # the real server answers only when generation is done

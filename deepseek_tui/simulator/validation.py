@@ -419,7 +419,7 @@ def _check_tool_pairing(messages: list[dict[str, Any]]) -> None:
         if open_calls:
             raise ApiError(400, UNANSWERED_TOOL_CALLS)
         calls = message.get("tool_calls") if message["role"] == "assistant" else None
-        open_calls = {call.get("id") for call in calls if isinstance(call, dict)} if calls else None
+        open_calls = {str(call.get("id")) for call in calls if isinstance(call, dict)} if calls else None
     if open_calls and not messages[-1].get("prefix"):
         raise ApiError(400, UNANSWERED_TOOL_CALLS)
 

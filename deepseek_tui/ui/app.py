@@ -10,19 +10,20 @@ post intents; every request, and every file write outside a screen's own dialog,
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import aclosing
-from importlib import import_module
 from dataclasses import replace
+from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Static
 from textual.timer import Timer
+from textual.widgets import Static
 from textual.worker import Worker
 
 from deepseek_tui import clock, prompt_history
@@ -31,20 +32,22 @@ from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client.errors import AuthenticationFailed, DeepSeekError, UnsupportedModel
 from deepseek_tui.config import AppConfig, save_config
-from deepseek_tui.crash import write_crash_report
+from deepseek_tui.conversation.attachments import Attachment
 from deepseek_tui.conversation.compact import finish_compaction, prepare_compaction
 from deepseek_tui.conversation.model import Conversation, ConversationError, Message
 from deepseek_tui.conversation.request import adjusted_settings, inert_settings
 from deepseek_tui.conversation.store import SessionStore, StoreError
 from deepseek_tui.conversation.tool_loop import Reply
 from deepseek_tui.conversation.turn import Turn, TurnProgress, prepare_continue
+from deepseek_tui.crash import write_crash_report
 from deepseek_tui.inert import inert_text
-from deepseek_tui.conversation.attachments import Attachment
+from deepseek_tui.model_choice import after_change, current_settings, effort_choice
+from deepseek_tui.models_cache import ModelsCache
 from deepseek_tui.ui.attaching import AttachmentWiring
+from deepseek_tui.ui.commands import APP_BINDINGS, help_rows, keys_of_action, palette_entries
 from deepseek_tui.ui.copying import copy_everywhere
 from deepseek_tui.ui.crash_guard import CrashGuard
 from deepseek_tui.ui.editor import EditorError, edit_text
-from deepseek_tui.ui.commands import APP_BINDINGS, help_rows, keys_of_action, palette_entries
 from deepseek_tui.ui.intents import (
     ContinueAnswer,
     ConversationDeleted,
@@ -59,16 +62,14 @@ from deepseek_tui.ui.intents import (
     ToolSwitched,
 )
 from deepseek_tui.ui.reply import error_notice, status_info
-from deepseek_tui.ui.tool_display import blocks_in, reply_display
-from deepseek_tui.ui.tools_control import ToolsController
 from deepseek_tui.ui.screens.dialogs import ChooseScreen
-from deepseek_tui.model_choice import after_change, current_settings, effort_choice
-from deepseek_tui.models_cache import ModelsCache
 from deepseek_tui.ui.screens.help import HelpScreen
 from deepseek_tui.ui.screens.key import KeyScreen
 from deepseek_tui.ui.screens.main import MainScreen
 from deepseek_tui.ui.screens.sessions import OpenSession, PickerResult, SessionsScreen, StartNewChat
 from deepseek_tui.ui.screens.transfer import ExportScreen, ImportScreen
+from deepseek_tui.ui.tool_display import blocks_in, reply_display
+from deepseek_tui.ui.tools_control import ToolsController
 from deepseek_tui.ui.widgets.attachments import AttachmentBar, PathCompletions
 from deepseek_tui.ui.widgets.chat_view import ChatView, message_view
 from deepseek_tui.ui.widgets.footer import CoalescingFooter
@@ -725,9 +726,9 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
     async def _picked(self, result: PickerResult) -> None:
         if isinstance(result, StartNewChat):
             await self.action_new_conversation()
-        elif isinstance(result, OpenSession):
-            if result.session_id != self.conversation.id or result.message_id is not None:
-                await self.open_session(result.session_id, result.message_id)
+        elif isinstance(result, OpenSession) and (
+                result.session_id != self.conversation.id or result.message_id is not None):
+            await self.open_session(result.session_id, result.message_id)
 
     async def open_session(self, session_id: str, message_id: str | None = None) -> None:
         if self._refuse_while_replying():

@@ -1,3 +1,6 @@
+# mypy: disable-error-code="misc"
+# (the mixin's methods are typed with `self: DeepSeekApp`, the class they are mixed into; mypy calls that
+# self type "not a supertype" of the mixin, which is the point of a mixin, and checks the bodies against it)
 """The app's side of attachments: the files waiting for the next message, and what the prompt, the
 chips and the `@` completions ask for. A mixin of `DeepSeekApp` (before `App` in its bases), so the
 app module only wires it in.
@@ -11,10 +14,11 @@ of the prompt (or a click on the chip) takes it off again. Any other paste is in
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from deepseek_tui.attach_paths import home_relative, path_candidates, pasted_files, read_attachment
+from deepseek_tui.attach_paths import home_relative, pasted_files, path_candidates, read_attachment
 from deepseek_tui.conversation.attachments import Attachment, AttachmentError, attachment_problems
 from deepseek_tui.conversation.model import Conversation
 from deepseek_tui.conversation.send_check import check_send, prospective_path

@@ -14,8 +14,9 @@ import base64
 import os
 import shutil
 import subprocess
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Literal, Mapping
+from typing import Literal
 
 PLATFORM_TOOLS: tuple[tuple[str, ...], ...] = (
     ("pbcopy",),

@@ -3,8 +3,8 @@ and the command palette entries. A new app action gets its key here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
-from typing import Callable, Iterable, Mapping
 
 from textual.app import App
 from textual.binding import Binding

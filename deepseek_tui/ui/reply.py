@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from deepseek_tui import clock, labels
 from deepseek_tui.catalogue import Catalogue

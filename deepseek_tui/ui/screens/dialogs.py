@@ -5,13 +5,13 @@ Their texts can hold a conversation's title or an answer's code block label: dra
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, OptionList, Static
-from rich.text import Text
+from textual.widgets import Button, Input, OptionList
 from textual.widgets.option_list import Option
 
 from deepseek_tui.inert import inert_text

@@ -8,8 +8,8 @@ passes through tmux and is not taken by TextArea), esc closes. The screen dismis
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Sequence
 
 from textual import on, work
 from textual.app import ComposeResult

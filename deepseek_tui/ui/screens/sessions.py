@@ -4,9 +4,9 @@ messages that contain the typed text. It renames, duplicates and deletes in the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from rich.text import Text
 from textual import on, work
@@ -130,9 +130,9 @@ class SessionsScreen(ModalScreen[PickerResult]):
             more = len(matching) - UNFILTERED_LIMIT
             options.append(Option(Text(f"  … {more} older conversations: type to find them", style="dim"),
                                   id="more", disabled=True))
-        for session in self.sessions:
-            if isinstance(session, UnreadableSession) and (not needle or needle in session.path.name.lower()):
-                options.append(Option(_unreadable_line(session, width), id=f"u:{session.path.name}", disabled=True))
+        for entry in self.sessions:
+            if isinstance(entry, UnreadableSession) and (not needle or needle in entry.path.name.lower()):
+                options.append(Option(_unreadable_line(entry, width), id=f"u:{entry.path.name}", disabled=True))
         if needle and self._hits_query == self.filter_text and self.hits:
             options.append(None)  # separator
             for number, hit in enumerate(self.hits[:500]):

@@ -40,7 +40,7 @@ def preview_text(preview: Preview) -> Text:
     for y in range(0, len(rows), 2):
         top = rows[y]
         bottom = rows[y + 1] if y + 1 < len(rows) else (None,) * len(top)
-        for upper, lower in zip(top, bottom):
+        for upper, lower in zip(top, bottom, strict=True):
             if upper is None and lower is None:
                 text.append(" ")
             elif upper is None:

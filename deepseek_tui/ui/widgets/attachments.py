@@ -6,8 +6,8 @@ or selected and given Delete/Backspace, posts `RemoveRequested`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from rich.style import Style
 from rich.text import Text
@@ -18,6 +18,7 @@ from textual.widget import Widget
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from deepseek_tui import labels
 from deepseek_tui.attach_paths import PathCandidate
 from deepseek_tui.conversation.attachments import (
     Attachment,
@@ -27,7 +28,6 @@ from deepseek_tui.conversation.attachments import (
     size_label,
 )
 from deepseek_tui.inert import inert_text
-from deepseek_tui import labels
 
 CHIP_GAP = 1
 

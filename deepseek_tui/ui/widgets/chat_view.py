@@ -8,15 +8,15 @@ messages is this widget's business alone.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from textual.containers import VerticalScroll
 from textual.message import Message as TextualMessage
 from textual.widgets import Button, Static
 
+from deepseek_tui import labels
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.conversation.model import Conversation, Message
-from deepseek_tui import labels
 from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
 from deepseek_tui.ui.widgets.markdown_lines import StillWhileSelecting
 from deepseek_tui.ui.widgets.messages import AnswerBlock, MessageView, UserBubble

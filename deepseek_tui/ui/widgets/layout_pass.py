@@ -27,7 +27,7 @@ class OneLayoutPass:
     def _size_updated(
         self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
     ) -> bool:
-        old = self._size  # type: ignore[attr-defined]
+        old = self._size  # type: ignore[attr-defined,has-type]
         gutter = self.styles.gutter  # type: ignore[attr-defined]
         grown = (
             self.GROWS_AT_THE_BOTTOM and not gutter.top and not gutter.bottom  # rows must not move

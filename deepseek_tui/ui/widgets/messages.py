@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Collapsible, Static
 
+from deepseek_tui.conversation.attachments import Attachment
 from deepseek_tui.inert import inert_text
 from deepseek_tui.ui.intents import (
     ContinueAnswer,
@@ -25,7 +26,6 @@ from deepseek_tui.ui.intents import (
     Regenerate,
     SwitchBranch,
 )
-from deepseek_tui.conversation.attachments import Attachment
 from deepseek_tui.ui.widgets.attachment_views import attachment_widgets
 from deepseek_tui.ui.widgets.inert import InertStatic
 from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass

@@ -9,9 +9,8 @@ removes the last attachment.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-
-from typing import Sequence
 
 from textual import events
 from textual.document._edit import Edit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from rich.text import Text
 from textual.widget import Widget
@@ -102,8 +103,9 @@ FIT_STEPS = ("gauge bar", "turn tokens", "peak until", "demo label", "context", 
 def render_status(info: StatusInfo, width: int | None = None) -> Text:
     """The line, fitted to `width` cells when given (None: everything). The model id and the
     balance come from files and the server: drawn inert."""
-    info = replace(info, **{f.name: inert_text(getattr(info, f.name)) for f in fields(info)
-                            if isinstance(getattr(info, f.name), str)})
+    inert_fields: dict[str, Any] = {f.name: inert_text(getattr(info, f.name)) for f in fields(info)
+                                    if isinstance(getattr(info, f.name), str)}
+    info = replace(info, **inert_fields)
     text = _compose(info, set())
     for step in range(1, len(FIT_STEPS) + 1):
         if width is None or text.cell_len <= width:
