@@ -3,14 +3,16 @@
     .venv/bin/python bench/picker.py [--sessions 1000] [--messages 20] [--runs 3] [--corpus DIR]
 
 Prints figures only. Targets: the picker on screen ≤ 300 ms once its index exists; full-text
-search ≤ 300 ms (`store.search`, and on screen ≤ 300 ms after the 250 ms typing pause). The app
-runs headless at 120×40 against the bundled simulator. Sessions are generated in a temporary
+search ≤ 300 ms (`store.search`, and hits on screen ≤ 300 ms after the 250 ms typing pause). The
+app runs headless at 120×40 against the bundled simulator. Sessions are generated in a temporary
 folder, or in `--corpus DIR` (kept, and reused by later runs with the same counts: making 10,000
-takes minutes). Every run starts by deleting the index files, so the first open builds the index;
-later opens (a new app and store each time, like a new window) use it.
+takes minutes). Each invocation starts by deleting the index files, so the first run's open
+builds the index (then the bench waits for the picker's background indexing of the text);
+later runs (a new app and store each time, like a new window) use it.
 
-Queries: a rare word ("needle" and the number of one session near the end: one session), a word in every message ("lorem"; the picker
-shows the first 500 hits), a two-character CJK word in one session in 50 ("中文"), and a word
+`store.search` is called as the picker calls it (now with a limit of 500 hits: those it shows).
+Queries: a rare word ("needle" and the number of one session near the end: one session), a word
+in every message ("lorem"), a two-character CJK word in one session in 50 ("中文"), and a word
 that is nowhere ("absent").
 """
 
@@ -54,26 +56,57 @@ def make_sessions(directory: Path, count: int, messages: int) -> None:
         store.save(conversation)
 
 
-async def measure(data_dir: Path, simulator: Simulator) -> dict[str, float]:
+async def drawn(pilot) -> None:
+    """Wait until the screen has handled what is queued, then draw it (`pilot.pause()` would also
+    wait for the process to be idle, which it is not while the picker indexes in the background)."""
+    await pilot._wait_for_screen()
+    pilot.app.screen._on_timer_update()
+
+
+async def open_picker(app, pilot) -> float:
     from textual.widgets import OptionList
-    from ui_support import make_app, wait_until
+    from ui_support import wait_until
 
     from deepseek_tui.ui.screens.sessions import SessionsScreen
+
+    start = time.perf_counter()
+    await pilot.press("ctrl+o")
+    await wait_until(lambda: isinstance(app.screen, SessionsScreen)
+                     and app.screen.query_one("#sessions-list", OptionList).option_count > 0, 600)
+    await drawn(pilot)
+    return time.perf_counter() - start
+
+
+async def measure_floor(data_dir: Path, simulator: Simulator) -> float:
+    """The picker over one conversation: what opening it costs without the store's work."""
+    from ui_support import make_app
+
+    app = make_app(simulator.url, data_dir.parent, on_start="new")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        return await open_picker(app, pilot)
+
+
+async def measure(data_dir: Path, simulator: Simulator) -> dict[str, float]:
+    from ui_support import make_app, wait_until
+
+    from deepseek_tui.ui.screens import sessions as picker
 
     figures: dict[str, float] = {}
     app = make_app(simulator.url, data_dir.parent, on_start="new")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        start = time.perf_counter()
-        await pilot.press("ctrl+o")
-        await wait_until(lambda: isinstance(app.screen, SessionsScreen)
-                         and app.screen.query_one("#sessions-list", OptionList).option_count > 0, 600)
-        await pilot.pause()
-        figures["open"] = time.perf_counter() - start
+        figures["open"] = await open_picker(app, pilot)
         screen = app.screen
+        start = time.perf_counter()  # the search index, built in the background while the picker is open
+        index = getattr(app.store, "_index", None)
+        if hasattr(index, "pending"):
+            await wait_until(lambda: not index.pending(0, 1), 900, interval=0.1)
+        figures["index"] = time.perf_counter() - start
+        limit = getattr(picker, "HITS_SHOWN", None)
         for label, query in QUERIES.items():
             start = time.perf_counter()
-            hits = app.store.search(query)
+            hits = app.store.search(query, limit=limit) if limit else app.store.search(query)
             figures[f"search {label}"] = time.perf_counter() - start
             figures[f"hits {label}"] = len(hits)
         for label in ("rare", "common"):
@@ -82,8 +115,11 @@ async def measure(data_dir: Path, simulator: Simulator) -> dict[str, float]:
             start = time.perf_counter()
             screen.query_one("#sessions-filter").value = QUERIES[label]
             await wait_until(lambda: screen._hits_query == QUERIES[label] and bool(screen.hits), 60)
-            await pilot.pause()
+            await drawn(pilot)
             figures[f"shown {label}"] = time.perf_counter() - start
+        await pilot.press("escape")
+        await pilot.pause()
+        figures["reopen"] = await open_picker(app, pilot)
     return figures
 
 
@@ -114,12 +150,20 @@ def main() -> None:
         size = sum(p.stat().st_size for p in corpus.iterdir() if p.suffix == ".json")
         print(f"{args.sessions} sessions, {size / 1e6:.0f} MB; load average {os.getloadavg()[0]:.2f}")
         QUERIES["rare"] = QUERIES["rare"].format(rare=args.sessions - 3)
-        results = [asyncio.run(measure(data_dir, simulator)) for _ in range(args.runs)]
+        floor_dir = tmp_path / "floor" / "data"
+        make_sessions(floor_dir / "sessions", 1, args.messages)
+        results = []
+        for _ in range(args.runs):
+            results.append(asyncio.run(measure(data_dir, simulator)))
+            results[-1]["floor"] = asyncio.run(measure_floor(floor_dir, simulator))
         index = sum(p.stat().st_size for p in corpus.iterdir() if p.name in INDEX_FILES)
         print(f"index files after the runs: {index / 1e6:.0f} MB; load average {os.getloadavg()[0]:.2f}")
     first, later = results[0], results[1:] or results
     print(f"{'open the picker, first time (no index)':44} {first['open'] * 1000:7.0f} ms")
-    rows = [("open the picker (list on screen)", "open", 0.3)]
+    print(f"{'then the search index, in the background':44} {first['index'] * 1000:7.0f} ms")
+    rows = [("open the picker (list on screen)", "open", 0.3),
+            ("open it again in the same app", "reopen", 0.3),
+            ("open it with 1 conversation (the floor)", "floor", 0.3)]
     rows += [(f"store.search {label} ({first[f'hits {label}']:.0f} hits)", f"search {label}", 0.3)
              for label in QUERIES]
     rows += [(f"type {label} → hits on screen", f"shown {label}", 0.25 + 0.3) for label in ("rare", "common")]
@@ -129,7 +173,8 @@ def main() -> None:
         verdict = "pass" if median <= target else "FAIL"
         print(f"{label:44} {median * 1000:7.0f} ms  [{min(values) * 1000:.0f}–{max(values) * 1000:.0f}]"
               f"  target ≤ {target * 1000:.0f} ms  {verdict}   (first run {first[key] * 1000:.0f} ms)")
-    print(f"(medians of runs 2–{len(results)}; the first run builds the index while opening the picker)")
+    print(f"(medians of runs 2–{len(results)}; the first run builds the index: the listing while opening the"
+          " picker, then the text in the background, and searches once that is done)")
 
 
 if __name__ == "__main__":

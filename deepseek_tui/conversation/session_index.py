@@ -215,6 +215,9 @@ class SessionIndex:
     def purge_orphans(self, limit: int = 20) -> bool:
         """Delete the text of some files that are gone (deleting a session leaves it, to stay
         quick). True when none are left."""
+        with self._reading() as db:
+            if db.execute("SELECT 1 FROM orphans LIMIT 1").fetchone() is None:
+                return True
         with self._writing(BUSY_TIMEOUT) as db:
             orphans = [row[0] for row in db.execute("SELECT file_id FROM orphans LIMIT ?", (limit,))]
             for file_id in orphans:

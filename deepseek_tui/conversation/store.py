@@ -392,11 +392,11 @@ class SessionStore:
         return _hits_in(document, session, needle, fields)
 
     def index_text(self, should_stop: Callable[[], bool] = lambda: False) -> bool:
-        """Bring the index's copy of every session's text up to date, some files at a time (the
-        picker runs this in the background; search reads the files not done yet). True when every
+        """Bring the index's copy of the text of the sessions listed so far (by this or another
+        store: a listing records new and changed files) up to date, some files at a time. The
+        picker runs this in the background; search reads the files not done yet. True when every
         file is done; False when stopped (`should_stop()`) or the index cannot be used."""
         try:
-            self._listing()  # records new and changed files first
             if not self._index.exists():
                 return True  # no sessions
             while not self._index.purge_orphans():

@@ -10,6 +10,7 @@ from typing import Callable
 
 from rich.text import Text
 from textual import on, work
+from textual.worker import get_current_worker
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -35,6 +36,10 @@ SEARCH_DELAY = 0.25
 """Seconds of no typing before the full-text search runs."""
 UNFILTERED_LIMIT = 150
 """Conversations listed before anything is typed (the list stays quick with thousands)."""
+INDEX_DELAY = 0.5
+"""Seconds after opening before the picker brings the search index up to date in the background."""
+HITS_SHOWN = 500
+"""Search results listed (the store stops looking once it has found this many)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,14 @@ class SessionsScreen(ModalScreen[PickerResult]):
     def on_mount(self) -> None:
         self._rebuild()
         self.query_one("#sessions-filter").focus()
+        self.set_timer(INDEX_DELAY, self._index_text)  # once the list is drawn
+
+    @work(group="index", exclusive=True, thread=True, exit_on_error=False)
+    def _index_text(self) -> None:
+        """Bring the search index up to date (new, changed or, the first time, all conversations)
+        while the picker is open; searches meanwhile read the files not done yet."""
+        worker = get_current_worker()
+        self.store.index_text(should_stop=lambda: worker.is_cancelled)
 
     # --- display -------------------------------------------------------------------------------
 
@@ -135,7 +148,7 @@ class SessionsScreen(ModalScreen[PickerResult]):
                 options.append(Option(_unreadable_line(session, width), id=f"u:{session.path.name}", disabled=True))
         if needle and self._hits_query == self.filter_text and self.hits:
             options.append(None)  # separator
-            for number, hit in enumerate(self.hits[:500]):
+            for number, hit in enumerate(self.hits[:HITS_SHOWN]):
                 options.append(Option(_hit_line(hit, width), id=f"h:{number}"))
         option_list = self.query_one("#sessions-list", OptionList)
         highlighted = option_list.highlighted
@@ -167,7 +180,7 @@ class SessionsScreen(ModalScreen[PickerResult]):
 
     @work(group="search", exclusive=True, thread=True, exit_on_error=False)
     def _search(self, query: str) -> None:
-        hits = self.store.search(query)
+        hits = self.store.search(query, limit=HITS_SHOWN)
         self.app.call_from_thread(self.show_hits, query, hits)
 
     @on(Input.Submitted, "#sessions-filter")
