@@ -226,6 +226,25 @@ def test_a_file_changed_behind_the_index_is_searched_as_it_is_now(tmp_path, monk
     assert store.search("old answer") == []
     assert [hit.line for hit in store.search("fresh answer")] == ["a fresh answer"]
     assert index_rows(tmp_path, "SELECT count(*) FROM messages WHERE content LIKE '%old answer%'") == [(0,)]
+    assert index_rows(tmp_path, "SELECT rowid FROM message_text WHERE message_text MATCH '\"old answer\"'") == []
+    assert len(index_rows(tmp_path, "SELECT rowid FROM message_text WHERE message_text MATCH '\"fresh answer\"'")) == 1
+
+
+def test_a_change_the_index_could_not_record_is_searched_from_the_file(tmp_path, monkeypatch):
+    store = SessionStore(tmp_path)
+    conversation = chat(("what is new", "the old answer"))
+    path = store.save(conversation)
+    indexed(store)
+    conversation.messages[-1].content = "a fresh answer"
+    path.write_bytes(codec.encode(conversation, "json"))
+
+    def busy(self, *args, **kwargs):
+        raise session_index.IndexUnavailable("database is locked")
+
+    monkeypatch.setattr(SessionIndex, "put_summaries", busy)  # the index still has the old text
+    for fresh in (store, SessionStore(tmp_path)):
+        assert fresh.search("old answer") == []
+        assert [hit.line for hit in fresh.search("fresh answer")] == ["a fresh answer"]
 
 
 def test_deleted_sessions_leave_nothing_in_the_index(tmp_path):
@@ -254,9 +273,9 @@ def test_unreadable_files_are_listed_as_such_and_never_indexed(tmp_path, files_u
     (tmp_path / f"{good.id}.toml").write_bytes(codec.encode(other, "toml"))  # a twin: the .json one is used
     listed = indexed(store).list_sessions()
     assert [s.id for s in listed if isinstance(s, SessionSummary)] == [good.id]
-    assert sorted(u.path.name for u in listed if isinstance(u, UnreadableSession)) == [
+    assert {u.path.name for u in listed if isinstance(u, UnreadableSession)} == {
         f"{good.id}.toml", "broken.json", "wrongname.json"
-    ]
+    }
     assert store.search("needle") == []
     assert index_rows(tmp_path, "SELECT count(*) FROM messages WHERE content LIKE '%needle%'") == [(0,)]
     before = {name: (tmp_path / name).read_bytes() for name in ("wrongname.json", "broken.json")}
