@@ -114,7 +114,7 @@ async def measure(data_dir: Path, simulator: Simulator) -> dict[str, float]:
             await pilot.pause()
             start = time.perf_counter()
             screen.query_one("#sessions-filter").value = QUERIES[label]
-            await wait_until(lambda: screen._hits_query == QUERIES[label] and bool(screen.hits), 60)
+            await wait_until(lambda query=QUERIES[label]: screen._hits_query == query and bool(screen.hits), 60)
             await drawn(pilot)
             figures[f"shown {label}"] = time.perf_counter() - start
         await pilot.press("escape")

@@ -4,7 +4,6 @@ behind its back, and never takes a save or a search down with it."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import stat
 import subprocess
@@ -15,9 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from deepseek_tui.conversation import Conversation, SessionStore, SessionSummary, UnreadableSession
-from deepseek_tui.conversation import codec
-from deepseek_tui.conversation import session_index
+from deepseek_tui.conversation import (
+    Conversation,
+    SessionStore,
+    SessionSummary,
+    UnreadableSession,
+    codec,
+    session_index,
+)
 from deepseek_tui.conversation import store as store_module
 from deepseek_tui.conversation.session_index import INDEX_NAME, SessionIndex
 
@@ -425,7 +429,7 @@ def test_searching_and_indexing_in_threads_while_saving(tmp_path):
                 store.search("answer")
                 store.search("an")
                 store.index_text()
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=search_and_index) for _ in range(2)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from textual.widgets import Input, OptionList
 
 from deepseek_tui.chat_settings import ChatSettings
@@ -173,6 +174,34 @@ async def test_session_picker_filters_searches_and_opens(simulator, tmp_path):
         await wait_until(lambda: app.conversation.id == gamma.id)
         await pilot.pause()  # the app goes on showing it; a pause waits for that handler to end
         assert (tmp_path / "data" / "sessions" / "broken.json").read_text() == "{not json"
+
+
+async def test_the_open_picker_indexes_the_text_and_searches_through_the_index(simulator, tmp_path, monkeypatch):
+    import sqlite3
+
+    from deepseek_tui.conversation.session_index import INDEX_NAME
+
+    alpha, beta, gamma = _stored(tmp_path, ["alpha", "beta", "gamma"])
+    index = tmp_path / "data" / "sessions" / INDEX_NAME
+
+    def not_indexed() -> int | None:
+        if not index.exists():
+            return None
+        with sqlite3.connect(index) as db:
+            return db.execute("SELECT count(*) FROM files WHERE text_indexed = 0").fetchone()[0]
+
+    assert not_indexed() == 3  # saves record summaries only
+    app = make_app(simulator.url, tmp_path, on_start="new")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        screen = await wait_for_screen(app, SessionsScreen)
+        await wait_until(lambda: not_indexed() == 0)
+        monkeypatch.setattr(SessionStore, "_search_file", lambda *args: pytest.fail("read a file"))
+        screen.query_one("#sessions-filter", Input).value = "zebra-gamma"
+        await wait_until(lambda: screen._hits_query == "zebra-gamma")
+        assert [(hit.session_id, hit.line) for hit in screen.hits] == [
+            (gamma.id, "The answer mentions gamma and zebra-gamma.")
+        ]
 
 
 async def test_session_picker_rename_duplicate_delete(simulator, tmp_path):

@@ -26,10 +26,11 @@ import os
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 try:
     import sqlite3
@@ -438,7 +439,7 @@ class Snapshot:
         else:  # each character starts a trigram (see PAD): the messages with a trigram that starts with it
             high = _next_string(needle)
             where = "term >= ?" + (" AND term < ?" if high else "") + (" AND col = ?" if len(fields) == 1 else "")
-            args = [needle, *([high] if high else []), *(fields if len(fields) == 1 else [])]
+            args = (needle, *([high] if high else []), *(fields if len(fields) == 1 else []))
             most = min(at_most or SHORT_QUERY_ROWS, SHORT_QUERY_ROWS)
             rows = self._db.execute(
                 f"SELECT DISTINCT doc FROM message_term_places WHERE {where} LIMIT ?", (*args, most + 1)

@@ -29,11 +29,12 @@ import re
 import threading
 import time
 import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import platformdirs
 
@@ -45,7 +46,7 @@ from deepseek_tui.conversation.merge import merge_saved
 from deepseek_tui.conversation.model import Conversation
 from deepseek_tui.conversation.session_index import (
     ALL_MESSAGES,
-    INDEX_NAME,
+    INDEX_NAME,  # noqa: F401 - tests and tools find the index file through the store
     SUMMARY_COLUMNS,
     FileText,
     IndexedMessage,
@@ -274,7 +275,7 @@ class SessionStore:
                     known = self._recorded(name, session_id, stamp)
                     if known is None:
                         entry = self._summarize(self.directory / name)
-                        known = stamp, _listed(self.directory, name, session_id, entry.get("error"), _values(entry))
+                        known = stamp, _listed_entry(self.directory, name, session_id, entry)
                         changed[name] = stamp, entry
                     self._known[name] = known
                 listed = known[1]
@@ -357,6 +358,7 @@ class SessionStore:
         hits: list[SearchHit] = []
         with self._index.snapshot() as snapshot:
             indexed = snapshot.indexed_files()
+            candidates: Any
             if not indexed:
                 candidates = ALL_MESSAGES
             else:
@@ -383,9 +385,9 @@ class SessionStore:
         """Search one session's file (as a document: no `Conversation` is built)."""
         try:
             data = read_regular_file(session.path, MAX_FILE_BYTES)
-            if _survives_escaping(needle) and codec.SURROGATE_TAG.encode() not in data:
-                if needle not in data.decode("utf-8", "replace").lower():
-                    return []
+            if (_survives_escaping(needle) and codec.SURROGATE_TAG.encode() not in data
+                    and needle not in data.decode("utf-8", "replace").lower()):
+                return []  # it cannot contain the query: not parsed
             document = codec.parse(data, _format_of(session.path))
         except (FileUnreadable, CodecError):
             return []
@@ -437,8 +439,8 @@ class SessionStore:
             if not pending.readable:
                 return FileText(pending.name, stamp, None, None)
             try:
-                document = codec.parse(read_regular_file(path, MAX_FILE_BYTES), _format_of(path))
-                return FileText(pending.name, stamp, None, _searchable_messages(document))
+                same = codec.parse(read_regular_file(path, MAX_FILE_BYTES), _format_of(path))
+                return FileText(pending.name, stamp, None, _searchable_messages(same))
             except (FileUnreadable, CodecError):
                 pass  # changed after all: summarized again below
         entry, document = self._examine(path)
@@ -563,10 +565,7 @@ class SessionStore:
 
     def _note(self, name: str, stamp: Stamp, entry: dict[str, Any]) -> None:
         """Record what this store just wrote (its text is indexed later, off the save path)."""
-        match = _SESSION_FILE.match(name)
-        listed = _listed(self.directory, name, match.group(1), None, _values(entry)) if match else None
-        if listed is not None:
-            self._known[name] = stamp, listed
+        self._known[name] = stamp, _listed_entry(self.directory, name, name.rpartition(".")[0], entry)
         try:
             self._index.put_summaries({name: (stamp, entry)}, save=True)
         except IndexUnavailable:
@@ -623,8 +622,13 @@ def _summary_entry(conversation: Conversation) -> dict[str, Any]:
     }
 
 
-def _values(entry: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(entry.get(column) for column in SUMMARY_COLUMNS)
+def _listed_entry(
+    directory: Path, name: str, session_id: str, entry: dict[str, Any]
+) -> SessionSummary | UnreadableSession:
+    """What the listing shows for a summary entry this store has just made."""
+    values = tuple(entry.get(column) for column in SUMMARY_COLUMNS)
+    listed = _listed(directory, name, session_id, entry.get("error"), values)
+    return listed or UnreadableSession(session_id, directory / name, "cannot be read: bad summary")
 
 
 def _listed(
