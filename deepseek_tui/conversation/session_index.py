@@ -32,10 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-try:
-    import sqlite3
-except ImportError:  # a Python built without SQLite: list and search from the files
-    sqlite3 = None  # type: ignore[assignment]
+sqlite3: Any = None
+"""The `sqlite3` module, imported on first use (start-up does not wait for it)."""
 
 INDEX_NAME = ".index.sqlite3"
 SCHEMA = f"1 unicode {unicodedata.unidata_version}"
@@ -323,8 +321,7 @@ class SessionIndex:
     def _guarded(self) -> Iterator[Any]:
         """This thread's connection; any SQLite error becomes `IndexUnavailable` (and a damaged
         database is deleted, so that the next use rebuilds it), as does failing to open it."""
-        if sqlite3 is None:
-            raise IndexUnavailable("this Python has no sqlite3 module")
+        _import_sqlite()
         try:
             db = self._connection()
         except (sqlite3.Error, OSError) as exc:
@@ -514,6 +511,16 @@ def _next_string(text: str) -> str | None:
     if code == 0xD800:
         code = 0xE000
     return text[:-1] + chr(code) if code <= 0x10FFFF else None
+
+
+def _import_sqlite() -> None:
+    global sqlite3
+    if sqlite3 is None:
+        try:
+            import sqlite3 as module
+        except ImportError:  # a Python built without SQLite: list and search from the files
+            raise IndexUnavailable("this Python has no sqlite3 module") from None
+        sqlite3 = module
 
 
 def _roll_back(db: Any) -> None:
