@@ -10,6 +10,7 @@ simulator in *another* process, so the simulator's CPU is never counted in the a
   5. 2–4 again with 300 earlier messages in the conversation
   6. a 1,000-message conversation: start → interactive ≤ 1 s
   7. peak RSS ≤ 120 MB
+  8. typing: key → character in the prompt, with 1,000 messages open and with 2 (the floor) ≤ 50 ms
 
 Streaming cases run headless in-process (`run_test(size=(120, 40))`, "on screen" = the answer's
 Markdown `.source` equals the message content, the stream is closed, and a frame was composited
@@ -444,7 +445,9 @@ class Tmux:
 
     patch = ""  # set by main(): experimental monkeypatches for the app process (see PATCHES)
 
-    def __init__(self, workdir: Path, url: str, tag: str) -> None:
+    def __init__(self, workdir: Path, url: str, tag: str, command: str | None = None) -> None:
+        self.command = command
+        """Another program to start instead of the app (the floor app of case 1)."""
         self.socket = f"bench-ui-{os.getpid()}-{tag}"
         self.home = workdir / f"xdg-{tag}"
         (self.home / "config").mkdir(parents=True, exist_ok=True)
@@ -464,8 +467,9 @@ class Tmux:
         env = (f"env DEEPSEEK_API_KEY=sk-test XDG_CONFIG_HOME={self.home / 'config'} "
                f"XDG_DATA_HOME={self.home / 'data'} TERM=xterm-256color")
         t0 = time.perf_counter()
+        command = self.command or f"{self._command()} --base-url {self.url}"
         out = self.tmux("new-session", "-d", "-P", "-F", "#{pane_pid}", "-x", str(SIZE[0]), "-y", str(SIZE[1]),
-                        f"exec {env} {self._command()} --base-url {self.url}")
+                        f"exec {env} {command}")
         self.pid = int(out.strip())
         return t0
 
@@ -527,23 +531,56 @@ def _needle(content: str) -> str:
     return lines[-1][-24:]
 
 
-def tmux_start(workdir: Path, tag: str, history: int = 0) -> dict | None:
+FLOOR_APP = f"{PY} {ROOT / 'bench' / 'floor_app.py'}"
+
+
+def tmux_start(workdir: Path, tag: str, history: int = 0, floor: bool = False) -> dict | None:
+    """Launch → first frame: the footer's ^p (and our prompt) on screen. `floor`: the minimal app."""
     sim = Sim(10, None, "markdown", workdir)
-    term = Tmux(workdir, sim.url, tag)
+    term = Tmux(workdir, sim.url, tag, command=FLOOR_APP if floor else None)
     try:
         marker = None
         if history:
             last = save_history(term.sessions_dir, history)
             marker = _normal(last.splitlines()[-1])
         t0 = term.start()
-        if marker is None:
-            ready = term.wait_for(lambda s: "Ask DeepSeek" in s, 15)
+        if floor:
+            ready = term.wait_for(lambda s: "^p" in s, 15)
+        elif marker is None:
+            ready = term.wait_for(lambda s: "Ask DeepSeek" in s and "^p" in s, 15)
         else:
-            ready = term.wait_for(lambda s: "Ask DeepSeek" in s and marker in _chat_text(s), 15)
+            ready = term.wait_for(lambda s: "Ask DeepSeek" in s and "^p" in s and marker in _chat_text(s), 15)
         time.sleep(0.3)
         if ready is None:
             print("  ! tmux start: not ready; screen:\n" + term.screen()[-400:], file=sys.stderr)
         return {"ready": (ready - t0) if ready else float("nan"), "hwm_mb": term.hwm_mb(), "cpu": term.cpu()}
+    finally:
+        term.close()
+        sim.close()
+
+
+def tmux_typing(workdir: Path, tag: str, history: int, keys: str = "hello world") -> dict | None:
+    """Key → character on screen in the prompt, one key at a time, with `history` messages open."""
+    sim = Sim(10, None, "markdown", workdir)
+    term = Tmux(workdir, sim.url, tag)
+    try:
+        last = save_history(term.sessions_dir, history)
+        marker = _normal(last.splitlines()[-1])
+        term.start()
+        if term.wait_for(lambda s: "Ask DeepSeek" in s and marker in _chat_text(s), 15) is None:
+            return None
+        time.sleep(1.0)  # the account refresh and the first frames settle
+        delays = []
+        for count in range(1, len(keys) + 1):
+            typed = keys[:count]
+            t0 = time.perf_counter()
+            term.tmux("send-keys", "-l", keys[count - 1])
+            shown = term.wait_for(lambda s: any(line.lstrip("│").startswith(" " + typed) for line in s.splitlines()), 5,
+                                  interval=0.001)
+            if shown is None:
+                return None
+            delays.append(shown - t0)
+        return {"key_to_screen": delays}
     finally:
         term.close()
         sim.close()
@@ -614,7 +651,7 @@ def summarize(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--only", default="1,2,3,4,5,6,7")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8")
     parser.add_argument("--no-tmux", action="store_true")
     parser.add_argument("--no-headless", action="store_true")
     parser.add_argument("--profile", default="")
@@ -675,8 +712,16 @@ def main() -> None:
             add("1", "import deepseek_tui.ui.app (-X importtime)", imp["importtime_cum"], 0.5)
             add("1", "python -c 'import …ui.app' wall", imp["python_wall"], 0.5)
             if not args.no_tmux:
-                starts = [tmux_start(workdir, f"start{i}") for i in range(args.runs)]
-                add("1", "tmux start → 'Ask DeepSeek' shown", [s["ready"] for s in starts if s], 0.5)
+                floors, starts = [], []
+                for i in range(args.runs):  # interleaved, so a drift of the machine hits both alike
+                    floors.append(tmux_start(workdir, f"floor{i}", floor=True))
+                    starts.append(tmux_start(workdir, f"start{i}"))
+                floor_values = [s["ready"] for s in floors if s]
+                add("1", "tmux floor app (Input + Footer) → ^p shown", floor_values, 0.5)
+                add("1", "tmux start → prompt and ^p shown", [s["ready"] for s in starts if s], 0.5)
+                if floor_values:
+                    floor = statistics.median(floor_values)
+                    add("1", "  the same, minus the floor's median", [s["ready"] - floor for s in starts if s], 0.15)
                 rss += [s["hwm_mb"] for s in starts if s]
                 rss_by_case.setdefault("1 tmux", []).extend(s["hwm_mb"] for s in starts if s)
 
@@ -747,6 +792,13 @@ def main() -> None:
                 add("6", "tmux 1,000 msgs: start → last msg + prompt", [s["ready"] for s in starts if s], 1.0)
                 rss += [s["hwm_mb"] for s in starts if s]
                 rss_by_case.setdefault("6 tmux", []).extend(s["hwm_mb"] for s in starts if s)
+        if "8" in only and not args.no_tmux:
+            floor = [d for i in range(max(args.runs // 2, 1))
+                     for d in (tmux_typing(workdir, f"typefloor{i}", history=2) or {}).get("key_to_screen", [])]
+            delays = [d for i in range(max(args.runs // 2, 1))
+                      for d in (tmux_typing(workdir, f"type{i}", history=1000) or {}).get("key_to_screen", [])]
+            add("8", "tmux key → screen, 2 msgs (floor)", floor, 0.05)
+            add("8", "tmux key → screen, 1,000 msgs open", delays, 0.05)
         if "7" in only and rss:
             for label, values in rss_by_case.items():
                 add("7", f"peak RSS (MB) in case {label}", values, 120)

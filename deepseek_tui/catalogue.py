@@ -176,6 +176,10 @@ class ModelSpec:
     """FIM (beta /completions) in non-thinking mode."""
     vision: bool = False
     """Image content parts in user and tool messages."""
+    image_tokens: int = 0
+    """Prompt tokens one image costs (an upper bound: the API caps each image at this)."""
+    max_request_bytes: int | None = None
+    """The largest request body the API takes (None: not known, not checked)."""
     reasoning_passback: PassbackRule = "never"
     pricing: Pricing | None = None
     note: str = ""
@@ -319,6 +323,7 @@ _FIELD_KINDS: dict[str, str] = {
     "thinking_ignores": "str_list", "thinking_rejects": "str_list", "thinking_top_p_floor": "float",
     "fixed_without_thinking": "float_map", "thinking_tool_choices": "str_list",
     "json_output": "bool", "tools": "bool", "prefix_completion": "bool", "fim": "bool", "vision": "bool",
+    "image_tokens": "int", "max_request_bytes": "int",
     "reasoning_passback": "choice", "note": "str",
 }
 _TIERS = ("off_peak", "peak")

@@ -6,25 +6,18 @@ import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from deepseek_tui import __version__
 from deepseek_tui.config import AppConfig, ConfigError, default_config_path, load_config
 from deepseek_tui.crash import report_crash
 from deepseek_tui.model_choice import current_settings
-from deepseek_tui.pipe import (
-    FIM_MAX_TOKENS,
-    AskOptions,
-    ClientFactory,
-    Console,
-    ExitCode,
-    FimOptions,
-    exit_codes_help,
-    run_ask,
-    run_balance,
-    run_fim,
-    run_models,
-)
+from deepseek_tui.catalogue import FIM_MAX_TOKENS
+from deepseek_tui.pipe.console import Console
+from deepseek_tui.pipe.exits import ExitCode, exit_codes_help
+
+if TYPE_CHECKING:
+    from deepseek_tui.pipe.runner import ClientFactory
 
 ASK_DESCRIPTION = """\
 Ask one question and stream the answer to stdout. The prompt is the PROMPT argument, or stdin
@@ -33,6 +26,8 @@ when PROMPT is - or left out (and stdin is not a terminal). Notes and errors go 
   deepseek-tui ask "What is a monad?"
   git diff | deepseek-tui ask --system "Review this diff" -
   deepseek-tui ask --save "Plan a trip"; deepseek-tui ask --continue "Make it shorter"
+  deepseek-tui ask -a screenshot.png -a app.py "Why does the button not show?"
+  deepseek-tui ask --tools --yes "What files are in my notes folder?"
 
 A saved or continued conversation keeps the --model, --think/--effort and --system given; other
 options (--max-tokens, --temperature, --json) apply to this run only.
@@ -113,6 +108,20 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
         help="store the exchange as a session the TUI can open (default: only with --continue)",
     )
     ask.add_argument("--usage", action="store_true", help="print token usage and cost to stderr")
+    ask.add_argument(
+        "-a", "--attach", action="append", default=[], metavar="FILE",
+        help="send a file with the prompt (repeatable): text goes in as a fenced block, an image "
+        "(PNG, JPEG, WebP, GIF) as an image for a model that sees images",
+    )
+    ask.add_argument(
+        "--tools", action="store_true",
+        help="offer the tools of the configured MCP servers; calls and results are noted on stderr",
+    )
+    ask.add_argument(
+        "--yes", action="store_true",
+        help="with --tools: run every tool call without asking (without a terminal to ask on, calls are "
+        "refused unless this or the tool's confirm = false in the config allows them)",
+    )
 
     balance = commands.add_parser(
         "balance", parents=[shared], help="print the account balance", epilog=epilog, formatter_class=raw,
@@ -199,13 +208,18 @@ def run_subcommand(
     if args.base_url:
         config = replace(config, base_url_override=args.base_url)
     if args.command == "ask":
+        from deepseek_tui.pipe.ask import AskOptions, run_ask
+
         options = AskOptions(
             prompt=args.prompt, model=args.model, think=args.think, effort=args.effort, system=args.system,
             temperature=args.temperature, max_tokens=args.max_tokens, json_output=args.json_output,
             show_reasoning=args.show_reasoning, continue_session=args.continue_session, save=args.save,
-            usage=args.usage,
+            usage=args.usage, attach=tuple(args.attach), tools=args.tools, yes=args.yes,
         )
         return run_ask(options, config, console, client_factory)
+    from deepseek_tui.pipe.account import run_balance, run_models
+    from deepseek_tui.pipe.fim import FimOptions, run_fim
+
     if args.command == "balance":
         return run_balance(config, console, as_json=args.json_output, client_factory=client_factory)
     if args.command == "models":

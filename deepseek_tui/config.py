@@ -19,7 +19,16 @@ from platformdirs import user_config_path, user_data_path
 from deepseek_tui.atomic import atomic_write_bytes
 from deepseek_tui.catalogue import Catalogue, CatalogueError
 from deepseek_tui.chat_settings import ChatSettings
+from deepseek_tui.conversation.attachments import AttachmentLimits
 from deepseek_tui.model_choice import current_settings
+from deepseek_tui.tools.config import (
+    McpServerConfig,
+    ToolsConfigError,
+    ToolSettings,
+    parse_servers,
+    parse_tool_settings,
+    servers_table,
+)
 
 APP_NAME = "deepseek-tui"
 DEFAULT_BASE_URL = "https://api.deepseek.com"
@@ -63,6 +72,12 @@ class AppConfig:
     """`[models.<id>]` tables that add to or override the built-in catalogue."""
     data_dir: str | None = None
     """Where sessions are kept; None = the platform's user data dir."""
+    attachments: AttachmentLimits = field(default_factory=AttachmentLimits)
+    """`[attachments]`: caps on the files a message may carry."""
+    mcp_servers: tuple[McpServerConfig, ...] = ()
+    """`[mcp.servers.NAME]`: the MCP servers whose tools the model may call."""
+    tools: ToolSettings = field(default_factory=ToolSettings)
+    """`[tools]`: limits of the tool loop."""
     base_url_override: str | None = None
     """--base-url for this run only (never written to the file)."""
     use_environment: bool = True
@@ -135,11 +150,20 @@ def parse_config(data: Mapping[str, Any], source: str = "config") -> AppConfig:
             if not all(isinstance(v, str) for v in table.values()):
                 raise ConfigError(f"{source}: [keymap] values must be key strings")
             values["keymap"] = dict(table)
+        elif key == "attachments":
+            values["attachments"] = _attachment_limits(_table(value, key, source), source)
         elif key == "models":
             tables = _table(value, key, source)
             for model_id, table in tables.items():
                 _table(table, f"models.{model_id}", source)
             values["models"] = {k: dict(v) for k, v in tables.items()}
+        elif key == "mcp":
+            values["mcp_servers"] = parse_servers(_table(value, key, source))
+        elif key == "tools":
+            try:
+                values["tools"] = parse_tool_settings(_table(value, key, source))
+            except ToolsConfigError as exc:
+                raise ConfigError(f"{source}: {exc}") from None
         # Unknown keys are ignored so that newer config files still open.
     config = AppConfig(**values)
     try:
@@ -159,6 +183,32 @@ def with_current_models(config: AppConfig, catalogue: Catalogue, source: str) ->
         config, chat=choice.settings, notices=config.notices + tuple(notices),
         names_retired_model=choice.notice is not None,
     )
+
+
+_ATTACHMENT_KEYS = {  # config key -> (AttachmentLimits field, bytes per unit)
+    "max_text_file_kb": ("text_file_bytes", 1024),
+    "max_text_message_kb": ("text_message_bytes", 1024),
+    "max_image_mb": ("image_bytes", 1024 * 1024),
+}
+
+
+def _attachment_limits(table: Mapping[str, Any], source: str) -> AttachmentLimits:
+    limits: dict[str, int] = {}
+    for key, value in table.items():
+        if key not in _ATTACHMENT_KEYS:
+            continue  # unknown keys are ignored, as elsewhere
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1024 * 1024:
+            raise ConfigError(f"{source}: [attachments] {key} must be a positive whole number")
+        field_name, unit = _ATTACHMENT_KEYS[key]
+        limits[field_name] = value * unit
+    return AttachmentLimits(**limits)
+
+
+def _attachments_table(limits: AttachmentLimits) -> dict[str, int]:
+    """The [attachments] keys whose value is not the default."""
+    defaults = AttachmentLimits()
+    return {key: getattr(limits, name) // unit for key, (name, unit) in _ATTACHMENT_KEYS.items()
+            if getattr(limits, name) != getattr(defaults, name)}
 
 
 def _table(value: Any, key: str, source: str) -> Mapping[str, Any]:
@@ -195,8 +245,15 @@ def config_to_toml(config: AppConfig) -> str:
     doc["chat"] = config.chat.to_dict()
     if config.keymap:
         doc["keymap"] = dict(config.keymap)
+    if attachments := _attachments_table(config.attachments):
+        doc["attachments"] = attachments
     if config.models:
         doc["models"] = {k: dict(v) for k, v in config.models.items()}
+    if config.tools.to_table():
+        doc["tools"] = config.tools.to_table()
+    mcp = servers_table(config.mcp_servers)
+    if mcp["servers"]:
+        doc["mcp"] = mcp
     return tomli_w.dumps(doc)
 
 

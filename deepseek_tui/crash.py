@@ -21,10 +21,10 @@ from deepseek_tui import __version__, clock
 from deepseek_tui.atomic import atomic_write_bytes
 from deepseek_tui.client.errors import redact
 from deepseek_tui.inert import inert_text
-from deepseek_tui.pipe.exits import ExitCode
 
-CRASH_EXIT_CODE = int(ExitCode.CRASH)
-"""70, EX_SOFTWARE in sysexits.h: an internal error."""
+CRASH_EXIT_CODE = 70
+"""EX_SOFTWARE in sysexits.h: an internal error (pipe mode's `ExitCode.CRASH` is this one).
+Kept here, not imported from pipe mode: the app imports this module at start."""
 _REDACTED = "[REDACTED]"
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from deepseek_tui.catalogue import Catalogue, ModelSpec
-from deepseek_tui.conversation.model import Conversation, Message
+from deepseek_tui.conversation.model import Conversation, Message, ToolRun
 from deepseek_tui.conversation.pricing import cost_of
 from deepseek_tui.usage import Usage
 
@@ -83,10 +83,24 @@ STATUS_NOTES = {
 }
 
 
-def answer_meta(message: Message, catalogue: Catalogue, branch: tuple[int, int] | None = None) -> str:
-    """The label line above an answer: model, mode, tokens, cost, time, state, branch."""
+def answer_meta(
+    message: Message,
+    catalogue: Catalogue,
+    branch: tuple[int, int] | None = None,
+    conversation: Conversation | None = None,
+) -> str:
+    """The label line above an answer: model, mode, tokens, cost, time, state, branch.
+
+    An answer that ends a tool loop (given its `conversation`) says how many rounds of tool
+    calls it took, and its tokens and cost are those of every request of the loop.
+    """
     parts = [message.model or "?", mode_label(catalogue, message.model or "", message.thinking, message.effort)]
-    if message.usage is not None:
+    replies = conversation.exchange(message.id) if conversation is not None and message.id in conversation else []
+    rounds = sum(1 for reply in replies[:-1] if reply.tool_calls)
+    if rounds and not message.tool_calls:
+        parts.append(f"{rounds} tool round{'s' if rounds != 1 else ''}")
+        parts += exchange_usage(replies)
+    elif message.usage is not None:
         parts.append(usage_label(message.usage, estimated=message.usage_estimated))
         parts.append(message_cost(message))
     if message.completed_at is not None:
@@ -98,6 +112,47 @@ def answer_meta(message: Message, catalogue: Catalogue, branch: tuple[int, int] 
         parts.append(STATUS_NOTES[message.status])
     if branch and branch[1] > 1:
         parts.append(f"‹{branch[0]}/{branch[1]}›")
+    return " · ".join(parts)
+
+
+def exchange_usage(replies: list[Message]) -> list[str]:
+    """Tokens and cost of all the requests of a tool loop, e.g. ["in 3.2k … · out 410", "$0.0012 (3 requests)"]."""
+    used = [reply for reply in replies if reply.usage is not None]
+    if not used:
+        return []
+    total = used[0].usage
+    for reply in used[1:]:
+        total = total + reply.usage  # type: ignore[operator]
+    estimated = any(reply.usage_estimated for reply in used)
+    currencies = {reply.currency for reply in used}
+    requests = f"({len(used)} requests)"
+    if any(reply.cost is None for reply in used) or len(currencies) != 1:
+        cost = UNKNOWN_COST
+    else:
+        cost = money(sum(reply.cost or 0.0 for reply in used), used[0].currency)
+        cost = f"{ESTIMATED}{cost}" if estimated else cost
+    return [usage_label(total, estimated=estimated), f"{cost} {requests}"]
+
+
+TOOL_STATES = {
+    "ok": "✓",
+    "error": "✗ error",
+    "refused": "refused",
+    "cancelled": "cancelled",
+    "skipped": "not run (tool round limit)",
+}
+
+
+def tool_call_title(label: str, run: ToolRun | None, *, asking: bool = False, running: bool = False) -> str:
+    """The line of a tool call block: what ran and how it went, e.g. "⚙ demo · calculate · ✓ 0.01 s"."""
+    if run is None:
+        state = "waiting for your answer" if asking else ("running…" if running else "not answered")
+        return f"⚙ {label} · {state}"
+    parts = [f"⚙ {label}", TOOL_STATES.get(run.outcome, run.outcome)]
+    if run.seconds is not None and run.outcome in ("ok", "error"):
+        parts[-1] += f" {run.seconds:.2f} s" if run.seconds < 10 else f" {run.seconds:.0f} s"
+    if run.full_chars is not None:
+        parts.append(f"output cut to the size limit ({run.full_chars:,} characters)")
     return " · ".join(parts)
 
 

@@ -15,7 +15,8 @@ from typing import Awaitable, Callable
 import httpx
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client.events import Usage
-from deepseek_tui.conversation.model import Conversation
+from deepseek_tui.conversation.attachments import AttachmentLimits, make_attachment
+from deepseek_tui.conversation.model import Conversation, ToolCall, ToolRun
 from deepseek_tui.conversation.pricing import price_message
 from deepseek_tui.conversation.store import SessionStore
 from deepseek_tui.simulator import Fault, Simulator
@@ -24,6 +25,7 @@ from deepseek_tui.ui.screens.sessions import SessionsScreen
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 from textual.widgets.option_list import OptionDoesNotExist
+from pngs import png_bytes
 from ui_support import make_app, send, wait_until
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
@@ -105,6 +107,40 @@ def answered_conversation() -> Conversation:
     conversation.finish_assistant(reply.id, finish_reason="stop", completed_at=T0 + timedelta(seconds=9.6))
     price_message(reply, _catalogue(), "USD")
     conversation.updated_at = T0 + timedelta(seconds=10)
+    return conversation
+
+
+def tool_conversation() -> Conversation:
+    """A reply that called two tools in parallel, their results, and the answer that used them."""
+    conversation = Conversation(settings=ChatSettings(model="deepseek-flash", thinking=True), created_at=T0)
+    user = conversation.add_user("What is 17 × 23 + 4, and what day is it today?")
+    user.created_at = T0
+    calls = conversation.start_assistant("deepseek-flash", True, "high")
+    calls.reasoning = "I need the date and an exact product: the demo tools give both, so I call them together."
+    calls.reasoning_seconds = 1.1
+    calls.tool_calls = [
+        ToolCall("call_00_Tcek83ZQ4fFb1RfPQnsPEE5w", "current_date", "{}"),
+        ToolCall("call_01_IhCAliIHtM9gKpgfqbBV9873", "calculate", '{"expression": "17 * 23 + 4"}'),
+    ]
+    calls.created_at = T0 + timedelta(seconds=1)
+    calls.usage = Usage(prompt_tokens=512, completion_tokens=64, cache_hit_tokens=448, cache_miss_tokens=64,
+                        reasoning_tokens=30)
+    conversation.finish_assistant(calls.id, finish_reason="tool_calls", completed_at=T0 + timedelta(seconds=2.2))
+    price_message(calls, _catalogue(), "USD")
+    for call, text, seconds in zip(calls.tool_calls, ["Wednesday 2026-11-25, 12:00 UTC", "395"], [0.04, 0.01],
+                                   strict=True):
+        result = conversation.add_tool_result(call.id, text, ToolRun("ok", f"demo · {call.name}", seconds))
+        result.created_at = T0 + timedelta(seconds=3)
+    answer = conversation.start_assistant("deepseek-flash", True, "high")
+    answer.reasoning = "Both tools answered; I can state the result and the weekday."
+    answer.reasoning_seconds = 0.6
+    answer.content = "17 × 23 + 4 = **395**, and today is **Wednesday, 25 November 2026**."
+    answer.created_at = T0 + timedelta(seconds=4)
+    answer.usage = Usage(prompt_tokens=640, completion_tokens=48, cache_hit_tokens=576, cache_miss_tokens=64,
+                         reasoning_tokens=14)
+    conversation.finish_assistant(answer.id, finish_reason="stop", completed_at=T0 + timedelta(seconds=5.5))
+    price_message(answer, _catalogue(), "USD")
+    conversation.updated_at = T0 + timedelta(seconds=6)
     return conversation
 
 
@@ -275,6 +311,49 @@ def _scene(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeekApp
 
         return app, run
 
+    if name == "tools":
+        SessionStore(tmp_path / "data" / "sessions").save(tool_conversation())
+        app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", thinking=True),
+                       show_reasoning=False)
+
+        async def run(pilot: Pilot) -> None:
+            await settle_account(pilot)
+            block = pilot.app.query("ToolCallBlock").last()
+            block.collapsed = False  # the calculator's arguments and result
+            await wait_until(lambda: block.query("Contents InertStatic").last().region.height > 0)
+            await pilot.pause()
+
+        return app, run
+
+    if name == "attach_prompt":
+        work = attachment_workdir(tmp_path)
+        app = make_app(simulator.url, tmp_path, show_reasoning=False)
+        app.working_directory = work
+
+        async def run(pilot: Pilot) -> None:
+            app = pilot.app
+            await settle_account(pilot)
+            app.attach_path("src/button.py")
+            app.attach_path("screenshot.png")
+            prompt = app.query_one("#prompt")
+            prompt.focus()
+            prompt.load_text("Why does the button not show? @src/")
+            prompt.move_cursor(prompt.document.end)
+            await wait_until(lambda: app.query_one("#path-completions").candidates != [])
+            await pilot.pause()
+
+        return app, run
+
+    if name == "attach_sent":
+        SessionStore(tmp_path / "data" / "sessions").save(attachment_conversation())
+        app = make_app(simulator.url, tmp_path, show_reasoning=False)
+
+        async def run(pilot: Pilot) -> None:
+            await settle_account(pilot)
+            await wait_until(lambda: bool(pilot.app.query("ImagePreview")) and pilot.app.query_one("ImagePreview").display)
+
+        return app, run
+
     if name == "branched":
         SessionStore(tmp_path / "data" / "sessions").save(branched_conversation())
         app = make_app(simulator.url, tmp_path, show_reasoning=False)
@@ -329,4 +408,41 @@ def branched_conversation() -> Conversation:
     return conversation
 
 
-SCENES = ("empty", "reasoning", "answered", "error", "settings", "help", "picker", "branched", "markdown", "selected")
+def sunset(x: int, y: int) -> tuple[int, int, int]:
+    """A small picture for the attachment scenes: sky, a sun, the sea."""
+    if (x - 22) ** 2 + (y - 9) ** 2 <= 25:
+        return (250, 200, 60)
+    if y >= 12:
+        return (20, 60 + 4 * (y - 12), 120 + 6 * (y - 12))
+    return (120 + 10 * y, 70 + 6 * y, 160 - 5 * y)
+
+
+SCREENSHOT = png_bytes(32, 20, sunset, filters=(0, 1, 2, 3, 4))
+BUTTON_SOURCE = b"def render_button(label: str, visible: bool = False) -> str:\n    return label if visible else \"\"\n"
+
+
+def attachment_workdir(tmp_path: Path) -> Path:
+    work = tmp_path / "work"
+    (work / "src").mkdir(parents=True)
+    (work / "src" / "button.py").write_bytes(BUTTON_SOURCE)
+    (work / "src" / "layout.py").write_bytes(b"ROWS = 3\n")
+    (work / "screenshot.png").write_bytes(SCREENSHOT)
+    return work
+
+
+def attachment_conversation() -> Conversation:
+    """A question with a screenshot and a source file, and its answer."""
+    conversation = pinned_conversation("hidden buttons", T0)
+    limits = AttachmentLimits()
+    question = conversation.active_path()[0]
+    question.content = "Why does the button not show?"
+    question.attachments = (make_attachment("screenshot.png", SCREENSHOT, limits),
+                            make_attachment("src/button.py", BUTTON_SOURCE, limits))
+    conversation.active_path()[-1].content = (
+        "`render_button` is called without `visible=True`, so it returns an empty string: pass "
+        "`visible=True` where the toolbar is built.")
+    return conversation
+
+
+SCENES = ("empty", "reasoning", "answered", "error", "settings", "help", "picker", "branched", "markdown", "selected",
+          "attach_prompt", "attach_sent", "tools")

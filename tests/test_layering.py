@@ -24,6 +24,17 @@ TEXTUAL_FREE = (
     "deepseek_tui.guarded_read",
     "deepseek_tui.crash",
     "deepseek_tui.conversation.merge",
+    "deepseek_tui.conversation.attachments",
+    "deepseek_tui.conversation.blobs",
+    "deepseek_tui.conversation.send_check",
+    "deepseek_tui.attach_paths",
+    "deepseek_tui.image_preview",
+    "deepseek_tui.conversation.tool_loop",
+    "deepseek_tui.tools",
+    "deepseek_tui.tools.config",
+    "deepseek_tui.tools.naming",
+    "deepseek_tui.tools.host",
+    "deepseek_tui.demo_tools",
 )
 
 
@@ -35,3 +46,30 @@ def test_core_modules_do_not_import_textual():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_mcp_sdk_is_not_imported_to_start_the_app_or_a_command():
+    """`mcp` takes most of a second to import: only a host starting its first server loads it
+    (in a worker thread, after the first frame), never the modules the app starts with."""
+    code = (
+        "import sys\n"
+        "import deepseek_tui.cli, deepseek_tui.ui.app, deepseek_tui.ui.launch, deepseek_tui.pipe\n"
+        "import deepseek_tui.tools.host, deepseek_tui.ui.tools_control, deepseek_tui.demo_tools\n"
+        "from deepseek_tui.config import parse_config\n"
+        "from deepseek_tui.ui.app import DeepSeekApp\n"
+        "config = parse_config({'mcp': {'servers': {'x': {'command': 'true'}}}})\n"
+        "DeepSeekApp(config, persist_config=False)\n"
+        "print(sorted(m for m in sys.modules if m == 'mcp' or m.startswith('mcp.')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_version_and_help_do_not_load_textual_or_the_http_client():
+    """`deepseek-tui --version` / `--help` answer at once: neither Textual nor httpx is imported."""
+    for args in (["--version"], ["--help"], ["ask", "--help"]):
+        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "deepseek_tui", *args],
+                              capture_output=True, text=True, check=True)
+        imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+        assert not {m for m in imported if m.split(".")[0] in ("textual", "httpx")}, args
+        assert done.stdout.strip()

@@ -24,6 +24,7 @@ from deepseek_tui.conversation import (
     default_sessions_dir,
 )
 from deepseek_tui.conversation import codec
+from deepseek_tui.conversation.model import ToolRun
 from deepseek_tui.conversation import store as store_module
 
 SECRET = "sk-live-0123456789abcdef-SECRET"
@@ -316,7 +317,7 @@ def test_export_markdown(store: SessionStore, tmp_path: Path) -> None:
         "<details><summary>Thought for 3 s</summary>\n\n"
         "The user wants sorted(d.items()).\nMention key=.\n\n</details>"
     ) in text
-    assert '**Tool call** `get_date` (`call_1`)\n\n```json\n{"tz": "UTC"}\n```' in text
+    assert '**Tool call** `get_date` (`call_1`)\n\n```json\n{\n  "tz": "UTC"\n}\n```' in text
     assert "````\n2026-01-01 with ``` fence\n````" in text
     assert "## System\n\nBe brief." in text
 
@@ -423,3 +424,26 @@ def test_a_session_is_found_by_a_unique_prefix_of_its_id(tmp_path):
         store.resolve_id("abcd")
     with pytest.raises(SessionNotFoundError):
         store.resolve_id("ff")  # too short to be a prefix
+
+
+def test_export_shows_tool_calls_readably_and_json_keeps_them_whole(store: SessionStore, tmp_path: Path) -> None:
+    conv = Conversation(settings=ChatSettings(model="deepseek-flash"))
+    conv.add_user("What is 17 * 23 + 4?")
+    reply = conv.start_assistant("deepseek-flash", thinking=True)
+    reply.reasoning = "The calculator knows."
+    reply.tool_calls = [ToolCall("call_00_a", "calculate", '{"expression":"17 * 23 + 4"}'),
+                        ToolCall("call_01_b", "big", "{}")]
+    conv.finish_assistant(reply.id, finish_reason="tool_calls")
+    conv.add_tool_result("call_00_a", "395", ToolRun("ok", "demo · calculate", 0.25))
+    conv.add_tool_result("call_01_b", "xxx", ToolRun("error", "demo · big", 1.5, full_chars=90_000))
+    answer = conv.start_assistant("deepseek-flash", thinking=True)
+    answer.content = "It is 395."
+    conv.finish_assistant(answer.id, finish_reason="stop")
+    text = store.export_markdown(conv, tmp_path / "tools.md").read_text()
+    assert '**Tool call** `calculate` (`call_00_a`)\n\n```json\n{\n  "expression": "17 * 23 + 4"\n}\n```' in text
+    assert "## Tool result · demo · calculate (`call_00_a`)\n\n_ok in 0.25 s_\n\n```\n395\n```" in text
+    assert "_error in 1.50 s; output cut to the size limit (it had 90,000 characters)_" in text
+    exported = store.export_json(conv, tmp_path / "tools.json")
+    back = SessionStore(tmp_path / "other").import_json(exported)
+    assert [(m.role, m.content, m.tool_calls, m.tool_call_id, m.tool_run) for m in back.active_path()] == [
+        (m.role, m.content, m.tool_calls, m.tool_call_id, m.tool_run) for m in conv.active_path()]

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client.events import Usage
 from deepseek_tui.conversation import Conversation, ToolCall
+from deepseek_tui.conversation.model import TOOL_OUTCOMES, ToolRun
 from deepseek_tui.conversation import codec
 from deepseek_tui.conversation.codec import CodecError
 
@@ -94,6 +95,10 @@ def conversations(draw) -> Conversation:
         message.completed_at = draw(st.none() | moments)
         message.reasoning_seconds = draw(st.none() | st.floats(0, 1e5))
         message.request_id = draw(optional_text)
+        message.tool_run = draw(st.none() | st.builds(
+            ToolRun, st.sampled_from(TOOL_OUTCOMES), awkward_text, st.none() | st.floats(0, 1e5),
+            st.none() | st.integers(0, 2**40),
+        ))
     conv.active_leaf_id = draw(st.sampled_from([None, *[m.id for m in conv.messages]]))
     return conv
 
@@ -189,3 +194,30 @@ def test_times_come_back_in_utc() -> None:
     back = codec.decode(codec.encode(conv, "toml"), "toml")
     assert back.created_at == local
     assert back.created_at.tzinfo == timezone.utc
+
+
+def test_a_tool_result_keeps_how_its_call_went() -> None:
+    conv = Conversation()
+    conv.add_user("Add 2 and 3 with the tool")
+    reply = conv.start_assistant("deepseek-flash", False)
+    reply.tool_calls = [ToolCall("call_00_a", "add", '{"a": 2, "b": 3}'), ToolCall("call_01_b", "big", "{}")]
+    conv.finish_assistant(reply.id, finish_reason="tool_calls")
+    conv.add_tool_result("call_00_a", "5", ToolRun("ok", "box · add", 0.25))
+    conv.add_tool_result("call_01_b", "0123…", ToolRun("error", "box · big", 1.5, full_chars=90_000))
+    for fmt in ("json", "toml"):
+        back = codec.decode(codec.encode(conv, fmt), fmt)
+        assert [m.tool_run for m in back.messages] == [None, None, ToolRun("ok", "box · add", 0.25),
+                                                       ToolRun("error", "box · big", 1.5, 90_000)]
+        assert back.tool_results(reply.id).keys() == {"call_00_a", "call_01_b"}
+    document = json.loads(codec.encode(conv, "json"))
+    assert document["messages"][2]["tool_run"] == {"outcome": "ok", "tool": "box · add", "seconds": 0.25}
+
+
+@pytest.mark.parametrize("bad", [{"outcome": "exploded"}, "ok", {"outcome": "ok", "seconds": "soon"}])
+def test_a_bad_tool_run_is_reported(bad) -> None:
+    conv = Conversation()
+    conv.add_user("x")
+    document = json.loads(codec.encode(conv, "json"))
+    document["messages"][0]["tool_run"] = bad
+    with pytest.raises(CodecError, match="tool_run"):
+        codec.decode(json.dumps(document).encode(), "json")

@@ -14,6 +14,9 @@ Everything read is validated; a bad document raises `CodecError` with a reason f
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
 import math
 import re
@@ -26,14 +29,17 @@ import tomli_w
 
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.usage import Usage
+from deepseek_tui.conversation.attachments import MEDIA_TYPES, Attachment
 from deepseek_tui.conversation.model import (
     ROLES,
     SCHEMA_VERSION,
     STATUSES,
+    TOOL_OUTCOMES,
     Conversation,
     ConversationError,
     Message,
     ToolCall,
+    ToolRun,
 )
 
 Format = Literal["json", "toml"]
@@ -41,6 +47,11 @@ FORMATS: tuple[str, ...] = ("json", "toml")
 DOCUMENT_KIND = "deepseek-tui-session"
 SURROGATE_TAG = "$utf32"
 _SURROGATE = re.compile("[\ud800-\udfff]")
+ATTACHMENTS_SCHEMA_VERSION = 2
+"""Documents with attachments say schema 2: a reader of schema 1 would drop them silently when it
+saved the session again; it refuses a newer schema instead. Documents without stay schema 1."""
+READABLE_SCHEMA = max(SCHEMA_VERSION, ATTACHMENTS_SCHEMA_VERSION)
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_COUNT = 2**63 - 1
 """Token counts above this are not counts (and would overflow when shown as floats)."""
 _USAGE_FIELDS = (
@@ -59,8 +70,10 @@ class CodecError(ValueError):
 # --- writing ------------------------------------------------------------------------------------
 
 
-def encode(conversation: Conversation, fmt: Format) -> bytes:
-    document = _document(conversation)
+def encode(conversation: Conversation, fmt: Format, *, embed_attachments: bool = False) -> bytes:
+    """The session file's bytes; `embed_attachments` puts each attachment's bytes in the document
+    (base64, for a JSON export that imports without the store), else only its hash is named."""
+    document = _document(conversation, embed_attachments)
     try:
         return _serialize(document, fmt).encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates somewhere: tag those strings and retry
@@ -80,19 +93,20 @@ def to_document(conversation: Conversation) -> dict[str, Any]:
     return _portable(_document(conversation))
 
 
-def _document(conversation: Conversation) -> dict[str, Any]:
+def _document(conversation: Conversation, embed_attachments: bool = False) -> dict[str, Any]:
     """The document with None values left out; strings are not checked for surrogates yet."""
+    has_attachments = any(m.attachments for m in conversation.messages)
     return _without_none(
         {
             "kind": DOCUMENT_KIND,
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": ATTACHMENTS_SCHEMA_VERSION if has_attachments else SCHEMA_VERSION,
             "id": conversation.id,
             "title": conversation.custom_title,
             "created_at": _time(conversation.created_at),
             "updated_at": _time(conversation.updated_at),
             "active_leaf_id": conversation.active_leaf_id,
             "settings": conversation.settings.to_dict(),
-            "messages": [_message_document(m) for m in conversation.messages],
+            "messages": [_message_document(m, embed_attachments) for m in conversation.messages],
         }
     )
 
@@ -101,7 +115,7 @@ def _without_none(table: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in table.items() if v is not None}
 
 
-def _message_document(message: Message) -> dict[str, Any]:
+def _message_document(message: Message, embed_attachments: bool = False) -> dict[str, Any]:
     return _without_none({
         "id": message.id,
         "parent_id": message.parent_id,
@@ -128,7 +142,25 @@ def _message_document(message: Message) -> dict[str, Any]:
         "completed_at": _time(message.completed_at) if message.completed_at else None,
         "reasoning_seconds": message.reasoning_seconds,
         "request_id": message.request_id,
+        "tool_run": _tool_run_document(message.tool_run) if message.tool_run else None,
+        "attachments": [_attachment_document(a, embed_attachments) for a in message.attachments] or None,
     })
+
+
+def _attachment_document(attachment: Attachment, embed: bool) -> dict[str, Any]:
+    data = attachment.data if embed else None
+    return _without_none({
+        "name": attachment.name,
+        "sha256": attachment.sha256,
+        "size": attachment.size,
+        "media_type": attachment.media_type,
+        "data": base64.b64encode(data).decode("ascii") if data is not None else None,
+    })
+
+
+def _tool_run_document(run: ToolRun) -> dict[str, Any]:
+    return _without_none({"outcome": run.outcome, "tool": run.tool or None, "seconds": run.seconds,
+                          "full_chars": run.full_chars})
 
 
 def _usage_document(usage: Usage) -> dict[str, int]:
@@ -206,8 +238,8 @@ def from_document(document: Mapping[str, Any]) -> Conversation:
     version = document.get("schema_version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise CodecError("schema_version is missing")
-    if version > SCHEMA_VERSION:
-        raise CodecError(f"written by a newer deepseek-tui (schema {version} > {SCHEMA_VERSION})")
+    if version > READABLE_SCHEMA:
+        raise CodecError(f"written by a newer deepseek-tui (schema {version} > {READABLE_SCHEMA})")
     if version < 1:
         raise CodecError(f"unknown schema version {version}")
     read = _Reader(document, "")
@@ -258,6 +290,10 @@ def _message(table: Any, where: str) -> Message:
         )
     usage = _read_usage(table, "usage", where)
     last_request_usage = _read_usage(table, "last_request_usage", where)
+    raw_attachments = table.get("attachments", [])
+    if not isinstance(raw_attachments, list):
+        raise CodecError(f"{where}.attachments: expected a list")
+    attachments = tuple(_attachment(a, f"{where}.attachments[{i}]") for i, a in enumerate(raw_attachments))
     return Message(
         id=read.text("id"),
         parent_id=read.optional_text("parent_id"),
@@ -281,7 +317,47 @@ def _message(table: Any, where: str) -> Message:
         completed_at=read.optional_moment("completed_at"),
         reasoning_seconds=read.optional_number("reasoning_seconds"),
         request_id=read.optional_text("request_id"),
+        tool_run=_read_tool_run(table, where),
+        attachments=attachments,
     )
+
+
+def _read_tool_run(table: dict[str, Any], where: str) -> ToolRun | None:
+    if "tool_run" not in table:
+        return None
+    run_table = table["tool_run"]
+    if not isinstance(run_table, dict):
+        raise CodecError(f"{where}.tool_run: expected a table")
+    read = _Reader(run_table, f"{where}.tool_run.")
+    full_chars = read.integer("full_chars") if "full_chars" in run_table else None
+    return ToolRun(
+        outcome=read.choice("outcome", TOOL_OUTCOMES),  # type: ignore[arg-type]
+        tool=read.text("tool", ""),
+        seconds=read.optional_number("seconds"),
+        full_chars=full_chars,
+    )
+
+
+def _attachment(table: Any, where: str) -> Attachment:
+    """An attachment reference; with `data` (a JSON export) its bytes too, checked against the hash."""
+    if not isinstance(table, dict):
+        raise CodecError(f"{where}: expected a table")
+    read = _Reader(table, where + ".")
+    sha256 = read.text("sha256")
+    if not _SHA256.match(sha256):
+        raise CodecError(f"{where}.sha256: not a SHA-256 hash")
+    size = read.integer("size")
+    attachment = Attachment(read.text("name"), sha256, size, read.choice("media_type", MEDIA_TYPES))
+    encoded = read.optional_text("data")
+    if encoded is None:
+        return attachment
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise CodecError(f"{where}.data: not base64") from None
+    if len(data) != size or hashlib.sha256(data).hexdigest() != sha256:
+        raise CodecError(f"{where}.data: the bytes do not match the attachment's sha256 and size")
+    return attachment.with_data(data)
 
 
 def _read_usage(table: dict[str, Any], key: str, where: str) -> Usage | None:

@@ -1,10 +1,12 @@
-"""A conversation as a Markdown document (the active branch only)."""
+"""A conversation as a Markdown document (the active branch only; attachments are listed, their
+bytes are in the JSON export)."""
 
 from __future__ import annotations
 
 import json
 
-from deepseek_tui.conversation.model import Conversation, Message
+from deepseek_tui.conversation.attachments import kind_label, size_label
+from deepseek_tui.conversation.model import Conversation, Message, ToolRun
 
 ROLE_HEADINGS = {"system": "System", "user": "User", "assistant": "Assistant", "tool": "Tool"}
 
@@ -49,7 +51,8 @@ def _message_markdown(message: Message) -> str:
     if message.role == "assistant" and message.model:
         heading += f" · {message.model}"
     if message.role == "tool":
-        heading += f" result (`{message.tool_call_id}`)"
+        who = f" · {message.tool_run.tool}" if message.tool_run and message.tool_run.tool else ""
+        heading += f" result{who} (`{message.tool_call_id}`)"
     lines = [f"## {heading}", ""]
     if message.status != "complete":
         note = f"_({message.status}{': ' + message.error if message.error else ''})_"
@@ -64,12 +67,40 @@ def _message_markdown(message: Message) -> str:
             "",
         ]
     if message.role == "tool":
+        if message.tool_run is not None:
+            lines += [f"_{_run_note(message.tool_run)}_", ""]
         lines += [_fenced(message.content, ""), ""]
     elif message.content:
         lines += [message.content, ""]
+    if message.attachments:
+        lines += ["**Attachments**", ""]
+        for attachment in message.attachments:
+            missing = f" — not available: {attachment.problem}" if attachment.problem else ""
+            lines.append(f"- `{attachment.name}` ({kind_label(attachment)}, {size_label(attachment.size)}){missing}")
+        lines.append("")
     for call in message.tool_calls:
-        lines += [f"**Tool call** `{call.name}` (`{call.id}`)", "", _fenced(call.arguments, "json"), ""]
+        lines += [f"**Tool call** `{call.name}` (`{call.id}`)", "", _fenced(_pretty(call.arguments), "json"), ""]
     return "\n".join(lines)
+
+
+def _pretty(arguments: str) -> str:
+    """Arguments JSON indented for reading (as they came when they are not JSON)."""
+    try:
+        return json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return arguments
+
+
+def _run_note(run: ToolRun) -> str:
+    """How a call went, e.g. "ok in 0.25 s" or "refused"."""
+    words = {"ok": "ok", "error": "error", "refused": "refused by the user", "cancelled": "cancelled",
+             "skipped": "not run (tool round limit)"}
+    note = words.get(run.outcome, run.outcome)
+    if run.seconds is not None:
+        note += f" in {run.seconds:.2f} s"
+    if run.full_chars is not None:
+        note += f"; output cut to the size limit (it had {run.full_chars:,} characters)"
+    return note
 
 
 def _fenced(text: str, language: str) -> str:

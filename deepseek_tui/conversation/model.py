@@ -14,6 +14,7 @@ from typing import Iterable, Literal
 
 from deepseek_tui import clock
 from deepseek_tui.chat_settings import ChatSettings
+from deepseek_tui.conversation.attachments import Attachment
 from deepseek_tui.usage import Usage
 
 Role = Literal["system", "user", "assistant", "tool"]
@@ -42,6 +43,27 @@ class ToolCall:
     id: str
     name: str
     arguments: str = ""
+
+
+ToolOutcome = Literal["ok", "error", "refused", "cancelled", "skipped"]
+TOOL_OUTCOMES: tuple[str, ...] = ("ok", "error", "refused", "cancelled", "skipped")
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    """How the call a tool message answers went (shown and stored; never sent to the API).
+
+    `outcome`: ok / error (the tool or its server failed) / refused (by the user) / cancelled
+    (the user stopped the reply) / skipped (not run: the round limit was reached).
+    """
+
+    outcome: ToolOutcome
+    tool: str = ""
+    """Who answered, as people see it, e.g. "demo · calculate"."""
+    seconds: float | None = None
+    """How long the call took (None when it did not run)."""
+    full_chars: int | None = None
+    """The output's length when it was cut to fit the size limit (None: sent whole)."""
 
 
 @dataclass
@@ -75,6 +97,11 @@ class Message:
     reasoning_seconds: float | None = None
     """How long the model thought ("Thought for N s"); None when it did not think."""
     request_id: str | None = None
+    tool_run: ToolRun | None = None
+    """Tool messages: how the call went."""
+    attachments: tuple[Attachment, ...] = ()
+    """Files sent with a user message (conversation/attachments.py); their bytes live beside the
+    sessions, named by hash, so copies of the message share them."""
 
     def add_usage(self, usage: Usage, *, estimated: bool = False) -> None:
         """Add one request's usage (a continued reply is several requests; they add up)."""
@@ -135,6 +162,8 @@ class Conversation:
         for message in self.active_path():
             if message.role == "user" and message.content.strip():
                 return _title_from(message.content)
+            if message.role == "user" and message.attachments:  # files sent without words
+                return _title_from(", ".join(a.short_name for a in message.attachments))
         return UNTITLED
 
     @property
@@ -229,13 +258,14 @@ class Conversation:
 
     # --- changing ---------------------------------------------------------------------------
 
-    def add_user(self, text: str) -> Message:
+    def add_user(self, text: str, attachments: Iterable[Attachment] = ()) -> Message:
         """A user message as a child of the active leaf; it becomes the active leaf."""
-        return self._append(Message(role="user", content=text, parent_id=self.active_leaf_id))
+        return self._append(Message(role="user", content=text, parent_id=self.active_leaf_id,
+                                    attachments=tuple(attachments)))
 
-    def add_root_user(self, text: str) -> Message:
+    def add_root_user(self, text: str, attachments: Iterable[Attachment] = ()) -> Message:
         """A user message that starts a new branch at the root; it becomes the active leaf."""
-        return self._append(Message(role="user", content=text, parent_id=None))
+        return self._append(Message(role="user", content=text, parent_id=None, attachments=tuple(attachments)))
 
     def append_copy(self, message: Message) -> Message:
         """A copy of `message` (from another branch) under the active leaf: same words and labels,
@@ -313,7 +343,7 @@ class Conversation:
         message.error = None
         return message
 
-    def add_tool_result(self, tool_call_id: str, content: str) -> Message:
+    def add_tool_result(self, tool_call_id: str, content: str, run: ToolRun | None = None) -> Message:
         """A tool message answering one tool call of the active branch's last assistant turn."""
         if not any(
             call.id == tool_call_id
@@ -328,8 +358,39 @@ class Conversation:
                 content=content,
                 tool_call_id=tool_call_id,
                 parent_id=self.active_leaf_id,
+                tool_run=run,
             )
         )
+
+    def tool_results(self, message_id: str) -> dict[str, Message]:
+        """The tool messages that answer an assistant message's calls, by call id: the run of tool
+        messages right after it (on the active branch when it is there, else its newest line)."""
+        message = self.get(message_id)
+        wanted = {call.id for call in message.tool_calls}
+        following = {m.parent_id: m for m in self.active_path()}
+        results: dict[str, Message] = {}
+        current = message
+        while len(results) < len(wanted):
+            nxt = following.get(current.id)
+            if nxt is None:
+                kids = self.children(current.id)
+                nxt = kids[-1] if kids else None
+            if nxt is None or nxt.role != "tool" or nxt.tool_call_id not in wanted:
+                break
+            results.setdefault(nxt.tool_call_id or "", nxt)
+            current = nxt
+        return results
+
+    def exchange(self, message_id: str) -> list[Message]:
+        """The assistant messages of the exchange `message_id` ends: the replies since the last
+        user message on its branch (one, unless tools were called)."""
+        replies: list[Message] = []
+        for earlier in reversed(self.path_to(message_id)):
+            if earlier.role == "user":
+                break
+            if earlier.role == "assistant":
+                replies.append(earlier)
+        return list(reversed(replies))
 
     def switch_to(self, message_id: str) -> Message:
         """Activate the branch through `message_id`, down to its most recent leaf."""
@@ -340,12 +401,16 @@ class Conversation:
         self.active_leaf_id = current.id
         return current
 
-    def edit_user(self, message_id: str, text: str) -> Message:
-        """A new user message beside `message_id` (same parent); it becomes the active leaf."""
+    def edit_user(self, message_id: str, text: str, attachments: Iterable[Attachment] | None = None) -> Message:
+        """A new user message beside `message_id` (same parent); it becomes the active leaf.
+
+        It keeps the original's attachments unless others are given (the same files: the copies
+        share the stored bytes)."""
         original = self.get(message_id)
         if original.role != "user":
             raise ConversationError("only user messages can be edited")
-        return self._append(Message(role="user", content=text, parent_id=original.parent_id))
+        kept = original.attachments if attachments is None else tuple(attachments)
+        return self._append(Message(role="user", content=text, parent_id=original.parent_id, attachments=kept))
 
     def prepare_regenerate(self, assistant_id: str) -> Message:
         """Make the answer's parent the active leaf, so `start_assistant` adds a sibling."""

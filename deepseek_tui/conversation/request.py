@@ -17,11 +17,13 @@ What is sent for assistant messages that did not end normally (decided here):
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from deepseek_tui.catalogue import SAMPLING_PARAMETERS, Catalogue, ModelSpec
 from deepseek_tui.chat_settings import ChatSettings
+from deepseek_tui.conversation.attachments import size_label, user_content
 from deepseek_tui.conversation.model import Conversation, ConversationError, Message
 from deepseek_tui.model_choice import current_settings
 
@@ -71,8 +73,8 @@ def build_request_for_path(
     spec = catalogue.get(settings.model)
     thinks = spec.thinks(settings.thinking, settings.reasoning_effort)
     sends_tools = bool(tools) and spec.tools
-    messages = _messages_for(path, settings.system_prompt, spec, thinks, sends_tools)
     notes: list[str] = []
+    messages = _messages_for(path, settings.system_prompt, spec, thinks, sends_tools, notes)
     body = _body(spec, settings, messages, tools, tool_choice, notes)
     return ChatRequest(body=body, notes=tuple(notes))
 
@@ -107,14 +109,38 @@ def build_continue_request(
     thinks = spec.thinks(target.thinking, target.effort)
     history = conversation.path_to(message_id)[:-1]
     sends_tools = bool(tools) and spec.tools
-    messages = _messages_for(history, settings.system_prompt, spec, thinks, sends_tools)
+    notes: list[str] = []
+    messages = _messages_for(history, settings.system_prompt, spec, thinks, sends_tools, notes)
     prefix: dict[str, Any] = {"role": "assistant", "content": target.content, "prefix": True}
     if thinks and spec.reasoning_passback != "never" and target.reasoning:
         prefix["reasoning_content"] = target.reasoning  # the CoT prefix (V4 reference)
     messages.append(prefix)
-    notes: list[str] = []
     body = _body(spec, settings, messages, tools, None, notes)
     return ChatRequest(body=body, beta=True, notes=tuple(notes))
+
+
+class RequestTooLarge(ConversationError):
+    """The request would be larger than the API accepts (catalogue `max_request_bytes`)."""
+
+
+def request_bytes(body: dict[str, Any]) -> int:
+    """The size of the body as the client sends it (httpx: compact JSON, UTF-8)."""
+    return len(json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8"))
+
+
+def check_request_size(request: ChatRequest, spec: ModelSpec) -> int:
+    """The request's size in bytes; raises RequestTooLarge when the API would refuse it."""
+    size = request_bytes(request.body)
+    limit = spec.max_request_bytes
+    if limit is not None and size > limit:
+        raise RequestTooLarge(too_large_text(size, limit, spec.id))
+    return size
+
+
+def too_large_text(size: int, limit: int, model: str) -> str:
+    return (f"This request would be {size_label(size)}; {model} takes {size_label(limit)} at most. "
+            "Nothing was sent: remove an attachment (images count a third more, base64), or start a new "
+            "conversation if earlier messages carry large files.")
 
 
 def inert_settings(settings: ChatSettings, catalogue: Catalogue) -> dict[str, str]:
@@ -141,10 +167,14 @@ def adjusted_settings(settings: ChatSettings, catalogue: Catalogue) -> dict[str,
 
 
 def _messages_for(
-    path: Sequence[Message], system_prompt: str, spec: ModelSpec, thinks: bool, sends_tools: bool
+    path: Sequence[Message], system_prompt: str, spec: ModelSpec, thinks: bool, sends_tools: bool,
+    notes: list[str],
 ) -> list[dict]:
     outgoing = _answered_only([_outgoing(m) for m in path if _is_sendable(m)])
     _apply_reasoning_rule(outgoing, spec, thinks, sends_tools)
+    for item in outgoing:
+        if item.source.role == "user" and item.source.attachments:
+            item.payload["content"] = user_content(item.source, spec, notes)
     messages = [item.payload for item in outgoing]
     if system_prompt:
         messages.insert(0, {"role": "system", "content": system_prompt})

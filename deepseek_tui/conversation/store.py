@@ -40,6 +40,7 @@ import platformdirs
 
 from deepseek_tui.atomic import atomic_write_bytes
 from deepseek_tui.conversation import codec
+from deepseek_tui.conversation.blobs import DIRECTORY_NAME as ATTACHMENTS_DIRECTORY, BlobStore
 from deepseek_tui.conversation.codec import CodecError, Format
 from deepseek_tui.conversation.export import markdown_text
 from deepseek_tui.conversation.merge import merge_saved
@@ -153,6 +154,8 @@ class SessionStore:
         self._synced: weakref.WeakKeyDictionary[Conversation, bytes] = weakref.WeakKeyDictionary()
         """For a conversation object: the digest of the file bytes it is known to hold all of
         (it was loaded from them, or they were written from it)."""
+        self.blobs = BlobStore(self.directory / ATTACHMENTS_DIRECTORY)
+        """The bytes of attachments, shared by all sessions here (session files name their hash)."""
 
     # --- single sessions --------------------------------------------------------------------
 
@@ -178,6 +181,8 @@ class SessionStore:
                         )
                     merged = merge_saved(conversation, other)
                     written, holds_all = merged.conversation, merged.memory_holds_all
+                    self.load_attachments(conversation)  # messages the other process added
+            self._keep_attachments(written)  # before the session file that names them
             path = existing or self.directory / f"{conversation.id}.{self.fmt}"
             data = codec.encode(written, _format_of(path))
             atomic_write(path, data)
@@ -212,6 +217,7 @@ class SessionStore:
             raise SessionUnreadableError(f"{path.name}: {exc}") from None
         if conversation.id != session_id:
             raise SessionUnreadableError(f"{path.name}: holds session {conversation.id!r}")
+        self.load_attachments(conversation)  # a missing or damaged file: said by `problem`, still opens
         if not conversation.end_stale_streams():
             self._synced[conversation] = _digest(data)
         return conversation
@@ -454,8 +460,9 @@ class SessionStore:
         return path
 
     def export_json(self, conversation: Conversation, path: Path | str) -> Path:
+        """The conversation with its attachments' bytes inside (an import needs nothing else)."""
         path = Path(path)
-        atomic_write(path, codec.encode(conversation, "json"))
+        atomic_write(path, codec.encode(conversation, "json", embed_attachments=True))
         return path
 
     def import_json(self, path: Path | str) -> Conversation:
@@ -469,6 +476,25 @@ class SessionStore:
         conversation.end_stale_streams()
         self.save(conversation)
         return conversation
+
+    # --- attachments ------------------------------------------------------------------------
+
+    def load_attachments(self, conversation: Conversation) -> None:
+        """Read the bytes of every attachment that does not have them yet (a missing or damaged
+        file leaves `data` None and says why in `problem`)."""
+        for message in conversation.messages:
+            if any(a.data is None and a.problem is None for a in message.attachments):
+                message.attachments = tuple(self.blobs.load(a) for a in message.attachments)
+
+    def _keep_attachments(self, conversation: Conversation) -> None:
+        try:
+            for message in conversation.messages:
+                for attachment in message.attachments:
+                    if attachment.data is not None:
+                        self.blobs.put(attachment)
+        except OSError as exc:
+            raise StoreError(f"could not store an attachment: {exc.strerror or exc}; the conversation "
+                             "was not saved") from None
 
     # --- internals --------------------------------------------------------------------------
 

@@ -46,8 +46,9 @@ def estimate_tokens(text: str) -> int:
     )
 
 
-def estimate_request_tokens(body: Mapping[str, Any]) -> int:
-    """A rough prompt size of a request body: message texts, tool calls and tool definitions."""
+def estimate_request_tokens(body: Mapping[str, Any], image_tokens: int = 0) -> int:
+    """A rough prompt size of a request body: message texts, images (`image_tokens` each: the
+    model's catalogue figure), tool calls and tool definitions."""
     total = 0
     for message in body.get("messages") or ():
         total += MESSAGE_OVERHEAD
@@ -55,6 +56,12 @@ def estimate_request_tokens(body: Mapping[str, Any]) -> int:
             value = message.get(key)
             if isinstance(value, str):
                 total += estimate_tokens(value)
+            elif isinstance(value, list):  # content parts: text and images
+                for part in value:
+                    if isinstance(part, dict) and part.get("type") == "image_url":
+                        total += image_tokens
+                    elif isinstance(part, dict) and isinstance(part.get("text"), str):
+                        total += estimate_tokens(part["text"])
         for call in message.get("tool_calls") or ():
             function = call.get("function") or {}
             total += MESSAGE_OVERHEAD + estimate_tokens(str(function.get("name", "")))
@@ -65,7 +72,8 @@ def estimate_request_tokens(body: Mapping[str, Any]) -> int:
 
 
 def estimate_usage(
-    body: Mapping[str, Any], reasoning: str, content: str, tool_arguments: str = "", *, cached_tokens: int = 0
+    body: Mapping[str, Any], reasoning: str, content: str, tool_arguments: str = "", *, cached_tokens: int = 0,
+    image_tokens: int = 0,
 ) -> Usage:
     """A stand-in for the usage DeepSeek did not report (a reply cancelled or cut off mid-stream).
 
@@ -73,7 +81,7 @@ def estimate_usage(
     cached prefix (reference §8.5); that much of the prompt is counted as cache hits, the rest as
     misses (the dearer rate).
     """
-    prompt = estimate_request_tokens(body)
+    prompt = estimate_request_tokens(body, image_tokens)
     hits = min(prompt, cached_tokens)
     thinking = estimate_tokens(reasoning)
     return Usage(

@@ -7,7 +7,8 @@ The TUI and pipe mode both run their turns through here:
 - `Turn.stream` sends the request and yields typed `TurnEvent`s while it fills the message;
   however the stream ends (finish, API error, drop, cancel) the message keeps the text that
   arrived and gets a status that says how it ended;
-- the turn's phase (sending, queued, thinking, answering, retrying, done, cancelled, error) is
+- the turn's phase (sending, queued, thinking, answering, retrying, done, cancelled, error; a tool
+  loop adds "tool") is
   kept in one place, `Turn.phase`; `Turn.progress` has the live figures for a status line.
 """
 
@@ -18,7 +19,7 @@ import time
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, AsyncGenerator, Callable, Literal, Mapping, Protocol, Union
+from typing import Any, AsyncGenerator, Callable, Literal, Mapping, Protocol, Sequence, Union
 
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
@@ -36,13 +37,19 @@ from deepseek_tui.client.events import (
 from deepseek_tui.conversation.json_mode import JSON_HINT, mentions_json, with_json_hint
 from deepseek_tui.conversation.model import Conversation, ConversationError, Message, Status, ToolCall
 from deepseek_tui.conversation.pricing import add_request_usage
-from deepseek_tui.conversation.request import ChatRequest, build_chat_request, build_continue_request
+from deepseek_tui.conversation.request import (
+    ChatRequest,
+    build_chat_request,
+    build_continue_request,
+    check_request_size,
+)
 from deepseek_tui.conversation.throttle import SaveThrottle
 from deepseek_tui.conversation.tokens import estimate_request_tokens, estimate_usage
 from deepseek_tui.model_choice import current_settings
 from deepseek_tui.usage import Usage
 
-Phase = Literal["sending", "queued", "thinking", "answering", "retrying", "done", "cancelled", "error"]
+Phase = Literal["sending", "queued", "thinking", "answering", "retrying", "tool", "done", "cancelled", "error"]
+""""tool": between the requests of a tool loop, a tool call is asked about or runs."""
 FINAL_PHASES: tuple[Phase, ...] = ("done", "cancelled", "error")
 
 CANCELLED_BY_USER = "Cancelled by you"
@@ -122,22 +129,33 @@ class TurnProgress:
 
 
 def prepare_reply(
-    conversation: Conversation, catalogue: Catalogue, settings: ChatSettings | None = None
+    conversation: Conversation,
+    catalogue: Catalogue,
+    settings: ChatSettings | None = None,
+    *,
+    tools: Sequence[Mapping[str, Any]] | None = None,
 ) -> "Turn":
-    """A turn that answers the active branch (`settings` for this turn only; default: the conversation's).
+    """A turn that answers the active branch (`settings` for this turn only; default: the conversation's),
+    offering `tools` (function definitions) when given.
 
     JSON mode needs the word "json" in the request: when no message says it, the hint goes into
     this request's system prompt only, never into the stored settings.
+
+    Raises RequestTooLarge (a ConversationError) when the request would be over the API's size
+    limit; nothing is added to the conversation then.
     """
     settings = current_settings(settings or conversation.settings, catalogue).settings  # a retired model: its successor
-    request = build_chat_request(conversation, catalogue, settings)
+    offered = [dict(tool) for tool in tools] if tools else None
+    request = build_chat_request(conversation, catalogue, settings, tools=offered)
     notes: list[str] = list(request.notes)
     if settings.json_output and not mentions_json(request.body):
         hinted = settings.updated(system_prompt=with_json_hint(settings.system_prompt))
-        request = build_chat_request(conversation, catalogue, hinted)
+        request = build_chat_request(conversation, catalogue, hinted, tools=offered)
         notes.append(f'JSON mode needs the word "json" in a message; added to this request\'s '
                      f'system prompt: "{JSON_HINT}"')
-    thinking = catalogue.get(settings.model).thinks(settings.thinking, settings.reasoning_effort)
+    spec = catalogue.get(settings.model)
+    check_request_size(request, spec)  # RequestTooLarge before anything is added or sent
+    thinking = spec.thinks(settings.thinking, settings.reasoning_effort)
     message = conversation.start_assistant(
         settings.model, thinking, settings.reasoning_effort if thinking else None
     )
@@ -147,12 +165,14 @@ def prepare_reply(
 def prepare_continue(conversation: Conversation, message_id: str, catalogue: Catalogue) -> "Turn":
     """A turn that continues a cut-off or interrupted answer (chat prefix completion).
 
-    Raises ConversationError when the message cannot be continued.
+    Raises ConversationError when the message cannot be continued (RequestTooLarge when the
+    request would be over the API's size limit).
     """
     target = conversation.get(message_id)
     if target.role == "assistant" and target.status == "complete" and target.finish_reason != "length":
         raise ConversationError("That answer is complete; continuing works on cut-off or interrupted answers.")
     request = build_continue_request(conversation, message_id, catalogue)
+    check_request_size(request, catalogue.get(target.model or conversation.settings.model))
     message = conversation.resume_assistant(message_id)
     return Turn(conversation, message, request, catalogue, continued=True,
                 json_output=conversation.settings.json_output)
@@ -199,7 +219,11 @@ class Turn:
     @cached_property
     def estimated_prompt_tokens(self) -> int:
         """The request's size by the offline estimate (until DeepSeek reports the real one)."""
-        return estimate_request_tokens(self.request.body)
+        return estimate_request_tokens(self.request.body, self._image_tokens)
+
+    @property
+    def _image_tokens(self) -> int:
+        return self.catalogue.get(str(self.request.body.get("model", self.message.model or ""))).image_tokens
 
     async def stream(
         self,
@@ -358,6 +382,7 @@ class _MessageStream:
                 message.content[self.content_before:],
                 "".join(call.arguments for call in message.tool_calls) if self.tool_calls else "",
                 cached_tokens=_previous_prompt_tokens(turn.conversation, message),
+                image_tokens=turn._image_tokens,
             )
             add_request_usage(message, guess, turn.catalogue, self.currency, estimated=True)
 

@@ -1,10 +1,19 @@
-"""`deepseek-tui ask`: one chat turn streamed to stdout, optionally stored as a TUI session."""
+"""`deepseek-tui ask`: one chat turn streamed to stdout, optionally stored as a TUI session.
+
+With `--tools` the configured MCP servers start first and the answer is a tool loop: each call
+and its result are noted on stderr. There is nobody to ask before a call unless stdin is a
+terminal, so calls are refused (the model is told) unless `--yes` allows them all, or the config
+says a tool needs no question (`confirm = false`).
+"""
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import aclosing
 from dataclasses import dataclass
+from pathlib import Path
 
+from deepseek_tui.attach_paths import read_attachment
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client import DeepSeekClient
@@ -17,14 +26,29 @@ from deepseek_tui.conversation import (
     StoreError,
     inert_settings,
 )
+from deepseek_tui.conversation.attachments import Attachment, AttachmentError, AttachmentLimits
 from deepseek_tui.conversation.json_mode import check_json_reply
-from deepseek_tui.conversation.turn import AnswerText, ReasoningText, RetryNotice, Turn, TurnEvent, prepare_reply
+from deepseek_tui.conversation.model import ToolCall
+from deepseek_tui.conversation.request import RequestTooLarge
+from deepseek_tui.conversation.send_check import check_send
+from deepseek_tui.conversation.tool_loop import (
+    Decision,
+    LoopEvent,
+    LoopStopped,
+    Reply,
+    RoundLimitReached,
+    ToolCallFinished,
+    ToolCallStarted,
+    ToolLoop,
+    ToolSpec,
+)
+from deepseek_tui.conversation.turn import AnswerText, ReasoningText, RetryNotice, prepare_reply
 from deepseek_tui.conversation.request import adjusted_settings
 from deepseek_tui.model_choice import current_settings
-from deepseek_tui.pipe.console import Console
+from deepseek_tui.pipe.console import PROGRAM, Console
 from deepseek_tui.pipe.exits import ExitCode, exit_code_for
 from deepseek_tui.pipe.runner import ClientFactory, PipeError, run_with_client, usage_error
-from deepseek_tui.labels import message_cost, usage_label
+from deepseek_tui.labels import exchange_usage, message_cost, tool_call_title, usage_label
 
 @dataclass(frozen=True)
 class AskOptions:
@@ -43,16 +67,26 @@ class AskOptions:
     save: bool | None = None
     """None: save when continuing a session."""
     usage: bool = False
+    attach: tuple[str, ...] = ()
+    """Files sent with the prompt (`-a FILE`, repeatable)."""
+    tools: bool = False
+    """Offer the configured MCP servers' tools (a tool loop)."""
+    yes: bool = False
+    """Run every tool call without asking."""
 
 
 @dataclass
 class PreparedTurn:
     """Everything decided before the request goes out."""
 
-    turn: Turn
+    turn: Reply | None
+    """The turn; with --tools, None until the servers have started (the loop is made then)."""
     store: SessionStore | None
     """Where the exchange is saved; None when it is not."""
     is_new_session: bool
+    settings: ChatSettings | None = None
+    catalogue: Catalogue | None = None
+    conversation: Conversation | None = None
 
 
 def run_ask(
@@ -64,7 +98,16 @@ def run_ask(
         return error.report(console)
 
     async def command(client: DeepSeekClient) -> int:
-        return await stream_turn(client, turn, options, config, console)
+        if not options.tools:
+            return await stream_turn(client, turn, options, config, console)
+        from deepseek_tui.tools.host import McpHost
+
+        host = McpHost(config.mcp_servers, config.tools)
+        try:
+            turn.turn = await _tool_loop(host, turn, options, config, console)
+            return await stream_turn(client, turn, options, config, console)
+        finally:
+            await host.aclose()
 
     return run_with_client(config, console, command, client_factory)
 
@@ -76,7 +119,8 @@ def prepare_turn(options: AskOptions, config: AppConfig, console: Console) -> Pr
     catalogue = config.catalogue()
     store = SessionStore(config.sessions_dir(), config.session_format)
     conversation, prompt_argument = open_conversation(options, store)
-    prompt = read_prompt(prompt_argument, console)
+    prompt = read_prompt(prompt_argument, console, allow_empty=bool(options.attach))
+    attachments = read_attachments(options.attach, config.attachments)
     continuing = conversation is not None
     if conversation is None:
         conversation = Conversation(settings=config.chat)
@@ -91,12 +135,69 @@ def prepare_turn(options: AskOptions, config: AppConfig, console: Console) -> Pr
     # prompt are kept with the conversation (a one-off --max-tokens must not cut later replies).
     settings = settings_for(options, conversation.settings, catalogue, console)
     conversation.settings = conversation.settings.with_identity_of(settings)
-    conversation.add_user(prompt)
-    turn = prepare_reply(conversation, catalogue, settings)
-    for note in turn.notes:
-        console.note(note)
+    if options.tools and not config.mcp_servers:
+        raise usage_error("--tools: no MCP servers are configured",
+                          "Add [mcp.servers.NAME] tables to the config file (README, “Tools”).")
+    if attachments:
+        check_attachments(conversation, prompt, attachments, catalogue, settings)
+    conversation.add_user(prompt, attachments)
+    turn = None
+    if not options.tools:  # with tools the turn is made once the servers have started
+        try:
+            turn = prepare_reply(conversation, catalogue, settings)
+        except RequestTooLarge as error:  # history too large (the new files were checked above)
+            raise usage_error(str(error)) from None
+        for note in turn.notes:
+            console.note(note)
     save = options.save if options.save is not None else continuing
-    return PreparedTurn(turn, store if save else None, is_new_session=not continuing)
+    return PreparedTurn(turn, store if save else None, is_new_session=not continuing, settings=settings,
+                        catalogue=catalogue, conversation=conversation)
+
+
+async def _tool_loop(host, prepared: PreparedTurn, options: AskOptions, config: AppConfig, console: Console) -> Reply:
+    """Start the servers, say which failed, and make the loop (a plain turn when no tool is left)."""
+    assert prepared.conversation is not None and prepared.catalogue is not None
+    try:
+        await host.wait_started()
+    except TimeoutError:
+        pass  # servers still starting are reported below and left out
+    for status in host.statuses():
+        if status.state in ("failed", "stopped", "starting"):
+            state = {"failed": "did not start", "stopped": "stopped", "starting": "is still starting (left out)"}
+            console.note(f"MCP server {status.name} {state[status.state]}" + (f": {status.detail}" if status.detail else ""))
+            for line in status.stderr_tail[-5:]:
+                console.note(f"  {status.name} stderr: {line}")
+    try:
+        if host.available():
+            reply: Reply = ToolLoop(
+                prepared.conversation, prepared.catalogue, host, _confirm_for(options, console),
+                settings=prepared.settings, max_rounds=config.tools.max_rounds,
+                max_result_chars=config.tools.max_result_chars,
+            )
+        else:
+            console.note("no tools are available: answering without them")
+            reply = prepare_reply(prepared.conversation, prepared.catalogue, prepared.settings)
+    except RequestTooLarge as error:  # history too large (the new files were checked before)
+        raise usage_error(str(error)) from None
+    for note in reply.notes:
+        console.note(note)
+    return reply
+
+
+def _confirm_for(options: AskOptions, console: Console):
+    """Ask on the terminal when there is one; else refuse, unless --yes."""
+    async def confirm(call: ToolCall, tool: ToolSpec) -> Decision:
+        if options.yes:
+            return "once"
+        if not console.stdin.isatty():
+            console.note(f"refused {tool.shown_as}: no terminal to confirm the call (--yes runs tool calls "
+                         "without asking)")
+            return "refuse"
+        console.aside(f"{PROGRAM}: run {tool.shown_as} {call.arguments or '{}'}? [y]es / [a]lways / [N]o: ")
+        answer = (await asyncio.to_thread(console.stdin.readline)).strip().lower()
+        return {"y": "once", "yes": "once", "a": "always", "always": "always"}.get(answer, "refuse")  # type: ignore[return-value]
+
+    return confirm
 
 
 def open_conversation(options: AskOptions, store: SessionStore) -> tuple[Conversation | None, str | None]:
@@ -129,7 +230,32 @@ def open_conversation(options: AskOptions, store: SessionStore) -> tuple[Convers
     return recent, prompt
 
 
-def read_prompt(argument: str | None, console: Console) -> str:
+def read_attachments(paths: tuple[str, ...], limits: AttachmentLimits) -> list[Attachment]:
+    """The `-a` files, read now (relative to the working directory); the first that cannot be
+    attached stops the run before anything is sent."""
+    attachments: list[Attachment] = []
+    for path in paths:
+        try:
+            attachments.append(read_attachment(path, Path.cwd(), limits, attachments))
+        except AttachmentError as error:
+            raise usage_error(f"cannot attach {path}: {error}") from None
+    return attachments
+
+
+def check_attachments(
+    conversation: Conversation, prompt: str, attachments: list[Attachment], catalogue: Catalogue, settings: ChatSettings
+) -> None:
+    """Refuse before sending: images to a model that does not see them, a request over the limit."""
+    path = [*conversation.active_path(), Message(role="user", content=prompt, attachments=tuple(attachments))]
+    check = check_send(path, catalogue, settings)
+    if check.unseen_images:
+        remedy = f"Use --model {check.vision_model}, which does." if check.vision_model else "No model offered sees images."
+        raise usage_error(check.vision_question(), remedy)
+    if check.too_large:
+        raise usage_error(check.too_large)
+
+
+def read_prompt(argument: str | None, console: Console, *, allow_empty: bool = False) -> str:
     if argument is not None and argument != "-":
         text = argument
     elif argument is None and console.stdin.isatty():
@@ -139,7 +265,7 @@ def read_prompt(argument: str | None, console: Console) -> str:
             text = console.stdin.read()
         except UnicodeDecodeError:
             raise usage_error("stdin is not UTF-8 text") from None
-    if not text.strip():
+    if not text.strip() and not allow_empty:
         raise usage_error("the prompt is empty")
     return text
 
@@ -191,7 +317,7 @@ def settings_for(options: AskOptions, base: ChatSettings, catalogue: Catalogue, 
 
 
 class _AnswerPrinter:
-    """Answer deltas to stdout, reasoning to stderr (when asked), retries as notes."""
+    """Answer deltas to stdout, reasoning to stderr (when asked), retries and tool calls as notes."""
 
     def __init__(self, console: Console, show_reasoning: bool) -> None:
         self.console = console
@@ -199,7 +325,7 @@ class _AnswerPrinter:
         self._last_output = ""
         self._reasoning_open = False
 
-    def show(self, event: TurnEvent) -> None:
+    def show(self, event: LoopEvent) -> None:
         if isinstance(event, AnswerText) and event.text:
             self._close_reasoning()
             self.console.output(event.text)
@@ -210,6 +336,23 @@ class _AnswerPrinter:
         elif isinstance(event, RetryNotice):
             self._close_reasoning()
             self.console.note(f"{event.reason}; retry {event.attempt} in {event.delay:.1f} s")
+        elif isinstance(event, ToolCallStarted):
+            self.close()
+            self.console.note(f"→ {event.tool.shown_as} {event.call.arguments or '{}'}")
+        elif isinstance(event, ToolCallFinished):
+            self.close()
+            run = event.result.tool_run
+            label = run.tool if run is not None and run.tool else event.call.name
+            result = " ".join(event.result.content.split())
+            shown = result if len(result) <= 200 else result[:199] + "…"
+            self.console.note(f"← {tool_call_title(label, run).removeprefix('⚙ ')}: {shown}")
+        elif isinstance(event, RoundLimitReached):
+            self.close()
+            self.console.note(f"stopped after {event.rounds} tool rounds in a row ([tools] max_rounds); "
+                              "the last calls were not run")
+        elif isinstance(event, LoopStopped):
+            self.close()
+            self.console.note(f"the tool results could not be sent: {event.reason}")
 
     def close(self) -> None:
         """End the answer's last line so the shell prompt or an error starts on its own."""
@@ -244,6 +387,7 @@ async def stream_turn(
     client: DeepSeekClient, prepared: PreparedTurn, options: AskOptions, config: AppConfig, console: Console
 ) -> int:
     turn = prepared.turn
+    assert turn is not None
     saver = _SessionSaver(prepared.store, turn.conversation, console) if prepared.store is not None else None
     if saver is not None:
         saver.save()
@@ -259,7 +403,7 @@ async def stream_turn(
             console.api_failure(turn.error)
             code = exit_code_for(turn.error)
         else:
-            _report_answer(turn.message, options, console)
+            _report_answer(turn.message, options, console, turn)
             code = ExitCode.OK
     finally:
         printer.close()
@@ -275,21 +419,24 @@ def _save_at_end(saver: _SessionSaver, turn: PreparedTurn, message: Message, con
     saver.save()
     if saver.failed:
         return
-    session = turn.turn.conversation.id
+    assert turn.conversation is not None
+    session = turn.conversation.id
     if message.status != "complete" and (message.content or message.reasoning):
         console.note(f"the partial answer is kept in session {session}")
     elif turn.is_new_session:
         console.note(f"saved as session {session} (continue it with --continue {session})")
 
 
-def _report_answer(message: Message, options: AskOptions, console: Console) -> None:
+def _report_answer(message: Message, options: AskOptions, console: Console, reply: Reply | None = None) -> None:
     if message.finish_reason == "length":
         console.note("the answer was cut off at max_tokens" + (", so the JSON is incomplete" if options.json_output else ""))
     elif options.json_output:
         problem = check_json_reply(message.content, message.finish_reason).problem
         if problem:
             console.note(f"warning: {problem}")
-    if options.usage and message.usage is not None:
+    if options.usage and isinstance(reply, ToolLoop) and len(reply.replies) > 1:
+        console.note(f"usage: {reply.rounds} tool rounds · " + " · ".join(exchange_usage(reply.replies)))
+    elif options.usage and message.usage is not None:
         cost = message_cost(message)
         label = usage_label(message.usage, estimated=message.usage_estimated)
         console.note(f"usage: {label}" + (f" · {cost}" if cost else ""))

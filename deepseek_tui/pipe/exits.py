@@ -13,6 +13,7 @@ from deepseek_tui.client.errors import (
     StreamInterrupted,
     UnsupportedModel,
 )
+from deepseek_tui.crash import CRASH_EXIT_CODE
 
 
 class ExitCode(IntEnum):
@@ -25,13 +26,13 @@ class ExitCode(IntEnum):
     BAD_REQUEST = 7
     LOCAL = 8
     MODEL = 9
-    CRASH = 70
+    CRASH = CRASH_EXIT_CODE
     CANCELLED = 130
 
 
 MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "success",
-    ExitCode.USAGE: "usage error (bad option, no prompt, unknown session, bad config file)",
+    ExitCode.USAGE: "usage error (bad option, no prompt, unknown session, bad config file, a file -a cannot send)",
     ExitCode.AUTH: "authentication: no API key, or the key was rejected (401)",
     ExitCode.BALANCE: "insufficient balance (402)",
     ExitCode.UNAVAILABLE: "rate limit, server error or connection failure, after retries (429/5xx/network)",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .tokens import split_tokens
-from .validation import ChatRequest, FimRequest
+from .validation import IMAGE_TOKENS, ChatRequest, FimRequest
 
 AnswerStyle = Literal["markdown", "fence"]
 
@@ -82,20 +82,26 @@ def plan_chat(request: ChatRequest, options: AnswerOptions) -> Plan:
     turn = sum(1 for m in request.messages if m["role"] == "user")
     last = request.messages[-1]
 
-    tool_calls = _choose_tool_calls(request, question, seed) if last["role"] == "user" else []
+    rounds = _tool_rounds_since_user(request.messages)
+    tool_calls = _choose_tool_calls(request, question, seed, rounds) if last["role"] in ("user", "tool") else []
     if tool_calls:
         names = ", ".join(f"`{call.name}`" for call in tool_calls)
-        reasoning = (
-            f"The user asks “{quote}”. I cannot answer that from memory, but the tool {names} can. "
-            f"I will call it with the arguments taken from the question and then answer with its result."
-        )
+        if rounds:
+            reasoning = (
+                f"The tools answered. For “{quote}” I still need {names}, so I will call it next and then answer."
+            )
+        else:
+            reasoning = (
+                f"The user asks “{quote}”. I cannot answer that from memory, but the tool {names} can. "
+                f"I will call it with the arguments taken from the question and then answer with its result."
+            )
         return Plan(_tokens_if(request.thinking, reasoning), [], tool_calls)
 
     tool_results = _trailing_tool_results(request.messages)
     if tool_results:
         body = _tool_result_answer(quote, tool_results, request)
         reasoning = (
-            f"The tool returned “{short_quote(tool_results[0][1], 80)}”. That is enough to answer “{quote}”, "
+            f"The tool returned “{short_quote(tool_results[-1][1], 80)}”. That is enough to answer “{quote}”, "
             f"so I will summarise the result, list the key facts and show them in a small table."
         )
     elif request.json_mode:
@@ -105,7 +111,7 @@ def plan_chat(request: ChatRequest, options: AnswerOptions) -> Plan:
         body = _prefix_continuation(request.prefix, quote, seed)
         reasoning = f"The answer already starts with a given prefix. I will continue it for “{quote}” without repeating it."
     else:
-        body = _markdown_answer(quote, turn, request.rules.name, seed)
+        body = _markdown_answer(quote, turn, request.rules.name, seed, request.images)
         reasoning = _reasoning(quote, turn, seed)
     content = _shape_content(body, options, seed)
     return Plan(_tokens_if(request.thinking, reasoning), content, [])
@@ -125,12 +131,17 @@ def _reasoning(quote: str, turn: int, seed: _Seed) -> str:
     )
 
 
-def _markdown_answer(quote: str, turn: int, model: str, seed: _Seed) -> str:
+def _markdown_answer(quote: str, turn: int, model: str, seed: _Seed, images: int = 0) -> str:
     first, second, third = (seed.pick(_TOPICS, slot) for slot in (0, 1, 2))
     function = seed.pick(_FUNCTION_NAMES, 4)
+    seen = (
+        f"The request carries {images} image{'s' if images != 1 else ''}: the simulator counts "
+        f"{IMAGE_TOKENS} tokens for each but cannot look at them.\n\n" if images else ""
+    )
     return (
         f"## Answer, turn {turn}\n\n"
         f"You asked: “{quote}”.\n\n"
+        f"{seen}"
         f"Here is a structured reply from the **DeepSeek simulator**. It is deterministic, so the same "
         f"request always gets the same answer — handy for tests.\n\n"
         f"### Key points\n\n"
@@ -183,7 +194,10 @@ def _prefix_continuation(prefix: str, quote: str, seed: _Seed) -> str:
 
 
 def _trailing_tool_results(messages: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(tool name, result) for the tool messages at the end of the history."""
+    """(tool name, result) for the tool messages since the last user message, when the history
+    ends with tool messages (none otherwise)."""
+    if not messages or messages[-1]["role"] != "tool":
+        return []
     names: dict[str, str] = {}
     for message in messages:
         for call in message.get("tool_calls") or []:
@@ -191,15 +205,16 @@ def _trailing_tool_results(messages: list[dict[str, Any]]) -> list[tuple[str, st
                 names[call.get("id", "")] = (call.get("function") or {}).get("name", "tool")
     results: list[tuple[str, str]] = []
     for message in reversed(messages):
-        if message["role"] != "tool":
+        if message["role"] == "user":
             break
-        results.append((names.get(message.get("tool_call_id", ""), "tool"), message.get("content") or ""))
+        if message["role"] == "tool":
+            results.append((names.get(message.get("tool_call_id", ""), "tool"), message.get("content") or ""))
     return list(reversed(results))
 
 
 def _tool_result_answer(quote: str, results: list[tuple[str, str]], request: ChatRequest) -> str:
     rows = "".join(f"| `{name}` | {short_quote(result, 50).replace('|', '/')} |\n" for name, result in results)
-    name, result = results[0]
+    name, result = results[-1]
     return (
         f"## Result\n\n"
         f"You asked: “{quote}”. The tool `{name}` returned:\n\n"
@@ -242,28 +257,64 @@ def _long_fence(tokens: int, seed: _Seed) -> list[str]:
     return body[: tokens - len(_CLOSING_FENCE)] + list(_CLOSING_FENCE)
 
 
-def _choose_tool_calls(request: ChatRequest, question: str, seed: _Seed) -> list[PlannedToolCall]:
+def _tool_rounds_since_user(messages: list[dict[str, Any]]) -> int:
+    """How many replies with tool calls came after the last user message."""
+    rounds = 0
+    for message in reversed(messages):
+        if message["role"] == "user":
+            break
+        if message["role"] == "assistant" and message.get("tool_calls"):
+            rounds += 1
+    return rounds
+
+
+def _mentions(function: dict[str, Any], text: str) -> bool:
+    """The text names the function: its name (or with spaces for `_`), or the last word of its name
+    (e.g. "date" for `current_date`), as whole words."""
+    name = function["name"].lower()
+    words = [w for w in re.split(r"[_\-]+", name) if w]
+    candidates = {name, name.replace("_", " ")}
+    if words and len(words[-1]) >= 4:
+        candidates.add(words[-1])
+    return any(re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", text) for c in candidates)
+
+
+def _choose_tool_calls(request: ChatRequest, question: str, seed: _Seed, rounds: int) -> list[PlannedToolCall]:
+    """The calls of this reply: the tools the question names, in parallel.
+
+    "A then B" calls the tools named in A, and after their results those named in B (one round
+    each); a question that says "repeat" calls the last ones again after every result (a model
+    that never stops calling, for round limits).
+    """
     if not request.tools or request.tool_choice == "none":
         return []
     functions = [tool["function"] for tool in request.tools]
-    text = question.lower()
+    segments = re.split(r"\bthen\b", question, flags=re.IGNORECASE)
+    if rounds >= len(segments):
+        if not re.search(r"\brepeat\b", question, re.IGNORECASE):
+            return []
+        rounds = len(segments) - 1
+    segment = segments[rounds]
+    text = segment.lower()
     chosen: list[dict[str, Any]]
     if isinstance(request.tool_choice, dict):
+        if rounds:
+            return []
         wanted = (request.tool_choice.get("function") or {}).get("name")
         chosen = [f for f in functions if f["name"] == wanted][:1]
     else:
-        chosen = [f for f in functions if f["name"].lower() in text or f["name"].lower().replace("_", " ") in text]
-        if not chosen and any(word in text for word in _TOOL_WORDS):
+        chosen = [f for f in functions if _mentions(f, text)]
+        if not chosen and not rounds and any(word in text for word in _TOOL_WORDS):
             weather = [f for f in functions if "weather" in f["name"].lower()]
             chosen = weather[:1] if "weather" in text and weather else functions[:1]
-        if not chosen and request.tool_choice == "required":
+        if not chosen and not rounds and request.tool_choice == "required":
             chosen = functions[:1]
     calls = []
     for index, function in enumerate(chosen):
-        arguments = json.dumps(_arguments_for(function, question), ensure_ascii=False)
+        arguments = json.dumps(_arguments_for(function, segment), ensure_ascii=False)
         calls.append(
             PlannedToolCall(
-                id=f"call_{index:02d}_{seed.alphanumeric(24, str(index))}",
+                id=f"call_{index:02d}_{seed.alphanumeric(24, f'{rounds}:{index}' if rounds else str(index))}",
                 name=function["name"],
                 arguments=arguments,
                 fragments=_awkward_fragments(arguments),
@@ -276,15 +327,16 @@ def _arguments_for(function: dict[str, Any], question: str) -> dict[str, Any]:
     parameters = function.get("parameters") or {}
     properties = parameters.get("properties") or {}
     arguments: dict[str, Any] = {}
+    numbers = [float(n) for n in re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?", question)]
     for name, schema in properties.items():
         schema = schema if isinstance(schema, dict) else {}
         kind = schema.get("type", "string")
         if schema.get("enum"):
             arguments[name] = schema["enum"][0]
         elif kind == "integer":
-            arguments[name] = 3
+            arguments[name] = int(numbers.pop(0)) if numbers else 3
         elif kind == "number":
-            arguments[name] = 1.5
+            arguments[name] = numbers.pop(0) if numbers else 1.5
         elif kind == "boolean":
             arguments[name] = True
         elif kind == "array":
@@ -303,6 +355,15 @@ def _string_argument(name: str, question: str) -> str:
         return found.group(1) if found else "Hangzhou"
     if "date" in lowered or "day" in lowered:
         return "2025-12-01"
+    if lowered in ("expression", "expr", "formula"):
+        pieces = [m.strip() for m in re.findall(r"[-+*/%().\d\s^×÷]+", question) if re.search(r"\d", m)]
+        return max(pieces, key=len) if pieces else short_quote(question, 40)
+    if lowered in ("path", "file", "filename"):
+        found = re.search(r"(?:^|\s)([~/][^\s\"'`]+)", question)
+        return found.group(1).rstrip(".,;?!") if found else "."
+    if lowered in ("name", "variable"):
+        found = re.search(r"\b[A-Z][A-Z0-9_]{2,}\b", question)
+        return found.group(0) if found else short_quote(question, 40)
     return short_quote(question, 40)
 
 

@@ -23,6 +23,8 @@ from .faults import Fault
 from .models import MODEL_IDS
 from .tokens import PromptCache, split_tokens
 from .validation import (
+    MAX_BODY_BYTES,
+    body_too_large_message,
     COMPLETIONS_OFF_BETA,
     MISSING_AUTH_TEXT,
     ApiError,
@@ -102,6 +104,8 @@ class Simulator:
         self.models_release: threading.Event | None = None
         """When set, `GET /models` answers only once this event is set (a slow listing)."""
         self.blank_lines_before_json = 0
+        self.max_body_bytes = MAX_BODY_BYTES
+        """Larger request bodies are answered 413 without being read (§12: at most 48 MiB)."""
         self.requests: list[RecordedRequest] = []
         self.held_content: str | None = None
         """While a stream waits at a `Fault.hold`: the answer text it sent before (tests wait until
@@ -282,7 +286,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         path = urlsplit(self.path).path.rstrip("/") or "/"
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > self.sim.max_body_bytes:
+            while length > 0:  # read and drop it: the client is still sending
+                length -= len(self.rfile.read(min(1 << 20, length))) or length
+            self.sim._record(RecordedRequest(method, path, {}, None))
+            self._headers_sent = False
+            self._send_error(ApiError(413, body_too_large_message(self.sim.max_body_bytes)))
+            return
+        raw = self.rfile.read(length)
         try:
             body = json.loads(raw) if raw else None
         except ValueError:

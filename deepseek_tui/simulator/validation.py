@@ -11,6 +11,8 @@ the 400 messages captured from the real service.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 import uuid
@@ -42,18 +44,40 @@ PASSBACK = "The `reasoning_content` in the thinking mode must be passed back to 
 TOOL_CHOICE_IN_THINKING = "Thinking mode does not support this tool_choice"
 IMAGE_TOKENS = 384
 """What one image costs in prompt tokens (the documented maximum)."""
+MAX_BODY_BYTES = 48 * 1024 * 1024
+"""The largest request body (§12, "request body ≤ 48 MiB")."""
+IMAGE_DATA_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
 TOOL_WITHOUT_CALL = "Messages with role 'tool' must be a response to a preceding message with 'tool_calls'"
 UNANSWERED_TOOL_CALLS = (
     "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
     "'tool_call_id'. (insufficient tool messages following tool_calls message)"
 )
-# The next wordings were never captured from the real service; they are our best guess.
+# The next wordings were never captured from the real service; they are our best guess (the
+# tool-name ones are OpenAI's, whose rules DeepSeek's reference repeats, with §12's 128).
 STREAM_OPTIONS_WITHOUT_STREAM = "stream_options should be set along with stream = true"
 NO_VISION = "{model} does not support image input"
+BAD_IMAGE_URL = "Invalid image_url: expected a data URL of a PNG, JPEG, WebP or GIF image in base64"
+
+
+def body_too_large_message(limit: int) -> str:
+    """Wording unverified: §12 gives the limit, not the error (413 is HTTP's status for it)."""
+    amount = f"{limit // (1024 * 1024)} MiB" if limit % (1024 * 1024) == 0 else f"{limit:,} bytes"
+    return f"Request body too large: the limit is {amount}"
 PREFIX_OFF_BETA = (
     'prefix mode is only available when using beta api (set base_url="https://api.deepseek.com/beta")'
 )
 PREFIX_NOT_LAST = "prefix mode is only supported on the last message, which must be an assistant message"
+TOOL_NAME_PATTERN = (
+    "Invalid 'tools[{index}].function.name': string does not match pattern. Expected a string that "
+    "matches the pattern '^[a-zA-Z0-9_-]+$'."
+)
+TOOL_NAME_LENGTH = (
+    "Invalid 'tools[{index}].function.name': string too long. Expected a string with maximum length "
+    "{limit}, but got a string with length {length} instead."
+)
+TOOL_NAME_TWICE = "Duplicate function name in tools: '{name}'. Function names must be unique."
+TOOL_NAME_MAX = 128
+_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
 
 
 class ApiError(Exception):
@@ -236,12 +260,28 @@ def _content(content: Any, role: str, path: str, serde: _Deserializer, rules: Mo
             part.get("type") == "image_url" and role in ("user", "tool")
             and isinstance((part.get("image_url") or {}).get("url"), str)
         ):
+            _check_image_url(part["image_url"]["url"])
             images += 1
         else:
             raise serde.fail(path, "data did not match any variant of untagged enum ChatCompletionRequestContent")
     if images and not rules.vision:
         raise ApiError(400, NO_VISION.format(model=rules.name))
     return "".join(texts), images
+
+
+def _check_image_url(url: str) -> None:
+    """A `data:` URL must name an image type and carry valid base64 (other URLs are not checked:
+    whether DeepSeek fetches http(s) images is not documented)."""
+    if not url.startswith("data:"):
+        return
+    header, comma, payload = url[len("data:"):].partition(",")
+    media_type, _, encoding = header.partition(";")
+    if not comma or encoding != "base64" or media_type not in IMAGE_DATA_TYPES:
+        raise ApiError(400, BAD_IMAGE_URL)
+    try:
+        base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(400, BAD_IMAGE_URL) from None
 
 
 def _check_messages(body: dict[str, Any], serde: _Deserializer, rules: ModelRules) -> tuple[list[dict[str, Any]], int]:
@@ -294,6 +334,16 @@ def _check_tools(body: dict[str, Any], serde: _Deserializer) -> list[dict[str, A
         function = tool.get("function")
         if not isinstance(function, dict) or not isinstance(function.get("name"), str):
             raise serde.fail(f"{path}.function", "missing field `name`")
+    seen: set[str] = set()
+    for index, tool in enumerate(tools):
+        name = tool["function"]["name"]
+        if not _TOOL_NAME.match(name):
+            raise ApiError(400, TOOL_NAME_PATTERN.format(index=index))
+        if len(name) > TOOL_NAME_MAX:
+            raise ApiError(400, TOOL_NAME_LENGTH.format(index=index, limit=TOOL_NAME_MAX, length=len(name)))
+        if name in seen:
+            raise ApiError(400, TOOL_NAME_TWICE.format(name=name))
+        seen.add(name)
     return tools
 
 

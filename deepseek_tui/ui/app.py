@@ -9,17 +9,19 @@ post intents; every request, and every file write outside a screen's own dialog,
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import aclosing
+from importlib import import_module
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Awaitable, Callable, Iterable, Sequence
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.timer import Timer
 from textual.worker import Worker
 
@@ -34,8 +36,11 @@ from deepseek_tui.conversation.compact import finish_compaction, prepare_compact
 from deepseek_tui.conversation.model import Conversation, ConversationError, Message
 from deepseek_tui.conversation.request import adjusted_settings, inert_settings
 from deepseek_tui.conversation.store import SessionStore, StoreError
-from deepseek_tui.conversation.turn import Turn, TurnProgress, prepare_continue, prepare_reply
+from deepseek_tui.conversation.tool_loop import Reply
+from deepseek_tui.conversation.turn import Turn, TurnProgress, prepare_continue
 from deepseek_tui.inert import inert_text
+from deepseek_tui.conversation.attachments import Attachment
+from deepseek_tui.ui.attaching import AttachmentWiring
 from deepseek_tui.ui.copying import copy_everywhere
 from deepseek_tui.ui.crash_guard import CrashGuard
 from deepseek_tui.ui.editor import EditorError, edit_text
@@ -51,8 +56,11 @@ from deepseek_tui.ui.intents import (
     LeaveChat,
     Regenerate,
     SwitchBranch,
+    ToolSwitched,
 )
-from deepseek_tui.ui.reply import ReplyDisplay, error_notice, status_info
+from deepseek_tui.ui.reply import error_notice, status_info
+from deepseek_tui.ui.tool_display import blocks_in, reply_display
+from deepseek_tui.ui.tools_control import ToolsController
 from deepseek_tui.ui.screens.dialogs import ChooseScreen
 from deepseek_tui.model_choice import after_change, current_settings, effort_choice
 from deepseek_tui.models_cache import ModelsCache
@@ -61,7 +69,9 @@ from deepseek_tui.ui.screens.key import KeyScreen
 from deepseek_tui.ui.screens.main import MainScreen
 from deepseek_tui.ui.screens.sessions import OpenSession, PickerResult, SessionsScreen, StartNewChat
 from deepseek_tui.ui.screens.transfer import ExportScreen, ImportScreen
+from deepseek_tui.ui.widgets.attachments import AttachmentBar, PathCompletions
 from deepseek_tui.ui.widgets.chat_view import ChatView, message_view
+from deepseek_tui.ui.widgets.footer import CoalescingFooter
 from deepseek_tui.ui.widgets.messages import AnswerBlock, MessageView
 from deepseek_tui.ui.widgets.prompt import PromptArea
 from deepseek_tui.ui.widgets.reasoning import ReasoningPane
@@ -84,7 +94,7 @@ def default_client(key: str, base_url: str) -> "DeepSeekClient":
     return DeepSeekClient(key, base_url)
 
 
-class DeepSeekApp(CrashGuard, App[None]):
+class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
     TITLE = "deepseek-tui"
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = True
@@ -111,8 +121,8 @@ class DeepSeekApp(CrashGuard, App[None]):
         self.client: DeepSeekClient | None = None
         self.conversation = Conversation(settings=config.chat)
         """The conversation on screen; a turn keeps its own until it ends."""
-        self.turn: Turn | None = None
-        """The turn streaming now, or the last one."""
+        self.turn: Reply | None = None
+        """The turn (or tool loop) streaming now, or the last one."""
         self.turn_worker: Worker | None = None
         self.models_cache = ModelsCache(config.effective_base_url())
         self.listing_fresh = self.models_cache.apply_to(self.catalogue)
@@ -124,6 +134,9 @@ class DeepSeekApp(CrashGuard, App[None]):
         self._config_save_timer: Timer | None = None
         self._offered_compaction_for: str | None = None
         self.history_path = self.store.directory.parent / prompt_history.FILE_NAME
+        self.init_attachments(Path.cwd())
+        self.tools = ToolsController(self)
+        """The MCP servers and what each conversation lets the model call."""
         if config.theme:
             self.theme = config.theme
         if config.keymap:
@@ -155,13 +168,15 @@ class DeepSeekApp(CrashGuard, App[None]):
             with Vertical(id="chat-column"):
                 yield ChatView(id="chat")
                 yield Static("", id="edit-banner", markup=False)
+                yield AttachmentBar(id="attachments")
+                yield PathCompletions(id="path-completions")
                 yield PromptArea(id="prompt", placeholder="Ask DeepSeek — Enter sends, ctrl+j new line",
                                  history=prompt_history.load(self.history_path))
             with Vertical(id="side"):
                 yield ReasoningPane(id="reasoning")
                 # The settings pane (~60 widgets) is built the first time it is shown.
         yield StatusLine(id="status")
-        yield Footer()
+        yield CoalescingFooter()
 
     async def on_mount(self) -> None:
         self.query_one(ReasoningPane).display = self.config.show_reasoning
@@ -174,16 +189,25 @@ class DeepSeekApp(CrashGuard, App[None]):
         if self.config.names_retired_model:
             self._schedule_config_save()  # with the successor: told once
         self.query_one(PromptArea).focus()
+        self.call_after_refresh(self.tools.start)  # MCP servers start in the background, after the first frame
         key = self.config.effective_api_key()
         if key:
-            self.call_after_refresh(self._connect, key)  # the HTTP client loads after the first frame
+            self.call_after_refresh(self._connect_soon, key)  # the HTTP client loads after the first frame
         else:
             self._ask_for_key()
 
     async def on_unmount(self) -> None:
         self._save_if_pending()
+        await self.tools.aclose()
         if self.client is not None:
             await self.client.aclose()
+
+    @work(group="connect", exclusive=True, exit_on_error=False)
+    async def _connect_soon(self, key: str) -> None:
+        """Import the HTTP client (httpx: ~0.1 s) in a thread, so the screen finishes drawing
+        meanwhile (the footer's keys came a frame late when it blocked the loop), then connect."""
+        await asyncio.to_thread(import_module, "deepseek_tui.client.api")
+        self._connect(key)
 
     def _connect(self, key: str) -> None:
         if self.client is None:
@@ -219,6 +243,7 @@ class DeepSeekApp(CrashGuard, App[None]):
         if choice.notice:
             self.notify(choice.notice, severity="warning", timeout=10)
         self.conversation = conversation
+        self.report_attachment_problems(conversation)
         path = [m for m in conversation.active_path() if m.role in ("user", "assistant")]
         await self.chat.show(path, self._view_for, empty_hint=self._empty_hint())
         self._load_settings_pane()
@@ -228,12 +253,14 @@ class DeepSeekApp(CrashGuard, App[None]):
         self.refresh_status()
 
     def _view_for(self, message: Message) -> MessageView:
-        return message_view(message, self.conversation.sibling_position(message.id), self.catalogue)
+        return message_view(message, self.conversation.sibling_position(message.id), self.catalogue, self.conversation)
 
     def _empty_hint(self) -> str:
-        hint = "Type a message and press Enter. ctrl+t switches chat ↔ reasoner, F1 lists the keys."
+        hint = ("Type a message and press Enter; @ attaches a file. ctrl+t switches chat ↔ reasoner, "
+                "F1 lists the keys.")
         if self.demo:
-            hint = "DEMO: answers come from a built-in simulator, no key and no cost.\n" + hint
+            hint = ("DEMO: answers come from a built-in simulator, no key and no cost. Its tools: ask for "
+                    "today's date, or to calculate 17 * 23 (ctrl+\\ shows the tools).\n" + hint)
         return hint
 
     # --- turns ----------------------------------------------------------------------------------
@@ -263,18 +290,28 @@ class DeepSeekApp(CrashGuard, App[None]):
 
     @on(PromptArea.Submitted)
     async def send_prompt(self, event: PromptArea.Submitted) -> None:
+        if self._ready_to_send():
+            self.send_checked(event.text, self.send_text)  # attachments are checked first
+
+    async def send_text(self, text: str, attachments: Sequence[Attachment] = ()) -> None:
         if not self._ready_to_send():
             return
-        event.prompt.remember(event.text)
-        self._remember_prompt(event.text)
+        self.query_one(PromptArea).remember(text)
+        self.clear_pending_attachments()
+        self._remember_prompt(text)
         if self.editing_id is not None:
-            self.conversation.edit_user(self.editing_id, event.text)
+            self.conversation.edit_user(self.editing_id, text, attachments)
             self._set_editing(None)
             await self.show_conversation(self.conversation)
         else:
-            await self.chat.append(self.conversation.add_user(event.text))
+            await self.chat.append(self.conversation.add_user(text, attachments))
         self.save_conversation()
-        self.start_turn(prepare_reply(self.conversation, self.catalogue))
+        try:
+            turn = self.tools.reply(self.conversation, self.catalogue)
+        except ConversationError as exc:  # over the size limit: checked before when files are on the branch
+            self.notify(str(exc), title="Not sent", severity="error", timeout=12)
+            return
+        self.start_turn(turn)
 
     def _remember_prompt(self, text: str) -> None:
         try:
@@ -282,7 +319,7 @@ class DeepSeekApp(CrashGuard, App[None]):
         except OSError as exc:
             self.notify(f"Could not keep the prompt history: {exc.strerror}", severity="warning")
 
-    def start_turn(self, turn: Turn, then: Callable[[Turn], Awaitable[None]] | None = None) -> None:
+    def start_turn(self, turn: Reply, then: Callable[[Turn], Awaitable[None]] | None = None) -> None:
         """Run `turn`; `then` runs after it ends (however it ends), before the screen settles."""
         for note in turn.notes:
             self.notify(note, timeout=8)
@@ -291,10 +328,10 @@ class DeepSeekApp(CrashGuard, App[None]):
         self.refresh_status()  # the state changes now; the 1 Hz refresh is for the counters
 
     @work(exclusive=True, group="turn", exit_on_error=False)
-    async def run_turn(self, turn: Turn, then: Callable[[Turn], Awaitable[None]] | None = None) -> None:
+    async def run_turn(self, turn: Reply, then: Callable[[Turn], Awaitable[None]] | None = None) -> None:
         assert self.client is not None
         conversation, prompt = turn.conversation, self.query_one(PromptArea)
-        display: ReplyDisplay | None = None
+        display = None
         ticker = self.set_interval(1.0, self.refresh_status)
         prompt.cursor_blink = False  # each blink is a frame; the reply's flushes are enough
 
@@ -302,8 +339,9 @@ class DeepSeekApp(CrashGuard, App[None]):
             self.save_conversation(conversation)
 
         try:
-            display = ReplyDisplay(turn, await self._answer_block_for(turn), self.query_one(ReasoningPane),
-                                   self.catalogue, notify=self.notify, refresh_status=self.refresh_status)
+            display = reply_display(turn, await self._answer_block_for(turn), self.query_one(ReasoningPane),
+                                    self.catalogue, notify=self.notify, refresh_status=self.refresh_status,
+                                    block_for=blocks_in(self.chat, lambda: conversation is self.conversation))
             await display.begin()
             async with aclosing(turn.stream(self.client, currency=self.config.currency, save=autosave)) as events:
                 async for event in events:
@@ -316,7 +354,7 @@ class DeepSeekApp(CrashGuard, App[None]):
             turn.end_unfinished()
             if display is not None:
                 await display.finish()
-            if then is not None:
+            if then is not None and isinstance(turn, Turn):
                 await then(turn)
             if turn.phase == "cancelled":  # Esc or quitting: save now, the app may be closing
                 self.save_conversation(conversation)
@@ -329,7 +367,7 @@ class DeepSeekApp(CrashGuard, App[None]):
         else:
             self._offer_compaction()
 
-    async def _answer_block_for(self, turn: Turn) -> AnswerBlock:
+    async def _answer_block_for(self, turn: Reply) -> AnswerBlock:
         """The block the turn streams into: the one on screen, the continued answer's, or a new one."""
         view: MessageView | None = self.chat.answer_of(turn.message.id)
         if view is None and not turn.continued:
@@ -410,6 +448,7 @@ class DeepSeekApp(CrashGuard, App[None]):
         elif self.editing_id is not None:
             self._set_editing(None)
             self.query_one(PromptArea).load_text("")
+            self.clear_pending_attachments()
 
     # --- operations on messages -------------------------------------------------------------------
 
@@ -433,7 +472,12 @@ class DeepSeekApp(CrashGuard, App[None]):
             settings = settings.updated(model=model, thinking=thinking)
         self.conversation.prepare_regenerate(target.id)
         await self.show_conversation(self.conversation)
-        self.start_turn(prepare_reply(self.conversation, self.catalogue, settings))
+        try:
+            turn = self.tools.reply(self.conversation, self.catalogue, settings)
+        except ConversationError as exc:  # e.g. over the API's size limit with its attachments
+            self.notify(str(exc), title="Not sent", severity="error", timeout=12)
+            return
+        self.start_turn(turn)
 
     async def action_regenerate_other_mode(self) -> None:
         await self.action_regenerate(other_mode=True)
@@ -487,6 +531,7 @@ class DeepSeekApp(CrashGuard, App[None]):
         if message is None or self._refuse_while_replying():
             return
         self._set_editing(message.id)
+        self.set_pending_attachments(message.attachments)  # kept unless removed before resending
         prompt = self.query_one(PromptArea)
         prompt.load_text(message.content)
         prompt.move_cursor(prompt.document.end)
@@ -565,6 +610,7 @@ class DeepSeekApp(CrashGuard, App[None]):
         """Use `settings` from the next turn on, in this conversation and as the config default."""
         self.conversation.settings = settings
         self.config = replace(self.config, chat=settings)
+        self.refresh_attachment_bar()  # the new model may not see images
         if reload_pane:
             self._load_settings_pane()
         elif (pane := self._settings_pane()) is not None:
@@ -697,6 +743,13 @@ class DeepSeekApp(CrashGuard, App[None]):
         await self.show_conversation(conversation)
         if message_id is not None and (view := await self.chat.reveal(message_id)) is not None:
             self.chat.focus_view(view)
+
+    def action_tools(self) -> None:
+        self.tools.show_view()
+
+    @on(ToolSwitched)
+    def _tool_switched(self, intent: ToolSwitched) -> None:
+        self.tools.switch(intent.name, intent.on)
 
     @on(ConversationRenamed)
     def _renamed(self, event: ConversationRenamed) -> None:

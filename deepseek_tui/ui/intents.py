@@ -78,3 +78,12 @@ class ConversationDeleted(Message):
     """A stored conversation was deleted (the picker did it)."""
 
     session_id: str
+
+
+@dataclass
+class ToolSwitched(Message):
+    """A tool was switched on or off for the conversation on screen (the tools view did it)."""
+
+    name: str
+    """The tool's function name."""
+    on: bool

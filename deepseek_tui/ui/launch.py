@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from deepseek_tui.config import AppConfig
 from deepseek_tui.crash import CRASH_EXIT_CODE, crash_line, report_crash
+from deepseek_tui.tools.config import McpServerConfig, parse_server
 
 if TYPE_CHECKING:
     from deepseek_tui.ui.app import DeepSeekApp
@@ -34,11 +35,21 @@ def run_app(config: AppConfig, *, config_path: Path | None = None, demo: bool = 
     with tempfile.TemporaryDirectory(prefix="deepseek-tui-demo-") as data_dir, Simulator(
         api_key=DEMO_KEY, token_rate=150.0, keepalives=2
     ) as simulator:
-        demo_config = replace(
-            config, api_key=DEMO_KEY, base_url=simulator.url, base_url_override=None,
-            use_environment=False, data_dir=data_dir, on_start="new",
-        )
-        return run_until_done(DeepSeekApp(demo_config, config_path=config_path, demo=True))
+        return run_until_done(DeepSeekApp(demo_config(config, simulator.url, data_dir), config_path=config_path,
+                                          demo=True))
+
+
+def demo_config(config: AppConfig, url: str, data_dir: str) -> AppConfig:
+    """The config of a demo run: the simulator at `url`, sessions in `data_dir`, the demo tools."""
+    return replace(
+        config, api_key=DEMO_KEY, base_url=url, base_url_override=None, use_environment=False,
+        data_dir=data_dir, on_start="new", mcp_servers=(demo_tools_server(),),
+    )
+
+
+def demo_tools_server() -> McpServerConfig:
+    """The demo's own MCP server (the date and a calculator), instead of any configured ones."""
+    return parse_server("demo", {"command": sys.executable, "args": ["-m", "deepseek_tui.demo_tools"]})
 
 
 def run_until_done(app: "DeepSeekApp") -> int:

@@ -9,16 +9,17 @@ from typing import Callable
 from deepseek_tui import clock, labels
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.client.errors import AuthenticationFailed, DeepSeekError, InsufficientBalance, StreamInterrupted
+from deepseek_tui.conversation.attachments import message_attachment_tokens
 from deepseek_tui.conversation.json_mode import check_json_reply
 from deepseek_tui.conversation.model import Conversation, Message
 from deepseek_tui.conversation.tokens import MESSAGE_OVERHEAD, estimate_tokens
+from deepseek_tui.conversation.tool_loop import LoopEvent, Reply
 from deepseek_tui.conversation.turn import (
     AnswerText,
     PhaseChanged,
     ReasoningText,
     RetryNotice,
     Turn,
-    TurnEvent,
 )
 from deepseek_tui.ui.widgets.messages import AnswerBlock
 from deepseek_tui.ui.widgets.reasoning import ReasoningPane
@@ -52,7 +53,8 @@ class ReplyDisplay:
         else:  # an older answer's thinking would read as this one's
             await self.pane.show_text("", "Reasoning · this answer is in chat mode (no thinking)")
 
-    async def show(self, event: TurnEvent) -> None:
+    async def show(self, event: LoopEvent) -> None:
+        """Show a turn's event (a tool loop's own events are `LoopDisplay`'s business)."""
         if isinstance(event, AnswerText):
             await self.answer.write(event.text)
         elif isinstance(event, ReasoningText):
@@ -77,8 +79,10 @@ class ReplyDisplay:
         if not answer.is_mounted:  # the chat was replaced meanwhile: nothing left to show
             return
         state = {"partial": "partial", "cancelled": "partial", "failed": "failed"}.get(message.status, "")
-        answer.set_meta(labels.answer_meta(message, self.catalogue, conversation.sibling_position(message.id)),
-                        state=state)
+        answer.set_meta(
+            labels.answer_meta(message, self.catalogue, conversation.sibling_position(message.id), conversation),
+            state=state,
+        )
         json_problem = ""
         if self.turn.json_output and message.status == "complete":
             verdict = check_json_reply(message.content, message.finish_reason)
@@ -119,7 +123,7 @@ def error_notice(error: DeepSeekError, balance: str) -> ErrorNotice:
 
 def status_info(
     conversation: Conversation,
-    turn: Turn | None,
+    turn: Reply | None,
     catalogue: Catalogue,
     *,
     currency: str,
@@ -139,14 +143,14 @@ def status_info(
         turn_tokens=_turn_tokens(last),
         conversation_cost=labels.conversation_cost(conversation, priced_in),
         pricing=labels.peak_label(spec, currency, clock.now()),
-        context_used=_context_used(conversation, last, turn),
+        context_used=_context_used(conversation, last, turn, spec.image_tokens),
         context_window=spec.context_window,
         balance=balance,
         demo=demo,
     )
 
 
-def _state_text(turn: Turn | None) -> str:
+def _state_text(turn: Reply | None) -> str:
     if turn is None:
         return "ready"
     phase, progress = turn.phase, turn.progress
@@ -157,6 +161,8 @@ def _state_text(turn: Turn | None) -> str:
         return f"thinking {progress.thinking_seconds(now):.0f} s · ~{progress.reasoning_chars // 4} tok"
     if phase == "answering":
         return f"answering {progress.answer_rate(now):.0f} tok/s"
+    if phase == "tool":
+        return "running a tool"
     return phase
 
 
@@ -170,10 +176,12 @@ def _turn_tokens(last: Message | None) -> str:
     return labels.usage_label(last.usage, compact=True, estimated=last.usage_estimated)
 
 
-def _context_used(conversation: Conversation, last: Message | None, turn: Turn | None) -> int:
-    """The tokens the next request starts from: the last reply's reported size, else an estimate."""
+def _context_used(conversation: Conversation, last: Message | None, turn: Reply | None, image_tokens: int) -> int:
+    """The tokens the next request starts from: the last reply's reported size, else an estimate
+    (attachments included: an image at the model's tokens per image)."""
     if last is not None and last.context_usage is not None:
         return last.context_usage.total_tokens
     if turn is not None and turn.message is last:
         return turn.estimated_prompt_tokens
-    return sum(estimate_tokens(m.content) + MESSAGE_OVERHEAD for m in conversation.active_path())
+    return sum(estimate_tokens(m.content) + MESSAGE_OVERHEAD + message_attachment_tokens(m.attachments, image_tokens)
+               for m in conversation.active_path())

@@ -15,11 +15,12 @@ from textual.message import Message as TextualMessage
 from textual.widgets import Button, Static
 
 from deepseek_tui.catalogue import Catalogue
-from deepseek_tui.conversation.model import Message
+from deepseek_tui.conversation.model import Conversation, Message
 from deepseek_tui import labels
 from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
 from deepseek_tui.ui.widgets.markdown_lines import StillWhileSelecting
 from deepseek_tui.ui.widgets.messages import AnswerBlock, MessageView, UserBubble
+from deepseek_tui.ui.widgets.tool_calls import tool_call_views
 
 MOUNT_WINDOW = 10
 """Messages of the active branch mounted at once. Every streamed flush lays out all mounted
@@ -29,17 +30,23 @@ widgets (bench/ui.py case 5.2, tmux, CPU for a 2,000-token answer: 40 messages m
 ViewFactory = Callable[[Message], MessageView]
 
 
-def message_view(message: Message, branch: tuple[int, int], catalogue: Catalogue) -> MessageView:
-    """The widget that shows one user or assistant message."""
+def message_view(
+    message: Message, branch: tuple[int, int], catalogue: Catalogue, conversation: Conversation | None = None
+) -> MessageView:
+    """The widget that shows one user or assistant message (with its `conversation`, an answer
+    shows its tool calls with their results, and a tool loop's totals on its last answer)."""
     if message.role == "user":
-        return UserBubble(message.content, meta=labels.user_meta(branch), message_id=message.id)
+        return UserBubble(message.content, meta=labels.user_meta(branch), message_id=message.id,
+                          attachments=message.attachments)
+    results = conversation.tool_results(message.id) if conversation is not None and message.tool_calls else {}
     return AnswerBlock(
         message_id=message.id,
-        meta=labels.answer_meta(message, catalogue, branch),
+        meta=labels.answer_meta(message, catalogue, branch, conversation),
         content=message.content or labels.empty_answer_note(message),
         reasoning=message.reasoning,
         reasoning_title=labels.thought_title(message),
         error=labels.error_note(message),
+        tool_calls=tool_call_views(message, results) if message.tool_calls and message.status == "complete" else (),
     )
 
 

@@ -6,6 +6,7 @@ Everything they show came from the model, a session file or the server: labels a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
@@ -24,10 +25,13 @@ from deepseek_tui.ui.intents import (
     Regenerate,
     SwitchBranch,
 )
+from deepseek_tui.conversation.attachments import Attachment
+from deepseek_tui.ui.widgets.attachment_views import attachment_widgets
 from deepseek_tui.ui.widgets.inert import InertStatic
 from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
 from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines
 from deepseek_tui.ui.widgets.streaming import Coalescer
+from deepseek_tui.ui.widgets.tool_calls import ToolCallBlock, ToolCallView
 
 
 class MessageView(OneLayoutPass, Vertical, can_focus=True):
@@ -94,21 +98,26 @@ class UserBubble(MessageView):
     DEFAULT_CSS = """
     UserBubble { height: auto; margin: 1 0 0 0; padding: 0 1; border-left: thick $primary; }
     UserBubble .meta { color: $text-muted; }
+    UserBubble .attachment { color: $text-muted; }
     UserBubble:focus { border-left: thick $accent; }
     """
 
     BINDINGS = [Binding("e", "edit", "Edit", id="message_edit",
                         tooltip="Edit this question and resend it (a new branch)")]
 
-    def __init__(self, text: str, *, meta: str = "", message_id: str | None = None) -> None:
+    def __init__(self, text: str, *, meta: str = "", message_id: str | None = None,
+                 attachments: tuple[Attachment, ...] = ()) -> None:
         super().__init__(id=_dom_id(message_id))
         self.message_id = message_id
         self._text = text
         self._meta = meta
+        self._attachments = attachments
 
     def compose(self) -> ComposeResult:
         yield InertStatic(self._meta or "You", classes="meta")
-        yield InertStatic(self._text, classes="text")
+        if self._text or not self._attachments:
+            yield InertStatic(self._text, classes="text")
+        yield from attachment_widgets(self._attachments)
 
     def set_meta(self, meta: str) -> None:
         self._meta = meta
@@ -173,9 +182,11 @@ class AnswerBlock(MessageView):
         reasoning_title: str = "",
         streaming: bool = False,
         error: str = "",
+        tool_calls: Sequence[ToolCallView] = (),
     ) -> None:
         super().__init__(id=_dom_id(message_id))
         self._error = error
+        self._tool_calls = list(tool_calls)
         self.message_id = message_id
         self._meta = meta
         self._content = content
@@ -189,6 +200,8 @@ class AnswerBlock(MessageView):
         if self._reasoning:
             yield ReasoningBlock(self._reasoning, self._reasoning_title)
         yield MarkdownLines("" if self._streaming else self._content, classes="answer")
+        for view in self._tool_calls:
+            yield ToolCallBlock(view)
         if self._error:
             yield InertStatic(f"⚠ {self._error}", classes="error")
 
@@ -242,6 +255,16 @@ class AnswerBlock(MessageView):
         self._error = error
         if error:
             await self.mount(InertStatic(f"⚠ {error}", classes="error"))
+
+    async def show_tool_call(self, view: ToolCallView) -> None:
+        """Add the block of one of the answer's tool calls, or show its new state."""
+        for block in self.query(ToolCallBlock):
+            if block.view.index == view.index:
+                block.show(view)
+                return
+        blocks = list(self.query(ToolCallBlock))
+        after = blocks[-1] if blocks else self.query_one(".answer")
+        await self.mount(ToolCallBlock(view), after=after)
 
     async def set_reasoning(self, reasoning: str, title: str) -> None:
         """Attach (or refresh) the collapsed reasoning block once the answer is done."""

@@ -1,7 +1,14 @@
-"""The prompt: a multi-line editor where Enter sends and ctrl+j / shift+enter add a newline."""
+"""The prompt: a multi-line editor where Enter sends and ctrl+j / shift+enter add a newline.
+
+Attachments: `@` followed by a path asks for completions (`CompletionWanted`); while the app shows
+them (`completing`), ↑/↓, Tab/Enter and Esc go to the list. A paste that may be dropped files is
+handed to the app (`PathsPasted`) instead of inserted. Backspace at the very start of the prompt
+removes the last attachment.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from typing import Sequence
@@ -11,9 +18,12 @@ from textual.document._edit import Edit
 from textual.message import Message
 from textual.widgets.text_area import Selection
 
+from deepseek_tui.attach_paths import may_be_paths
 from deepseek_tui.ui.widgets.inert import InertTextArea
 
 NEWLINE_KEYS = frozenset({"ctrl+j", "shift+enter"})
+_AT_FRAGMENT = re.compile(r"(?:^|(?<=\s))@([^\s@]*)$")
+"""`@` at the start of a word, then the path typed so far, up to the cursor."""
 
 
 class PromptArea(InertTextArea):
@@ -32,13 +42,65 @@ class PromptArea(InertTextArea):
         prompt: "PromptArea"
         text: str
 
+    @dataclass
+    class CompletionWanted(Message):
+        """The path after `@` changed (None: there is none any more, or Esc closed the list)."""
+
+        prompt: "PromptArea"
+        fragment: str | None
+
+    @dataclass
+    class CompletionMove(Message):
+        prompt: "PromptArea"
+        step: int
+
+    @dataclass
+    class CompletionChosen(Message):
+        """Tab or Enter while completions are shown."""
+
+        prompt: "PromptArea"
+
+    @dataclass
+    class PathsPasted(Message):
+        """A paste that may name files; the app attaches them, or inserts the text (`insert_paste`)."""
+
+        prompt: "PromptArea"
+        text: str
+
+    @dataclass
+    class RemoveLastAttachment(Message):
+        """Backspace at the start of the prompt while files are attached."""
+
     def __init__(self, *, history: list[str] | None = None, **kwargs) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
         self.sent_prompts: list[str] = list(history or [])
         self._history_index: int | None = None
+        self.completing = False
+        """The app shows path completions to choose from: ↑/↓, Tab/Enter and Esc go to them."""
+        self.has_attachments = False
+        """Files are attached to the next message: it may be sent without words."""
+        self._fragment: str | None = None
+        self._dismissed: tuple[int, int] | None = None
+        """Where the `@` is whose completions Esc closed (not offered again until it changes)."""
 
     async def _on_key(self, event: events.Key) -> None:
         key = event.key
+        if self.completing and key in ("up", "down", "tab", "enter", "escape"):
+            event.stop()
+            event.prevent_default()
+            if key in ("up", "down"):
+                self.post_message(self.CompletionMove(self, -1 if key == "up" else 1))
+            elif key == "escape":
+                self._dismissed = self._at_location()
+                self._offer(None)
+            else:
+                self.post_message(self.CompletionChosen(self))
+            return
+        if key == "backspace" and self.has_attachments and self.selection.is_empty and self.cursor_location == (0, 0):
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.RemoveLastAttachment())
+            return
         if key == "enter":
             event.stop()
             event.prevent_default()
@@ -98,9 +160,73 @@ class PromptArea(InertTextArea):
 
     def _submit(self) -> None:
         text = self.text
-        if not text.strip():
+        if not text.strip() and not self.has_attachments:
             return
         self.post_message(self.Submitted(self, text))
+
+    # --- attachments ------------------------------------------------------------------------
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        # Textual calls each class's `_on_paste` in turn: TextArea's inserts the text afterwards,
+        # unless the default is prevented here.
+        if not self.read_only and may_be_paths(event.text):
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.PathsPasted(self, event.text))
+
+    def insert_paste(self, text: str) -> None:
+        """Insert a paste the app did not take for files, as a paste would have been."""
+        result = self._replace_via_keyboard(text, *self.selection)
+        if result:
+            self.move_cursor(result.end_location)
+
+    def on_text_area_changed(self) -> None:
+        self._follow_fragment()
+
+    def on_text_area_selection_changed(self) -> None:
+        self._follow_fragment()
+
+    def _at_fragment(self) -> tuple[int, str] | None:
+        """(column of the `@`, path typed after it) when the cursor ends an `@path` word."""
+        row, column = self.cursor_location
+        if not self.selection.is_empty:
+            return None
+        match = _AT_FRAGMENT.search(self.document[row][:column])
+        return (match.start(), match.group(1)) if match else None
+
+    def _at_location(self) -> tuple[int, int] | None:
+        found = self._at_fragment()
+        return (self.cursor_location[0], found[0]) if found else None
+
+    def _follow_fragment(self) -> None:
+        found = self._at_fragment()
+        if found is None or self._at_location() == self._dismissed:
+            self._offer(None)
+            if found is None:
+                self._dismissed = None
+            return
+        self._offer(found[1])
+
+    def _offer(self, fragment: str | None) -> None:
+        if fragment != self._fragment:
+            self._fragment = fragment
+            self.post_message(self.CompletionWanted(self, fragment))
+
+    def replace_fragment(self, value: str | None) -> None:
+        """Put `@value` in place of the `@path` being typed (a folder: go on completing in it), or
+        take the `@path` out (value None: the file it names was attached)."""
+        found = self._at_fragment()
+        if found is None:
+            return
+        row, column = self.cursor_location
+        start = (row, found[0])
+        if value is None:
+            line = self.document[row]
+            if start[1] > 0 and line[start[1] - 1:start[1]] == " " and line[column:column + 1] in (" ", ""):
+                start = (row, start[1] - 1)  # no double space where the word was
+            self.replace("", start, (row, column))
+        else:
+            self.replace(f"@{value}", start, (row, column))
 
     def remember(self, text: str) -> None:
         """Add a sent prompt to the history and clear the editor."""

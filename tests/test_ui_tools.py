@@ -1,0 +1,191 @@
+"""Tools in the TUI (Pilot): the confirm dialog, tool call blocks, cancelling a loop, the tools
+view, a session with tool turns reopened. A real MCP server (tests/mcp_servers) runs over stdio."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from textual.widgets import SelectionList
+from ui_support import SIZE, make_app, send, wait_for_screen, wait_reply, wait_until
+
+from deepseek_tui.chat_settings import ChatSettings
+from deepseek_tui.conversation import SessionStore
+from deepseek_tui.conversation.model import Conversation, ToolCall, ToolRun
+from deepseek_tui.conversation.tool_loop import CANCELLED, REFUSED, ToolLoop
+from deepseek_tui.tools.config import ToolSettings, parse_server
+from deepseek_tui.ui.screens.tools import ConfirmToolScreen, ToolsScreen
+from deepseek_tui.ui.widgets.messages import AnswerBlock
+from deepseek_tui.ui.widgets.tool_calls import ToolCallBlock
+
+SERVERS = Path(__file__).parent / "mcp_servers"
+
+
+def toolbox(name: str = "box", **table):
+    return parse_server(name, {"command": sys.executable, "args": [str(SERVERS / "stdio_server.py")], **table})
+
+
+def tools_app(simulator, tmp_path, *servers, thinking: bool = False, **settings):
+    return make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", thinking=thinking),
+                    mcp_servers=servers or (toolbox(),), tools=ToolSettings(**settings))
+
+
+async def tools_ready(app) -> None:
+    await wait_until(lambda: app.tools.offered(app.conversation), timeout=30)
+
+
+def blocks(app) -> list[ToolCallBlock]:
+    return list(app.chat.query(ToolCallBlock))
+
+
+def chat_bodies(simulator) -> list[dict]:
+    return [r.body for r in simulator.requests if r.path.endswith("/chat/completions")]
+
+
+async def test_a_call_is_confirmed_then_shown_as_a_block_collapsed_once_done(simulator, tmp_path):
+    app = tools_app(simulator, tmp_path, thinking=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await tools_ready(app)
+        await send(app, pilot, "Use lookup_city for Oslo", wait=False)
+        dialog = await wait_for_screen(app, ConfirmToolScreen)
+        assert dialog.tool.shown_as == "box · lookup_city"
+        assert '"city": "Oslo"' in str(dialog.query_one("#tool-arguments").render())
+        block = await _block(app)
+        assert "waiting for your answer" in str(block.title) and not block.collapsed
+        await pilot.press("y")
+        await wait_reply(app, pilot)
+        block = blocks(app)[0]
+        assert "⚙ box · lookup_city · ✓" in str(block.title)
+        await wait_until(lambda: block.collapsed)
+        texts = [str(s.render()) for s in block.query("InertStatic")]
+        assert "Oslo has 3 rivers and 12 bridges." in texts
+        answers = list(app.chat.query(AnswerBlock))
+        assert len(answers) == 2
+        final_meta = str(answers[-1].query_one(".meta").render())
+        assert "1 tool round" in final_meta and "(2 requests)" in final_meta
+        tool_message = [m for m in app.conversation.active_path() if m.role == "tool"][0]
+        assert tool_message.tool_run.outcome == "ok"
+    saved = SessionStore(tmp_path / "data" / "sessions").load(app.conversation.id)
+    assert [m.role for m in saved.active_path()] == ["user", "assistant", "tool", "assistant"]
+
+
+async def _block(app) -> ToolCallBlock:
+    await wait_until(lambda: blocks(app))
+    return blocks(app)[-1]
+
+
+async def test_always_runs_the_tool_again_without_asking_and_esc_refuses(simulator, tmp_path):
+    app = tools_app(simulator, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await tools_ready(app)
+        await send(app, pilot, "Use lookup_city for Oslo then lookup_city for Bergen and add 1 and 2", wait=False)
+        await wait_for_screen(app, ConfirmToolScreen)
+        await pilot.press("a")  # always lookup_city, in this conversation
+        await wait_until(lambda: isinstance(app.screen, ConfirmToolScreen) and app.screen.tool.name == "add"
+                         and app.screen.is_mounted)  # asked about add only
+        await pilot.press("escape")  # refuses
+        await wait_reply(app, pilot)
+        results = [m for m in app.conversation.active_path() if m.role == "tool"]
+        assert [(m.tool_run.tool, m.tool_run.outcome) for m in results] == [  # the server lists add first
+            ("box · lookup_city", "ok"), ("box · add", "refused"), ("box · lookup_city", "ok")]
+        assert results[1].content == REFUSED
+        assert [str(b.title).split(" · ")[-1] for b in blocks(app)][1] == "refused"
+        assert app.turn.message.status == "complete" and not app.turn.message.tool_calls
+
+
+async def test_esc_while_a_tool_runs_cancels_the_loop_and_keeps_everything(simulator, tmp_path):
+    gate = tmp_path / "gate"
+    app = tools_app(simulator, tmp_path, toolbox(tools={"wait_for": {"confirm": False}}))
+    async with app.run_test(size=SIZE) as pilot:
+        await tools_ready(app)
+        await send(app, pilot, f"Use wait_for {gate}", wait=False)
+        await wait_until(lambda: app.turn is not None and app.turn.phase == "tool")
+        block = await _block(app)
+        await wait_until(lambda: "running" in str(block.title))
+        await pilot.press("escape")
+        await wait_reply(app, pilot)
+        gate.write_text("")  # let the server's call end
+        result = [m for m in app.conversation.active_path() if m.role == "tool"][-1]
+        assert (result.content, result.tool_run.outcome) == (CANCELLED, "cancelled")
+        await wait_until(lambda: "cancelled" in str(blocks(app)[-1].title))
+        saved = SessionStore(tmp_path / "data" / "sessions").load(app.conversation.id)
+        assert saved.active_path()[-1].tool_run.outcome == "cancelled"
+        await send(app, pilot, "Use lookup_city for Oslo", wait=False)  # the chat goes on, no 400
+        await wait_for_screen(app, ConfirmToolScreen)
+        await pilot.press("y")
+        await wait_reply(app, pilot)
+        assert app.turn.error is None and app.turn.message.status == "complete"
+
+
+async def test_the_tools_view_shows_servers_and_switches_tools_off(simulator, tmp_path):
+    broken = parse_server("broken", {"command": sys.executable, "args": [
+        "-c", "import sys; print('missing credentials file', file=sys.stderr); sys.exit(1)"]})
+    app = tools_app(simulator, tmp_path, toolbox(), broken)
+    async with app.run_test(size=SIZE) as pilot:
+        await tools_ready(app)
+        await wait_until(lambda: all(s.state != "starting" for s in app.tools.host.statuses()))
+        await pilot.press("ctrl+backslash")
+        screen = await wait_for_screen(app, ToolsScreen)
+        text = "\n".join(str(s.render()) for s in screen.query("InertStatic"))
+        assert "box  ● ready" in text and "10 tools" in text
+        assert "broken  ✗ failed" in text and "missing credentials file" in text
+        listing = screen.query_one(SelectionList)
+        assert listing.option_count == 10 and len(listing.selected) == 10
+        assert "The next request carries: echo, add, lookup_city" in str(screen.query_one("#tools-next").render())
+        listing.focus()
+        listing.highlighted = 2  # lookup_city
+        await pilot.press("space")
+        await wait_until(lambda: "lookup_city" in app.tools.choices(app.conversation).off)
+        await wait_until(lambda: "lookup_city" not in str(screen.query_one("#tools-next").render()))
+        await pilot.press("escape")
+        await wait_until(lambda: not isinstance(app.screen, ToolsScreen))
+        await send(app, pilot, "Use lookup_city for Oslo")
+        offered = [t["function"]["name"] for t in chat_bodies(simulator)[-1]["tools"]]
+        assert "lookup_city" not in offered and "add" in offered
+        assert not [m for m in app.conversation.active_path() if m.role == "tool"]
+
+
+async def test_a_session_with_tool_turns_reopens_with_its_blocks(simulator, tmp_path):
+    conversation = Conversation(settings=ChatSettings(model="deepseek-flash"))
+    conversation.add_user("What is 2 + 3?")
+    reply = conversation.start_assistant("deepseek-flash", False)
+    reply.tool_calls = [ToolCall("call_00_x", "add", '{"a": 2, "b": 3}')]
+    conversation.finish_assistant(reply.id, finish_reason="tool_calls")
+    conversation.add_tool_result("call_00_x", "5", ToolRun("ok", "box · add", 0.12))
+    answer = conversation.start_assistant("deepseek-flash", False)
+    answer.content = "It is **5**."
+    conversation.finish_assistant(answer.id, finish_reason="stop")
+    SessionStore(tmp_path / "data" / "sessions").save(conversation)
+    app = make_app(simulator.url, tmp_path)  # no servers needed to show it
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: blocks(app))
+        block = blocks(app)[0]
+        assert str(block.title) == "⚙ box · add · ✓ 0.12 s" and block.collapsed
+        block.collapsed = False
+        await pilot.pause()
+        texts = [str(s.render()) for s in block.query("InertStatic")]
+        assert texts == ["arguments", '{\n  "a": 2,\n  "b": 3\n}', "result", "5"]
+        assert "1 tool round" in str(list(app.chat.query(AnswerBlock))[-1].query_one(".meta").render())
+
+
+async def test_without_servers_nothing_changes(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.tools.host is None
+        await send(app, pilot, "Use lookup_city for Oslo")
+        assert "tools" not in chat_bodies(simulator)[-1]
+        assert not isinstance(app.turn, ToolLoop)
+        await pilot.press("ctrl+backslash")
+        screen = await wait_for_screen(app, ToolsScreen)
+        assert "No MCP servers are configured" in "\n".join(str(s.render()) for s in screen.query("InertStatic"))
+
+
+async def test_the_round_limit_stops_the_loop_and_says_so(simulator, tmp_path):
+    app = tools_app(simulator, tmp_path, toolbox(tools={"lookup_city": {"confirm": False}}), max_rounds=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await tools_ready(app)
+        await send(app, pilot, "Use lookup_city for Oslo and repeat")
+        assert any(n.title == "Tool loop stopped" and "Stopped after 1 tool round" in n.message for n in app.notified)
+        results = [m for m in app.conversation.active_path() if m.role == "tool"]
+        assert [m.tool_run.outcome for m in results] == ["ok", "skipped"]
+        await wait_until(lambda: "not run (tool round limit)" in str(blocks(app)[-1].title))
