@@ -500,3 +500,58 @@ def test_two_processes_saving_and_indexing_at_once(tmp_path):
         assert len(store.search(f"{name} question")) == turns
     assert index_rows(tmp_path, "PRAGMA integrity_check") == [("ok",)]
     assert index_rows(tmp_path, "SELECT count(*) FROM messages") == [(2 + 4 * turns,)]
+
+
+INDEX_HOLDER = """
+import sqlite3, sys, time
+from pathlib import Path
+index, mode, ready, release = sys.argv[1:]
+db = sqlite3.connect(index, isolation_level=None)
+if mode == "exclusive":  # not even readers get in
+    db.execute("PRAGMA locking_mode = EXCLUSIVE")
+db.execute("BEGIN EXCLUSIVE" if mode == "exclusive" else "BEGIN IMMEDIATE")
+db.execute("UPDATE meta SET value = value")
+Path(ready).touch()
+while not Path(release).exists():
+    time.sleep(0.005)
+db.execute("COMMIT")
+"""
+
+
+@pytest.mark.parametrize("mode", ["writing", "exclusive"])
+def test_an_index_another_process_holds_leaves_everything_to_the_files(tmp_path, monkeypatch, mode):
+    for name in ("READ_BUSY_TIMEOUT", "SHORT_BUSY_TIMEOUT", "BUSY_TIMEOUT"):
+        monkeypatch.setattr(session_index, name, 0.05)  # the test need not wait as long as the app would
+    sessions = tmp_path / "sessions"
+    store = indexed(varied_store(sessions))
+    doomed = chat(("soon deleted", "doomed answer"))
+    store.save(doomed)
+    indexed(store)
+    store._index.close()  # an exclusive lock waits for every other connection to close
+    ready, release = tmp_path / "ready", tmp_path / "release"
+    holder = subprocess.Popen([sys.executable, "-c", INDEX_HOLDER, str(sessions / INDEX_NAME), mode, str(ready),
+                               str(release)])
+    try:
+        end = time.monotonic() + 60
+        while not ready.exists():
+            assert holder.poll() is None and time.monotonic() < end, "the holder did not take the lock"
+            time.sleep(0.01)
+        busy = SessionStore(sessions)
+        assert len(busy.list_sessions()) == 4
+        added = chat(("saved while the index is held", "a held answer"))
+        busy.save(added)
+        busy.delete(doomed.id)
+        assert [s.id for s in busy.list_sessions()][0] == added.id and len(busy.list_sessions()) == 4
+        assert [hit.line for hit in busy.search("held answer")] == ["a held answer"]
+        assert len(busy.search("sorted")) == 2 and busy.search("doomed") == []
+        assert busy.index_text() is False
+    finally:
+        release.touch()
+        assert holder.wait(timeout=60) == 0
+    busy.list_sessions()  # records what the index could not take while it was held
+    recorded = {name for (name,) in index_rows(sessions, "SELECT name FROM files")}
+    assert f"{added.id}.json" in recorded and f"{doomed.id}.json" not in recorded
+    assert busy.index_text() is True
+    monkeypatch.setattr(SessionStore, "_search_file", lambda *args: pytest.fail("read a file"))
+    assert [hit.line for hit in busy.search("held answer")] == ["a held answer"]
+    assert index_rows(sessions, "PRAGMA integrity_check") == [("ok",)]

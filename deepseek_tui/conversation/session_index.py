@@ -13,8 +13,8 @@ that neither has to parse every session file. A cache: the files are the truth.
   (another process holding a lock too long, a full disk, a damaged file) reaches the store as
   `IndexUnavailable`, and the store then lists and searches from the files.
 - Threads: each thread has its own connection; SQLite's own locking orders them and other
-  processes' (WAL mode, so reads never wait for a write; a busy timeout for writes, which are
-  short batches).
+  processes' (WAL mode, so reads never wait for a write; short busy timeouts, so that a
+  database another process holds does not hold up the user: the store uses the files meanwhile).
 - The database holds conversation text: it is created readable by its owner only (its WAL and
   shared-memory files take the same mode).
 """
@@ -40,9 +40,13 @@ SCHEMA = f"1 unicode {unicodedata.unidata_version}"
 """Rebuilt when this changes: the text index holds `str.lower()` of the text, so a Python with
 another Unicode version must not reuse it."""
 BUSY_TIMEOUT = 5.0
-"""Seconds a write waits for another connection's write."""
-SAVE_BUSY_TIMEOUT = 0.2
-"""A save never waits long for the index: if it is busy, the next listing fixes the row."""
+"""Seconds a background write (`put_files`, run by `index_text`) waits for another connection's."""
+SHORT_BUSY_TIMEOUT = 0.2
+"""What a save or a listing waits for a busy index (the user waits for them): past that the store
+carries on from the files and records the rows at a later listing."""
+READ_BUSY_TIMEOUT = 0.5
+"""What a read waits (in WAL mode reads wait only for another process holding the database
+exclusively, or recovering it after a crash); past that the store reads the files."""
 SLOT_BITS = 24
 """A message's row id is its file's id shifted by this, plus its position in the file."""
 MAX_MESSAGES = (1 << SLOT_BITS) - 1
@@ -179,11 +183,10 @@ class SessionIndex:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def put_summaries(self, entries: dict[str, tuple[Stamp, dict[str, Any]]], removed: Iterable[str] = (), *,
-                      save: bool = False) -> None:
+    def put_summaries(self, entries: dict[str, tuple[Stamp, dict[str, Any]]], removed: Iterable[str] = ()) -> None:
         """Record files' stamps and summaries ({"error": reason} for an unreadable one), their
         text marked not indexed; forget removed files."""
-        with self._writing(SAVE_BUSY_TIMEOUT if save else BUSY_TIMEOUT) as db:
+        with self._writing(SHORT_BUSY_TIMEOUT) as db:
             for name in removed:
                 self._drop_file(db, name)
             for name, (stamp, entry) in entries.items():
@@ -207,7 +210,7 @@ class SessionIndex:
                 self._put_text(db, file_id, file.messages if file.messages is not None and fits else [])
 
     def remove(self, names: Iterable[str]) -> None:
-        with self._writing(SAVE_BUSY_TIMEOUT) as db:
+        with self._writing(SHORT_BUSY_TIMEOUT) as db:
             for name in names:
                 self._drop_file(db, name)
 
@@ -305,6 +308,7 @@ class SessionIndex:
     @contextmanager
     def _reading(self) -> Iterator[Any]:
         with self._guarded() as db:
+            db.execute(f"PRAGMA busy_timeout = {int(READ_BUSY_TIMEOUT * 1000)}")
             db.execute("BEGIN")
             yield db
             db.execute("COMMIT")
@@ -358,7 +362,7 @@ class SessionIndex:
         if not self.directory.is_dir():
             raise IndexUnavailable("no sessions directory yet")
         _create_private(self.path)
-        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+        db = sqlite3.connect(self.path, timeout=READ_BUSY_TIMEOUT, isolation_level=None)
         try:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
@@ -372,7 +376,7 @@ class SessionIndex:
 
     def _create(self, db: Any) -> None:
         """Make the tables, in a new database or in place of another version's."""
-        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+        db.execute(f"PRAGMA busy_timeout = {int(READ_BUSY_TIMEOUT * 1000)}")  # another process creating it is quick
         db.execute("BEGIN IMMEDIATE")
         try:
             if _schema_of(db) != SCHEMA:  # else another process made them meanwhile
@@ -535,8 +539,10 @@ def _roll_back(db: Any) -> None:
 def _schema_of(db: Any) -> str | None:
     try:
         row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-    except sqlite3.OperationalError:  # no meta table: a new file
-        return None
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):  # a new file
+            return None
+        raise  # e.g. locked: not a reason to rebuild
     return row[0] if row else None
 
 

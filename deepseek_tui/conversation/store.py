@@ -147,6 +147,9 @@ class SessionStore:
         index once, then only new and changed files are looked up (in the index, which another
         process may have brought up to date, else by parsing them)."""
         self._known_loaded = False
+        self._unrecorded: dict[str, tuple[Stamp, dict[str, Any]] | None] = {}
+        """Summaries (None: the file was deleted) the index was too busy to take: the next
+        listing records them (`_known` already has them, so it would not see them as changed)."""
         self._index_lock = threading.RLock()
         """The picker lists, searches and indexes in threads while the app saves: a listing
         (which parses changed files and records them) runs under this lock; SQLite orders the
@@ -238,7 +241,7 @@ class SessionStore:
         try:
             self._index.remove([path.name])
         except IndexUnavailable:
-            pass  # the next listing notices the file has gone
+            self._unrecorded[path.name] = None  # the next listing tells the index
 
     def duplicate(self, session_id: str) -> Conversation:
         twin = self.load(session_id).copy()
@@ -293,11 +296,18 @@ class SessionStore:
             removed = [name for name in self._known if name not in stamps]
             for name in removed:
                 del self._known[name]
+            for name, unrecorded in self._unrecorded.items():
+                if unrecorded is None:
+                    removed.append(name)
+                elif stamps.get(name) == unrecorded[0]:
+                    changed.setdefault(name, unrecorded)
             if changed or removed:
                 try:
                     self._index.put_summaries(changed, removed)
-                except IndexUnavailable:
-                    pass  # this store remembers them; the index learns next time
+                    self._unrecorded.clear()
+                except IndexUnavailable:  # this store remembers them; the index learns next time
+                    self._unrecorded.update(dict.fromkeys(removed))
+                    self._unrecorded.update(changed)  # a file deleted and made again is recorded
         readable.sort(key=lambda s: s.updated_at, reverse=True)
         unreadable.sort(key=lambda u: u.path.name)
         return [*readable, *unreadable], stamps
@@ -404,6 +414,10 @@ class SessionStore:
         store: a listing records new and changed files) up to date, some files at a time. The
         picker runs this in the background; search reads the files not done yet. True when every
         file is done; False when stopped (`should_stop()`) or the index cannot be used."""
+        if self._unrecorded:
+            self._listing()  # records what the index was too busy to take
+            if self._unrecorded:
+                return False
         try:
             if not self._index.exists():
                 return True  # no sessions
@@ -593,9 +607,10 @@ class SessionStore:
         """Record what this store just wrote (its text is indexed later, off the save path)."""
         self._known[name] = stamp, _listed_entry(self.directory, name, name.rpartition(".")[0], entry)
         try:
-            self._index.put_summaries({name: (stamp, entry)}, save=True)
+            self._index.put_summaries({name: (stamp, entry)})
+            self._unrecorded.pop(name, None)
         except IndexUnavailable:
-            pass  # this store remembers it; the next listing records it
+            self._unrecorded[name] = stamp, entry  # this store remembers it; the next listing records it
 
 
 def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
