@@ -293,10 +293,13 @@ class SessionStore:
                 else:
                     unreadable.append(listed)
             stamps = {name: stamp for name, _, stamp in files}
-            removed = [name for name in self._known if name not in stamps]
+            # a save in another thread may change these dicts meanwhile (it does not wait for a
+            # listing): they are read through copies (`list(dict)` is atomic)
+            removed = [name for name in list(self._known) if name not in stamps]
             for name in removed:
-                del self._known[name]
-            for name, unrecorded in self._unrecorded.items():
+                self._known.pop(name, None)
+            unrecorded_now = list(self._unrecorded.items())
+            for name, unrecorded in unrecorded_now:
                 if unrecorded is None:
                     removed.append(name)
                 elif stamps.get(name) == unrecorded[0]:
@@ -304,7 +307,9 @@ class SessionStore:
             if changed or removed:
                 try:
                     self._index.put_summaries(changed, removed)
-                    self._unrecorded.clear()
+                    for name, unrecorded in unrecorded_now:
+                        if self._unrecorded.get(name, 0) is unrecorded:  # else a save noted it again
+                            self._unrecorded.pop(name, None)
                 except IndexUnavailable:  # this store remembers them; the index learns next time
                     self._unrecorded.update(dict.fromkeys(removed))
                     self._unrecorded.update(changed)  # a file deleted and made again is recorded

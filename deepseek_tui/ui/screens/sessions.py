@@ -35,7 +35,8 @@ from deepseek_tui.ui.screens.dialogs import AskScreen, ConfirmScreen
 SEARCH_DELAY = 0.25
 """Seconds of no typing before the full-text search runs."""
 UNFILTERED_LIMIT = 150
-"""Conversations listed before anything is typed (the list stays quick with thousands)."""
+"""Conversations listed, before anything is typed or whose titles match it (the list stays quick
+with thousands; thousands of rows took a second to show)."""
 INDEX_DELAY = 0.5
 """Seconds after opening before the picker brings the search index up to date in the background."""
 HITS_SHOWN = 500
@@ -137,12 +138,13 @@ class SessionsScreen(ModalScreen[PickerResult]):
         readable = [s for s in self.sessions if isinstance(s, SessionSummary)]
         matching = [s for s in readable if needle in s.title.lower() or s.id.startswith(needle)] if needle else readable
         width = self._row_width()
-        for session in matching[: None if needle else UNFILTERED_LIMIT]:
+        for session in matching[:UNFILTERED_LIMIT]:
             options.append(Option(_session_line(session, session.id == self.current_id, width), id=f"s:{session.id}"))
-        if not needle and len(matching) > UNFILTERED_LIMIT:
+        if len(matching) > UNFILTERED_LIMIT:
             more = len(matching) - UNFILTERED_LIMIT
-            options.append(Option(Text(f"  … {more} older conversations: type to find them", style="dim"),
-                                  id="more", disabled=True))
+            said = f"  … {more} more titles match: type more of it" if needle else \
+                f"  … {more} older conversations: type to find them"
+            options.append(Option(Text(said, style="dim"), id="more", disabled=True))
         for session in self.sessions:
             if isinstance(session, UnreadableSession) and (not needle or needle in session.path.name.lower()):
                 options.append(Option(_unreadable_line(session, width), id=f"u:{session.path.name}", disabled=True))
