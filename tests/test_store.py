@@ -170,9 +170,8 @@ def test_huge_files_are_not_parsed(store: SessionStore, monkeypatch) -> None:
     monkeypatch.setattr(store_module, "MAX_FILE_BYTES", 1000)
     conv = sample("x" * 5000)
     store.save(conv)
-    store._index = None  # forget what this store wrote
     (store.directory / store_module.INDEX_NAME).unlink(missing_ok=True)
-    [entry] = store.list_sessions()
+    [entry] = SessionStore(store.directory).list_sessions()  # a store that has not seen it written
     assert isinstance(entry, UnreadableSession)
     assert "larger than" in entry.reason
 
@@ -205,21 +204,27 @@ def test_listing_uses_the_index_and_notices_changes(store: SessionStore, monkeyp
     store.list_sessions()
     fresh = SessionStore(store.directory)  # reads the index file, parses nothing
     parsed: list[Path] = []
-    real_read = SessionStore._read
+    real_read = SessionStore._read_document
 
     def counting_read(self, path):
         parsed.append(path)
         return real_read(self, path)
 
-    monkeypatch.setattr(SessionStore, "_read", counting_read)
+    monkeypatch.setattr(SessionStore, "_read_document", counting_read)
     assert len(fresh.list_sessions()) == 5
     assert parsed == []
     changed = conversations[2]
     changed.rename("renamed elsewhere")
-    SessionStore(store.directory).save(changed)  # another store instance writes it
+    SessionStore(store.directory).save(changed)  # another store instance writes it, and indexes it
     titles = {s.title for s in fresh.list_sessions()}
     assert "renamed elsewhere" in titles
-    assert [p.stem for p in parsed] == [changed.id]
+    assert parsed == []
+    edited = conversations[3]
+    edited.rename("edited by hand")
+    (store.directory / f"{edited.id}.json").write_bytes(codec.encode(edited, "json"))  # no store knows
+    titles = {s.title for s in fresh.list_sessions()}
+    assert "edited by hand" in titles
+    assert [p.stem for p in parsed] == [edited.id]
 
 
 def test_a_corrupt_index_is_rebuilt(store: SessionStore) -> None:
@@ -351,8 +356,10 @@ def test_the_api_key_is_never_written(store: SessionStore, tmp_path: Path) -> No
         assert SECRET not in path.read_text()
     store.save(conv)
     store.list_sessions()
-    for path in store.directory.iterdir():
-        assert SECRET not in path.read_text()
+    store.index_text()
+    assert (store.directory / store_module.INDEX_NAME).exists()
+    for path in store.directory.iterdir():  # the session and the index (and its WAL)
+        assert SECRET.encode() not in path.read_bytes()
     assert SECRET not in store.export_markdown(conv, tmp_path / "x.md").read_text()
     assert SECRET not in store.export_json(conv, tmp_path / "x.json").read_text()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from textual.widgets import Input, OptionList
 from ui_support import SIZE, make_app, reply, send, wait_for_screen, wait_reply, wait_until
 
@@ -173,6 +174,65 @@ async def test_session_picker_filters_searches_and_opens(simulator, tmp_path):
         await wait_until(lambda: app.conversation.id == gamma.id)
         await pilot.pause()  # the app goes on showing it; a pause waits for that handler to end
         assert (tmp_path / "data" / "sessions" / "broken.json").read_text() == "{not json"
+
+
+async def test_the_open_picker_indexes_the_text_and_searches_through_the_index(simulator, tmp_path, monkeypatch):
+    import sqlite3
+
+    from deepseek_tui.conversation.session_index import INDEX_NAME
+
+    alpha, beta, gamma = _stored(tmp_path, ["alpha", "beta", "gamma"])
+    index = tmp_path / "data" / "sessions" / INDEX_NAME
+
+    def not_indexed() -> int | None:
+        if not index.exists():
+            return None
+        with sqlite3.connect(index) as db:
+            return db.execute("SELECT count(*) FROM files WHERE text_indexed = 0").fetchone()[0]
+
+    assert not_indexed() == 3  # saves record summaries only
+    app = make_app(simulator.url, tmp_path, on_start="new")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        screen = await wait_for_screen(app, SessionsScreen)
+        await wait_until(lambda: not_indexed() == 0)
+        monkeypatch.setattr(SessionStore, "_search_file", lambda *args: pytest.fail("read a file"))
+        screen.query_one("#sessions-filter", Input).value = "zebra-gamma"
+        await wait_until(lambda: screen._hits_query == "zebra-gamma")
+        assert [(hit.session_id, hit.line) for hit in screen.hits] == [
+            (gamma.id, "The answer mentions gamma and zebra-gamma.")
+        ]
+
+
+async def test_the_picker_lists_a_limited_number_of_title_matches(simulator, tmp_path, monkeypatch):
+    from deepseek_tui.ui.screens import sessions as picker
+
+    monkeypatch.setattr(picker, "UNFILTERED_LIMIT", 2)  # thousands of matching rows took a second to show
+    _stored(tmp_path, ["common one", "common two", "common three", "other"])
+    app = make_app(simulator.url, tmp_path, on_start="new")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        screen = await wait_for_screen(app, SessionsScreen)
+        screen.query_one("#sessions-filter", Input).value = "common"
+        await wait_until(lambda: screen._hits_query == "common")
+        option_list = screen.query_one("#sessions-list", OptionList)
+        options = [option_list.get_option_at_index(i) for i in range(option_list.option_count)]
+        assert [o.id[:2] for o in options if o.id and o.id.startswith("s:")] == ["s:", "s:"]
+        [more] = [o for o in options if o.id == "more"]
+        assert "1 more titles match" in str(more.prompt)
+        assert len([o for o in options if o.id and o.id.startswith("h:")]) == 6  # the search still finds all (questions and answers)
+
+
+async def test_the_app_lists_the_conversations_in_the_background_before_the_picker_opens(simulator, tmp_path,
+                                                                                        monkeypatch):
+    from deepseek_tui.ui import app as app_module
+
+    monkeypatch.setattr(app_module, "LISTING_WARM_DELAY", 0.05)
+    stored = _stored(tmp_path, ["alpha", "beta"])
+    app = make_app(simulator.url, tmp_path, on_start="new")
+    async with app.run_test(size=SIZE):
+        await wait_until(lambda: len(app.store._known) == 2)  # the picker's first listing only checks for changes
+        assert {name.partition(".")[0] for name in app.store._known} == {c.id for c in stored}
 
 
 async def test_session_picker_rename_duplicate_delete(simulator, tmp_path):

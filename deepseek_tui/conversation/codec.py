@@ -191,7 +191,11 @@ def _time(moment: datetime) -> str:
 
 def decode(data: bytes, fmt: Format) -> Conversation:
     """Bytes to a conversation; whatever goes wrong (the file may be hostile) is a `CodecError`."""
-    document = parse(data, fmt)
+    return conversation_of(parse(data, fmt))
+
+
+def conversation_of(document: dict[str, Any]) -> Conversation:
+    """`from_document` for a document from a file: whatever goes wrong is a `CodecError`."""
     try:
         return from_document(document)
     except CodecError:

@@ -13,23 +13,25 @@
   reads what is on disk and merges it (`merge.merge_saved`): messages another process saved are
   kept and added to the conversation being saved, never dropped. When the file is still what this
   store last wrote or read for that conversation object, the parse is skipped.
-- Listing uses a small cache, `.index.json`, of each file's summary keyed by (size, mtime, inode),
-  so only new or changed files are parsed. The cache is disposable: if it is missing or bad it is
-  rebuilt from the files.
+- Listing and search use an index beside the files, `.index.sqlite3` (`session_index`): each
+  file's summary and its messages' text (full-text, substring search), keyed by the file's
+  (size, mtime, inode), so only new or changed files are parsed. It is a cache: if it is missing,
+  damaged or of another version it is rebuilt from the files, and if SQLite fails, listing and
+  search read the files. A file whose text is not indexed yet (changed since, or the index is
+  still being built by `index_text`) is searched by reading it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,17 @@ from deepseek_tui.conversation.codec import CodecError, Format
 from deepseek_tui.conversation.export import markdown_text
 from deepseek_tui.conversation.merge import merge_saved
 from deepseek_tui.conversation.model import Conversation
+from deepseek_tui.conversation.session_index import (
+    ALL_MESSAGES,
+    INDEX_NAME,  # noqa: F401 - tests and tools find the index file through the store
+    SUMMARY_COLUMNS,
+    FileText,
+    IndexedMessage,
+    IndexUnavailable,
+    PendingFile,
+    SessionIndex,
+    Stamp,
+)
 from deepseek_tui.guarded_read import FileUnreadable, read_regular_file
 
 try:
@@ -53,13 +66,19 @@ except ImportError:  # not POSIX: saves are not locked against other processes
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 """Larger files are reported unreadable instead of parsed."""
-INDEX_NAME = ".index.json"
 MIN_ID_PREFIX = 4
 """Characters of a session id that `resolve_id` needs to accept a prefix."""
 LOCK_NAME = ".lock"
 LOCK_TIMEOUT = 10.0
 """Seconds a save waits for another process's save before it gives up with a message."""
-INDEX_VERSION = 1
+COMMON_QUERY_ROWS = 2000
+COMMON_QUERY_READ = 5000
+"""A limited search for a query in more than COMMON_QUERY_ROWS messages reads the sessions'
+messages in listing order; after COMMON_QUERY_READ messages without enough hits it asks the index
+for every candidate instead."""
+INDEX_BATCH = 50
+INDEX_BATCH_BYTES = 8 * 1024 * 1024
+"""`index_text` writes the text of this many files (or bytes) at a time."""
 SEARCH_LINE_LENGTH = 200
 _SESSION_FILE = re.compile(r"^([A-Za-z0-9_-]{1,64})\.(json|toml)$")
 _VALID_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -81,7 +100,12 @@ class SessionSummary:
     currency: str | None
     prompt_tokens: int
     completion_tokens: int
-    path: Path
+    directory: Path = field(repr=False)
+    file_name: str
+
+    @property
+    def path(self) -> Path:
+        return self.directory / self.file_name  # made when asked: listing 10,000 stays quick
 
 
 @dataclass(frozen=True)
@@ -118,10 +142,19 @@ class SessionStore:
             raise ValueError(f"unknown session format {fmt!r}")
         self.directory = Path(directory)
         self.fmt: Format = fmt
-        self._index: dict[str, dict[str, Any]] | None = None
-        self._index_dirty = False
+        self._index = SessionIndex(self.directory)
+        self._known: dict[str, tuple[Stamp, SessionSummary | UnreadableSession]] = {}
+        """What the listing shows for each file, with the stamp it is true for: read from the
+        index once, then only new and changed files are looked up (in the index, which another
+        process may have brought up to date, else by parsing them)."""
+        self._known_loaded = False
+        self._unrecorded: dict[str, tuple[Stamp, dict[str, Any]] | None] = {}
+        """Summaries (None: the file was deleted) the index was too busy to take: the next
+        listing records them (`_known` already has them, so it would not see them as changed)."""
         self._index_lock = threading.RLock()
-        """The picker searches in a thread while the app saves: both use the index."""
+        """The picker lists, searches and indexes in threads while the app saves: a listing
+        (which parses changed files and records them) runs under this lock; SQLite orders the
+        rest (each thread has its own connection)."""
         self._synced: weakref.WeakKeyDictionary[Conversation, bytes] = weakref.WeakKeyDictionary()
         """For a conversation object: the digest of the file bytes it is known to hold all of
         (it was loaded from them, or they were written from it)."""
@@ -157,7 +190,8 @@ class SessionStore:
             path = existing or self.directory / f"{conversation.id}.{self.fmt}"
             data = codec.encode(written, _format_of(path))
             atomic_write(path, data)
-            self._remember(path, _summary_entry(written))  # the stamp of this very file
+            stamp = _stamp(path.stat())  # of this very file: other processes' saves wait for the lock
+        self._note(path.name, stamp, _summary_entry(written))
         if holds_all:
             self._synced[conversation] = _digest(data)
         else:
@@ -190,7 +224,6 @@ class SessionStore:
         self.load_attachments(conversation)  # a missing or damaged file: said by `problem`, still opens
         if not conversation.end_stale_streams():
             self._synced[conversation] = _digest(data)
-        self._remember(path, _summary_entry(conversation))
         return conversation
 
     def rename(self, session_id: str, title: str) -> Conversation:
@@ -205,9 +238,11 @@ class SessionStore:
             raise SessionNotFoundError(f"no session {session_id!r}")
         with self._locked():
             path.unlink()
-        with self._index_lock:
-            self._load_index().pop(path.name, None)
-            self._index_dirty = True
+        self._known.pop(path.name, None)
+        try:
+            self._index.remove([path.name])
+        except IndexUnavailable:
+            self._unrecorded[path.name] = None  # the next listing tells the index
 
     def duplicate(self, session_id: str) -> Conversation:
         twin = self.load(session_id).copy()
@@ -225,66 +260,217 @@ class SessionStore:
 
     def list_sessions(self) -> list[SessionSummary | UnreadableSession]:
         """Readable sessions, newest first, then the unreadable ones by file name."""
-        with self._index_lock:
-            return self._list_sessions()
+        return self._listing()[0]
 
-    def _list_sessions(self) -> list[SessionSummary | UnreadableSession]:
-        readable: list[SessionSummary] = []
-        unreadable: list[UnreadableSession] = []
-        index = self._load_index()
-        seen: set[str] = set()
-        files = sorted(self._session_files(), key=lambda f: codec.FORMATS.index(_format_of(f[0])))
-        ids: dict[str, Path] = {}
-        for path, session_id, stamp in files:  # .json first: it is the session when both exist
-            seen.add(path.name)
-            if session_id in ids:
-                unreadable.append(UnreadableSession(
-                    session_id, path, f"same session id as {ids[session_id].name}, which is the one used"
-                ))
-                continue
-            ids[session_id] = path
-            entry = index.get(path.name)
-            if entry is None or entry.get("stamp") != stamp:
-                entry = self._summarize(path, stamp)
-                index[path.name] = entry
-                self._index_dirty = True
-            if "error" in entry:
-                unreadable.append(UnreadableSession(session_id, path, entry["error"]))
-            else:
-                readable.append(_summary_from_entry(entry, path))
-        for stale in set(index) - seen:
-            del index[stale]
-            self._index_dirty = True
-        self._flush_index()
+    def _listing(self) -> tuple[list[SessionSummary | UnreadableSession], dict[str, Stamp]]:
+        """The sessions, and the stamp of each file. New and changed files are looked up in the
+        index or parsed, and recorded; removed ones are forgotten."""
+        files = self._session_files()
+        with self._index_lock:
+            if not self._known_loaded and (files or self._index.exists()):
+                self._load_known()
+            readable: list[SessionSummary] = []
+            unreadable: list[UnreadableSession] = []
+            changed: dict[str, tuple[Stamp, dict[str, Any]]] = {}
+            ids: dict[str, str] = {}
+            for name, session_id, stamp in files:  # .json first: it is the session when both exist
+                if session_id in ids:
+                    unreadable.append(UnreadableSession(
+                        session_id, self.directory / name, f"same session id as {ids[session_id]}, which is the one used"
+                    ))
+                    continue
+                ids[session_id] = name
+                known = self._known.get(name)
+                if known is None or known[0] != stamp:
+                    known = self._recorded(name, session_id, stamp)
+                    if known is None:
+                        entry = self._summarize(self.directory / name)
+                        known = stamp, _listed_entry(self.directory, name, session_id, entry)
+                        changed[name] = stamp, entry
+                    self._known[name] = known
+                listed = known[1]
+                if isinstance(listed, SessionSummary):
+                    readable.append(listed)
+                else:
+                    unreadable.append(listed)
+            stamps = {name: stamp for name, _, stamp in files}
+            # a save in another thread may change these dicts meanwhile (it does not wait for a
+            # listing): they are read through copies (`list(dict)` is atomic)
+            removed = [name for name in list(self._known) if name not in stamps]
+            for name in removed:
+                self._known.pop(name, None)
+            unrecorded_now = list(self._unrecorded.items())
+            for name, unrecorded in unrecorded_now:
+                if unrecorded is None:
+                    removed.append(name)
+                elif stamps.get(name) == unrecorded[0]:
+                    changed.setdefault(name, unrecorded)
+            if changed or removed:
+                try:
+                    self._index.put_summaries(changed, removed)
+                    for name, unrecorded in unrecorded_now:
+                        if self._unrecorded.get(name, 0) is unrecorded:  # else a save noted it again
+                            self._unrecorded.pop(name, None)
+                except IndexUnavailable:  # this store remembers them; the index learns next time
+                    self._unrecorded.update(dict.fromkeys(removed))
+                    self._unrecorded.update(changed)  # a file deleted and made again is recorded
         readable.sort(key=lambda s: s.updated_at, reverse=True)
         unreadable.sort(key=lambda u: u.path.name)
-        return [*readable, *unreadable]
+        return [*readable, *unreadable], stamps
 
-    def search(self, query: str, include_reasoning: bool = False) -> list[SearchHit]:
-        """Case-insensitive substring search over message text of every branch of every session.
+    def _load_known(self) -> None:
+        try:
+            rows = self._index.summaries()
+        except IndexUnavailable:
+            return  # files are parsed instead
+        for name, stamp, error, values in rows:
+            listed = _listed(self.directory, name, name.rpartition(".")[0], error, values)
+            if listed is not None:
+                self._known[name] = stamp, listed
+        self._known_loaded = True
 
-        Only readable sessions are searched. Files that cannot contain the query are skipped
-        without parsing, and matching files are scanned as documents (no `Conversation` built).
+    def _recorded(self, name: str, session_id: str, stamp: Stamp) -> tuple[Stamp, SessionSummary | UnreadableSession] | None:
+        """The index's summary of a file this store has not seen like this (another process may
+        have recorded it), if it is for this stamp."""
+        if not self._known_loaded:
+            return None
+        try:
+            rows = self._index.summaries(name)
+        except IndexUnavailable:
+            return None
+        for _, recorded_stamp, error, values in rows:
+            if recorded_stamp == stamp:
+                listed = _listed(self.directory, name, session_id, error, values)
+                if listed is not None:
+                    return stamp, listed
+        return None
+
+    def search(self, query: str, include_reasoning: bool = False, limit: int | None = None) -> list[SearchHit]:
+        """Case-insensitive substring search over message text of every branch of every session:
+        one hit per distinct matching line of a session (see `_hits_from`), sessions newest
+        first; only the first `limit` hits if given.
+
+        Only readable sessions are searched: through the index for files whose text it holds
+        for their current stamp, else by reading the file.
         """
         needle = query.lower()
         if not needle:
             return []
-        quick = _survives_escaping(needle)
         fields = ("content", "reasoning") if include_reasoning else ("content",)
-        hits: list[SearchHit] = []
-        for session in self.list_sessions():
-            if not isinstance(session, SessionSummary):
-                continue
+        sessions, stamps = self._listing()
+        readable = [s for s in sessions if isinstance(s, SessionSummary)]
+        if readable and self._index.exists():
             try:
-                data = read_regular_file(session.path, MAX_FILE_BYTES)
-                if (quick and codec.SURROGATE_TAG.encode() not in data
-                        and needle not in data.decode("utf-8", "replace").lower()):
-                    continue
-                document = codec.parse(data, _format_of(session.path))
+                return self._search_indexed(readable, stamps, needle, fields, limit)
+            except IndexUnavailable:
+                pass
+        hits: list[SearchHit] = []
+        for session in readable:
+            hits.extend(self._search_file(session, needle, fields))
+            if limit is not None and len(hits) >= limit:
+                break
+        return hits[:limit]
+
+    def _search_indexed(self, sessions: list[SessionSummary], stamps: dict[str, Stamp], needle: str,
+                        fields: tuple[str, ...], limit: int | None) -> list[SearchHit]:
+        """With a limit, a query found in very many messages is looked for by reading the
+        sessions' messages in listing order, as the first sessions are likely to fill the
+        results; if they do not (the matches are in old sessions), the index gives all the
+        candidates and the rest are read through it."""
+        hits: list[SearchHit] = []
+        with self._index.snapshot() as snapshot:
+            indexed = snapshot.indexed_files()
+            candidates: Any
+            if not indexed:
+                candidates = ALL_MESSAGES
+            else:
+                candidates = snapshot.candidates(needle, fields, COMMON_QUERY_ROWS if limit is not None else None)
+            narrowed = candidates is not ALL_MESSAGES or limit is None
+            read = 0
+            for session in sessions:
+                file_id, stamp = indexed.get(session.file_name, (0, None))
+                if stamp != stamps[session.file_name]:  # not indexed yet, or changed since
+                    hits.extend(self._search_file(session, needle, fields))
+                elif candidates is ALL_MESSAGES:
+                    messages = snapshot.messages(file_id)
+                    hits.extend(_hits_from(messages, session, needle, fields))
+                    read += len(messages)
+                    if read > COMMON_QUERY_READ and not narrowed:
+                        candidates, narrowed = snapshot.candidates(needle, fields), True
+                elif file_id in candidates:
+                    hits.extend(_hits_from(snapshot.messages(file_id, candidates[file_id]), session, needle, fields))
+                if limit is not None and len(hits) >= limit:
+                    break
+        return hits[:limit]
+
+    def _search_file(self, session: SessionSummary, needle: str, fields: tuple[str, ...]) -> list[SearchHit]:
+        """Search one session's file (as a document: no `Conversation` is built)."""
+        try:
+            data = read_regular_file(session.path, MAX_FILE_BYTES)
+            if (_survives_escaping(needle) and codec.SURROGATE_TAG.encode() not in data
+                    and needle not in data.decode("utf-8", "replace").lower()):
+                return []  # it cannot contain the query: not parsed
+            document = codec.parse(data, _format_of(session.path))
+        except (FileUnreadable, CodecError):
+            return []
+        return _hits_in(document, session, needle, fields)
+
+    def index_text(self, should_stop: Callable[[], bool] = lambda: False) -> bool:
+        """Bring the index's copy of the text of the sessions listed so far (by this or another
+        store: a listing records new and changed files) up to date, some files at a time. The
+        picker runs this in the background; search reads the files not done yet. True when every
+        file is done; False when stopped (`should_stop()`) or the index cannot be used."""
+        if self._unrecorded:
+            self._listing()  # records what the index was too busy to take
+            if self._unrecorded:
+                return False
+        try:
+            if not self._index.exists():
+                return True  # no sessions
+            while not self._index.purge_orphans():
+                if should_stop():
+                    return False
+            if not self._index.text_search:
+                return False  # this SQLite has no FTS5 trigram tokenizer: search reads the files
+            after = 0
+            while batch := self._index.pending(after, INDEX_BATCH):
+                files: list[FileText] = []
+                size = 0
+                for pending in batch:
+                    if should_stop() or size > INDEX_BATCH_BYTES:
+                        break
+                    after = pending.file_id
+                    file = self._file_text(pending)
+                    if file is not None:
+                        files.append(file)
+                        size += file.stamp[0]
+                self._index.put_files(files)
+                if should_stop():
+                    return False
+            return not self._index.pending(0, 1)
+        except IndexUnavailable:
+            return False
+
+    def _file_text(self, pending: PendingFile) -> FileText | None:
+        """What the index should hold for a file whose text it lacks (None: it has gone)."""
+        path = self.directory / pending.name
+        try:
+            stamp = _stamp(os.stat(path, follow_symlinks=False))  # before reading: a later change shows
+        except FileNotFoundError:
+            self._index.remove([pending.name])
+            return None
+        except OSError:
+            return None
+        if stamp == pending.stamp:  # the summary is still true: only the text is needed
+            if not pending.readable:
+                return FileText(pending.name, stamp, None, None)
+            try:
+                same = codec.parse(read_regular_file(path, MAX_FILE_BYTES), _format_of(path))
+                return FileText(pending.name, stamp, None, _searchable_messages(same))
             except (FileUnreadable, CodecError):
-                continue
-            hits.extend(_hits_in(document, session, needle, fields))
-        return hits
+                pass  # changed after all: summarized again below
+        entry, document = self._examine(path)
+        return FileText(pending.name, stamp, entry, _searchable_messages(document) if document is not None else None)
 
     # --- import / export --------------------------------------------------------------------
 
@@ -340,23 +526,23 @@ class SessionStore:
                 return candidate
         return None
 
-    def _session_files(self) -> Iterator[tuple[Path, str, list[int]]]:
+    def _session_files(self) -> list[tuple[str, str, tuple[int, int, int]]]:
+        """(file name, session id, stamp) of each session file, the .json ones first."""
+        found: list[tuple[str, str, tuple[int, int, int]]] = []
         try:
-            entries = list(os.scandir(self.directory))
+            with os.scandir(self.directory) as entries:
+                for entry in entries:
+                    match = _SESSION_FILE.match(entry.name)
+                    if not match or not entry.is_file(follow_symlinks=False):
+                        continue
+                    try:
+                        found.append((entry.name, match.group(1), _stamp(entry.stat(follow_symlinks=False))))
+                    except FileNotFoundError:  # deleted meanwhile
+                        continue
         except FileNotFoundError:
-            return
-        for entry in entries:
-            match = _SESSION_FILE.match(entry.name)
-            if not match or not entry.is_file(follow_symlinks=False):
-                continue
-            yield Path(entry.path), match.group(1), _stamp(entry.stat(follow_symlinks=False))
-
-    def _read(self, path: Path) -> Conversation:
-        try:
-            data = read_regular_file(path, MAX_FILE_BYTES)
-        except FileUnreadable as exc:
-            raise CodecError(str(exc)) from None
-        return codec.decode(data, _format_of(path))
+            return []
+        found.sort(key=lambda f: f[0].endswith(".toml"))
+        return found
 
     def _read_bytes(self, path: Path) -> bytes:
         """The bytes of a session file about to be replaced; refuses when they cannot be read."""
@@ -400,47 +586,37 @@ class SessionStore:
         finally:
             os.close(fd)  # releases the lock
 
-    def _summarize(self, path: Path, stamp: list[int]) -> dict[str, Any]:
+    def _summarize(self, path: Path) -> dict[str, Any]:
+        return self._examine(path)[0]
+
+    def _examine(self, path: Path) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """A file's summary entry, or {"error": reason}; and its document if it is readable."""
         try:
-            conversation = self._read(path)
+            document, conversation = self._read_document(path)
         except CodecError as exc:
-            return {"stamp": stamp, "error": str(exc)}
+            return {"error": str(exc)}, None
         except Exception as exc:  # a hostile file must never break listing
-            return {"stamp": stamp, "error": f"cannot be read: {type(exc).__name__}"}
+            return {"error": f"cannot be read: {type(exc).__name__}"}, None
         if path.stem != conversation.id:
-            return {"stamp": stamp, "error": f"holds session {conversation.id!r}"}
-        return {"stamp": stamp, **_summary_entry(conversation)}
+            return {"error": f"holds session {conversation.id!r}"}, None
+        return _summary_entry(conversation), document
 
-    def _remember(self, path: Path, summary: dict[str, Any]) -> None:
-        with self._index_lock:
-            self._load_index()[path.name] = {"stamp": _stamp(path.stat()), **summary}
-            self._index_dirty = True
-
-    def _load_index(self) -> dict[str, dict[str, Any]]:
-        if self._index is None:
-            self._index = {}
-            try:
-                raw = json.loads((self.directory / INDEX_NAME).read_bytes())
-                if raw.get("version") == INDEX_VERSION and isinstance(raw.get("files"), dict):
-                    self._index = {
-                        name: entry
-                        for name, entry in raw["files"].items()
-                        if isinstance(entry, dict) and _index_entry_ok(entry)
-                    }
-            except (OSError, ValueError, AttributeError, RecursionError):
-                pass
-        return self._index
-
-    def _flush_index(self) -> None:
-        if not self._index_dirty or self._index is None:
-            return
-        data = json.dumps({"version": INDEX_VERSION, "files": self._index}).encode("utf-8")
+    def _read_document(self, path: Path) -> tuple[dict[str, Any], Conversation]:
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.directory / INDEX_NAME, data, durable=False)
-            self._index_dirty = False
-        except OSError:
-            pass  # only a cache
+            data = read_regular_file(path, MAX_FILE_BYTES)
+        except FileUnreadable as exc:
+            raise CodecError(str(exc)) from None
+        document = codec.parse(data, _format_of(path))
+        return document, codec.conversation_of(document)
+
+    def _note(self, name: str, stamp: Stamp, entry: dict[str, Any]) -> None:
+        """Record what this store just wrote (its text is indexed later, off the save path)."""
+        self._known[name] = stamp, _listed_entry(self.directory, name, name.rpartition(".")[0], entry)
+        try:
+            self._index.put_summaries({name: (stamp, entry)})
+            self._unrecorded.pop(name, None)
+        except IndexUnavailable:
+            self._unrecorded[name] = stamp, entry  # this store remembers it; the next listing records it
 
 
 def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
@@ -467,8 +643,8 @@ def _format_of(path: Path) -> Format:
     return "toml" if path.suffix == ".toml" else "json"
 
 
-def _stamp(stat: os.stat_result) -> list[int]:
-    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+def _stamp(stat: os.stat_result) -> tuple[int, int, int]:
+    return stat.st_size, stat.st_mtime_ns, stat.st_ino
 
 
 def _check_id(session_id: str) -> None:
@@ -493,48 +669,29 @@ def _summary_entry(conversation: Conversation) -> dict[str, Any]:
     }
 
 
-_SUMMARY_TYPES: dict[str, tuple[type, ...]] = {
-    "id": (str,),
-    "title": (str,),
-    "model": (str,),
-    "message_count": (int,),
-    "created_at": (str,),
-    "updated_at": (str,),
-    "cost": (float, int, type(None)),
-    "currency": (str, type(None)),
-    "prompt_tokens": (int,),
-    "completion_tokens": (int,),
-}
+def _listed_entry(
+    directory: Path, name: str, session_id: str, entry: dict[str, Any]
+) -> SessionSummary | UnreadableSession:
+    """What the listing shows for a summary entry this store has just made."""
+    values = tuple(entry.get(column) for column in SUMMARY_COLUMNS)
+    listed = _listed(directory, name, session_id, entry.get("error"), values)
+    return listed or UnreadableSession(session_id, directory / name, "cannot be read: bad summary")
 
 
-def _index_entry_ok(entry: dict[str, Any]) -> bool:
-    stamp = entry.get("stamp")
-    if not (isinstance(stamp, list) and len(stamp) == 3):
-        return False
-    if "error" in entry:
-        return isinstance(entry["error"], str)
+def _listed(
+    directory: Path, name: str, session_id: str, error: str | None, values: tuple[Any, ...]
+) -> SessionSummary | UnreadableSession | None:
+    """What the listing shows for a file, from its summary values (SUMMARY_COLUMNS, of the right
+    types) or the reason it cannot be read; None if they are not usable (the file is then parsed
+    again)."""
+    if error is not None:
+        return UnreadableSession(session_id, directory / name, error)
+    id_, title, model, count, created, updated, cost, currency, prompt, completion = values
     try:
-        datetime.fromisoformat(entry["created_at"])
-        datetime.fromisoformat(entry["updated_at"])
-    except (KeyError, TypeError, ValueError):
-        return False
-    return all(isinstance(entry.get(k), types) for k, types in _SUMMARY_TYPES.items())
-
-
-def _summary_from_entry(entry: dict[str, Any], path: Path) -> SessionSummary:
-    return SessionSummary(
-        id=entry["id"],
-        title=entry["title"],
-        model=entry["model"],
-        message_count=entry["message_count"],
-        created_at=datetime.fromisoformat(entry["created_at"]),
-        updated_at=datetime.fromisoformat(entry["updated_at"]),
-        cost=entry["cost"],
-        currency=entry["currency"],
-        prompt_tokens=entry["prompt_tokens"],
-        completion_tokens=entry["completion_tokens"],
-        path=path,
-    )
+        return SessionSummary(id_, title, model, count, datetime.fromisoformat(created),
+                              datetime.fromisoformat(updated), cost, currency, prompt, completion, directory, name)
+    except (TypeError, ValueError):
+        return None
 
 
 def _survives_escaping(needle: str) -> bool:
@@ -545,29 +702,49 @@ def _survives_escaping(needle: str) -> bool:
 def _hits_in(
     document: dict[str, Any], session: SessionSummary, needle: str, fields: tuple[str, ...]
 ) -> list[SearchHit]:
-    """One hit per distinct matching line of a session: a line that several branches share (a
-    regenerated answer, an edited prompt, a compacted copy) is listed once, on the active branch
-    when it is there."""
+    return _hits_from(_searchable_messages(document), session, needle, fields)
+
+
+def _searchable_messages(document: dict[str, Any]) -> list[IndexedMessage]:
+    """A document's messages as search sees them (and the index keeps them), in file order."""
     messages = document.get("messages")
     messages = [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []
     active = _active_ids(messages, document.get("active_leaf_id"))
+    order = {str(m.get("id")): index for index, m in enumerate(messages)}
+    return [
+        IndexedMessage(str(m.get("id")), m.get("id") in active, order[str(m.get("id"))],
+                       _message_text(m.get("content")), _message_text(m.get("reasoning")))
+        for m in messages
+    ]
+
+
+def _message_text(value: Any) -> str | None:
+    if isinstance(value, dict):
+        try:
+            value = codec.unwrap(value)
+        except CodecError:
+            return None
+    return value if isinstance(value, str) else None
+
+
+def _hits_from(
+    messages: list[IndexedMessage], session: SessionSummary, needle: str, fields: tuple[str, ...]
+) -> list[SearchHit]:
+    """One hit per distinct matching line of a session: a line that several branches share (a
+    regenerated answer, an edited prompt, a compacted copy) is listed once, on the active branch
+    when it is there. `messages`: in file order; those that do not match may be left out."""
     found: dict[str, SearchHit] = {}
-    for message in sorted(messages, key=lambda m: m.get("id") not in active):  # the active branch first
+    for message in sorted(messages, key=lambda m: not m.active):  # the active branch first
         for name in fields:
-            text = message.get(name)
-            if isinstance(text, dict):
-                try:
-                    text = codec.unwrap(text)
-                except CodecError:
-                    continue
-            if not isinstance(text, str):
+            text = message.content if name == "content" else message.reasoning
+            if text is None:
                 continue
             line = _matching_line(text, needle)
             if line is not None:
-                found.setdefault(line, SearchHit(session.id, session.title, str(message.get("id")), line))
+                found.setdefault(line, SearchHit(session.id, session.title, message.message_id, line))
                 break
-    order = {str(m.get("id")): index for index, m in enumerate(messages)}
-    return sorted(found.values(), key=lambda hit: order.get(hit.message_id, 0))
+    order = {message.message_id: message.order for message in messages}
+    return sorted(found.values(), key=lambda hit: order[hit.message_id])
 
 
 def _active_ids(messages: list[dict[str, Any]], leaf: Any) -> set[Any]:

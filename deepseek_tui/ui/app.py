@@ -95,6 +95,9 @@ def default_client(key: str, base_url: str) -> "DeepSeekClient":
     return DeepSeekClient(key, base_url)
 
 
+LISTING_WARM_DELAY = 2.0
+"""Seconds after start before the conversations are listed in the background (not during start-up)."""
+
 class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
     TITLE = "deepseek-tui"
     CSS_PATH = "app.tcss"
@@ -196,6 +199,14 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             self.call_after_refresh(self._connect_soon, key)  # the HTTP client loads after the first frame
         else:
             self._ask_for_key()
+        self.set_timer(LISTING_WARM_DELAY, self._warm_listing)
+
+    @work(group="listing", exclusive=True, thread=True, exit_on_error=False)
+    def _warm_listing(self) -> None:
+        """List the conversations once in the background, so that the picker's first opening
+        only looks for what changed since (with 10,000 conversations, reading their summaries
+        takes about 0.2 s)."""
+        self.store.list_sessions()
 
     async def on_unmount(self) -> None:
         self._save_if_pending()

@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from deepseek_tui.conversation.store import (
     SearchHit,
@@ -34,7 +35,12 @@ from deepseek_tui.ui.screens.dialogs import AskScreen, ConfirmScreen
 SEARCH_DELAY = 0.25
 """Seconds of no typing before the full-text search runs."""
 UNFILTERED_LIMIT = 150
-"""Conversations listed before anything is typed (the list stays quick with thousands)."""
+"""Conversations listed, before anything is typed or whose titles match it (the list stays quick
+with thousands; thousands of rows took a second to show)."""
+INDEX_DELAY = 0.5
+"""Seconds after opening before the picker brings the search index up to date in the background."""
+HITS_SHOWN = 500
+"""Search results listed (the store stops looking once it has found this many)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,14 @@ class SessionsScreen(ModalScreen[PickerResult]):
     def on_mount(self) -> None:
         self._rebuild()
         self.query_one("#sessions-filter").focus()
+        self.set_timer(INDEX_DELAY, self._index_text)  # once the list is drawn
+
+    @work(group="index", exclusive=True, thread=True, exit_on_error=False)
+    def _index_text(self) -> None:
+        """Bring the search index up to date (new, changed or, the first time, all conversations)
+        while the picker is open; searches meanwhile read the files not done yet."""
+        worker = get_current_worker()
+        self.store.index_text(should_stop=lambda: worker.is_cancelled)
 
     # --- display -------------------------------------------------------------------------------
 
@@ -124,18 +138,19 @@ class SessionsScreen(ModalScreen[PickerResult]):
         readable = [s for s in self.sessions if isinstance(s, SessionSummary)]
         matching = [s for s in readable if needle in s.title.lower() or s.id.startswith(needle)] if needle else readable
         width = self._row_width()
-        for session in matching[: None if needle else UNFILTERED_LIMIT]:
+        for session in matching[:UNFILTERED_LIMIT]:
             options.append(Option(_session_line(session, session.id == self.current_id, width), id=f"s:{session.id}"))
-        if not needle and len(matching) > UNFILTERED_LIMIT:
+        if len(matching) > UNFILTERED_LIMIT:
             more = len(matching) - UNFILTERED_LIMIT
-            options.append(Option(Text(f"  … {more} older conversations: type to find them", style="dim"),
-                                  id="more", disabled=True))
+            said = f"  … {more} more titles match: type more of it" if needle else \
+                f"  … {more} older conversations: type to find them"
+            options.append(Option(Text(said, style="dim"), id="more", disabled=True))
         for entry in self.sessions:
             if isinstance(entry, UnreadableSession) and (not needle or needle in entry.path.name.lower()):
                 options.append(Option(_unreadable_line(entry, width), id=f"u:{entry.path.name}", disabled=True))
         if needle and self._hits_query == self.filter_text and self.hits:
             options.append(None)  # separator
-            for number, hit in enumerate(self.hits[:500]):
+            for number, hit in enumerate(self.hits[:HITS_SHOWN]):
                 options.append(Option(_hit_line(hit, width), id=f"h:{number}"))
         option_list = self.query_one("#sessions-list", OptionList)
         highlighted = option_list.highlighted
@@ -167,7 +182,7 @@ class SessionsScreen(ModalScreen[PickerResult]):
 
     @work(group="search", exclusive=True, thread=True, exit_on_error=False)
     def _search(self, query: str) -> None:
-        hits = self.store.search(query)
+        hits = self.store.search(query, limit=HITS_SHOWN)
         self.app.call_from_thread(self.show_hits, query, hits)
 
     @on(Input.Submitted, "#sessions-filter")
