@@ -50,6 +50,9 @@ sys.path.insert(0, str(ROOT))
 PY = str(ROOT / ".venv" / "bin" / "python")
 APP_BIN = str(ROOT / ".venv" / "bin" / "deepseek-tui")
 SIZE = (120, 40)
+MAX_TOKENS = 32_000
+"""Sent with every request: above the longest answer (case 4), so no case is cut at the default
+output budget (deepseek-flash: 8K without thinking)."""
 PROMPT = "Explain sorting in Python"
 FENCE_LINES = 800
 CASE_TIMEOUT = 120.0
@@ -250,7 +253,10 @@ def _make_app(url: str, data_dir: Path):
     from deepseek_tui.config import AppConfig
     from deepseek_tui.ui.app import DeepSeekApp
 
-    config = AppConfig(api_key="sk-test", base_url=url, data_dir=str(data_dir))
+    from deepseek_tui.chat_settings import ChatSettings
+
+    config = AppConfig(api_key="sk-test", base_url=url, data_dir=str(data_dir),
+                       chat=ChatSettings(max_tokens=MAX_TOKENS))
     return DeepSeekApp(config, config_path=data_dir / "config.toml", persist_config=False)
 
 
@@ -452,6 +458,10 @@ class Tmux:
         self.home = workdir / f"xdg-{tag}"
         (self.home / "config").mkdir(parents=True, exist_ok=True)
         (self.home / "data").mkdir(parents=True, exist_ok=True)
+        config_dir = self.home / "config" / "deepseek-tui"
+        config_dir.mkdir(parents=True, exist_ok=True)
+        # the 20,000-token answer of case 4 must not be cut at the model's default output budget
+        (config_dir / "config.toml").write_text(f"[chat]\nmax_tokens = {MAX_TOKENS}\n")
         self.url = url
         self.pid: int | None = None
 
