@@ -299,3 +299,19 @@ async def test_the_status_line_says_when_a_call_waits_for_you(simulator, tmp_pat
             await pilot.press("y")
         app.action_cancel_reply()
         await wait_reply(app, pilot)
+
+
+async def test_the_tools_view_starts_on_the_first_row_and_says_off_in_words(simulator, tmp_path):
+    app = tools_app(simulator, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await tools_ready(app)
+        await pilot.press("ctrl+backslash")
+        screen = await wait_for_screen(app, ToolsScreen)
+        listing = screen.query_one(SelectionList)
+        await wait_until(lambda: listing.highlighted == 0)
+        first = str(listing.get_option_at_index(0).value)
+        assert str(listing.get_option_at_index(0).prompt).startswith("on ")
+        await pilot.press("space")  # no ↓ needed first
+        await wait_until(lambda: first in app.tools.choices(app.conversation).off)
+        await wait_until(lambda: str(screen.query_one(SelectionList).get_option_at_index(0).prompt).startswith("off"))
+        assert str(screen.query_one(SelectionList).get_option_at_index(1).prompt).startswith("on ")
