@@ -20,6 +20,7 @@ from deepseek_tui.simulator import Fault
 from deepseek_tui.tools.config import ToolSettings, parse_server
 from deepseek_tui.ui.screens.tools import ConfirmToolScreen, ToolsScreen
 from deepseek_tui.ui.widgets.messages import AnswerBlock
+from deepseek_tui.ui.widgets.reasoning import ReasoningPane
 from deepseek_tui.ui.widgets.status import StatusLine
 from deepseek_tui.ui.widgets.tool_calls import ToolCallBlock
 
@@ -315,3 +316,41 @@ async def test_the_tools_view_starts_on_the_first_row_and_says_off_in_words(simu
         await wait_until(lambda: first in app.tools.choices(app.conversation).off)
         await wait_until(lambda: str(screen.query_one(SelectionList).get_option_at_index(0).prompt).startswith("off"))
         assert str(screen.query_one(SelectionList).get_option_at_index(1).prompt).startswith("on ")
+
+
+async def test_a_selected_answer_opens_and_closes_its_call_blocks_from_the_keyboard(simulator, tmp_path):
+    app = tools_app(simulator, tmp_path, toolbox(tools={"lookup_city": {"confirm": False}}))
+    async with app.run_test(size=SIZE) as pilot:
+        await tools_ready(app)
+        await send(app, pilot, "Use lookup_city for Oslo")
+        block = blocks(app)[0]
+        await wait_until(lambda: block.collapsed)
+        await pilot.press("f8")  # the last answer (no calls): no `t` on it
+        await wait_until(lambda: isinstance(app.focused, AnswerBlock))
+        assert app.focused.check_action("toggle_tool_calls", ()) is False
+        await pilot.press("up")  # the answer that made the call (chat mode: no thinking)
+        await wait_until(lambda: isinstance(app.focused, AnswerBlock) and app.focused.query(ToolCallBlock))
+        assert app.focused.check_action("toggle_tool_calls", ()) is True
+        await pilot.press("t")
+        await wait_until(lambda: not block.collapsed)
+        await pilot.press("t")
+        await wait_until(lambda: block.collapsed)
+        await pilot.press("enter")  # no thinking on it: Enter opens its calls
+        await wait_until(lambda: not block.collapsed)
+        rows = {binding_id: (keys, text) for keys, text, binding_id in app.binding_rows()}
+        assert rows["message_toggle_tool_calls"] == ("t", "Selected message: Open or close the answer's tool call blocks")
+
+
+async def test_tab_stops_without_a_look_of_their_own_show_focus(simulator, tmp_path):
+    app = tools_app(simulator, tmp_path, toolbox(tools={"lookup_city": {"confirm": False}}))
+    async with app.run_test(size=SIZE) as pilot:
+        await tools_ready(app)
+        await send(app, pilot, "Use lookup_city for Oslo")
+        pane, chat = app.query_one(ReasoningPane), app.chat
+        before = (pane.styles.border_left, chat.styles.background_tint)
+        await pilot.press("tab")
+        await wait_until(lambda: app.focused is not None and pane in app.focused.ancestors_with_self)
+        await wait_until(lambda: pane.styles.border_left != before[0])
+        await pilot.press("tab")
+        await wait_until(lambda: app.focused is chat)
+        await wait_until(lambda: pane.styles.border_left == before[0] and chat.styles.background_tint != before[1])
