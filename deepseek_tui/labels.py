@@ -101,7 +101,8 @@ def answer_meta(
         result.tool_run is not None and result.tool_run.outcome == "cancelled"
         for result in conversation.tool_results(message.id).values()
     )  # the loop was stopped at this reply's calls: it ends the loop
-    if rounds and (not message.tool_calls or calls_cancelled):
+    ends_loop = not message.tool_calls or calls_cancelled or message.status != "complete"  # calls cut off: not run
+    if rounds and ends_loop:
         parts.append(f"{rounds} tool round{'s' if rounds != 1 else ''}")
         parts += exchange_usage(replies)
     elif message.usage is not None:
