@@ -97,7 +97,12 @@ def answer_meta(
     parts = [message.model or "?", mode_label(catalogue, message.model or "", message.thinking, message.effort)]
     replies = conversation.exchange(message.id) if conversation is not None and message.id in conversation else []
     rounds = sum(1 for reply in replies[:-1] if reply.tool_calls)
-    if rounds and not message.tool_calls:
+    calls_cancelled = bool(message.tool_calls) and conversation is not None and any(
+        result.tool_run is not None and result.tool_run.outcome == "cancelled"
+        for result in conversation.tool_results(message.id).values()
+    )  # the loop was stopped at this reply's calls: it ends the loop
+    ends_loop = not message.tool_calls or calls_cancelled or message.status != "complete"  # calls cut off: not run
+    if rounds and ends_loop:
         parts.append(f"{rounds} tool round{'s' if rounds != 1 else ''}")
         parts += exchange_usage(replies)
     elif message.usage is not None:
@@ -110,6 +115,8 @@ def answer_meta(
         parts.append("cut off at max_tokens")
     if message.status in STATUS_NOTES:
         parts.append(STATUS_NOTES[message.status])
+    elif calls_cancelled:
+        parts.append(STATUS_NOTES["cancelled"])
     if branch and branch[1] > 1:
         parts.append(f"‹{branch[0]}/{branch[1]}›")
     return " · ".join(parts)

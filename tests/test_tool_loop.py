@@ -18,7 +18,8 @@ from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client import DeepSeekClient
 from deepseek_tui.conversation import SessionStore
-from deepseek_tui.conversation.model import Conversation, ToolRun
+from deepseek_tui.conversation.model import Conversation, ToolCall, ToolRun
+from deepseek_tui.conversation.pricing import add_request_usage
 from deepseek_tui.conversation.tool_loop import (
     BAD_ARGUMENTS,
     CANCELLED,
@@ -35,6 +36,7 @@ from deepseek_tui.conversation.tool_loop import (
     cap_output,
 )
 from deepseek_tui.conversation.turn import AnswerText, TurnEnded, prepare_reply
+from deepseek_tui.usage import Usage
 
 CATALOGUE = Catalogue()
 OBJECT = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
@@ -476,3 +478,21 @@ async def test_results_too_large_to_send_stop_the_loop_and_say_so(simulator, cli
     assert isinstance(events[-1], LoopStopped) and "takes 5.9 KB at most" in events[-1].reason
     assert [m.role for m in conv.active_path()] == ["user", "assistant", "tool"]
     assert len(chat_bodies(simulator)) == 1 and loop.error is None
+
+
+def test_a_loop_cut_off_while_the_next_reply_streams_its_calls_labels_the_whole_loop():
+    """Esc while the next reply was streaming a tool call: that reply (cancelled, its calls never
+    run) ends the loop, so its label has the rounds and the totals, not its own estimate only."""
+    conv = conversation(False)
+    conv.add_user("calculate 2 + 2 and repeat")
+    first = conv.start_assistant("deepseek-flash", False)
+    first.tool_calls = [ToolCall("call_0", "add", '{"a": 2, "b": 2}')]
+    conv.finish_assistant(first.id, finish_reason="tool_calls")
+    add_request_usage(first, Usage(400, 10, 0, 400), CATALOGUE, "USD")
+    conv.add_tool_result("call_0", "4", ToolRun("ok", "box · add", 0.01))
+    cut = conv.start_assistant("deepseek-flash", False)
+    cut.tool_calls = [ToolCall("call_1", "add", '{"a": 2')]
+    conv.finish_assistant(cut.id, status="cancelled", error="Cancelled")
+    add_request_usage(cut, Usage(430, 3, 0, 430), CATALOGUE, "USD", estimated=True)
+    meta = labels.answer_meta(cut, CATALOGUE, None, conv)
+    assert "1 tool round" in meta and "(2 requests)" in meta and meta.endswith(" · cancelled"), meta

@@ -3,19 +3,25 @@ view, a session with tool turns reopened. A real MCP server (tests/mcp_servers) 
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import threading
 from pathlib import Path
 
 from textual.widgets import SelectionList
 from ui_support import SIZE, make_app, send, wait_for_screen, wait_reply, wait_until
 
+from deepseek_tui import labels
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.conversation import SessionStore
 from deepseek_tui.conversation.model import Conversation, ToolCall, ToolRun
 from deepseek_tui.conversation.tool_loop import CANCELLED, REFUSED, ToolLoop
+from deepseek_tui.simulator import Fault
 from deepseek_tui.tools.config import ToolSettings, parse_server
 from deepseek_tui.ui.screens.tools import ConfirmToolScreen, ToolsScreen
 from deepseek_tui.ui.widgets.messages import AnswerBlock
+from deepseek_tui.ui.widgets.reasoning import ReasoningPane
+from deepseek_tui.ui.widgets.status import StatusLine
 from deepseek_tui.ui.widgets.tool_calls import ToolCallBlock
 
 SERVERS = Path(__file__).parent / "mcp_servers"
@@ -189,3 +195,162 @@ async def test_the_round_limit_stops_the_loop_and_says_so(simulator, tmp_path):
         results = [m for m in app.conversation.active_path() if m.role == "tool"]
         assert [m.tool_run.outcome for m in results] == ["ok", "skipped"]
         await wait_until(lambda: "not run (tool round limit)" in str(blocks(app)[-1].title))
+
+
+# --- cancelling a loop at each of its points: one final label, matching the saved session ---------
+
+
+def _metas(app) -> list[str]:
+    return [str(block.query_one(".meta").render()) for block in app.chat.query(AnswerBlock)]
+
+
+async def _assert_cancelled_consistently(app, pilot, tmp_path, *, rounds: int) -> None:
+    await wait_reply(app, pilot)
+    assert app.turn.phase == "cancelled"
+    assert not isinstance(app.screen, ConfirmToolScreen)  # no question left open
+    metas = _metas(app)
+    assert not any("streaming…" in meta or " · thinking" in meta for meta in metas), metas
+    final = metas[-1]
+    assert final.endswith(" · cancelled"), final
+    if rounds:
+        assert f"{rounds} tool round" in final and "requests)" in final, final
+    for block in blocks(app):
+        assert "not answered" not in str(block.title) and str(block.title).startswith("⚙ box · ")
+    saved = SessionStore(tmp_path / "data" / "sessions").load(app.conversation.id)
+    last = [m for m in saved.active_path() if m.role == "assistant"][-1]
+    assert final == labels.answer_meta(last, app.catalogue, saved.sibling_position(last.id), saved)
+
+
+async def test_cancelling_while_a_call_waits_for_its_answer(simulator, tmp_path):
+    app = tools_app(simulator, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await tools_ready(app)
+        await send(app, pilot, "Use lookup_city for Oslo and repeat", wait=False)
+        await wait_for_screen(app, ConfirmToolScreen)
+        await pilot.press("y")
+        await wait_until(lambda: app.turn.rounds == 2 and isinstance(app.screen, ConfirmToolScreen)
+                         and app.screen.is_mounted)
+        app.action_cancel_reply()  # Esc answers the dialog ("refuse"); quitting or a bound key cancels
+        await _assert_cancelled_consistently(app, pilot, tmp_path, rounds=1)
+        assert str(blocks(app)[-1].title) == "⚙ box · lookup_city · cancelled"
+
+
+async def test_cancelling_while_a_tool_runs_labels_the_loop_cancelled(simulator, tmp_path):
+    gate = tmp_path / "gate"
+    app = tools_app(simulator, tmp_path, toolbox(tools={"wait_for": {"confirm": False}}))
+    async with app.run_test(size=SIZE) as pilot:
+        await tools_ready(app)
+        await send(app, pilot, f"Use wait_for {gate}", wait=False)
+        await wait_until(lambda: blocks(app) and "running" in str(blocks(app)[-1].title))
+        await pilot.press("escape")
+        await _assert_cancelled_consistently(app, pilot, tmp_path, rounds=0)
+        gate.write_text("")
+
+
+async def test_cancelling_while_the_next_rounds_block_is_put_on_screen(simulator, tmp_path):
+    """The race QA saw: Esc lands while the next request's answer block is being mounted; that
+    block kept "streaming…" for good."""
+    app = tools_app(simulator, tmp_path, toolbox(tools={"lookup_city": {"confirm": False}}))
+    async with app.run_test(size=SIZE) as pilot:
+        await tools_ready(app)
+        mounting, append = asyncio.Event(), app.chat.append
+
+        async def slow_append(message):
+            view = await append(message)
+            if message.role == "assistant" and isinstance(app.turn, ToolLoop) and message is not app.turn.replies[0]:
+                mounting.set()
+                await asyncio.Event().wait()  # still busy putting it on screen when Esc comes
+            return view
+
+        app.chat.append = slow_append
+        await send(app, pilot, "Use lookup_city for Oslo", wait=False)
+        await wait_until(mounting.is_set)
+        await pilot.press("escape")
+        await _assert_cancelled_consistently(app, pilot, tmp_path, rounds=1)
+
+
+async def test_cancelling_while_the_next_round_thinks(simulator, tmp_path):
+    release = threading.Event()
+    app = tools_app(simulator, tmp_path, thinking=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await tools_ready(app)
+        await send(app, pilot, "Use lookup_city for Oslo", wait=False)
+        await wait_for_screen(app, ConfirmToolScreen)
+        simulator.inject(Fault.hold(after_chunks=4, release=release))  # the next request stops while it thinks
+        await pilot.press("y")
+        await wait_until(lambda: app.turn.rounds == 1 and app.turn.phase == "thinking"
+                         and app.turn.progress.reasoning_chars > 0)
+        await pilot.press("escape")
+        try:
+            await _assert_cancelled_consistently(app, pilot, tmp_path, rounds=1)
+        finally:
+            release.set()
+
+
+async def test_the_status_line_says_when_a_call_waits_for_you(simulator, tmp_path):
+    app = tools_app(simulator, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await tools_ready(app)
+        await send(app, pilot, "Use lookup_city for Oslo and repeat", wait=False)
+        for round_ in (1, 2):  # the first call of the turn and a later one
+            await wait_until(lambda: app.turn.rounds == round_ and isinstance(app.screen, ConfirmToolScreen)
+                             and app.screen.is_mounted)
+            assert app.turn.phase == "asking"
+            await wait_until(lambda: "waiting for you" in app.screen_stack[0].query_one(StatusLine).info.state)
+            await pilot.press("y")
+        app.action_cancel_reply()
+        await wait_reply(app, pilot)
+
+
+async def test_the_tools_view_starts_on_the_first_row_and_says_off_in_words(simulator, tmp_path):
+    app = tools_app(simulator, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await tools_ready(app)
+        await pilot.press("ctrl+backslash")
+        screen = await wait_for_screen(app, ToolsScreen)
+        listing = screen.query_one(SelectionList)
+        await wait_until(lambda: listing.highlighted == 0)
+        first = str(listing.get_option_at_index(0).value)
+        assert str(listing.get_option_at_index(0).prompt).startswith("on ")
+        await pilot.press("space")  # no ↓ needed first
+        await wait_until(lambda: first in app.tools.choices(app.conversation).off)
+        await wait_until(lambda: str(screen.query_one(SelectionList).get_option_at_index(0).prompt).startswith("off"))
+        assert str(screen.query_one(SelectionList).get_option_at_index(1).prompt).startswith("on ")
+
+
+async def test_a_selected_answer_opens_and_closes_its_call_blocks_from_the_keyboard(simulator, tmp_path):
+    app = tools_app(simulator, tmp_path, toolbox(tools={"lookup_city": {"confirm": False}}))
+    async with app.run_test(size=SIZE) as pilot:
+        await tools_ready(app)
+        await send(app, pilot, "Use lookup_city for Oslo")
+        block = blocks(app)[0]
+        await wait_until(lambda: block.collapsed)
+        await pilot.press("f8")  # the last answer (no calls): no `t` on it
+        await wait_until(lambda: isinstance(app.focused, AnswerBlock))
+        assert app.focused.check_action("toggle_tool_calls", ()) is False
+        await pilot.press("up")  # the answer that made the call (chat mode: no thinking)
+        await wait_until(lambda: isinstance(app.focused, AnswerBlock) and app.focused.query(ToolCallBlock))
+        assert app.focused.check_action("toggle_tool_calls", ()) is True
+        await pilot.press("t")
+        await wait_until(lambda: not block.collapsed)
+        await pilot.press("t")
+        await wait_until(lambda: block.collapsed)
+        await pilot.press("enter")  # no thinking on it: Enter opens its calls
+        await wait_until(lambda: not block.collapsed)
+        rows = {binding_id: (keys, text) for keys, text, binding_id in app.binding_rows()}
+        assert rows["message_toggle_tool_calls"] == ("t", "Selected message: Open or close the answer's tool call blocks")
+
+
+async def test_tab_stops_without_a_look_of_their_own_show_focus(simulator, tmp_path):
+    app = tools_app(simulator, tmp_path, toolbox(tools={"lookup_city": {"confirm": False}}))
+    async with app.run_test(size=SIZE) as pilot:
+        await tools_ready(app)
+        await send(app, pilot, "Use lookup_city for Oslo")
+        pane, chat = app.query_one(ReasoningPane), app.chat
+        before = (pane.styles.border_left, chat.styles.background_tint)
+        await pilot.press("tab")
+        await wait_until(lambda: app.focused is not None and pane in app.focused.ancestors_with_self)
+        await wait_until(lambda: pane.styles.border_left != before[0])
+        await pilot.press("tab")
+        await wait_until(lambda: app.focused is chat)
+        await wait_until(lambda: pane.styles.border_left == before[0] and chat.styles.background_tint != before[1])

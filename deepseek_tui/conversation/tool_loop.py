@@ -222,7 +222,10 @@ class ToolLoop:
         """Rounds of tool calls run so far."""
         self.stopped_by_limit = False
         self._calling = False
+        self._asking = False
         self._cancelled = False
+        self._labels: dict[str, str] = {}
+        """How people see each tool offered so far (API name → label), for calls answered late."""
         self.replies: list[Message] = []
         """The assistant messages of the loop so far, one per request."""
         self.turn: Turn = self._next_turn()
@@ -242,6 +245,8 @@ class ToolLoop:
     def phase(self) -> Phase:
         if self._cancelled:
             return "cancelled"
+        if self._asking:
+            return "asking"
         return "tool" if self._calling else self.turn.phase
 
     @property
@@ -353,7 +358,11 @@ class ToolLoop:
             return
         decision: Decision = "once"
         if tool.confirm and tool.name not in self.choices.always:
-            decision = await self.confirm(call, tool)
+            self._asking = True
+            try:
+                decision = await self.confirm(call, tool)
+            finally:
+                self._asking = False
         if decision == "refuse":
             result = self._answer(call, REFUSED, ToolRun("refused", tool.shown_as))
             yield ToolCallFinished(message, call, index, result)
@@ -379,7 +388,9 @@ class ToolLoop:
         return self.conversation.add_tool_result(call.id, text, run)
 
     def _next_turn(self) -> Turn:
-        definitions = [tool.definition() for tool in self.offered()]
+        offered = self.offered()
+        self._labels.update((tool.name, tool.shown_as) for tool in offered)
+        definitions = [tool.definition() for tool in offered]
         turn = prepare_reply(self.conversation, self.catalogue, self.settings, tools=definitions or None)
         self.replies.append(turn.message)
         return turn
@@ -410,7 +421,7 @@ class ToolLoop:
             return False  # the branch moved on meanwhile: leave it alone
         missing = [call for call in message.tool_calls if call.id not in answered]
         for call in missing:
-            self._answer(call, CANCELLED, ToolRun("cancelled", call.name))
+            self._answer(call, CANCELLED, ToolRun("cancelled", self._labels.get(call.name, call.name)))
         return bool(missing)
 
 

@@ -49,7 +49,10 @@ from deepseek_tui.conversation.tokens import estimate_request_tokens, estimate_u
 from deepseek_tui.model_choice import current_settings
 from deepseek_tui.usage import Usage
 
-Phase = Literal["sending", "queued", "thinking", "answering", "retrying", "tool", "done", "cancelled", "error"]
+Phase = Literal[
+    "sending", "queued", "thinking", "answering", "retrying", "asking", "tool", "done", "cancelled", "error"
+]
+"""`asking` and `tool` are a tool loop's: a call waits for the user's answer / a tool runs."""
 """"tool": between the requests of a tool loop, a tool call is asked about or runs."""
 FINAL_PHASES: tuple[Phase, ...] = ("done", "cancelled", "error")
 

@@ -73,16 +73,12 @@ class ReplyDisplay:
 
     async def finish(self) -> None:
         """The answer block as the finished message says: label, state, pretty JSON, error, thinking."""
-        answer, message, conversation = self.answer, self.turn.message, self.turn.conversation
+        answer, message = self.answer, self.turn.message
         await answer.close_stream()
         await self.pane.end()
         if not answer.is_mounted:  # the chat was replaced meanwhile: nothing left to show
             return
-        state = {"partial": "partial", "cancelled": "partial", "failed": "failed"}.get(message.status, "")
-        answer.set_meta(
-            labels.answer_meta(message, self.catalogue, conversation.sibling_position(message.id), conversation),
-            state=state,
-        )
+        self.relabel()
         json_problem = ""
         if self.turn.json_output and message.status == "complete":
             verdict = check_json_reply(message.content, message.finish_reason)
@@ -95,6 +91,18 @@ class ReplyDisplay:
         if message.reasoning:
             await answer.set_reasoning(message.reasoning, labels.thought_title(message))
             self.pane.set_title(labels.thought_title(message))
+
+    def relabel(self) -> None:
+        """The answer's label as the conversation says now (a tool loop's last reply: its rounds,
+        totals and state)."""
+        message, conversation = self.turn.message, self.turn.conversation
+        if not self.answer.is_mounted:
+            return
+        state = {"partial": "partial", "cancelled": "partial", "failed": "failed"}.get(message.status, "")
+        self.answer.set_meta(
+            labels.answer_meta(message, self.catalogue, conversation.sibling_position(message.id), conversation),
+            state=state,
+        )
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,8 @@ def _state_text(turn: Reply | None) -> str:
         return f"thinking {progress.thinking_seconds(now):.0f} s · ~{progress.reasoning_chars // 4} tok"
     if phase == "answering":
         return f"answering {progress.answer_rate(now):.0f} tok/s"
+    if phase == "asking":
+        return "waiting for you: run the tool?"
     if phase == "tool":
         return "running a tool"
     return phase

@@ -84,6 +84,7 @@ class LoopDisplay:
         elif isinstance(event, ToolCallRequested):
             label = event.tool.shown_as if event.tool is not None else event.call.name
             await self._show_call(event.message, tool_call_view(event.call, event.index, None, label=label, asking=True))
+            self._refresh_status()
         elif isinstance(event, ToolCallStarted):
             await self._show_call(event.message, tool_call_view(event.call, event.index, None,
                                                                 label=event.tool.shown_as, running=True))
@@ -113,6 +114,12 @@ class LoopDisplay:
         """The last answer as it ended; every call block of the loop as the conversation says
         (calls the loop answered "cancelled" at the end included)."""
         await self._finish_current()
+        if self.loop.turn is not self.current.turn:
+            # stopped while the next round's block was being put on screen: that reply ends too
+            block = await self._block_for(self.loop.turn.message)
+            if block is not None:
+                self.current, self._current_done = self._reply(self.loop.turn, block), False
+                await self._finish_current()
         conversation = self.loop.conversation
         for message in self._loop_messages():
             block = await self._block_for(message)
@@ -120,6 +127,7 @@ class LoopDisplay:
                 continue
             for view in tool_call_views(message, conversation.tool_results(message.id)):
                 await block.show_tool_call(view)
+        self.current.relabel()  # calls answered "cancelled" just now make the last reply end the loop
 
     def _loop_messages(self) -> list[Message]:
         return [m for m in self.loop.replies if m.tool_calls and m.status == "complete"]

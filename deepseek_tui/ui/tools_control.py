@@ -4,6 +4,7 @@ before a call, and the tools view."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from deepseek_tui.catalogue import Catalogue
@@ -71,7 +72,13 @@ class ToolsController:
         """Ask the user (the tool loop runs in the app's turn worker, so it can wait for the answer)."""
         from deepseek_tui.ui.screens.tools import ConfirmToolScreen
 
-        return await self.app.push_screen_wait(ConfirmToolScreen(call, tool))
+        dialog = ConfirmToolScreen(call, tool)
+        try:
+            return await self.app.push_screen_wait(dialog)
+        except asyncio.CancelledError:  # the loop was stopped while it asked: the question goes too
+            if self.app.screen is dialog:
+                self.app.pop_screen()
+            raise
 
     # --- the tools view -------------------------------------------------------------------------
 

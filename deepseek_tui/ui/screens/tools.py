@@ -157,12 +157,12 @@ class ToolsScreen(ModalScreen[None]):
         highlighted = listing.highlighted
         listing.clear_options()
         listing.add_options([
-            Selection(Text(inert_text(f"{tool.name}  ({tool.label})  {_first_line(tool.description)}")), tool.name,
-                      tool.name not in overview.off)
+            Selection(Text(inert_text(f"{_on_off(tool.name not in overview.off)}  {tool.name}  ({tool.label})  "
+                                      f"{_first_line(tool.description)}")), tool.name, tool.name not in overview.off)
             for server in overview.servers if server.state == "ready" for tool in server.tools
         ])
-        if highlighted is not None and listing.option_count:
-            listing.highlighted = min(highlighted, listing.option_count - 1)
+        if listing.option_count:  # the first row at once, so space works without ↓ first
+            listing.highlighted = min(highlighted or 0, listing.option_count - 1)
         carried = ", ".join(overview.next_request) if overview.next_request else "no tools"
         self.query_one("#tools-next", InertStatic).update(f"The next request carries: {carried}"
                                                           + (f"\n{overview.note}" if overview.note else ""))
@@ -175,6 +175,11 @@ class ToolsScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def _on_off(on: bool) -> str:
+    """A tool's state in words: the check box differs only by its colour."""
+    return "on " if on else "off"
 
 
 def _first_line(text: str, limit: int = 80) -> str:

@@ -59,6 +59,7 @@ class ChatView(StillWhileSelecting, OneLayoutPass, VerticalScroll):
 
     DEFAULT_CSS = """
     ChatView { layout: stream; padding: 0 1; }
+    ChatView:focus { background-tint: $accent 10%; scrollbar-color: $accent; }
     ChatView #load-earlier { width: 100%; margin: 1 0 0 0; }
     ChatView #empty-hint { color: $text-muted; padding: 1 2; }
     """

@@ -160,7 +160,9 @@ class AnswerBlock(MessageView):
                 tooltip="Continue this answer where it stopped"),
         Binding("k", "copy_code", "Code", id="message_copy_code", tooltip="Copy one of its code blocks"),
         Binding("enter", "toggle_reasoning", "Thinking", id="message_toggle_thinking",
-                tooltip="Show or hide the answer's thinking"),
+                tooltip="Show or hide the answer's thinking (its tool calls when it has no thinking)"),
+        Binding("t", "toggle_tool_calls", "Calls", id="message_toggle_tool_calls",
+                tooltip="Open or close the answer's tool call blocks"),
     ]
 
     DEFAULT_CSS = """
@@ -218,8 +220,23 @@ class AnswerBlock(MessageView):
             self._ask(CopyCode(self.message_id))
 
     def action_toggle_reasoning(self) -> None:
-        for block in self.query(ReasoningBlock):
+        reasoning = list(self.query(ReasoningBlock))
+        if not reasoning:
+            self.action_toggle_tool_calls()
+        for block in reasoning:
             block.collapsed = not block.collapsed
+
+    def action_toggle_tool_calls(self) -> None:
+        """Open every call block when one is closed, else close them all."""
+        calls = list(self.query(ToolCallBlock))
+        opening = any(block.collapsed for block in calls)
+        for block in calls:
+            block.collapsed = not opening
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_tool_calls":  # offered (and in the footer) on answers with calls only
+            return bool(self.query(ToolCallBlock))
+        return True
 
     async def restart_stream(self, existing: str) -> None:
         """Continue an answer: show what it has, then append the continuation."""
@@ -265,6 +282,7 @@ class AnswerBlock(MessageView):
         blocks = list(self.query(ToolCallBlock))
         after = blocks[-1] if blocks else self.query_one(".answer")
         await self.mount(ToolCallBlock(view), after=after)
+        self.refresh_bindings()
 
     async def set_reasoning(self, reasoning: str, title: str) -> None:
         """Attach (or refresh) the collapsed reasoning block once the answer is done."""

@@ -25,6 +25,8 @@ class ReasoningPane(Vertical):
     ReasoningPane { border-left: solid $primary-darken-2; padding: 0 0 0 1; }
     ReasoningPane #reasoning-title { color: $text-muted; text-style: bold; height: 1; }
     ReasoningPane #reasoning-scroll { height: 1fr; }
+    ReasoningPane:focus-within { border-left: thick $accent; }
+    ReasoningPane:focus-within #reasoning-title { color: $accent; }
     ReasoningPane MarkdownLines { color: $text-muted; margin: 0; padding: 0; }
     """
 
