@@ -250,10 +250,9 @@ PATCHES = {
 # ------------------------------------------------------------------------------------------------
 
 def _make_app(url: str, data_dir: Path):
+    from deepseek_tui.chat_settings import ChatSettings
     from deepseek_tui.config import AppConfig
     from deepseek_tui.ui.app import DeepSeekApp
-
-    from deepseek_tui.chat_settings import ChatSettings
 
     config = AppConfig(api_key="sk-test", base_url=url, data_dir=str(data_dir),
                        chat=ChatSettings(max_tokens=MAX_TOKENS))
