@@ -583,6 +583,17 @@ async def test_typing_goes_to_the_prompt_after_the_settings_pane_closes(simulato
         assert app.query_one(PromptArea).text == "abc"
 
 
+async def test_the_settings_pane_takes_the_keys_when_it_opens(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(2):  # the first opening mounts the pane, the second shows it again
+            await pilot.press("f2")
+            await wait_until(lambda: bool(app.query(SettingsPane)) and app.query_one(SettingsPane).display)
+            await wait_until(lambda: app.focused is not None and app.query_one(SettingsPane) in app.focused.ancestors)
+            await pilot.press("f2")
+            await wait_until(lambda: isinstance(app.focused, PromptArea))
+
+
 async def test_prompt_history_survives_a_restart(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:

@@ -684,10 +684,14 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
     async def action_toggle_settings(self) -> None:
         pane = self._settings_pane()
         if pane is None:
-            await self._mount_settings_pane()
+            pane = await self._mount_settings_pane()
         else:
             pane.display = not pane.display
         self._update_side_visibility()
+        if pane.display:  # opened to change something: the first field takes the keys
+            first = next((widget for widget in pane.query("*") if widget.focusable), None)
+            if first is not None:
+                first.focus()
 
     def action_toggle_reasoning(self) -> None:
         pane = self.query_one(ReasoningPane)
