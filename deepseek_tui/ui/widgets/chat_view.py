@@ -61,6 +61,7 @@ class ChatView(StillWhileSelecting, OneLayoutPass, VerticalScroll):
     ChatView { layout: stream; padding: 0 1; }
     ChatView #load-earlier { width: 100%; margin: 1 0 0 0; }
     ChatView #empty-hint { color: $text-muted; padding: 1 2; }
+    ChatView MessageView.-found { background: $accent 18%; }
     """
 
     class ReachedTop(TextualMessage):
@@ -97,6 +98,8 @@ class ChatView(StillWhileSelecting, OneLayoutPass, VerticalScroll):
         self._messages.append(message)
         for hint in self.query("#empty-hint"):
             await hint.remove()
+        for found in self.query(".-found"):
+            found.remove_class("-found")  # F8 starts at the new exchange again
         view = self._view_for(message)
         await self.mount(view)
         await self._trim()
@@ -128,6 +131,20 @@ class ChatView(StillWhileSelecting, OneLayoutPass, VerticalScroll):
             if view is not None or not self._hidden_before:
                 return view
             await self.load_earlier()
+
+    def show_found(self, view: MessageView) -> None:
+        """Mark a message a search led to and bring it into view, leaving the focus where it is:
+        whoever opened it goes on typing in the prompt (F8 then starts at this message)."""
+        for other in self.query(".-found"):
+            other.remove_class("-found")
+        view.add_class("-found")
+        self.call_after_refresh(view.scroll_visible, animate=False, immediate=True)
+
+    @property
+    def found_view(self) -> MessageView | None:
+        """The mounted message a search led to, if any."""
+        views = [view for view in self.message_views if view.has_class("-found")]
+        return views[0] if views else None
 
     def focus_view(self, view: MessageView) -> None:
         """Focus a message and bring it into view once the layout knows where it is."""
