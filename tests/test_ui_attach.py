@@ -80,10 +80,27 @@ async def test_at_offers_paths_filters_opens_folders_and_attaches_a_file(simulat
         await wait_until(lambda: prompt.text == "Look at @src/" and offered(app) == ["src/app.py"])
         await pilot.press("enter")  # a file is attached; the @word leaves the prompt
         await wait_until(lambda: names(app) == ["src/app.py"])
-        assert prompt.text == "Look at" and not app.query_one(PathCompletions).is_open
+        assert prompt.text == "Look at " and not app.query_one(PathCompletions).is_open
         bar = app.query_one(AttachmentBar)
         await wait_until(lambda: bar.display and "app.py · 28 B · ≈" in str(bar.render()))
         assert chat_bodies(simulator) == []  # nothing is sent before Enter on the prompt
+
+
+async def test_picking_a_file_keeps_the_words_around_the_at_word_apart(simulator, tmp_path, work):
+    app = app_in(work, simulator, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = app.query_one(PromptArea)
+        prompt.focus()
+        await type_keys(pilot, "abc ")
+        await attach_through_at(app, pilot, "shot")
+        await type_keys(pilot, "X")  # what is typed next does not stick to the word before
+        await wait_until(lambda: prompt.text == "abc X")
+        await type_keys(pilot, " def")
+        await pilot.press(*["left"] * 4)
+        await type_keys(pilot, " ")
+        await attach_through_at(app, pilot, "src/app")  # in the middle: one space is left
+        await wait_until(lambda: prompt.text == "abc X def")
+        assert names(app) == ["shot.png", "src/app.py"]
 
 
 async def test_esc_closes_the_list_and_arrows_move_in_it(simulator, tmp_path, work):
