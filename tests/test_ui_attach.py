@@ -162,6 +162,21 @@ async def test_chips_are_removed_by_click_by_backspace_and_by_delete(simulator, 
         await wait_until(lambda: app.focused is prompt)
 
 
+async def test_typing_while_the_chips_are_selected_goes_on_in_the_prompt(simulator, tmp_path, work):
+    app = app_in(work, simulator, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = app.query_one(PromptArea)
+        prompt.focus()
+        await type_keys(pilot, "see ")
+        await attach_through_at(app, pilot, "shot")
+        bar = app.query_one(AttachmentBar)
+        await pilot.press("shift+tab")
+        await wait_until(lambda: app.focused is bar)
+        await type_keys(pilot, "it now")
+        await wait_until(lambda: prompt.text == "see it now")
+        assert app.focused is prompt and names(app) == ["shot.png"]
+
+
 async def test_a_pasted_path_attaches_the_file_and_other_pastes_stay_text(simulator, tmp_path, work):
     app = app_in(work, simulator, tmp_path)
     async with app.run_test(size=SIZE):

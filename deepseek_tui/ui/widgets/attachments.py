@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -52,7 +53,8 @@ class AttachmentBar(Widget, can_focus=True):
     """The chips of the next message, as many to a row as fit; no height without any.
 
     A click on a chip removes it. Focused (shift+tab from the prompt), ←/→ pick a chip and
-    Delete/Backspace removes it; Enter or Esc go back to the prompt.
+    Delete/Backspace removes it; Enter or Esc go back to the prompt, and so does a typed character
+    (which the prompt then gets).
     """
 
     DEFAULT_CSS = """
@@ -76,6 +78,9 @@ class AttachmentBar(Widget, can_focus=True):
     @dataclass
     class Leave(Message):
         """Back to the prompt."""
+
+        typed: str = ""
+        """A character typed while the chips were selected: it goes on in the prompt."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -144,6 +149,12 @@ class AttachmentBar(Widget, can_focus=True):
 
     def action_leave(self) -> None:
         self.post_message(self.Leave())
+
+    def on_key(self, event: events.Key) -> None:
+        if event.is_printable and event.character:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.Leave(typed=event.character))
 
 
 class PathCompletions(OptionList, can_focus=False):
