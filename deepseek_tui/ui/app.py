@@ -169,7 +169,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             with Vertical(id="chat-column"):
                 yield ChatView(id="chat")
                 yield Static("", id="edit-banner", markup=False)
-                yield AttachmentBar(id="attachments")
+                yield AttachmentBar(id="attachments", typing_goes_to="#prompt")
                 yield PathCompletions(id="path-completions")
                 yield PromptArea(id="prompt", placeholder="Ask DeepSeek — Enter sends, ctrl+j new line",
                                  history=prompt_history.load(self.history_path))

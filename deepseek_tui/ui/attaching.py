@@ -141,11 +141,8 @@ class AttachmentWiring:
     def on_attachment_bar_remove_requested(self: "DeepSeekApp", event: AttachmentBar.RemoveRequested) -> None:
         self.remove_attachment(event.index, refocus=not event.from_keyboard)
 
-    def on_attachment_bar_leave(self: "DeepSeekApp", event: AttachmentBar.Leave) -> None:
-        prompt = self.query_one(PromptArea)
-        prompt.focus()
-        if event.typed:
-            prompt.insert(event.typed)
+    def on_attachment_bar_leave(self: "DeepSeekApp") -> None:
+        self.query_one(PromptArea).focus()
 
     # --- sending ----------------------------------------------------------------------------------
 

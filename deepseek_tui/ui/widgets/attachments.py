@@ -79,11 +79,10 @@ class AttachmentBar(Widget, can_focus=True):
     class Leave(Message):
         """Back to the prompt."""
 
-        typed: str = ""
-        """A character typed while the chips were selected: it goes on in the prompt."""
-
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, *, typing_goes_to: str, **kwargs) -> None:
         super().__init__(**kwargs)
+        self._typing_goes_to = typing_goes_to
+        """Selector of the widget that gets what is typed while the chips are selected."""
         self.chips: list[Text] = []
         self.total = Text()
         """What the attachments add to the prompt, when there are several."""
@@ -151,10 +150,14 @@ class AttachmentBar(Widget, can_focus=True):
         self.post_message(self.Leave())
 
     def on_key(self, event: events.Key) -> None:
+        # The focus moves at once and the key follows it, so keys typed faster than the app
+        # answers reach the prompt in the order they were typed.
         if event.is_printable and event.character:
             event.stop()
             event.prevent_default()
-            self.post_message(self.Leave(typed=event.character))
+            target = self.screen.query_one(self._typing_goes_to)
+            self.screen.set_focus(target)
+            target.post_message(events.Key(event.key, event.character))
 
 
 class PathCompletions(OptionList, can_focus=False):
