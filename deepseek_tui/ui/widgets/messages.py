@@ -28,6 +28,7 @@ from deepseek_tui.ui.intents import (
 )
 from deepseek_tui.ui.widgets.attachment_views import attachment_widgets
 from deepseek_tui.ui.widgets.inert import InertStatic
+from deepseek_tui.ui.widgets.label_line import LabelLine
 from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
 from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines
 from deepseek_tui.ui.widgets.streaming import Coalescer
@@ -196,7 +197,7 @@ class AnswerBlock(MessageView):
         self._writer: Coalescer | None = None
 
     def compose(self) -> ComposeResult:
-        yield InertStatic(self._meta, classes="meta")
+        yield LabelLine(self._meta, classes="meta")
         if self._reasoning:
             yield ReasoningBlock(self._reasoning, self._reasoning_title)
         yield MarkdownLines("" if self._streaming else self._content, classes="answer")
