@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from textual.widgets import Input, OptionList
 from ui_support import SIZE, make_app, reply, send, wait_for_screen, wait_reply, wait_until
 
@@ -199,6 +200,17 @@ async def test_opening_a_search_hit_marks_it_and_typing_goes_to_the_prompt(simul
         await wait_until(lambda: app.focused is app.chat.view_of(answer_id))
         await send(app, pilot, "next")
         assert app.chat.found_view is None  # a new exchange: F8 starts at the end again
+
+
+@pytest.mark.parametrize("demo", [False, True])
+async def test_the_picker_names_ask_continue_except_in_the_demo(simulator, tmp_path, demo):
+    _stored(tmp_path, ["alpha"])
+    app = make_app(simulator.url, tmp_path, on_start="new", demo=demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        screen = await wait_for_screen(app, SessionsScreen)
+        hint = str(screen.query_one("#sessions-hint").render())
+        assert "esc close" in hint and ("ask --continue" in hint) is not demo
 
 
 async def test_session_picker_rename_duplicate_delete(simulator, tmp_path):

@@ -723,7 +723,8 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         def busy(session_id: str) -> bool:
             return self.is_replying and self.turn is not None and self.turn.conversation.id == session_id
 
-        self.push_screen(SessionsScreen(self.store, self.conversation.id, busy=busy), self._picked)
+        self.push_screen(SessionsScreen(self.store, self.conversation.id, busy=busy, shell_hint=not self.demo),
+                         self._picked)
 
     async def _picked(self, result: PickerResult) -> None:
         if isinstance(result, StartNewChat):
