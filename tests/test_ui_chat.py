@@ -336,6 +336,10 @@ async def test_help_lists_current_bindings_including_remaps(simulator, tmp_path)
         for key in ("n", "k", "m", "enter", "e", "r", "c"):  # a selected message's keys are listed too
             assert key in rows and rows[key][0].startswith("Selected message")
         assert "Continue this answer" in texts
+        assert rows["shift+tab"][0].startswith("From the prompt to the attached files")
+        assert rows["delete / backspace"][0] == "Attached files: Remove the selected attachment"
+        for key, words in (("y / enter", "once"), ("a", "always"), ("n / escape", "refuse")):
+            assert rows[key][0].startswith("Tool call question") and words in rows[key][0]
         await pilot.press("escape")
         await wait_until(lambda: not isinstance(app.screen, HelpScreen))
         await pilot.press("f11")
