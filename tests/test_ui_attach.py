@@ -261,6 +261,35 @@ async def test_an_image_for_a_model_without_vision_is_asked_about_before_sending
         assert body["model"] == "deepseek-flash" and body["messages"][-1]["content"][0]["type"] == "image_url"
 
 
+async def test_images_sent_without_are_marked_not_sent_on_the_message(simulator, tmp_path, work):
+    app = app_in(work, simulator, tmp_path, chat=ChatSettings(model="deepseek-v4-pro"))
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one(PromptArea).focus()
+        await attach_through_at(app, pilot, "shot")
+        await attach_through_at(app, pilot, "src/app")
+        await type_keys(pilot, "Describe it")
+        await pilot.press("enter")
+        await wait_for_screen(app, ChooseScreen)
+        await reply(app, pilot, "down", "enter")  # "Send without the images"
+        assert app.conversation.settings.model == "deepseek-v4-pro"
+        content = chat_bodies(simulator)[-1]["messages"][-1]["content"]
+        assert isinstance(content, str) and "shot.png" in content  # a note in the image's place
+        user = app.conversation.active_path()[0]
+
+        def lines() -> list[str]:
+            bubble = app.query_one(f"#m-{user.id}", UserBubble)
+            return [str(w.render()) for w in bubble.query(".attachment")]
+
+        not_sent = (f"📎 shot.png · PNG image · {len(PNG)} B — not sent: deepseek-v4-pro does not see images "
+                    "(a note went in its place)")
+        assert lines() == [not_sent, "📎 src/app.py · text · 28 B"]
+        assert not app.query(ImagePreview)  # no preview that would say it went
+        conversation_id = app.conversation.id
+        await app.action_new_conversation()
+        await app.open_session(conversation_id)  # read back from the store: said again
+        await wait_until(lambda: lines() == [not_sent, "📎 src/app.py · text · 28 B"])
+
+
 async def test_a_request_over_the_size_limit_is_refused_and_the_prompt_kept(simulator, tmp_path, work):
     app = app_in(work, simulator, tmp_path, models={"deepseek-flash": {"max_request_bytes": 500}})
     async with app.run_test(size=SIZE) as pilot:

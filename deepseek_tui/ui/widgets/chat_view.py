@@ -37,7 +37,8 @@ def message_view(
     shows its tool calls with their results, and a tool loop's totals on its last answer)."""
     if message.role == "user":
         return UserBubble(message.content, meta=labels.user_meta(branch), message_id=message.id,
-                          attachments=message.attachments)
+                          attachments=message.attachments,
+                          images_not_sent_to=images_not_seen_by(message, catalogue, conversation))
     results = conversation.tool_results(message.id) if conversation is not None and message.tool_calls else {}
     return AnswerBlock(
         message_id=message.id,
@@ -48,6 +49,20 @@ def message_view(
         error=labels.error_note(message),
         tool_calls=tool_call_views(message, results) if message.tool_calls and message.status == "complete" else (),
     )
+
+
+def images_not_seen_by(message: Message, catalogue: Catalogue, conversation: Conversation | None) -> str | None:
+    """The model that answered this prompt (or will: the chat's model, before its answer exists)
+    when the prompt has images and that model does not see them: the request carried a note in
+    their place. Derived from the stored answer, so a reopened chat says it too."""
+    if conversation is None or message.id not in conversation or not any(a.is_image for a in message.attachments):
+        return None
+    path = conversation.active_path()
+    after = path.index(message) + 1 if message in path else len(path)
+    answer = path[after] if after < len(path) and path[after].role == "assistant" else None
+    model = answer.model if answer is not None and answer.model else conversation.settings.model
+    spec = catalogue.get(model)
+    return None if spec.vision else spec.id
 
 
 def load_earlier_button(hidden_count: int) -> Button:
