@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from deepseek_tui.client.results import Balance
 
 CURRENCY_SIGNS = {"USD": "$", "CNY": "¥"}
+NO_BREAK = "\u00a0"
+"""Between a number and its unit ("0.2 s"), so a label that wraps keeps them on one line."""
 UNKNOWN_COST = "cost unknown"
 """Where a price is not known: said as such, never guessed."""
 
@@ -72,7 +74,7 @@ def thought_title(message: Message) -> str:
     seconds = message.reasoning_seconds
     if seconds is None:
         return "Thought"
-    return f"Thought for {seconds:.0f} s" if seconds >= 1 else "Thought for <1 s"
+    return f"Thought for {seconds:.0f}{NO_BREAK}s" if seconds >= 1 else f"Thought for <1{NO_BREAK}s"
 
 
 STATUS_NOTES = {
@@ -110,7 +112,7 @@ def answer_meta(
         parts.append(message_cost(message))
     if message.completed_at is not None:
         seconds = (message.completed_at - message.created_at).total_seconds()
-        parts.append(f"{seconds:.1f} s")
+        parts.append(f"{seconds:.1f}{NO_BREAK}s")
     if message.finish_reason == "length":
         parts.append("cut off at max_tokens")
     if message.status in STATUS_NOTES:

@@ -322,6 +322,24 @@ def test_export_markdown(store: SessionStore, tmp_path: Path) -> None:
     assert "## System\n\nBe brief." in text
 
 
+def test_export_markdown_keeps_its_own_outline(store: SessionStore, tmp_path: Path) -> None:
+    conv = Conversation(settings=ChatSettings(model="deepseek-flash", system_prompt=" \n"))
+    conv.add_user("# My notes\nplease")
+    answer = conv.start_assistant("deepseek-flash", thinking=True)
+    answer.reasoning, answer.reasoning_seconds = "## Plan\nthink", 0.4
+    answer.content = ("## Summary\n\nText #not-a-heading\n\n```md\n## inside a fence\n```\n\n"
+                      "###### Deepest\n   # indented")
+    conv.finish_assistant(answer.id, finish_reason="stop")
+    text = store.export_markdown(conv, tmp_path / "outline.md").read_text()
+    assert "## System" not in text  # no system prompt (blank is none)
+    assert "## User\n\n### My notes\nplease" in text
+    assert "<details><summary>Thought for <1 s</summary>\n\n#### Plan\nthink" in text  # as on screen
+    assert "#### Summary\n\nText #not-a-heading\n\n```md\n## inside a fence\n```" in text
+    assert "###### Deepest\n   ### indented" in text
+    headings = [line for line in text.splitlines() if line.startswith("## ") and "fence" not in line]
+    assert headings == ["## User", "## Assistant · deepseek-flash"]
+
+
 def test_export_and_import_json(store: SessionStore, tmp_path: Path) -> None:
     conv = sample()
     store.save(conv)

@@ -80,10 +80,27 @@ async def test_at_offers_paths_filters_opens_folders_and_attaches_a_file(simulat
         await wait_until(lambda: prompt.text == "Look at @src/" and offered(app) == ["src/app.py"])
         await pilot.press("enter")  # a file is attached; the @word leaves the prompt
         await wait_until(lambda: names(app) == ["src/app.py"])
-        assert prompt.text == "Look at" and not app.query_one(PathCompletions).is_open
+        assert prompt.text == "Look at " and not app.query_one(PathCompletions).is_open
         bar = app.query_one(AttachmentBar)
         await wait_until(lambda: bar.display and "app.py · 28 B · ≈" in str(bar.render()))
         assert chat_bodies(simulator) == []  # nothing is sent before Enter on the prompt
+
+
+async def test_picking_a_file_keeps_the_words_around_the_at_word_apart(simulator, tmp_path, work):
+    app = app_in(work, simulator, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = app.query_one(PromptArea)
+        prompt.focus()
+        await type_keys(pilot, "abc ")
+        await attach_through_at(app, pilot, "shot")
+        await type_keys(pilot, "X")  # what is typed next does not stick to the word before
+        await wait_until(lambda: prompt.text == "abc X")
+        await type_keys(pilot, " def")
+        await pilot.press(*["left"] * 4)
+        await type_keys(pilot, " ")
+        await attach_through_at(app, pilot, "src/app")  # in the middle: one space is left
+        await wait_until(lambda: prompt.text == "abc X def")
+        assert names(app) == ["shot.png", "src/app.py"]
 
 
 async def test_esc_closes_the_list_and_arrows_move_in_it(simulator, tmp_path, work):
@@ -143,6 +160,21 @@ async def test_chips_are_removed_by_click_by_backspace_and_by_delete(simulator, 
         await pilot.press("delete")
         await wait_until(lambda: names(app) == [] and not bar.display)
         await wait_until(lambda: app.focused is prompt)
+
+
+async def test_typing_while_the_chips_are_selected_goes_on_in_the_prompt(simulator, tmp_path, work):
+    app = app_in(work, simulator, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = app.query_one(PromptArea)
+        prompt.focus()
+        await type_keys(pilot, "see ")
+        await attach_through_at(app, pilot, "shot")
+        bar = app.query_one(AttachmentBar)
+        await pilot.press("shift+tab")
+        await wait_until(lambda: app.focused is bar)
+        await type_keys(pilot, "it now")
+        await wait_until(lambda: prompt.text == "see it now")
+        assert app.focused is prompt and names(app) == ["shot.png"]
 
 
 async def test_a_pasted_path_attaches_the_file_and_other_pastes_stay_text(simulator, tmp_path, work):
@@ -227,6 +259,35 @@ async def test_an_image_for_a_model_without_vision_is_asked_about_before_sending
         assert app.conversation.settings.model == "deepseek-flash"
         body = chat_bodies(simulator)[-1]
         assert body["model"] == "deepseek-flash" and body["messages"][-1]["content"][0]["type"] == "image_url"
+
+
+async def test_images_sent_without_are_marked_not_sent_on_the_message(simulator, tmp_path, work):
+    app = app_in(work, simulator, tmp_path, chat=ChatSettings(model="deepseek-v4-pro"))
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one(PromptArea).focus()
+        await attach_through_at(app, pilot, "shot")
+        await attach_through_at(app, pilot, "src/app")
+        await type_keys(pilot, "Describe it")
+        await pilot.press("enter")
+        await wait_for_screen(app, ChooseScreen)
+        await reply(app, pilot, "down", "enter")  # "Send without the images"
+        assert app.conversation.settings.model == "deepseek-v4-pro"
+        content = chat_bodies(simulator)[-1]["messages"][-1]["content"]
+        assert isinstance(content, str) and "shot.png" in content  # a note in the image's place
+        user = app.conversation.active_path()[0]
+
+        def lines() -> list[str]:
+            bubble = app.query_one(f"#m-{user.id}", UserBubble)
+            return [str(w.render()) for w in bubble.query(".attachment")]
+
+        not_sent = (f"📎 shot.png · PNG image · {len(PNG)} B — not sent: deepseek-v4-pro does not see images "
+                    "(a note went in its place)")
+        assert lines() == [not_sent, "📎 src/app.py · text · 28 B"]
+        assert not app.query(ImagePreview)  # no preview that would say it went
+        conversation_id = app.conversation.id
+        await app.action_new_conversation()
+        await app.open_session(conversation_id)  # read back from the store: said again
+        await wait_until(lambda: lines() == [not_sent, "📎 src/app.py · text · 28 B"])
 
 
 async def test_a_request_over_the_size_limit_is_refused_and_the_prompt_kept(simulator, tmp_path, work):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import stat
 
+import pytest
+from rich.cells import cell_len
 from textual import events
 from ui_support import SIZE, make_app, reply, send, wait_for_screen, wait_reply, wait_until
 
@@ -92,6 +94,38 @@ async def test_a_chat_mode_answer_does_not_show_an_older_answers_thinking(simula
         await send(app, pilot, "now chat")
         assert pane.text == ""
         assert "chat mode" in str(pane.query_one("#reasoning-title").render())
+
+
+@pytest.mark.parametrize("size", [SIZE, (80, 24)])
+async def test_the_chat_mode_reasoning_title_fits_the_pane(simulator, tmp_path, size):
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await send(app, pilot, "chat")
+        title = app.query_one(ReasoningPane).query_one("#reasoning-title")
+        await wait_until(lambda: "chat mode" in str(title.render()))
+        assert cell_len(str(title.render())) <= title.content_region.width
+
+
+async def test_an_answer_label_that_wraps_keeps_numbers_with_their_units(simulator, tmp_path):
+    app = make_app(simulator.url, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:  # a chat column of ~46 cells
+        await send(app, pilot, "a label of two lines")
+        answer = app.conversation.active_path()[-1]
+        seconds = f"{(answer.completed_at - answer.created_at).total_seconds():.1f}"
+        meta = app.query(AnswerBlock).last().query_one(".meta")
+        await wait_until(lambda: meta.size.height > 1)
+        lines = str(meta.render()).splitlines()
+        assert len(lines) == meta.size.height and all(cell_len(line) <= meta.size.width for line in lines)
+        assert any(f"{seconds}\u00a0s" in line for line in lines), lines
+
+
+def test_a_label_wraps_at_plain_spaces_only():
+    from deepseek_tui.ui.widgets.label_line import wrap_label
+
+    label = "deepseek-flash · chat · in 12 · out 3 · 10.5\u00a0s"
+    assert wrap_label(label, 46) == [label]
+    assert wrap_label(label, 44) == ["deepseek-flash · chat · in 12 · out 3 ·", "10.5\u00a0s"]
+    assert wrap_label("abcdefgh", 3) == ["abc", "def", "gh"]  # a word longer than a line is cut
 
 
 async def test_reasoning_pane_hidden_renders_nothing_until_shown(simulator, tmp_path):
@@ -302,6 +336,10 @@ async def test_help_lists_current_bindings_including_remaps(simulator, tmp_path)
         for key in ("n", "k", "m", "enter", "e", "r", "c"):  # a selected message's keys are listed too
             assert key in rows and rows[key][0].startswith("Selected message")
         assert "Continue this answer" in texts
+        assert rows["shift+tab"][0].startswith("From the prompt to the attached files")
+        assert rows["delete / backspace"][0] == "Attached files: Remove the selected attachment"
+        for key, words in (("y / enter", "once"), ("a", "always"), ("n / escape", "refuse")):
+            assert rows[key][0].startswith("Tool call question") and words in rows[key][0]
         await pilot.press("escape")
         await wait_until(lambda: not isinstance(app.screen, HelpScreen))
         await pilot.press("f11")
@@ -516,8 +554,9 @@ async def test_a_search_hit_older_than_the_mounted_messages_is_shown(simulator, 
         early = stored.active_path()[4]  # far above the last MOUNT_WINDOW messages
         await app.open_session(stored.id, early.id)
         view = app.query_one(f"#m-{early.id}")
-        # Focus and scrolling into view both happen once the app has refreshed.
-        await wait_until(lambda: app.focused is view and in_view(app, view))
+        # Marked and scrolled into view (once the app has refreshed); typing goes on in the prompt.
+        await wait_until(lambda: app.chat.found_view is view and in_view(app, view))
+        assert isinstance(app.focused, PromptArea)
 
 
 async def test_the_status_line_changes_state_as_soon_as_enter_is_pressed(simulator, tmp_path):
@@ -715,3 +754,15 @@ def test_the_status_line_fits_narrow_terminals_keeping_state_cost_and_balance():
         assert len(fitted) <= width
         assert "answering 52 tok/s" in fitted and "Σ $0.00026" in fitted and "¥110.00" in fitted
     assert "█" not in render_status(info, 100).plain  # the gauge bar gave way first
+
+
+def test_the_demo_badge_keeps_its_word_or_goes():
+    from deepseek_tui.ui.widgets.status import StatusInfo, render_status
+
+    info = StatusInfo(model="deepseek-flash", mode="chat", state="answering 52 tok/s",
+                      turn_tokens="↑1,240 93% hit ↓412", conversation_cost="Σ $0.00026",
+                      context_used=212_000, context_window=1_048_576, balance="bal ¥110.00", demo=True)
+    for width in range(60, 121):
+        fitted = render_status(info, width).plain
+        assert fitted.startswith((" DEMO  deepseek-flash", "deepseek-flash")), fitted
+    assert render_status(info, 80).plain.startswith(" DEMO ")  # the gauge and the context go first

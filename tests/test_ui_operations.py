@@ -539,3 +539,42 @@ async def test_picker_rows_fit_a_narrow_terminal_and_show_the_short_id(simulator
         assert len(prompts) == 2 and all(prompt.cell_len <= room for prompt in prompts)  # no row wraps
         shown = " ".join(str(prompt) for prompt in prompts)
         assert alpha.id[:8] in shown and beta.id[:8] in shown
+
+
+async def test_opening_a_search_hit_marks_it_and_typing_goes_to_the_prompt(simulator, tmp_path):
+    alpha, beta = _stored(tmp_path, ["alpha", "beta"])
+    app = make_app(simulator.url, tmp_path, on_start="new")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        screen = await wait_for_screen(app, SessionsScreen)
+        option_list = screen.query_one("#sessions-list", OptionList)
+        await pilot.press(*"zebra-beta")
+        await wait_until(lambda: any(option_list.get_option_at_index(i).id == "h:0"
+                                     for i in range(option_list.option_count)))
+        option_list.highlighted = option_list.get_option_index("h:0")
+        await pilot.press("enter")
+        await wait_until(lambda: app.conversation.id == beta.id)
+        answer_id = beta.active_path()[-1].id
+        await wait_until(lambda: app.chat.found_view is not None)
+        assert app.chat.found_view is app.chat.view_of(answer_id)
+        assert isinstance(app.focused, PromptArea)
+        await pilot.press(*"calculate")  # c (copy) and e (edit) are a selected message's keys
+        await wait_until(lambda: app.query_one(PromptArea).text == "calculate")
+        assert app.clipboard == "" and app.editing_id is None
+        await pilot.press("f8")  # moving into the chat starts at the hit
+        await wait_until(lambda: app.focused is app.chat.view_of(answer_id))
+        await send(app, pilot, "next")
+        assert app.chat.found_view is None  # a new exchange: F8 starts at the end again
+
+
+@pytest.mark.parametrize("demo", [False, True])
+async def test_the_picker_names_ask_continue_except_in_the_demo(simulator, tmp_path, demo):
+    _stored(tmp_path, ["alpha"])
+    app = make_app(simulator.url, tmp_path, on_start="new", demo=demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        screen = await wait_for_screen(app, SessionsScreen)
+        hint = str(screen.query_one("#sessions-hint").render())
+        assert "esc close" in hint and ("ask --continue" in hint) is not demo
+
+

@@ -1,14 +1,45 @@
 """A conversation as a Markdown document (the active branch only; attachments are listed, their
-bytes are in the JSON export)."""
+bytes are in the JSON export).
+
+The document's outline is its own: the title is `#`, each message a `##` section. Headings in
+the messages (a model's answers often have `## …`) are moved two levels down, so they nest under
+their message's section instead of standing beside it; the JSON export keeps the text as it was.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 
+from deepseek_tui import labels
 from deepseek_tui.conversation.attachments import kind_label, size_label
 from deepseek_tui.conversation.model import Conversation, Message, ToolRun
 
 ROLE_HEADINGS = {"system": "System", "user": "User", "assistant": "Assistant", "tool": "Tool"}
+SECTION_LEVEL = 2
+"""The level of each message's heading (`##`); headings inside messages go below it."""
+
+_ATX_HEADING = re.compile(r"^( {0,3})(#{1,6})(?=[ \t]|$)")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def nested_headings(text: str, levels: int = SECTION_LEVEL) -> str:
+    """`text` with its ATX headings (`# …`) `levels` deeper, at most `######`; fenced code is
+    left as it is."""
+    lines = text.split("\n")
+    fence = ""
+    for index, line in enumerate(lines):
+        opening = _FENCE.match(line)
+        if fence:
+            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence) \
+                    and not line.strip().strip(fence[0]):
+                fence = ""
+        elif opening:
+            fence = opening.group(1)
+        else:
+            lines[index] = _ATX_HEADING.sub(
+                lambda m: m.group(1) + "#" * min(len(m.group(2)) + levels, 6), line)
+    return "\n".join(lines)
 
 
 def markdown_text(conversation: Conversation) -> str:
@@ -34,16 +65,17 @@ def markdown_text(conversation: Conversation) -> str:
         "",
     ]
     parts = ["\n".join(front)]
-    if conversation.system_prompt:
-        parts.append(f"## System\n\n{conversation.system_prompt}\n")
+    if conversation.system_prompt.strip():
+        parts.append(f"## System\n\n{nested_headings(conversation.system_prompt)}\n")
     parts.extend(_message_markdown(m) for m in conversation.active_path())
     return "\n".join(parts)
 
 
 def thought_label(message: Message) -> str:
+    """As on screen ("Thought for <1 s"), with a plain space."""
     if message.reasoning_seconds is None:
         return "Thoughts"
-    return f"Thought for {message.reasoning_seconds:.0f} s"
+    return labels.thought_title(message).replace(labels.NO_BREAK, " ")
 
 
 def _message_markdown(message: Message) -> str:
@@ -61,7 +93,7 @@ def _message_markdown(message: Message) -> str:
         lines += [
             f"<details><summary>{thought_label(message)}</summary>",
             "",
-            message.reasoning,
+            nested_headings(message.reasoning),
             "",
             "</details>",
             "",
@@ -71,7 +103,7 @@ def _message_markdown(message: Message) -> str:
             lines += [f"_{_run_note(message.tool_run)}_", ""]
         lines += [_fenced(message.content, ""), ""]
     elif message.content:
-        lines += [message.content, ""]
+        lines += [nested_headings(message.content), ""]
     if message.attachments:
         lines += ["**Attachments**", ""]
         for attachment in message.attachments:

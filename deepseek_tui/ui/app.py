@@ -172,7 +172,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             with Vertical(id="chat-column"):
                 yield ChatView(id="chat")
                 yield Static("", id="edit-banner", markup=False)
-                yield AttachmentBar(id="attachments")
+                yield AttachmentBar(id="attachments", typing_goes_to="#prompt")
                 yield PathCompletions(id="path-completions")
                 yield PromptArea(id="prompt", placeholder="Ask DeepSeek — Enter sends, ctrl+j new line",
                                  history=prompt_history.load(self.history_path))
@@ -510,10 +510,12 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         self.start_turn(turn)
 
     def action_select_message(self) -> None:
+        """Select the message a search led to, if it is shown, else the last one."""
         views = self.chat.message_views
-        if views:
-            views[-1].focus()
-            views[-1].scroll_visible(animate=False)
+        target = self.chat.found_view or (views[-1] if views else None)
+        if target is not None:
+            target.focus()
+            target.scroll_visible(animate=False)
 
     @on(Regenerate)
     async def _regenerate_requested(self, intent: Regenerate) -> None:
@@ -736,7 +738,8 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         def busy(session_id: str) -> bool:
             return self.is_replying and self.turn is not None and self.turn.conversation.id == session_id
 
-        self.push_screen(SessionsScreen(self.store, self.conversation.id, busy=busy), self._picked)
+        self.push_screen(SessionsScreen(self.store, self.conversation.id, busy=busy, shell_hint=not self.demo),
+                         self._picked)
 
     async def _picked(self, result: PickerResult) -> None:
         if isinstance(result, StartNewChat):
@@ -757,8 +760,11 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             conversation.switch_to(message_id)
         self._set_editing(None)
         await self.show_conversation(conversation)
+        # The hit is shown and marked, but typing goes to the prompt: a message's one-letter keys
+        # act only once the user has moved into the conversation (F8 starts at the hit).
+        self.query_one(PromptArea).focus()
         if message_id is not None and (view := await self.chat.reveal(message_id)) is not None:
-            self.chat.focus_view(view)
+            self.chat.show_found(view)
 
     def action_tools(self) -> None:
         self.tools.show_view()

@@ -83,7 +83,33 @@ def help_rows(keymap: Mapping[str, str]) -> list[tuple[str, str, str]]:
     rows.append(("ctrl+p", "Command palette: every action", ""))
     rows += [(keys_of(b, keymap), f"Selected message: {b.tooltip or b.description}", b.id or "")
              for b in message_bindings()]
+    rows += attachment_rows(keymap) + tool_question_rows(keymap)
     return rows
+
+
+def attachment_rows(keymap: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """The keys of the attached files' chips, which shift+tab selects from the prompt."""
+    from deepseek_tui.ui.widgets.attachments import AttachmentBar
+
+    rows = [("shift+tab", "From the prompt to the attached files (chips); typing goes back to the prompt", "")]
+    rows += [(keys_of(b, keymap), f"Attached files: {b.tooltip or b.description}", b.id or "")
+             for b in AttachmentBar.BINDINGS if isinstance(b, Binding)]
+    return rows
+
+
+TOOL_ANSWERS = {
+    "tool_run_once": "run the call once",
+    "tool_run_always": "always run this tool in this chat",
+    "tool_refuse": "refuse the call (the model is told)",
+}
+
+
+def tool_question_rows(keymap: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """The answers to "Run the tool …?"."""
+    from deepseek_tui.ui.screens.tools import ConfirmToolScreen
+
+    return [(keys_of(b, keymap), f"Tool call question: {TOOL_ANSWERS.get(b.id or '', b.description)}", b.id or "")
+            for b in ConfirmToolScreen.BINDINGS if isinstance(b, Binding)]
 
 
 def palette_entries(

@@ -51,7 +51,7 @@ class ReplyDisplay:
         if self.turn.thinking:
             await self.pane.begin("Thinking…")
         else:  # an older answer's thinking would read as this one's
-            await self.pane.show_text("", "Reasoning · this answer is in chat mode (no thinking)")
+            await self.pane.show_text("", "Reasoning · none (chat mode)")
 
     async def show(self, event: LoopEvent) -> None:
         """Show a turn's event (a tool loop's own events are `LoopDisplay`'s business)."""

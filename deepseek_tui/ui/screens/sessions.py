@@ -81,9 +81,13 @@ class SessionsScreen(ModalScreen[PickerResult]):
         current_id: str | None = None,
         *,
         busy: Callable[[str], bool] = lambda session_id: False,
+        shell_hint: bool = True,
     ) -> None:
-        """`busy(id)`: that conversation has a reply streaming (it cannot be deleted now)."""
+        """`busy(id)`: that conversation has a reply streaming (it cannot be deleted now).
+        `shell_hint`: say how to continue a chat from a shell (not in the demo, whose chats live
+        in a temporary folder that `ask` does not see)."""
         super().__init__()
+        self._shell_hint = shell_hint
         self.store = store
         self.sessions: list[SessionSummary | UnreadableSession] = store.list_sessions()
         self.current_id = current_id
@@ -97,11 +101,9 @@ class SessionsScreen(ModalScreen[PickerResult]):
             yield Static("Conversations", id="sessions-title")
             yield Input(placeholder="Type to filter titles and search all messages", id="sessions-filter")
             yield OptionList(id="sessions-list")
-            yield Static(
-                "enter open · ↓ results · ctrl+n new · f2 rename · f3 duplicate · f8 delete · esc close · "
-                "the dim id continues a chat from a shell: deepseek-tui ask --continue ID",
-                id="sessions-hint", markup=False,
-            )
+            keys = "enter open · ↓ results · ctrl+n new · f2 rename · f3 duplicate · f8 delete · esc close"
+            shell = " · the dim id continues a chat from a shell: deepseek-tui ask --continue ID"
+            yield Static(keys + (shell if self._shell_hint else ""), id="sessions-hint", markup=False)
 
     def on_mount(self) -> None:
         self._rebuild()

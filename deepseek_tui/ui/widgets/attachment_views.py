@@ -26,11 +26,14 @@ DECODE_INLINE_PIXELS = 256 * 256
 takes about a second on the 2-core development machine)."""
 
 
-def attachment_line(attachment: Attachment) -> str:
-    """"📎 src/app.py · text · 2.1 KB", with why it is not available when it is not."""
+def attachment_line(attachment: Attachment, not_sent_to: str | None = None) -> str:
+    """"📎 src/app.py · text · 2.1 KB", with why it is not available when it is not, and that an
+    image was not sent when the model (`not_sent_to`) does not see images."""
     line = f"📎 {attachment.name} · {kind_label(attachment)} · {size_label(attachment.size)}"
     if attachment.data is None and attachment.problem:
         line += f" — not available: {attachment.problem}"
+    elif not_sent_to is not None and attachment.is_image:
+        line += f" — not sent: {not_sent_to} does not see images (a note went in its place)"
     return line
 
 
@@ -92,11 +95,15 @@ class ImagePreview(Static):
             self.display = True
 
 
-def attachment_widgets(attachments: tuple[Attachment, ...]) -> list[Static]:
+def attachment_widgets(attachments: tuple[Attachment, ...], *, images_not_sent_to: str | None = None) -> list[Static]:
+    """A line per file and a preview under a PNG that was sent (one the model did not see has none:
+    the preview would say it went)."""
     widgets: list[Static] = []
     for attachment in attachments:
-        widgets.append(InertStatic(attachment_line(attachment), classes="attachment"))
-        if attachment.media_type == "image/png" and attachment.data is not None:
+        not_sent = images_not_sent_to is not None and attachment.is_image
+        widgets.append(InertStatic(attachment_line(attachment, images_not_sent_to),
+                                   classes="attachment -not-sent" if not_sent else "attachment"))
+        if attachment.media_type == "image/png" and attachment.data is not None and not not_sent:
             widgets.append(ImagePreview(attachment.data))
     return widgets
 

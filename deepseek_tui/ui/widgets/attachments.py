@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -52,7 +53,8 @@ class AttachmentBar(Widget, can_focus=True):
     """The chips of the next message, as many to a row as fit; no height without any.
 
     A click on a chip removes it. Focused (shift+tab from the prompt), ←/→ pick a chip and
-    Delete/Backspace removes it; Enter or Esc go back to the prompt.
+    Delete/Backspace removes it; Enter or Esc go back to the prompt, and so does a typed character
+    (which the prompt then gets).
     """
 
     DEFAULT_CSS = """
@@ -77,8 +79,10 @@ class AttachmentBar(Widget, can_focus=True):
     class Leave(Message):
         """Back to the prompt."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, *, typing_goes_to: str, **kwargs) -> None:
         super().__init__(**kwargs)
+        self._typing_goes_to = typing_goes_to
+        """Selector of the widget that gets what is typed while the chips are selected."""
         self.chips: list[Text] = []
         self.total = Text()
         """What the attachments add to the prompt, when there are several."""
@@ -144,6 +148,16 @@ class AttachmentBar(Widget, can_focus=True):
 
     def action_leave(self) -> None:
         self.post_message(self.Leave())
+
+    def on_key(self, event: events.Key) -> None:
+        # The focus moves at once and the key follows it, so keys typed faster than the app
+        # answers reach the prompt in the order they were typed.
+        if event.is_printable and event.character:
+            event.stop()
+            event.prevent_default()
+            target = self.screen.query_one(self._typing_goes_to)
+            self.screen.set_focus(target)
+            target.post_message(events.Key(event.key, event.character))
 
 
 class PathCompletions(OptionList, can_focus=False):

@@ -37,7 +37,8 @@ def message_view(
     shows its tool calls with their results, and a tool loop's totals on its last answer)."""
     if message.role == "user":
         return UserBubble(message.content, meta=labels.user_meta(branch), message_id=message.id,
-                          attachments=message.attachments)
+                          attachments=message.attachments,
+                          images_not_sent_to=images_not_seen_by(message, catalogue, conversation))
     results = conversation.tool_results(message.id) if conversation is not None and message.tool_calls else {}
     return AnswerBlock(
         message_id=message.id,
@@ -48,6 +49,20 @@ def message_view(
         error=labels.error_note(message),
         tool_calls=tool_call_views(message, results) if message.tool_calls and message.status == "complete" else (),
     )
+
+
+def images_not_seen_by(message: Message, catalogue: Catalogue, conversation: Conversation | None) -> str | None:
+    """The model that answered this prompt (or will: the chat's model, before its answer exists)
+    when the prompt has images and that model does not see them: the request carried a note in
+    their place. Derived from the stored answer, so a reopened chat says it too."""
+    if conversation is None or message.id not in conversation or not any(a.is_image for a in message.attachments):
+        return None
+    path = conversation.active_path()
+    after = path.index(message) + 1 if message in path else len(path)
+    answer = path[after] if after < len(path) and path[after].role == "assistant" else None
+    model = answer.model if answer is not None and answer.model else conversation.settings.model
+    spec = catalogue.get(model)
+    return None if spec.vision else spec.id
 
 
 def load_earlier_button(hidden_count: int) -> Button:
@@ -62,6 +77,7 @@ class ChatView(StillWhileSelecting, OneLayoutPass, VerticalScroll):
     ChatView:focus { background-tint: $accent 10%; scrollbar-color: $accent; }
     ChatView #load-earlier { width: 100%; margin: 1 0 0 0; }
     ChatView #empty-hint { color: $text-muted; padding: 1 2; }
+    ChatView MessageView.-found { background: $accent 18%; }
     """
 
     class ReachedTop(TextualMessage):
@@ -98,6 +114,8 @@ class ChatView(StillWhileSelecting, OneLayoutPass, VerticalScroll):
         self._messages.append(message)
         for hint in self.query("#empty-hint"):
             await hint.remove()
+        for found in self.query(".-found"):
+            found.remove_class("-found")  # F8 starts at the new exchange again
         view = self._view_for(message)
         await self.mount(view)
         await self._trim()
@@ -129,6 +147,20 @@ class ChatView(StillWhileSelecting, OneLayoutPass, VerticalScroll):
             if view is not None or not self._hidden_before:
                 return view
             await self.load_earlier()
+
+    def show_found(self, view: MessageView) -> None:
+        """Mark a message a search led to and bring it into view, leaving the focus where it is:
+        whoever opened it goes on typing in the prompt (F8 then starts at this message)."""
+        for other in self.query(".-found"):
+            other.remove_class("-found")
+        view.add_class("-found")
+        self.call_after_refresh(view.scroll_visible, animate=False, immediate=True)
+
+    @property
+    def found_view(self) -> MessageView | None:
+        """The mounted message a search led to, if any."""
+        views = [view for view in self.message_views if view.has_class("-found")]
+        return views[0] if views else None
 
     def focus_view(self, view: MessageView) -> None:
         """Focus a message and bring it into view once the layout knows where it is."""

@@ -28,6 +28,7 @@ from deepseek_tui.ui.intents import (
 )
 from deepseek_tui.ui.widgets.attachment_views import attachment_widgets
 from deepseek_tui.ui.widgets.inert import InertStatic
+from deepseek_tui.ui.widgets.label_line import LabelLine
 from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
 from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines
 from deepseek_tui.ui.widgets.streaming import Coalescer
@@ -99,6 +100,7 @@ class UserBubble(MessageView):
     UserBubble { height: auto; margin: 1 0 0 0; padding: 0 1; border-left: thick $primary; }
     UserBubble .meta { color: $text-muted; }
     UserBubble .attachment { color: $text-muted; }
+    UserBubble .attachment.-not-sent { color: $warning; }
     UserBubble:focus { border-left: thick $accent; }
     """
 
@@ -106,18 +108,20 @@ class UserBubble(MessageView):
                         tooltip="Edit this question and resend it (a new branch)")]
 
     def __init__(self, text: str, *, meta: str = "", message_id: str | None = None,
-                 attachments: tuple[Attachment, ...] = ()) -> None:
+                 attachments: tuple[Attachment, ...] = (), images_not_sent_to: str | None = None) -> None:
+        """`images_not_sent_to`: the model that answers does not see images; they went as notes."""
         super().__init__(id=_dom_id(message_id))
         self.message_id = message_id
         self._text = text
         self._meta = meta
         self._attachments = attachments
+        self._images_not_sent_to = images_not_sent_to
 
     def compose(self) -> ComposeResult:
         yield InertStatic(self._meta or "You", classes="meta")
         if self._text or not self._attachments:
             yield InertStatic(self._text, classes="text")
-        yield from attachment_widgets(self._attachments)
+        yield from attachment_widgets(self._attachments, images_not_sent_to=self._images_not_sent_to)
 
     def set_meta(self, meta: str) -> None:
         self._meta = meta
@@ -198,7 +202,7 @@ class AnswerBlock(MessageView):
         self._writer: Coalescer | None = None
 
     def compose(self) -> ComposeResult:
-        yield InertStatic(self._meta, classes="meta")
+        yield LabelLine(self._meta, classes="meta")
         if self._reasoning:
             yield ReasoningBlock(self._reasoning, self._reasoning_title)
         yield MarkdownLines("" if self._streaming else self._content, classes="answer")

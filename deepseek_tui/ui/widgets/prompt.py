@@ -220,10 +220,12 @@ class PromptArea(InertTextArea):
         row, column = self.cursor_location
         start = (row, found[0])
         if value is None:
-            line = self.document[row]
-            if start[1] > 0 and line[start[1] - 1:start[1]] == " " and line[column:column + 1] in (" ", ""):
-                start = (row, start[1] - 1)  # no double space where the word was
-            self.replace("", start, (row, column))
+            # The space before the `@` stays (what is typed next must not stick to the word before);
+            # a space after the word goes with it when one stays before, so no double space is left.
+            line, end = self.document[row], (row, column)
+            if line[column:column + 1] == " " and (start[1] == 0 or line[start[1] - 1:start[1]] == " "):
+                end = (row, column + 1)
+            self.replace("", start, end)
         else:
             self.replace(f"@{value}", start, (row, column))
 

@@ -96,8 +96,9 @@ class StatusLine(Widget):
         return self._text
 
 
-FIT_STEPS = ("gauge bar", "turn tokens", "peak until", "demo label", "context", "peak note", "bal prefix")
-"""What gives way, in this order, when the status line is too wide for the terminal."""
+FIT_STEPS = ("gauge bar", "turn tokens", "peak until", "context", "peak note", "bal prefix", "demo badge")
+"""What gives way, in this order, when the status line is too wide for the terminal. The DEMO
+badge keeps its word or goes entirely (a lone "D" says nothing)."""
 
 
 def render_status(info: StatusInfo, width: int | None = None) -> Text:
@@ -116,8 +117,8 @@ def render_status(info: StatusInfo, width: int | None = None) -> Text:
 
 def _compose(info: StatusInfo, dropped: set[str]) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
-    if info.demo:
-        text.append(" DEMO " if "demo label" not in dropped else "D", style="bold reverse yellow")
+    if info.demo and "demo badge" not in dropped:
+        text.append(" DEMO ", style="bold reverse yellow")
         text.append(" ")
     mode_style = "bold magenta" if info.mode.startswith("reasoner") else "bold cyan"
     text.append(info.model, style="bold")
