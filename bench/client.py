@@ -47,10 +47,13 @@ def build_stream(chunks: int) -> bytes:
         else:
             parts.append(chunk_line({"content": word, "reasoning_content": None}))
     usage = {
-        "prompt_tokens": 15, "completion_tokens": chunks, "total_tokens": chunks + 15,
+        "prompt_tokens": 15,
+        "completion_tokens": chunks,
+        "total_tokens": chunks + 15,
         "prompt_tokens_details": {"cached_tokens": 0},
         "completion_tokens_details": {"reasoning_tokens": reasoning},
-        "prompt_cache_hit_tokens": 0, "prompt_cache_miss_tokens": 15,
+        "prompt_cache_hit_tokens": 0,
+        "prompt_cache_miss_tokens": 15,
     }
     parts.append(chunk_line({"content": "", "reasoning_content": None}, "stop", usage))
     parts.append(b"data: [DONE]\n\n")
@@ -144,8 +147,11 @@ def live_stream_cpu(tokens: int, rate: float) -> None:
         url = server.stdout.readline().strip()
 
         async def consume(read_pause: float) -> tuple[int, float, float]:
-            body = {"model": "deepseek-flash", "messages": [{"role": "user", "content": "go"}],
-                    "max_tokens": tokens * 4}
+            body = {
+                "model": "deepseek-flash",
+                "messages": [{"role": "user", "content": "go"}],
+                "max_tokens": tokens * 4,
+            }
             timeouts = Timeouts(read_pause=read_pause)
             async with DeepSeekClient("sk-test", url, timeouts=timeouts) as client:
                 cpu, wall, count = time.process_time(), time.perf_counter(), 0
@@ -155,8 +161,10 @@ def live_stream_cpu(tokens: int, rate: float) -> None:
 
         for read_pause in (Timeouts().read_pause, 0.0):
             count, cpu, wall = asyncio.run(consume(read_pause))
-            print(f"live stream  {tokens:,} tokens at {rate:g} tok/s, read_pause {read_pause:g} s: {count:,} events "
-                  f"in {wall:.1f} s, client CPU {cpu:.2f} s ({cpu / count * 1e3:.2f} ms per event)")
+            print(
+                f"live stream  {tokens:,} tokens at {rate:g} tok/s, read_pause {read_pause:g} s: {count:,} events "
+                f"in {wall:.1f} s, client CPU {cpu:.2f} s ({cpu / count * 1e3:.2f} ms per event)"
+            )
     finally:
         server.kill()
 

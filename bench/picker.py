@@ -38,7 +38,21 @@ from deepseek_tui.conversation.model import Conversation  # noqa: E402
 from deepseek_tui.conversation.store import SessionStore  # noqa: E402
 from deepseek_tui.simulator import Simulator  # noqa: E402
 
-WORDS = ["lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit", "sed", "do", "eiusmod", "tempor", "incididunt"]
+WORDS = [
+    "lorem",
+    "ipsum",
+    "dolor",
+    "sit",
+    "amet",
+    "consectetur",
+    "adipiscing",
+    "elit",
+    "sed",
+    "do",
+    "eiusmod",
+    "tempor",
+    "incididunt",
+]
 CJK = ["中文", "搜索", "会话", "模型", "回答", "问题", "代码", "解释", "列表", "文件"]
 INDEX_FILES = (".index.json", ".index.sqlite3", ".index.sqlite3-wal", ".index.sqlite3-shm")
 QUERIES = {"rare": "needle{rare}", "common": "lorem", "CJK 2 chars": "中文", "absent": "absent"}
@@ -73,8 +87,13 @@ async def open_picker(app, pilot) -> float:
 
     start = time.perf_counter()
     await pilot.press("ctrl+o")
-    await wait_until(lambda: isinstance(app.screen, SessionsScreen)
-                     and app.screen.query_one("#sessions-list", OptionList).option_count > 0, 600)
+    await wait_until(
+        lambda: (
+            isinstance(app.screen, SessionsScreen)
+            and app.screen.query_one("#sessions-list", OptionList).option_count > 0
+        ),
+        600,
+    )
     await drawn(pilot)
     return time.perf_counter() - start
 
@@ -173,24 +192,31 @@ def main() -> None:
         index = sum(p.stat().st_size for p in corpus.iterdir() if p.name in INDEX_FILES)
         print(f"index files after the runs: {index / 1e6:.0f} MB; load average {os.getloadavg()[0]:.2f}")
     first, later = results[0], results[1:] or results
-    print(f"{'start → listed in the background, first time':44} {first['warm'] * 1000:7.0f} ms"
-          f"  (later runs {statistics.median(r['warm'] for r in later) * 1000:.0f} ms, with the 2 s wait)")
+    print(
+        f"{'start → listed in the background, first time':44} {first['warm'] * 1000:7.0f} ms"
+        f"  (later runs {statistics.median(r['warm'] for r in later) * 1000:.0f} ms, with the 2 s wait)"
+    )
     print(f"{'open the picker, first time (no index)':44} {first['open'] * 1000:7.0f} ms")
     print(f"{'then the search index, in the background':44} {first['index'] * 1000:7.0f} ms")
-    rows = [("open the picker (list on screen)", "open", 0.3),
-            ("open it again in the same app", "reopen", 0.3),
-            ("open it with 1 conversation (the floor)", "floor", 0.3)]
-    rows += [(f"store.search {label} ({first[f'hits {label}']:.0f} hits)", f"search {label}", 0.3)
-             for label in QUERIES]
+    rows = [
+        ("open the picker (list on screen)", "open", 0.3),
+        ("open it again in the same app", "reopen", 0.3),
+        ("open it with 1 conversation (the floor)", "floor", 0.3),
+    ]
+    rows += [(f"store.search {label} ({first[f'hits {label}']:.0f} hits)", f"search {label}", 0.3) for label in QUERIES]
     rows += [(f"type {label} → hits on screen", f"shown {label}", 0.25 + 0.3) for label in ("rare", "common")]
     for label, key, target in rows:
         values = [r[key] for r in later]
         median = statistics.median(values)
         verdict = "pass" if median <= target else "FAIL"
-        print(f"{label:44} {median * 1000:7.0f} ms  [{min(values) * 1000:.0f}–{max(values) * 1000:.0f}]"
-              f"  target ≤ {target * 1000:.0f} ms  {verdict}   (first run {first[key] * 1000:.0f} ms)")
-    print(f"(medians of runs 2–{len(results)}; the first run builds the index: the listing while opening the"
-          " picker, then the text in the background, and searches once that is done)")
+        print(
+            f"{label:44} {median * 1000:7.0f} ms  [{min(values) * 1000:.0f}–{max(values) * 1000:.0f}]"
+            f"  target ≤ {target * 1000:.0f} ms  {verdict}   (first run {first[key] * 1000:.0f} ms)"
+        )
+    print(
+        f"(medians of runs 2–{len(results)}; the first run builds the index: the listing while opening the"
+        " picker, then the text in the background, and searches once that is done)"
+    )
 
 
 if __name__ == "__main__":

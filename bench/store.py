@@ -20,7 +20,21 @@ from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.conversation import Conversation, SessionStore
 from deepseek_tui.usage import Usage
 
-WORDS = ["the", "model", "answers", "with", "code", "and", "prose", "about", "sorting", "lists", "dicts", "and", "files"]
+WORDS = [
+    "the",
+    "model",
+    "answers",
+    "with",
+    "code",
+    "and",
+    "prose",
+    "about",
+    "sorting",
+    "lists",
+    "dicts",
+    "and",
+    "files",
+]
 CJK = "我们的模型回答问题并解释代码"
 
 

@@ -50,8 +50,11 @@ def one_run(workdir: Path, tag: str, with_tools: bool) -> dict[str, float]:
         typed_later = time.perf_counter()
         term.tmux("send-keys", "Y")
         echoed_later = term.wait_for(lambda s: "│ ZY" in s, 10)
-        result = {"ready": (ready or float("nan")) - t0, "echo": (echoed or float("nan")) - typed,
-                  "during": (echoed_later or float("nan")) - typed_later}
+        result = {
+            "ready": (ready or float("nan")) - t0,
+            "echo": (echoed or float("nan")) - typed,
+            "during": (echoed_later or float("nan")) - typed_later,
+        }
         if with_tools:
             term.tmux("send-keys", "C-\\")
             listed = term.wait_for(lambda s: "● ready" in s, 30, interval=0.02)
@@ -65,8 +68,9 @@ def one_run(workdir: Path, tag: str, with_tools: bool) -> dict[str, float]:
 def imported_at_start() -> list[str]:
     code = "import deepseek_tui.cli, deepseek_tui.ui.app, deepseek_tui.ui.launch"
     out = subprocess.run([PY, "-X", "importtime", "-c", code], capture_output=True, text=True).stderr
-    return sorted({line.split("|")[-1].strip() for line in out.splitlines()
-                   if line.split("|")[-1].strip().split(".")[0] == "mcp"})
+    return sorted(
+        {line.split("|")[-1].strip() for line in out.splitlines() if line.split("|")[-1].strip().split(".")[0] == "mcp"}
+    )
 
 
 def main() -> None:
@@ -86,8 +90,9 @@ def main() -> None:
         for key in ("ready", "echo", "during", "tools"):
             values = [r[key] for r in runs if key in r]
             if values:
-                parts.append(f"{key} median {statistics.median(values):.3f} s "
-                             f"(min {min(values):.3f}, max {max(values):.3f})")
+                parts.append(
+                    f"{key} median {statistics.median(values):.3f} s (min {min(values):.3f}, max {max(values):.3f})"
+                )
         print(f"{label}: " + "; ".join(parts))
     ready = {w: statistics.median(r["ready"] for r in runs) for w, runs in results.items()}
     print(f"start-up difference (median ready, tools − none): {ready[True] - ready[False]:+.3f} s")

@@ -72,6 +72,7 @@ STREAM_CASES = {
 # The simulator process
 # ------------------------------------------------------------------------------------------------
 
+
 def sim_main(args: argparse.Namespace) -> None:
     """Run a Simulator; print its URL; stamp each stream's end time and content into files."""
     from deepseek_tui.simulator import Simulator, answers, server
@@ -125,9 +126,23 @@ class Sim:
     def __init__(self, tokens: int, rate: float | None, style: str, workdir: Path) -> None:
         self.stamp = workdir / f"sim-{time.monotonic_ns()}.stamp"
         self.proc = subprocess.Popen(
-            [PY, __file__, "_sim", "--tokens", str(tokens), "--rate", str(rate or 0), "--style", style,
-             "--stamp", str(self.stamp)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True,
+            [
+                PY,
+                __file__,
+                "_sim",
+                "--tokens",
+                str(tokens),
+                "--rate",
+                str(rate or 0),
+                "--style",
+                style,
+                "--stamp",
+                str(self.stamp),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
         )
         self.url = self.proc.stdout.readline().strip()
         if not self.url.startswith("http"):
@@ -160,6 +175,7 @@ def _kill(proc: subprocess.Popen) -> None:
 # ------------------------------------------------------------------------------------------------
 # Conversations with history
 # ------------------------------------------------------------------------------------------------
+
 
 def save_history(sessions_dir: Path, messages: int) -> str:
     """Save a `messages`-long conversation (Markdown answers); returns the last answer's text."""
@@ -249,13 +265,15 @@ PATCHES = {
 # Headless in-process measurements (run in a child process: `bench/ui.py _case ...`)
 # ------------------------------------------------------------------------------------------------
 
+
 def _make_app(url: str, data_dir: Path):
     from deepseek_tui.chat_settings import ChatSettings
     from deepseek_tui.config import AppConfig
     from deepseek_tui.ui.app import DeepSeekApp
 
-    config = AppConfig(api_key="sk-test", base_url=url, data_dir=str(data_dir),
-                       chat=ChatSettings(max_tokens=MAX_TOKENS))
+    config = AppConfig(
+        api_key="sk-test", base_url=url, data_dir=str(data_dir), chat=ChatSettings(max_tokens=MAX_TOKENS)
+    )
     return DeepSeekApp(config, config_path=data_dir / "config.toml", persist_config=False)
 
 
@@ -275,6 +293,7 @@ def _hook_display(app) -> list[float]:
 async def stream_case(url: str, data_dir: Path) -> dict:
     from deepseek_tui.conversation.turn import AnswerText, Turn
     from deepseek_tui.ui.widgets.messages import AnswerBlock
+
     marks: dict[str, float] = {}
     original_stream = Turn.stream
 
@@ -311,6 +330,7 @@ async def stream_case(url: str, data_dir: Path) -> dict:
         turn_profile = None
         if os.environ.get("BENCH_TURN_PROFILE"):  # CPU profile of the turn only (not the start)
             import cProfile
+
             turn_profile = cProfile.Profile(time.thread_time)
             turn_profile.enable()
         await pilot.press("enter")
@@ -330,6 +350,7 @@ async def stream_case(url: str, data_dir: Path) -> dict:
             turn_profile.disable()
             turn_profile.dump_stats(os.environ["BENCH_TURN_PROFILE"])
         import threading
+
         threads = [t.name for t in threading.enumerate()]
         chat = app.query_one("#chat")
         result = {
@@ -338,7 +359,8 @@ async def stream_case(url: str, data_dir: Path) -> dict:
             "cpu": cpu1 - cpu0,
             "cpu_main_thread": main1 - main0,
             "threads": threads,
-            "source_ok": "".join(getattr(m, "bench_source", None) or m.source for m in parts) == message.content and len(message.content) > 0,
+            "source_ok": "".join(getattr(m, "bench_source", None) or m.source for m in parts) == message.content
+            and len(message.content) > 0,
             "markdown_widgets": len(parts),
             "worker": f"{app.turn_worker.state.name} {app.turn_worker.error!r}"[:300],
             "status": message.status,
@@ -355,8 +377,9 @@ async def stream_case(url: str, data_dir: Path) -> dict:
             summary: dict[str, list[float]] = {}
             for kind, cpu, _dirty, _names in FRAME_LOG:
                 summary.setdefault(kind, []).append(cpu)
-            result["frame_cpu"] = {k: (len(v), round(sum(v), 3), round(statistics.median(v) * 1000, 1))
-                                   for k, v in summary.items()}
+            result["frame_cpu"] = {
+                k: (len(v), round(sum(v), 3), round(statistics.median(v) * 1000, 1)) for k, v in summary.items()
+            }
             paints: dict[str, int] = {}
             for kind, _cpu, _dirty, names in FRAME_LOG:
                 if kind == "paint":
@@ -364,9 +387,12 @@ async def stream_case(url: str, data_dir: Path) -> dict:
             result["paint_dirty"] = sorted(paints.items(), key=lambda kv: -kv[1])[:6]
             layouts = [cpu for kind, cpu, _d, _n in FRAME_LOG if kind == "layout"]
             tenth = max(len(layouts) // 10, 1)
-            result["layout_ms_by_decile"] = [round(statistics.median(layouts[i:i + tenth]) * 1000, 1)
-                                             for i in range(0, len(layouts), tenth)]
-            result["frames_20_to_40"] = [f"{kind[0]}{cpu * 1000:.1f}:{names}" for kind, cpu, _d, names in FRAME_LOG[20:40]]
+            result["layout_ms_by_decile"] = [
+                round(statistics.median(layouts[i : i + tenth]) * 1000, 1) for i in range(0, len(layouts), tenth)
+            ]
+            result["frames_20_to_40"] = [
+                f"{kind[0]}{cpu * 1000:.1f}:{names}" for kind, cpu, _d, names in FRAME_LOG[20:40]
+            ]
     return result
 
 
@@ -393,9 +419,11 @@ def apply_patches(spec: str) -> None:
     for name in filter(None, (spec or "").split(",")):
         if name.startswith("window:"):  # window:12 → MOUNT_WINDOW = 12 (messages mounted on open)
             import deepseek_tui.ui.widgets.chat_view as chat_view
+
             chat_view.MOUNT_WINDOW = int(name.split(":")[1])
         elif name.startswith("interval:"):  # interval:0.25 → Coalescer.INTERVAL = 0.25
             from deepseek_tui.ui.widgets.streaming import Coalescer
+
             Coalescer.INTERVAL = float(name.split(":")[1])
         else:
             PATCHES[name]()
@@ -412,6 +440,7 @@ def case_main(args: argparse.Namespace) -> None:
         coro = stream_case(args.url, data_dir)
     if args.profile:
         import cProfile
+
         profiler = cProfile.Profile(time.thread_time)  # CPU time, so waiting in epoll does not count
         profiler.enable()
         result = asyncio.run(coro)
@@ -424,8 +453,9 @@ def case_main(args: argparse.Namespace) -> None:
 
 
 def run_child(argv: list[str], timeout: float = CASE_TIMEOUT) -> dict | None:
-    proc = subprocess.Popen([PY, __file__, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [PY, __file__, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -444,6 +474,7 @@ def run_child(argv: list[str], timeout: float = CASE_TIMEOUT) -> dict | None:
 # ------------------------------------------------------------------------------------------------
 # tmux (the real app, the real terminal path)
 # ------------------------------------------------------------------------------------------------
+
 
 class Tmux:
     """One tmux server (own socket) running the app at 120×40 with temporary XDG dirs."""
@@ -469,16 +500,29 @@ class Tmux:
         return self.home / "data" / "deepseek-tui" / "sessions"
 
     def tmux(self, *args: str, check: bool = True) -> str:
-        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
-                              check=check, timeout=10).stdout
+        return subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=check, timeout=10
+        ).stdout
 
     def start(self) -> float:
-        env = (f"env DEEPSEEK_API_KEY=sk-test XDG_CONFIG_HOME={self.home / 'config'} "
-               f"XDG_DATA_HOME={self.home / 'data'} TERM=xterm-256color")
+        env = (
+            f"env DEEPSEEK_API_KEY=sk-test XDG_CONFIG_HOME={self.home / 'config'} "
+            f"XDG_DATA_HOME={self.home / 'data'} TERM=xterm-256color"
+        )
         t0 = time.perf_counter()
         command = self.command or f"{self._command()} --base-url {self.url}"
-        out = self.tmux("new-session", "-d", "-P", "-F", "#{pane_pid}", "-x", str(SIZE[0]), "-y", str(SIZE[1]),
-                        f"exec {env} {command}")
+        out = self.tmux(
+            "new-session",
+            "-d",
+            "-P",
+            "-F",
+            "#{pane_pid}",
+            "-x",
+            str(SIZE[0]),
+            "-y",
+            str(SIZE[1]),
+            f"exec {env} {command}",
+        )
         self.pid = int(out.strip())
         return t0
 
@@ -584,8 +628,9 @@ def tmux_typing(workdir: Path, tag: str, history: int, keys: str = "hello world"
             typed = keys[:count]
             t0 = time.perf_counter()
             term.tmux("send-keys", "-l", keys[count - 1])
-            shown = term.wait_for(lambda s: any(line.lstrip("│").startswith(" " + typed) for line in s.splitlines()), 5,
-                                  interval=0.001)
+            shown = term.wait_for(
+                lambda s: any(line.lstrip("│").startswith(" " + typed) for line in s.splitlines()), 5, interval=0.001
+            )
             if shown is None:
                 return None
             delays.append(shown - t0)
@@ -624,8 +669,12 @@ def tmux_stream(workdir: Path, tag: str, tokens: int, rate: float | None, style:
         if done is None:
             return None
         last_token = sim.done_times()[-1] - wall0 + t0
-        return {"send_to_screen": done - t0, "last_delta_to_screen": done - last_token,
-                "cpu": cpu1 - cpu0, "hwm_mb": term.hwm_mb()}
+        return {
+            "send_to_screen": done - t0,
+            "last_delta_to_screen": done - last_token,
+            "cpu": cpu1 - cpu0,
+            "hwm_mb": term.hwm_mb(),
+        }
     finally:
         term.close()
         sim.close()
@@ -635,12 +684,14 @@ def tmux_stream(workdir: Path, tag: str, tokens: int, rate: float | None, style:
 # The driver
 # ------------------------------------------------------------------------------------------------
 
+
 def import_times(runs: int) -> dict:
     cumulative, wall = [], []
     for _ in range(runs):
         t0 = time.perf_counter()
-        proc = subprocess.run([PY, "-X", "importtime", "-c", "import deepseek_tui.ui.app"],
-                              capture_output=True, text=True, timeout=30)
+        proc = subprocess.run(
+            [PY, "-X", "importtime", "-c", "import deepseek_tui.ui.app"], capture_output=True, text=True, timeout=30
+        )
         wall.append(time.perf_counter() - t0)
         for line in proc.stderr.splitlines():
             parts = line.split("|")
@@ -687,12 +738,27 @@ def main() -> None:
             if args.profile == "6":
                 save_history(data / "sessions", 1000)
                 from deepseek_tui.conversation import SessionStore
+
                 marker = SessionStore(data / "sessions").most_recent().active_path()[-1].id
             out = f"/tmp/bench-ui-{args.profile}.prof"
-            result = run_child(["_case", "--kind", "history", "--data", str(data), "--marker", marker,
-                                "--profile", out, "--patch", args.patch])
+            result = run_child(
+                [
+                    "_case",
+                    "--kind",
+                    "history",
+                    "--data",
+                    str(data),
+                    "--marker",
+                    marker,
+                    "--profile",
+                    out,
+                    "--patch",
+                    args.patch,
+                ]
+            )
             print(json.dumps(result, indent=1))
             import pstats
+
             pstats.Stats(out).sort_stats("cumulative").print_stats(60)
             return
         if args.profile or args.trace:
@@ -703,18 +769,34 @@ def main() -> None:
             if history:
                 save_history(data / "sessions", history)
             out = f"/tmp/bench-ui-{case}.prof" if args.profile else ""
-            result = run_child(["_case", "--kind", "stream", "--url", sim.url, "--data", str(data),
-                                "--profile", out, "--patch", args.patch])
+            result = run_child(
+                [
+                    "_case",
+                    "--kind",
+                    "stream",
+                    "--url",
+                    sim.url,
+                    "--data",
+                    str(data),
+                    "--profile",
+                    out,
+                    "--patch",
+                    args.patch,
+                ]
+            )
             sim.close()
             print(json.dumps(result, indent=1))
             if not out:
                 return
             import pstats
+
             pstats.Stats(out).sort_stats("cumulative").print_stats(45)
             return
 
-        print(f"bench/ui.py: runs={args.runs}, patch={args.patch or '-'}, load={os.getloadavg()[0]:.2f} "
-              f"(this machine's speed drifts: compare runs by case 1's import time)")
+        print(
+            f"bench/ui.py: runs={args.runs}, patch={args.patch or '-'}, load={os.getloadavg()[0]:.2f} "
+            f"(this machine's speed drifts: compare runs by case 1's import time)"
+        )
         print(f"  {'case':5} {'figure (seconds unless MB)':44} {'median [min–max] n':34} target")
         if "1" in only:
             imp = import_times(args.runs)
@@ -748,8 +830,21 @@ def main() -> None:
                     if history:
                         save_history(data / "sessions", history)
                     try:
-                        results.append(run_child(["_case", "--kind", "stream", "--url", sim.url, "--data", str(data),
-                                                  "--patch", args.patch]))
+                        results.append(
+                            run_child(
+                                [
+                                    "_case",
+                                    "--kind",
+                                    "stream",
+                                    "--url",
+                                    sim.url,
+                                    "--data",
+                                    str(data),
+                                    "--patch",
+                                    args.patch,
+                                ]
+                            )
+                        )
                     finally:
                         sim.close()
                 ok = [r for r in results if r]
@@ -787,10 +882,12 @@ def main() -> None:
                     data = workdir / f"hist-{i}"
                     save_history(data / "sessions", 1000)
                     from deepseek_tui.conversation import SessionStore
+
                     conv = SessionStore(data / "sessions").most_recent()
                     marker = conv.active_path()[-1].id
-                    r = run_child(["_case", "--kind", "history", "--data", str(data), "--marker", marker,
-                                   "--patch", args.patch])
+                    r = run_child(
+                        ["_case", "--kind", "history", "--data", str(data), "--marker", marker, "--patch", args.patch]
+                    )
                     if r:
                         values.append(r["start_to_interactive"])
                         rss.append(r["maxrss_mb"])
@@ -802,10 +899,16 @@ def main() -> None:
                 rss += [s["hwm_mb"] for s in starts if s]
                 rss_by_case.setdefault("6 tmux", []).extend(s["hwm_mb"] for s in starts if s)
         if "8" in only and not args.no_tmux:
-            floor = [d for i in range(max(args.runs // 2, 1))
-                     for d in (tmux_typing(workdir, f"typefloor{i}", history=2) or {}).get("key_to_screen", [])]
-            delays = [d for i in range(max(args.runs // 2, 1))
-                      for d in (tmux_typing(workdir, f"type{i}", history=1000) or {}).get("key_to_screen", [])]
+            floor = [
+                d
+                for i in range(max(args.runs // 2, 1))
+                for d in (tmux_typing(workdir, f"typefloor{i}", history=2) or {}).get("key_to_screen", [])
+            ]
+            delays = [
+                d
+                for i in range(max(args.runs // 2, 1))
+                for d in (tmux_typing(workdir, f"type{i}", history=1000) or {}).get("key_to_screen", [])
+            ]
             add("8", "tmux key → screen, 2 msgs (floor)", floor, 0.05)
             add("8", "tmux key → screen, 1,000 msgs open", delays, 0.05)
         if "7" in only and rss:
@@ -829,6 +932,7 @@ if __name__ == "__main__":
     elif len(sys.argv) > 2 and sys.argv[1] == "_app":  # _app --patch NAMES -- <deepseek-tui args>
         apply_patches(sys.argv[3])
         from deepseek_tui.cli import main as cli_main
+
         sys.exit(cli_main(sys.argv[5:]))
     elif len(sys.argv) > 1 and sys.argv[1] == "_case":
         p = argparse.ArgumentParser()

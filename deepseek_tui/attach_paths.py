@@ -81,9 +81,7 @@ def _file_url_path(text: str) -> str | None:
 # --- reading -----------------------------------------------------------------------------------
 
 
-def read_attachment(
-    text: str, cwd: Path, limits: AttachmentLimits, already: Sequence[Attachment] = ()
-) -> Attachment:
+def read_attachment(text: str, cwd: Path, limits: AttachmentLimits, already: Sequence[Attachment] = ()) -> Attachment:
     """The file `text` names, as an attachment; AttachmentError says why it cannot be."""
     if not text.strip():
         raise AttachmentError("No file named.")

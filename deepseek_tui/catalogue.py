@@ -94,7 +94,7 @@ class PeakSchedule:
         return datetime.combine(utc.date(), window.end, tzinfo=UTC)
 
     def days_text(self) -> str:
-        """"Mon-Fri", or the days listed one by one when they are not a run."""
+        """ "Mon-Fri", or the days listed one by one when they are not a run."""
         days = sorted(self.days)
         if days and days == list(range(days[0], days[-1] + 1)) and len(days) > 2:
             return f"{WEEKDAYS[days[0]]}-{WEEKDAYS[days[-1]]}"
@@ -317,15 +317,33 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "reasoning_passback": ("never", "tool_loop", "tool_turns", "with_tools"),
 }
 _FIELD_KINDS: dict[str, str] = {
-    "generation": "str", "context_window": "int", "default_max_tokens": "int", "max_output_tokens": "int",
-    "thinking_switch": "choice", "thinking_default": "bool", "thinking_partner": "str",
-    "default_max_tokens_thinking": "int", "default_max_tokens_effort": "int_map",
-    "efforts": "str_list", "effort_aliases": "str_map", "default_effort": "str", "thinking_off_effort": "str",
-    "thinking_ignores": "str_list", "thinking_rejects": "str_list", "thinking_top_p_floor": "float",
-    "fixed_without_thinking": "float_map", "thinking_tool_choices": "str_list",
-    "json_output": "bool", "tools": "bool", "prefix_completion": "bool", "fim": "bool", "vision": "bool",
-    "image_tokens": "int", "max_request_bytes": "int",
-    "reasoning_passback": "choice", "note": "str",
+    "generation": "str",
+    "context_window": "int",
+    "default_max_tokens": "int",
+    "max_output_tokens": "int",
+    "thinking_switch": "choice",
+    "thinking_default": "bool",
+    "thinking_partner": "str",
+    "default_max_tokens_thinking": "int",
+    "default_max_tokens_effort": "int_map",
+    "efforts": "str_list",
+    "effort_aliases": "str_map",
+    "default_effort": "str",
+    "thinking_off_effort": "str",
+    "thinking_ignores": "str_list",
+    "thinking_rejects": "str_list",
+    "thinking_top_p_floor": "float",
+    "fixed_without_thinking": "float_map",
+    "thinking_tool_choices": "str_list",
+    "json_output": "bool",
+    "tools": "bool",
+    "prefix_completion": "bool",
+    "fim": "bool",
+    "vision": "bool",
+    "image_tokens": "int",
+    "max_request_bytes": "int",
+    "reasoning_passback": "choice",
+    "note": "str",
 }
 _TIERS = ("off_peak", "peak")
 
@@ -382,7 +400,9 @@ def _prices(where: str, value: Any) -> Prices:
     return Prices(**figures)
 
 
-def _pricing(where: str, table: Mapping[str, Any], base: Pricing | None, schedule: PeakSchedule | None) -> Pricing | None:
+def _pricing(
+    where: str, table: Mapping[str, Any], base: Pricing | None, schedule: PeakSchedule | None
+) -> Pricing | None:
     """Apply `prices = {USD = {off_peak = …, peak = …}}` and `prices_usd/_cny = [...]` to `base`."""
     off_peak = dict(base.off_peak) if base else {}
     peak = dict(base.peak) if base else {}
@@ -408,8 +428,11 @@ def _pricing(where: str, table: Mapping[str, Any], base: Pricing | None, schedul
 
 
 def spec_from_table(
-    model_id: str, table: Mapping[str, Any], base: ModelSpec | None = None,
-    schedule: PeakSchedule | None = None, where: str | None = None,
+    model_id: str,
+    table: Mapping[str, Any],
+    base: ModelSpec | None = None,
+    schedule: PeakSchedule | None = None,
+    where: str | None = None,
 ) -> ModelSpec:
     """A spec from a `[models.<id>]` table: `base` (or conservative defaults) with its fields replaced."""
     where = where or f"models.{model_id}"
@@ -442,7 +465,7 @@ def _schedule(table: Any) -> PeakSchedule:
             start, end = text.split("-")
             windows.append(PeakWindow(time.fromisoformat(start), time.fromisoformat(end)))
     except (ValueError, AttributeError, TypeError) as exc:
-        raise CatalogueError(f"{where}: days are Mon…Sun, windows \"HH:MM-HH:MM\" ({exc})") from None
+        raise CatalogueError(f'{where}: days are Mon…Sun, windows "HH:MM-HH:MM" ({exc})') from None
     return PeakSchedule(days, tuple(windows))
 
 
@@ -486,9 +509,7 @@ def builtin_data() -> _Data:
 class Catalogue:
     """Model specs by id: built-ins, config overrides, retired names, and what `/models` lists."""
 
-    def __init__(
-        self, specs: Iterable[ModelSpec] | None = None, retired: Iterable[RetiredModel] | None = None
-    ) -> None:
+    def __init__(self, specs: Iterable[ModelSpec] | None = None, retired: Iterable[RetiredModel] | None = None) -> None:
         if specs is None:
             data = builtin_data()
             specs, retired = data.specs, data.retired if retired is None else retired
@@ -597,4 +618,3 @@ class Catalogue:
         if spec.thinks(thinking) == thinking:
             return spec.id, thinking
         return self.toggle_thinking(spec.id, thinking)
-

@@ -63,7 +63,8 @@ def _subcommand_parents() -> argparse.ArgumentParser:
     shared.add_argument("--base-url", metavar="URL", default=argparse.SUPPRESS, help="API base URL")
     shared.add_argument("--config", metavar="PATH", type=Path, default=argparse.SUPPRESS, help="config file")
     shared.add_argument(
-        "--raw", action="store_true",
+        "--raw",
+        action="store_true",
         help="write escape sequences from the model or server to a terminal as they are "
         "(by default a terminal gets them made visible; pipes and files always get them as they are)",
     )
@@ -79,72 +80,106 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
     raw = argparse.RawDescriptionHelpFormatter
 
     ask = commands.add_parser(
-        "ask", parents=[shared], help="ask one question, answer on stdout",
-        description=ASK_DESCRIPTION, epilog=epilog, formatter_class=raw,
+        "ask",
+        parents=[shared],
+        help="ask one question, answer on stdout",
+        description=ASK_DESCRIPTION,
+        epilog=epilog,
+        formatter_class=raw,
     )
     ask.add_argument("prompt", nargs="?", metavar="PROMPT", help="the question; - or absent: read stdin")
-    ask.add_argument("--model", metavar="ID", default=argparse.SUPPRESS, help="model id (`deepseek-tui models` lists them)")
     ask.add_argument(
-        "--think", action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+        "--model", metavar="ID", default=argparse.SUPPRESS, help="model id (`deepseek-tui models` lists them)"
+    )
+    ask.add_argument(
+        "--think",
+        action=argparse.BooleanOptionalAction,
+        default=argparse.SUPPRESS,
         help="thinking (reasoner) mode on or off",
     )
     ask.add_argument(
-        "--effort", metavar="LEVEL",
+        "--effort",
+        metavar="LEVEL",
         help="reasoning effort: none/low/high/max (none = no thinking; others imply --think)",
     )
     ask.add_argument("--system", metavar="TEXT", help="system prompt")
     ask.add_argument("--temperature", type=_ranged(float, 0.0, 2.0), metavar="T", help="sampling temperature 0-2")
     ask.add_argument("--max-tokens", type=_ranged(int, 1), metavar="N", help="answer length limit in tokens")
     ask.add_argument(
-        "--json", dest="json_output", action="store_true",
+        "--json",
+        dest="json_output",
+        action="store_true",
         help='JSON output mode; adds a "json" instruction to the system prompt when no message has one',
     )
     ask.add_argument("--show-reasoning", action="store_true", help="print the reasoning to stderr")
     ask.add_argument(
-        "--continue", dest="continue_session", nargs="?", const="", metavar="SESSION",
+        "--continue",
+        dest="continue_session",
+        nargs="?",
+        const="",
+        metavar="SESSION",
         help="continue the most recent (or the given) stored conversation; its history is sent",
     )
     ask.add_argument(
-        "--save", action=argparse.BooleanOptionalAction, default=None,
+        "--save",
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help="store the exchange as a session the TUI can open (default: only with --continue)",
     )
     ask.add_argument("--usage", action="store_true", help="print token usage and cost to stderr")
     ask.add_argument(
-        "-a", "--attach", action="append", default=[], metavar="FILE",
+        "-a",
+        "--attach",
+        action="append",
+        default=[],
+        metavar="FILE",
         help="send a file with the prompt (repeatable): text goes in as a fenced block, an image "
         "(PNG, JPEG, WebP, GIF) as an image for a model that sees images",
     )
     ask.add_argument(
-        "--tools", action="store_true",
+        "--tools",
+        action="store_true",
         help="offer the tools of the configured MCP servers; calls and results are noted on stderr",
     )
     ask.add_argument(
-        "--yes", action="store_true",
+        "--yes",
+        action="store_true",
         help="with --tools: run every tool call without asking (without a terminal to ask on, calls are "
         "refused unless this or the tool's confirm = false in the config allows them)",
     )
 
     balance = commands.add_parser(
-        "balance", parents=[shared], help="print the account balance", epilog=epilog, formatter_class=raw,
+        "balance",
+        parents=[shared],
+        help="print the account balance",
+        epilog=epilog,
+        formatter_class=raw,
         description="Print the account balance per currency and whether it suffices for API calls.",
     )
     balance.add_argument("--json", dest="json_output", action="store_true", help="machine-readable JSON")
 
     models = commands.add_parser(
-        "models", parents=[shared], help="list the models with limits, features and prices",
-        epilog=epilog, formatter_class=raw,
+        "models",
+        parents=[shared],
+        help="list the models with limits, features and prices",
+        epilog=epilog,
+        formatter_class=raw,
         description=(
             "List the models /models reports, merged with the catalogue: limits, thinking switch, "
             "efforts, features, prices per 1M tokens (off-peak and peak, in both currencies; "
-            "\"unknown\" where DeepSeek's price is not known), the peak hours, models the server no "
+            '"unknown" where DeepSeek\'s price is not known), the peak hours, models the server no '
             "longer lists, and the retired names with their successors."
         ),
     )
     models.add_argument("--json", dest="json_output", action="store_true", help="machine-readable JSON")
 
     fim = commands.add_parser(
-        "fim", parents=[shared], help="fill in the middle (code completion)",
-        description=FIM_DESCRIPTION, epilog=epilog, formatter_class=raw,
+        "fim",
+        parents=[shared],
+        help="fill in the middle (code completion)",
+        description=FIM_DESCRIPTION,
+        epilog=epilog,
+        formatter_class=raw,
     )
     fim.add_argument("--prefix-file", type=Path, metavar="PATH", help="the text before the gap (default: stdin)")
     suffix = fim.add_mutually_exclusive_group()
@@ -152,7 +187,9 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
     suffix.add_argument("--suffix", metavar="TEXT", help="the text after the gap")
     fim.add_argument("--model", metavar="ID", default=argparse.SUPPRESS, help="a FIM-capable model id")
     fim.add_argument(
-        "--max-tokens", type=_ranged(int, 1, FIM_MAX_TOKENS), metavar="N",
+        "--max-tokens",
+        type=_ranged(int, 1, FIM_MAX_TOKENS),
+        metavar="N",
         help=f"completion length limit (at most {FIM_MAX_TOKENS})",
     )
     fim.add_argument("--usage", action="store_true", help="print token usage and cost to stderr")
@@ -175,9 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="start in thinking (reasoner) mode, or not",
     )
-    parser.add_argument(
-        "--config", metavar="PATH", type=Path, help=f"config file (default {default_config_path()})"
-    )
+    parser.add_argument("--config", metavar="PATH", type=Path, help=f"config file (default {default_config_path()})")
     parser.add_argument(
         "--demo",
         action="store_true",
@@ -212,10 +247,21 @@ def run_subcommand(
         from deepseek_tui.pipe.ask import AskOptions, run_ask
 
         options = AskOptions(
-            prompt=args.prompt, model=args.model, think=args.think, effort=args.effort, system=args.system,
-            temperature=args.temperature, max_tokens=args.max_tokens, json_output=args.json_output,
-            show_reasoning=args.show_reasoning, continue_session=args.continue_session, save=args.save,
-            usage=args.usage, attach=tuple(args.attach), tools=args.tools, yes=args.yes,
+            prompt=args.prompt,
+            model=args.model,
+            think=args.think,
+            effort=args.effort,
+            system=args.system,
+            temperature=args.temperature,
+            max_tokens=args.max_tokens,
+            json_output=args.json_output,
+            show_reasoning=args.show_reasoning,
+            continue_session=args.continue_session,
+            save=args.save,
+            usage=args.usage,
+            attach=tuple(args.attach),
+            tools=args.tools,
+            yes=args.yes,
         )
         return run_ask(options, config, console, client_factory)
     from deepseek_tui.pipe.account import run_balance, run_models
@@ -226,8 +272,12 @@ def run_subcommand(
     if args.command == "models":
         return run_models(config, console, as_json=args.json_output, client_factory=client_factory)
     options_fim = FimOptions(
-        prefix_file=args.prefix_file, suffix_file=args.suffix_file, suffix=args.suffix, model=args.model,
-        max_tokens=args.max_tokens, usage=args.usage,
+        prefix_file=args.prefix_file,
+        suffix_file=args.suffix_file,
+        suffix=args.suffix,
+        model=args.model,
+        max_tokens=args.max_tokens,
+        usage=args.usage,
     )
     return run_fim(options_fim, config, console, client_factory)
 

@@ -181,7 +181,9 @@ def with_current_models(config: AppConfig, catalogue: Catalogue, source: str) ->
     for model_id in catalogue.ignored_overrides(config.models):
         notices.append(f"[models.{model_id}] in {source} is ignored: DeepSeek retired {model_id}.")
     return replace(
-        config, chat=choice.settings, notices=config.notices + tuple(notices),
+        config,
+        chat=choice.settings,
+        notices=config.notices + tuple(notices),
         names_retired_model=choice.notice is not None,
     )
 
@@ -208,8 +210,11 @@ def _attachment_limits(table: Mapping[str, Any], source: str) -> AttachmentLimit
 def _attachments_table(limits: AttachmentLimits) -> dict[str, int]:
     """The [attachments] keys whose value is not the default."""
     defaults = AttachmentLimits()
-    return {key: getattr(limits, name) // unit for key, (name, unit) in _ATTACHMENT_KEYS.items()
-            if getattr(limits, name) != getattr(defaults, name)}
+    return {
+        key: getattr(limits, name) // unit
+        for key, (name, unit) in _ATTACHMENT_KEYS.items()
+        if getattr(limits, name) != getattr(defaults, name)
+    }
 
 
 def _table(value: Any, key: str, source: str) -> Mapping[str, Any]:

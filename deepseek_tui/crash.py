@@ -71,8 +71,9 @@ def crash_line(report: CrashReport, *, saved: str = "") -> str:
     return f"deepseek-tui: stopped by an unexpected error ({report.summary}). {saved}{where}"
 
 
-def report_crash(error: BaseException, *, secrets: Iterable[str | None] = (), stream: TextIO | None = None,
-                 saved: str = "") -> int:
+def report_crash(
+    error: BaseException, *, secrets: Iterable[str | None] = (), stream: TextIO | None = None, saved: str = ""
+) -> int:
     """Write the report, print the line, and return the exit code for it."""
     report = write_crash_report(error, secrets=secrets)
     print(crash_line(report, saved=saved), file=stream or sys.stderr)

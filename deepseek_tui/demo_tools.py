@@ -23,8 +23,13 @@ MAX_EXPONENT = 1_000
 MAX_DIGITS = 400
 
 _BINARY: dict[type[ast.operator], Callable[[float, float], float]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
 }
 _UNARY: dict[type[ast.unaryop], Callable[[float], float]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 
@@ -98,8 +103,11 @@ def build_server(now: datetime | None = None):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m deepseek_tui.demo_tools", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m deepseek_tui.demo_tools",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--now", metavar="ISO", help="answer current_date with this moment (tests)")
     arguments = parser.parse_args()
     now = datetime.fromisoformat(arguments.now) if arguments.now else None

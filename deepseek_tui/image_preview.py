@@ -151,7 +151,7 @@ def _prefix_sum(line: bytes, bpp: int) -> bytes:
     low, high = _masks(n)
     value, shift = int.from_bytes(line, "big"), bpp
     while shift < n:
-        shifted = (value >> (8 * shift))
+        shifted = value >> (8 * shift)
         value = ((value & low) + (shifted & low)) ^ ((value ^ shifted) & high)
         shift *= 2
     return value.to_bytes(n, "big")
@@ -186,4 +186,3 @@ def _palette_colour(index: int, palette: bytes, transparency: bytes) -> Pixel:
     if 3 * index + 3 > len(palette):
         return (0, 0, 0)
     return (palette[3 * index], palette[3 * index + 1], palette[3 * index + 2])
-

@@ -36,7 +36,7 @@ def tokens(count: int) -> str:
 
 
 def mode_label(catalogue: Catalogue, model: str, thinking: bool, effort: str | None = None) -> str:
-    """"chat" or "reasoner" (with the effort where the model takes one)."""
+    """ "chat" or "reasoner" (with the effort where the model takes one)."""
     spec = catalogue.get(model)
     if not spec.thinks(thinking, effort):
         return "chat"
@@ -99,9 +99,13 @@ def answer_meta(
     parts = [message.model or "?", mode_label(catalogue, message.model or "", message.thinking, message.effort)]
     replies = conversation.exchange(message.id) if conversation is not None and message.id in conversation else []
     rounds = sum(1 for reply in replies[:-1] if reply.tool_calls)
-    calls_cancelled = bool(message.tool_calls) and conversation is not None and any(
-        result.tool_run is not None and result.tool_run.outcome == "cancelled"
-        for result in conversation.tool_results(message.id).values()
+    calls_cancelled = (
+        bool(message.tool_calls)
+        and conversation is not None
+        and any(
+            result.tool_run is not None and result.tool_run.outcome == "cancelled"
+            for result in conversation.tool_results(message.id).values()
+        )
     )  # the loop was stopped at this reply's calls: it ends the loop
     ends_loop = not message.tool_calls or calls_cancelled or message.status != "complete"  # calls cut off: not run
     if rounds and ends_loop:
@@ -180,9 +184,7 @@ def conversation_cost(conversation: Conversation, currency: str) -> str:
     """The status line's "Σ $0.0123": what every branch cost; "+ unknown" when some reply's cost
     is not known (no price was known for it)."""
     total = conversation.total_cost(currency)
-    unpriced = any(
-        m.usage is not None and m.cost is None for m in conversation.messages
-    )
+    unpriced = any(m.usage is not None and m.cost is None for m in conversation.messages)
     sign = ESTIMATED if conversation.cost_is_estimated() else ""
     if total is None:
         return f"Σ {UNKNOWN_COST}" if unpriced else f"Σ {money(0.0, currency)}"
@@ -190,7 +192,7 @@ def conversation_cost(conversation: Conversation, currency: str) -> str:
 
 
 def peak_label(spec: ModelSpec, currency: str, when: datetime) -> str:
-    """"peak ×2 until 10:00 UTC" while peak prices are in force for this model, else ""."""
+    """ "peak ×2 until 10:00 UTC" while peak prices are in force for this model, else ""."""
     pricing = spec.pricing
     ends = pricing.peak_ends(when) if pricing is not None else None
     if pricing is None or ends is None:

@@ -1,6 +1,6 @@
 """Regenerate screenshots/*.svg from the running app at 120x40 against the simulator.
 
-    .venv/bin/python scripts/screenshots.py
+.venv/bin/python scripts/screenshots.py
 """
 
 from __future__ import annotations

@@ -71,9 +71,10 @@ def simulator():
 
 def pytest_addoption(parser):
     parser.addoption(
-        "--starved-pilot", action="store_true",
+        "--starved-pilot",
+        action="store_true",
         help="Cut Textual's pilot waits to one event-loop turn, as on a starved machine: a UI test "
-             "that checks state right after pilot.press/pause instead of waiting for it fails.",
+        "that checks state right after pilot.press/pause instead of waiting for it fails.",
     )
 
 

@@ -26,8 +26,12 @@ def png_bytes(
         raw.append(kind)
         raw += _filter(kind, row, previous, 3)
         previous = row
-    return SIGNATURE + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) + \
-        _chunk(b"IDAT", zlib.compress(bytes(raw))) + _chunk(b"IEND", b"")
+    return (
+        SIGNATURE
+        + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + _chunk(b"IDAT", zlib.compress(bytes(raw)))
+        + _chunk(b"IEND", b"")
+    )
 
 
 def _filter(kind: int, row: bytes, previous: bytes, bpp: int) -> bytes:

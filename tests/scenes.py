@@ -104,7 +104,9 @@ def answered_conversation() -> Conversation:
     reply.content, reply.reasoning = ANSWER, REASONING
     reply.reasoning_seconds = 3.4
     reply.created_at = T0 + timedelta(seconds=1)
-    reply.usage = Usage(prompt_tokens=1240, completion_tokens=412, cache_hit_tokens=1152, cache_miss_tokens=88, reasoning_tokens=96)
+    reply.usage = Usage(
+        prompt_tokens=1240, completion_tokens=412, cache_hit_tokens=1152, cache_miss_tokens=88, reasoning_tokens=96
+    )
     conversation.finish_assistant(reply.id, finish_reason="stop", completed_at=T0 + timedelta(seconds=9.6))
     price_message(reply, _catalogue(), "USD")
     conversation.updated_at = T0 + timedelta(seconds=10)
@@ -124,12 +126,14 @@ def tool_conversation() -> Conversation:
         ToolCall("call_01_IhCAliIHtM9gKpgfqbBV9873", "calculate", '{"expression": "17 * 23 + 4"}'),
     ]
     calls.created_at = T0 + timedelta(seconds=1)
-    calls.usage = Usage(prompt_tokens=512, completion_tokens=64, cache_hit_tokens=448, cache_miss_tokens=64,
-                        reasoning_tokens=30)
+    calls.usage = Usage(
+        prompt_tokens=512, completion_tokens=64, cache_hit_tokens=448, cache_miss_tokens=64, reasoning_tokens=30
+    )
     conversation.finish_assistant(calls.id, finish_reason="tool_calls", completed_at=T0 + timedelta(seconds=2.2))
     price_message(calls, _catalogue(), "USD")
-    for call, text, seconds in zip(calls.tool_calls, ["Wednesday 2026-11-25, 12:00 UTC", "395"], [0.04, 0.01],
-                                   strict=True):
+    for call, text, seconds in zip(
+        calls.tool_calls, ["Wednesday 2026-11-25, 12:00 UTC", "395"], [0.04, 0.01], strict=True
+    ):
         result = conversation.add_tool_result(call.id, text, ToolRun("ok", f"demo · {call.name}", seconds))
         result.created_at = T0 + timedelta(seconds=3)
     answer = conversation.start_assistant("deepseek-flash", True, "high")
@@ -137,8 +141,9 @@ def tool_conversation() -> Conversation:
     answer.reasoning_seconds = 0.6
     answer.content = "17 × 23 + 4 = **395**, and today is **Wednesday, 25 November 2026**."
     answer.created_at = T0 + timedelta(seconds=4)
-    answer.usage = Usage(prompt_tokens=640, completion_tokens=48, cache_hit_tokens=576, cache_miss_tokens=64,
-                         reasoning_tokens=14)
+    answer.usage = Usage(
+        prompt_tokens=640, completion_tokens=48, cache_hit_tokens=576, cache_miss_tokens=64, reasoning_tokens=14
+    )
     conversation.finish_assistant(answer.id, finish_reason="stop", completed_at=T0 + timedelta(seconds=5.5))
     price_message(answer, _catalogue(), "USD")
     conversation.updated_at = T0 + timedelta(seconds=6)
@@ -186,9 +191,8 @@ def reasoning_sent_first(simulator: Simulator, chunks: int) -> str:
     body = [r.body for r in simulator.requests if r.path.endswith("/chat/completions")][-1]
     headers = {"Authorization": f"Bearer {simulator.api_key}"}
     with httpx.stream("POST", simulator.url + "/chat/completions", json=body, headers=headers, timeout=10) as reply:
-        events = [line[len("data: "):] for line in reply.iter_lines() if line.startswith("data: ")]
-    return "".join(json.loads(event)["choices"][0]["delta"].get("reasoning_content") or ""
-                   for event in events[:chunks])
+        events = [line[len("data: ") :] for line in reply.iter_lines() if line.startswith("data: ")]
+    return "".join(json.loads(event)["choices"][0]["delta"].get("reasoning_content") or "" for event in events[:chunks])
 
 
 def scene_app(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeekApp, Scene]:
@@ -253,8 +257,13 @@ def _scene(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeekApp
 
     if name == "settings":
         SessionStore(tmp_path / "data" / "sessions").save(answered_conversation())
-        app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", thinking=True),
-                       show_settings=True, show_reasoning=False)
+        app = make_app(
+            simulator.url,
+            tmp_path,
+            chat=ChatSettings(model="deepseek-flash", thinking=True),
+            show_settings=True,
+            show_reasoning=False,
+        )
         return app, settle_account
 
     if name == "help":
@@ -269,7 +278,9 @@ def _scene(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeekApp
 
     if name == "picker":
         store = SessionStore(tmp_path / "data" / "sessions")
-        for number, topic in enumerate(["Rust lifetimes", "Tax forms in CNY", "Haiku about tmux", "SQL window functions"]):
+        for number, topic in enumerate(
+            ["Rust lifetimes", "Tax forms in CNY", "Haiku about tmux", "SQL window functions"]
+        ):
             conversation = pinned_conversation(topic, T0 + timedelta(hours=number))
             store.save(conversation)
         (tmp_path / "data" / "sessions" / "window-notes.json").write_text('{"schema_version": 1, "id": ')
@@ -314,8 +325,9 @@ def _scene(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeekApp
 
     if name == "tools":
         SessionStore(tmp_path / "data" / "sessions").save(tool_conversation())
-        app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", thinking=True),
-                       show_reasoning=False)
+        app = make_app(
+            simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", thinking=True), show_reasoning=False
+        )
 
         async def run(pilot: Pilot) -> None:
             await settle_account(pilot)
@@ -351,7 +363,9 @@ def _scene(simulator: Simulator, tmp_path: Path, name: str) -> tuple[DeepSeekApp
 
         async def run(pilot: Pilot) -> None:
             await settle_account(pilot)
-            await wait_until(lambda: bool(pilot.app.query("ImagePreview")) and pilot.app.query_one("ImagePreview").display)
+            await wait_until(
+                lambda: bool(pilot.app.query("ImagePreview")) and pilot.app.query_one("ImagePreview").display
+            )
 
         return app, run
 
@@ -402,8 +416,9 @@ def branched_conversation() -> Conversation:
         reply.content = f"{body}\n\n```python\ndef fact(n):\n    return 1 if n < 2 else n * fact(n - 1)\n```"
         reply.created_at = T0 + timedelta(minutes=2 + number)
         reply.usage = Usage(prompt_tokens=60, completion_tokens=50, cache_hit_tokens=0, cache_miss_tokens=60)
-        conversation.finish_assistant(reply.id, finish_reason="stop",
-                                      completed_at=T0 + timedelta(minutes=2 + number, seconds=2))
+        conversation.finish_assistant(
+            reply.id, finish_reason="stop", completed_at=T0 + timedelta(minutes=2 + number, seconds=2)
+        )
         price_message(reply, _catalogue(), "USD")
     conversation.updated_at = T0 + timedelta(minutes=5)
     return conversation
@@ -419,7 +434,7 @@ def sunset(x: int, y: int) -> tuple[int, int, int]:
 
 
 SCREENSHOT = png_bytes(32, 20, sunset, filters=(0, 1, 2, 3, 4))
-BUTTON_SOURCE = b"def render_button(label: str, visible: bool = False) -> str:\n    return label if visible else \"\"\n"
+BUTTON_SOURCE = b'def render_button(label: str, visible: bool = False) -> str:\n    return label if visible else ""\n'
 
 
 def attachment_workdir(tmp_path: Path) -> Path:
@@ -437,13 +452,29 @@ def attachment_conversation() -> Conversation:
     limits = AttachmentLimits()
     question = conversation.active_path()[0]
     question.content = "Why does the button not show?"
-    question.attachments = (make_attachment("screenshot.png", SCREENSHOT, limits),
-                            make_attachment("src/button.py", BUTTON_SOURCE, limits))
+    question.attachments = (
+        make_attachment("screenshot.png", SCREENSHOT, limits),
+        make_attachment("src/button.py", BUTTON_SOURCE, limits),
+    )
     conversation.active_path()[-1].content = (
         "`render_button` is called without `visible=True`, so it returns an empty string: pass "
-        "`visible=True` where the toolbar is built.")
+        "`visible=True` where the toolbar is built."
+    )
     return conversation
 
 
-SCENES = ("empty", "reasoning", "answered", "error", "settings", "help", "picker", "branched", "markdown", "selected",
-          "attach_prompt", "attach_sent", "tools")
+SCENES = (
+    "empty",
+    "reasoning",
+    "answered",
+    "error",
+    "settings",
+    "help",
+    "picker",
+    "branched",
+    "markdown",
+    "selected",
+    "attach_prompt",
+    "attach_sent",
+    "tools",
+)

@@ -59,8 +59,9 @@ def pro() -> ChatSettings:
 # --- what may be attached ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("data, media_type", [(PNG, "image/png"), (JPEG, "image/jpeg"), (GIF, "image/gif"),
-                                              (WEBP, "image/webp")])
+@pytest.mark.parametrize(
+    "data, media_type", [(PNG, "image/png"), (JPEG, "image/jpeg"), (GIF, "image/gif"), (WEBP, "image/webp")]
+)
 def test_images_are_known_by_their_bytes_not_their_name(data, media_type):
     attachment = attach("notes.txt", data)
     assert (attachment.media_type, attachment.is_image, attachment.size) == (media_type, True, len(data))
@@ -142,7 +143,10 @@ def test_an_image_goes_as_an_image_url_part_with_a_data_url_to_a_vision_model():
     conversation.add_user("What is this?", [attach("shot.png", PNG), attach("a.py", SOURCE)])
     request = build_chat_request(conversation, Catalogue())
     image, text = request.body["messages"][-1]["content"]
-    assert image == {"type": "image_url", "image_url": {"url": "data:image/png;base64," + base64.b64encode(PNG).decode()}}
+    assert image == {
+        "type": "image_url",
+        "image_url": {"url": "data:image/png;base64," + base64.b64encode(PNG).decode()},
+    }
     assert text["type"] == "text" and text["text"].startswith("What is this?\n\na.py\n```python\n")
     assert request.notes == ()
 
@@ -152,8 +156,11 @@ def test_a_model_without_vision_gets_a_note_in_place_of_the_image_and_the_user_i
     conversation.add_user("What is this?", [attach("shot.png", PNG)])
     request = build_chat_request(conversation, Catalogue())
     assert request.body["messages"][-1]["content"] == (
-        "What is this?\n\n[Image shot.png not sent: deepseek-v4-pro does not see images.]")
-    assert request.notes == ("shot.png was not sent: deepseek-v4-pro does not see images (a note says so in its place).",)
+        "What is this?\n\n[Image shot.png not sent: deepseek-v4-pro does not see images.]"
+    )
+    assert request.notes == (
+        "shot.png was not sent: deepseek-v4-pro does not see images (a note says so in its place).",
+    )
 
 
 def test_every_user_message_of_the_branch_carries_its_attachments():
@@ -182,7 +189,10 @@ def test_a_request_over_the_size_limit_is_refused_before_anything_is_added():
     big = attach("shot.png", png_bytes(40, 40))
     check = check_send(prospective_path(conversation, "look", [big]), catalogue, flash())
     assert check.too_large is not None
-    assert check.too_large.startswith("This request would be 5.8 KB;") and "deepseek-flash takes 2.0 KB at most" in check.too_large
+    assert (
+        check.too_large.startswith("This request would be 5.8 KB;")
+        and "deepseek-flash takes 2.0 KB at most" in check.too_large
+    )
     conversation.add_user("look", [big])
     with pytest.raises(RequestTooLarge):
         prepare_reply(conversation, catalogue)
@@ -220,8 +230,12 @@ def test_session_files_name_attachments_by_hash_and_the_bytes_are_beside_them(tm
     document = json.loads((tmp_path / "sessions" / f"{conversation.id}.json").read_text())
     assert document["schema_version"] == 2  # a reader of schema 1 would drop the attachments
     entry = document["messages"][0]["attachments"][0]
-    assert entry == {"name": "shot.png", "sha256": hashlib.sha256(PNG).hexdigest(), "size": len(PNG),
-                     "media_type": "image/png"}
+    assert entry == {
+        "name": "shot.png",
+        "sha256": hashlib.sha256(PNG).hexdigest(),
+        "size": len(PNG),
+        "media_type": "image/png",
+    }
     blob = tmp_path / "sessions" / "attachments" / entry["sha256"]
     assert blob.read_bytes() == PNG and oct(blob.stat().st_mode & 0o777) == "0o600"
     loaded = store.load(conversation.id)
@@ -242,7 +256,8 @@ def test_duplicates_and_copies_share_the_stored_bytes(tmp_path):
     twin = store.duplicate(conversation.id)
     assert twin.active_path()[0].attachments[0].data == PNG
     assert sorted(p.name for p in (tmp_path / "sessions" / "attachments").iterdir()) == sorted(
-        [hashlib.sha256(PNG).hexdigest(), hashlib.sha256(SOURCE).hexdigest()])
+        [hashlib.sha256(PNG).hexdigest(), hashlib.sha256(SOURCE).hexdigest()]
+    )
 
 
 def test_a_missing_attachment_is_reported_and_the_session_still_opens(tmp_path):
@@ -282,8 +297,14 @@ def test_json_export_embeds_the_attachments_and_imports_without_the_store(tmp_pa
     other = SessionStore(tmp_path / "two")  # another machine: no attachment files at all
     imported = other.import_json(exported)
     reloaded = SessionStore(tmp_path / "two").load(imported.id)
-    assert [(a.name, a.data) for a in reloaded.active_path()[0].attachments] == [("shot.png", PNG), ("src/a.py", SOURCE)]
-    assert "data" not in json.loads((tmp_path / "two" / f"{imported.id}.json").read_text())["messages"][0]["attachments"][0]
+    assert [(a.name, a.data) for a in reloaded.active_path()[0].attachments] == [
+        ("shot.png", PNG),
+        ("src/a.py", SOURCE),
+    ]
+    assert (
+        "data"
+        not in json.loads((tmp_path / "two" / f"{imported.id}.json").read_text())["messages"][0]["attachments"][0]
+    )
 
 
 def test_an_export_whose_embedded_bytes_do_not_match_is_refused(tmp_path):
@@ -299,7 +320,8 @@ def test_an_export_whose_embedded_bytes_do_not_match_is_refused(tmp_path):
 def test_markdown_export_lists_the_attachments(tmp_path):
     text = markdown_text(stored_conversation(SessionStore(tmp_path / "s")))
     assert "**Attachments**\n\n- `shot.png` (PNG image, 150 B)\n- `src/a.py` (text, 28 B)" in text.replace(
-        f"{len(PNG)} B", "150 B")
+        f"{len(PNG)} B", "150 B"
+    )
 
 
 @pytest.mark.parametrize("fmt", ["json", "toml"])
@@ -311,11 +333,14 @@ def test_attachment_references_round_trip_in_both_formats(fmt):
     assert decoded.active_path()[0].attachments[0].data is None  # the store reads the bytes
 
 
-@pytest.mark.parametrize("change, reason", [
-    ({"sha256": "../../etc/passwd"}, "not a SHA-256 hash"),
-    ({"media_type": "application/x-sh"}, "is not one of"),
-    ({"size": -1}, "negative"),
-])
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        ({"sha256": "../../etc/passwd"}, "not a SHA-256 hash"),
+        ({"media_type": "application/x-sh"}, "is not one of"),
+        ({"size": -1}, "negative"),
+    ],
+)
 def test_bad_attachment_entries_are_reported(change, reason):
     conversation = Conversation(settings=flash())
     conversation.add_user("x", [attach("shot.png", PNG)])
@@ -343,17 +368,24 @@ def workdir(tmp_path):
 def test_path_completion_lists_folders_first_filters_and_hides_dotfiles(workdir):
     assert [c.value for c in path_candidates("", workdir)] == ["src/", "My Shot.png", "notes.md"]
     assert [c.value for c in path_candidates("src/a", workdir)] == ["src/api.py", "src/app.py"]
-    assert [c.value for c in path_candidates("s", workdir)] == ["src/", "My Shot.png", "notes.md"]  # starts, then contains
+    assert [c.value for c in path_candidates("s", workdir)] == [
+        "src/",
+        "My Shot.png",
+        "notes.md",
+    ]  # starts, then contains
     assert [c.value for c in path_candidates(".h", workdir)] == [".hidden"]
     assert path_candidates("nowhere/", workdir) == []
 
 
-@pytest.mark.parametrize("paste", [
-    "'{dir}/My Shot.png' ",                       # GNOME Terminal: quoted, a trailing space
-    "{dir}/My\\ Shot.png",                        # iTerm2, kitty: escaped
-    "file://{dir}/My%20Shot.png",                 # a file URL
-    "{dir}/My Shot.png",                          # an unquoted name with a space
-])
+@pytest.mark.parametrize(
+    "paste",
+    [
+        "'{dir}/My Shot.png' ",  # GNOME Terminal: quoted, a trailing space
+        "{dir}/My\\ Shot.png",  # iTerm2, kitty: escaped
+        "file://{dir}/My%20Shot.png",  # a file URL
+        "{dir}/My Shot.png",  # an unquoted name with a space
+    ],
+)
 def test_pasted_paths_of_dropped_files_are_recognised(workdir, paste):
     assert pasted_files(paste.format(dir=workdir), workdir) == [workdir / "My Shot.png"]
 

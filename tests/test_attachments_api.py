@@ -36,13 +36,19 @@ def chat_bodies(simulator) -> list[dict]:
 
 def post(simulator, body: dict | bytes) -> httpx.Response:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return httpx.post(simulator.url + "/chat/completions", content=content, timeout=30,
-                      headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})
+    return httpx.post(
+        simulator.url + "/chat/completions",
+        content=content,
+        timeout=30,
+        headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
+    )
 
 
 def image_message(url: str) -> dict:
-    return {"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}},
-                                        {"type": "text", "text": "what is it?"}]}
+    return {
+        "role": "user",
+        "content": [{"type": "image_url", "image_url": {"url": url}}, {"type": "text", "text": "what is it?"}],
+    }
 
 
 DATA_URL = "data:image/png;base64," + base64.b64encode(PNG).decode()
@@ -100,7 +106,8 @@ async def test_a_text_file_reaches_the_model_as_a_fenced_block(simulator):
     conversation.add_user("Review it", [make_attachment("src/app.py", SOURCE, AttachmentLimits())])
     turn = await run_turn(simulator, conversation)
     assert chat_bodies(simulator)[-1]["messages"][-1]["content"] == (
-        "Review it\n\nsrc/app.py\n```python\ndef main():\n    print('hi')\n```")
+        "Review it\n\nsrc/app.py\n```python\ndef main():\n    print('hi')\n```"
+    )
     assert turn.message.status == "complete" and "You asked: “Review it src/app.py" in turn.message.content
 
 
@@ -150,8 +157,16 @@ def ask(simulator, tmp_path):
     env = dict(os.environ, DEEPSEEK_API_KEY=KEY, DEEPSEEK_BASE_URL=simulator.url, PYTHONIOENCODING="utf-8")
 
     def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-        done = subprocess.run([sys.executable, "-m", "deepseek_tui", "ask", *args], input=stdin, cwd=work,
-                              capture_output=True, text=True, encoding="utf-8", env=env, timeout=30)
+        done = subprocess.run(
+            [sys.executable, "-m", "deepseek_tui", "ask", *args],
+            input=stdin,
+            cwd=work,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env=env,
+            timeout=30,
+        )
         assert "Traceback" not in done.stderr
         return done
 
@@ -177,8 +192,9 @@ def test_ask_refuses_an_image_for_a_model_without_vision_before_sending(ask, sim
     assert chat_bodies(simulator) == []
 
 
-@pytest.mark.parametrize("name, reason", [("blob.bin", "binary files cannot be attached"),
-                                          ("missing.txt", "does not exist")])
+@pytest.mark.parametrize(
+    "name, reason", [("blob.bin", "binary files cannot be attached"), ("missing.txt", "does not exist")]
+)
 def test_ask_refuses_a_file_it_cannot_attach(ask, simulator, name, reason):
     done = ask("-a", name, "look")
     assert done.returncode == ExitCode.USAGE and reason in done.stderr

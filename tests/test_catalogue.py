@@ -26,10 +26,16 @@ def test_the_shipped_data_file_holds_todays_models():
     flash = catalogue.get("deepseek-flash")
     assert flash.efforts == ("none", "low", "high", "max") and flash.thinking_off_effort == "none"
     assert {a: flash.resolve_effort(a) for a in ("minimal", "medium", "xhigh", "ultra", "bogus")} == {
-        "minimal": "low", "medium": "high", "xhigh": "high", "ultra": "max", "bogus": None}
+        "minimal": "low",
+        "medium": "high",
+        "xhigh": "high",
+        "ultra": "max",
+        "bogus": None,
+    }
     assert flash.vision and not catalogue.get("deepseek-v4-pro").vision
-    assert [flash.default_output_budget(t, e) for t, e in ((False, None), (True, None), (True, "max"), (True, "none"))] == [
-        8_192, 65_536, 131_072, 8_192]
+    assert [
+        flash.default_output_budget(t, e) for t, e in ((False, None), (True, None), (True, "max"), (True, "none"))
+    ] == [8_192, 65_536, 131_072, 8_192]
     assert flash.reasoning_passback == "with_tools"
 
 
@@ -40,7 +46,12 @@ def test_the_catalogue_agrees_with_the_simulator():
     for model_id, rules in MODEL_RULES.items():
         spec = catalogue.get(model_id)
         assert (spec.context_window, spec.max_output_tokens, spec.vision, spec.fim, spec.thinking_default) == (
-            rules.context_tokens, rules.max_output_tokens, rules.vision, rules.supports_fim, rules.thinking_by_default)
+            rules.context_tokens,
+            rules.max_output_tokens,
+            rules.vision,
+            rules.supports_fim,
+            rules.thinking_by_default,
+        )
         assert spec.default_output_budget(False) == rules.default_budget(False, "high")
         assert spec.default_output_budget(True) == rules.default_budget(True, "high")
         assert spec.default_output_budget(True, "max") == rules.default_budget(True, "max")
@@ -81,10 +92,12 @@ def test_effort_choice_and_changes_keep_thinking_consistent():
 
 
 def test_config_tables_override_with_the_data_file_fields():
-    catalogue = Catalogue().with_overrides({
-        "deepseek-flash": {"prices": {"CNY": {"off_peak": {"cache_hit": 0.02, "cache_miss": 1.0, "output": 4.0}}}},
-        "my-proxy": {"context_window": 1000, "efforts": ["low", "high"], "prices_usd": [0.1, 0.2, 0.3]},
-    })
+    catalogue = Catalogue().with_overrides(
+        {
+            "deepseek-flash": {"prices": {"CNY": {"off_peak": {"cache_hit": 0.02, "cache_miss": 1.0, "output": 4.0}}}},
+            "my-proxy": {"context_window": 1000, "efforts": ["low", "high"], "prices_usd": [0.1, 0.2, 0.3]},
+        }
+    )
     flash = catalogue.get("deepseek-flash")
     assert flash.pricing.off_peak["CNY"].output == 4.0
     assert flash.pricing.peak["CNY"].cache_hit is None  # what was unknown stays unknown
@@ -147,8 +160,16 @@ def test_the_models_cache_keeps_a_day_per_base_url(tmp_path, pinned_clock):
     assert not ModelListing(("x",), now + timedelta(hours=1)).is_fresh(now)  # from the future: not trusted
 
 
-@pytest.mark.parametrize("content", [b"", b"{", b"[]", b'{"version": 1, "listings": {"https://api.deepseek.com": 5}}',
-                                     b'{"version": 1, "listings": {"https://api.deepseek.com": {"ids": [1]}}}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"{",
+        b"[]",
+        b'{"version": 1, "listings": {"https://api.deepseek.com": 5}}',
+        b'{"version": 1, "listings": {"https://api.deepseek.com": {"ids": [1]}}}',
+    ],
+)
 def test_a_corrupt_models_cache_is_ignored(tmp_path, content):
     path = tmp_path / "models.json"
     path.write_bytes(content)

@@ -43,7 +43,12 @@ def cli(simulator):
                 run_env[name] = value
         done = subprocess.run(
             [sys.executable, "-m", "deepseek_tui", *args],
-            input=stdin, capture_output=True, text=True, encoding="utf-8", env=run_env, timeout=30,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env=run_env,
+            timeout=30,
         )
         assert KEY not in done.stdout and KEY not in done.stderr
         assert "Traceback" not in done.stderr
@@ -83,8 +88,17 @@ def test_ask_reads_the_prompt_from_stdin(cli, simulator):
 
 def test_ask_options_shape_the_request(cli, simulator):
     run = cli(
-        "ask", "--model", "deepseek-v4-pro", "--think", "--effort", "max", "--system", "Be brief",
-        "--max-tokens", "300", "q",
+        "ask",
+        "--model",
+        "deepseek-v4-pro",
+        "--think",
+        "--effort",
+        "max",
+        "--system",
+        "Be brief",
+        "--max-tokens",
+        "300",
+        "q",
     )
     assert run.code == 0
     body = chat_bodies(simulator)[-1]
@@ -133,7 +147,10 @@ def test_save_then_continue_appends_to_the_stored_session(cli, simulator):
     conversation = store().load(summary.id)
     path = conversation.active_path()
     assert [(m.role, m.status) for m in path] == [
-        ("user", "complete"), ("assistant", "complete"), ("user", "complete"), ("assistant", "complete"),
+        ("user", "complete"),
+        ("assistant", "complete"),
+        ("user", "complete"),
+        ("assistant", "complete"),
     ]
     assert path[2].content == "second question"
     assert path[3].content.strip() == second.out.strip()
@@ -210,7 +227,11 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_partial_answer(cli, simulator):
     simulator.inject(Fault.hold(after_chunks=20, release=release))
     process = subprocess.Popen(
         [sys.executable, "-m", "deepseek_tui", "ask", "--save", "a slow answer please"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=cli.env, bufsize=0,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=cli.env,
+        bufsize=0,
     )
     try:
         first = process.stdout.read(20)
@@ -250,7 +271,10 @@ def wait_until_blocked(process: subprocess.Popen, timeout: float = 30) -> None:
 def test_ctrl_c_while_reading_stdin_exits_130(cli):
     process = subprocess.Popen(
         [sys.executable, "-m", "deepseek_tui", "ask"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli.env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli.env,
     )
     wait_until_blocked(process)
     process.send_signal(signal.SIGINT)
@@ -264,7 +288,11 @@ def test_closed_stdout_stops_quietly(cli, simulator):
     simulator.inject(Fault.hold(after_chunks=10, release=release))
     process = subprocess.Popen(
         [sys.executable, "-m", "deepseek_tui", "ask", "a long answer"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli.env, bufsize=0,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli.env,
+        bufsize=0,
     )
     try:
         assert process.stdout.read(5)
@@ -290,13 +318,19 @@ def test_balance_text_and_json(cli, simulator):
     run = cli("balance")
     assert run.code == 0
     assert "available: yes" in run.out and "CNY 110.00 (granted 10.00, topped up 100.00)" in run.out
-    simulator.balance = {"is_available": False, "balance_infos": [
-        {"currency": "USD", "total_balance": "0.00", "granted_balance": "0.00", "topped_up_balance": "0.00"},
-    ]}
+    simulator.balance = {
+        "is_available": False,
+        "balance_infos": [
+            {"currency": "USD", "total_balance": "0.00", "granted_balance": "0.00", "topped_up_balance": "0.00"},
+        ],
+    }
     data = json.loads(cli("balance", "--json").out)
-    assert data == {"is_available": False, "balances": [
-        {"currency": "USD", "total": "0.00", "granted": "0.00", "topped_up": "0.00"},
-    ]}
+    assert data == {
+        "is_available": False,
+        "balances": [
+            {"currency": "USD", "total": "0.00", "granted": "0.00", "topped_up": "0.00"},
+        ],
+    }
     assert "available: no" in cli("balance").out
 
 
@@ -324,7 +358,9 @@ def test_models_text_and_json(cli, tmp_path):
     assert by_id["deepseek-v4-pro"]["features"] == ["json", "tools", "prefix", "fim"]
     assert by_id["my-model"]["listed_by_api"] is False and by_id["my-model"]["context_window"] == 1000
     assert {r["id"]: (r["successor"], r["thinking"]) for r in data["retired"]}["deepseek-reasoner"] == (
-        "deepseek-flash", True)
+        "deepseek-flash",
+        True,
+    )
 
 
 # --- fim ---------------------------------------------------------------------------------------
@@ -334,8 +370,15 @@ def test_fim_from_files(cli, simulator, tmp_path):
     (tmp_path / "before.py").write_text("def add(a, b):", encoding="utf-8")
     (tmp_path / "after.py").write_text("\nprint(add(1, 2))\n", encoding="utf-8")
     run = cli(
-        "fim", "--prefix-file", str(tmp_path / "before.py"), "--suffix-file", str(tmp_path / "after.py"),
-        "--model", "deepseek-flash", "--max-tokens", "64",
+        "fim",
+        "--prefix-file",
+        str(tmp_path / "before.py"),
+        "--suffix-file",
+        str(tmp_path / "after.py"),
+        "--model",
+        "deepseek-flash",
+        "--max-tokens",
+        "64",
     )
     assert run.code == 0 and run.err == ""
     assert "# filled in by the DeepSeek simulator" in run.out and not run.out.endswith("\n\n")
@@ -355,7 +398,10 @@ def test_fim_rejects_models_and_limits(cli):
     run = cli("fim", "--model", "deepseek-v9", stdin="x")
     assert run.code == ExitCode.USAGE and "cannot do fill-in-the-middle" in run.err and "deepseek-flash" in run.err
     retired = cli("fim", "--model", "deepseek-chat", "--suffix", "\n", stdin="def f(x):")
-    assert retired.code == 0 and "deepseek-chat was retired by DeepSeek on 2026-07-24: --model now uses deepseek-flash." in retired.err
+    assert (
+        retired.code == 0
+        and "deepseek-chat was retired by DeepSeek on 2026-07-24: --model now uses deepseek-flash." in retired.err
+    )
     assert cli("fim", "--max-tokens", "5000", stdin="x").code == ExitCode.USAGE
     assert cli("fim", "--prefix-file", "/nonexistent/file").code == ExitCode.USAGE
 

@@ -134,7 +134,11 @@ def test_assembler_maps_deltas_ignoring_null_and_empty() -> None:
         chunk({"content": None, "reasoning_content": "think"}),
         chunk({"content": "", "reasoning_content": None}),
         chunk({"content": "Hi", "reasoning_content": None}),
-        chunk({"content": "!", "reasoning_content": None}, finish="stop", usage={"prompt_tokens": 3, "completion_tokens": 4}),
+        chunk(
+            {"content": "!", "reasoning_content": None},
+            finish="stop",
+            usage={"prompt_tokens": 3, "completion_tokens": 4},
+        ),
     ]:
         events += asm.feed(data)
     assert events == [ReasoningDelta("think"), ContentDelta("Hi"), ContentDelta("!")]
@@ -154,8 +158,24 @@ def test_assembler_usage_on_separate_empty_choices_chunk_last_non_null_wins() ->
 def test_assembler_tool_calls_accumulate_by_index() -> None:
     asm = StreamAssembler()
     events = []
-    events += asm.feed(chunk({"tool_calls": [{"index": 0, "id": "call_00_a", "type": "function", "function": {"name": "f", "arguments": ""}}]}))
-    events += asm.feed(chunk({"tool_calls": [{"index": 1, "id": "call_01_b", "type": "function", "function": {"name": "g", "arguments": "{}"}}]}))
+    events += asm.feed(
+        chunk(
+            {
+                "tool_calls": [
+                    {"index": 0, "id": "call_00_a", "type": "function", "function": {"name": "f", "arguments": ""}}
+                ]
+            }
+        )
+    )
+    events += asm.feed(
+        chunk(
+            {
+                "tool_calls": [
+                    {"index": 1, "id": "call_01_b", "type": "function", "function": {"name": "g", "arguments": "{}"}}
+                ]
+            }
+        )
+    )
     events += asm.feed(chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"x"'}}]}))
     events += asm.feed(chunk({"tool_calls": [{"index": 0, "function": {"arguments": ": 1}"}}]}, finish="tool_calls"))
     assert events[0] == ToolCallDelta(0, "call_00_a", "f", "")

@@ -40,8 +40,16 @@ from deepseek_tui.simulator import Fault
 
 FAST_TIMEOUTS = Timeouts(connect=2.0, idle=2.0, deadline=30.0)  # a guard: no test here is about it
 FAST_RETRY = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05)
-BODY = {"model": "deepseek-flash", "thinking": {"type": "disabled"}, "messages": [{"role": "user", "content": "Hello there"}]}
-THINKING_BODY = {"model": "deepseek-flash", "thinking": {"type": "enabled"}, "messages": [{"role": "user", "content": "Hello there"}]}
+BODY = {
+    "model": "deepseek-flash",
+    "thinking": {"type": "disabled"},
+    "messages": [{"role": "user", "content": "Hello there"}],
+}
+THINKING_BODY = {
+    "model": "deepseek-flash",
+    "thinking": {"type": "enabled"},
+    "messages": [{"role": "user", "content": "Hello there"}],
+}
 SSE_HEADERS = {"content-type": "text/event-stream"}
 
 
@@ -85,10 +93,14 @@ def sse(*payloads: bytes | str) -> list[bytes]:
 
 
 def chunk(content: str | None = None, finish: str | None = None) -> str:
-    return json.dumps({
-        "id": "c0ffee00-0000-4000-8000-000000000000", "object": "chat.completion.chunk", "model": "deepseek-chat",
-        "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": finish}],
-    })
+    return json.dumps(
+        {
+            "id": "c0ffee00-0000-4000-8000-000000000000",
+            "object": "chat.completion.chunk",
+            "model": "deepseek-chat",
+            "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": finish}],
+        }
+    )
 
 
 # --- HTTP status errors ---------------------------------------------------------------------
@@ -109,9 +121,7 @@ async def test_client_errors_are_typed_and_never_retried(client, simulator, stat
     assert len(completion_requests(simulator)) == 1
 
 
-@pytest.mark.parametrize(
-    ("status", "cls"), [(429, RateLimited), (500, ServerError), (503, ServerOverloaded)]
-)
+@pytest.mark.parametrize(("status", "cls"), [(429, RateLimited), (500, ServerError), (503, ServerOverloaded)])
 async def test_retryable_statuses_are_retried_then_raised(client, simulator, status, cls) -> None:
     for _ in range(3):
         simulator.inject(Fault.status(status))
@@ -125,7 +135,9 @@ async def test_retryable_statuses_are_retried_then_raised(client, simulator, sta
 
 async def test_retry_after_header_sets_the_minimum_delay(simulator) -> None:
     envelope = b'{"error":{"message":"Rate Limit Reached","type":"rate_limit_error","param":null,"code":"invalid_request_error"}}'
-    simulator.inject(Fault.raw(status=429, headers={"content-type": "application/json", "retry-after": "0.2"}, chunks=[envelope]))
+    simulator.inject(
+        Fault.raw(status=429, headers={"content-type": "application/json", "retry-after": "0.2"}, chunks=[envelope])
+    )
     policy = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=1.0)
     async with make_client(simulator, retry=policy) as client:
         events, error = await run_stream(client)
@@ -318,8 +330,14 @@ async def test_keep_alives_reset_the_idle_timer(simulator) -> None:
 
 
 async def test_silence_longer_than_idle_fails_even_before_the_first_byte(simulator) -> None:
-    simulator.inject(Fault.raw(headers=SSE_HEADERS, chunks=[b": keep-alive\n\n", *sse(chunk("Hi"), chunk("", "stop"), "[DONE]")], delay=0.6))
-    async with make_client(simulator, timeouts=Timeouts(connect=2, idle=0.3, deadline=10), retry=RetryPolicy(max_attempts=1)) as client:
+    simulator.inject(
+        Fault.raw(
+            headers=SSE_HEADERS, chunks=[b": keep-alive\n\n", *sse(chunk("Hi"), chunk("", "stop"), "[DONE]")], delay=0.6
+        )
+    )
+    async with make_client(
+        simulator, timeouts=Timeouts(connect=2, idle=0.3, deadline=10), retry=RetryPolicy(max_attempts=1)
+    ) as client:
         events, error = await run_stream(client)
     assert isinstance(error, StreamInterrupted) and error.reason == "idle_timeout"
 

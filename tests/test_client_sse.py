@@ -12,13 +12,7 @@ CHUNK = json.dumps(
     {"id": "x", "choices": [{"index": 0, "delta": {"content": "héllo ✓ 你好"}, "finish_reason": None}]},
     ensure_ascii=False,
 )
-STREAM = (
-    ": keep-alive\n\n"
-    f"data: {CHUNK}\n\n"
-    ": keep-alive\n\n"
-    f"data: {CHUNK}\n\n"
-    "data: [DONE]\n\n"
-).encode()
+STREAM = (f": keep-alive\n\ndata: {CHUNK}\n\n: keep-alive\n\ndata: {CHUNK}\n\ndata: [DONE]\n\n").encode()
 EXPECTED = [KEEP_ALIVE, CHUNK, KEEP_ALIVE, CHUNK, DONE]
 
 
@@ -60,7 +54,7 @@ def test_data_without_space_and_only_one_space_stripped() -> None:
 
 
 def test_multiline_data_is_joined_with_newlines() -> None:
-    assert list(iter_sse([b"data: {\ndata: \"a\": 1\ndata: }\n\n"])) == ['{\n"a": 1\n}']
+    assert list(iter_sse([b'data: {\ndata: "a": 1\ndata: }\n\n'])) == ['{\n"a": 1\n}']
 
 
 def test_blank_lines_alone_dispatch_nothing() -> None:

@@ -40,7 +40,9 @@ WEATHER_TOOL = {
 }
 
 
-def chat_body(model: str = "deepseek-flash", text: str = "Hello there", thinking: bool = False, **extra: Any) -> dict[str, Any]:
+def chat_body(
+    model: str = "deepseek-flash", text: str = "Hello there", thinking: bool = False, **extra: Any
+) -> dict[str, Any]:
     mode = {"type": "enabled" if thinking else "disabled"}
     return {"model": model, "messages": [{"role": "user", "content": text}], "thinking": mode, **extra}
 
@@ -54,7 +56,7 @@ def request_body(request: Any) -> dict[str, Any]:
 
 def header(request: Any, name: str) -> str | None:
     headers = request.headers
-    for key, value in (headers.items() if hasattr(headers, "items") else headers):
+    for key, value in headers.items() if hasattr(headers, "items") else headers:
         if key.lower() == name.lower():
             return value
     return None
@@ -62,9 +64,7 @@ def header(request: Any, name: str) -> str | None:
 
 @pytest.fixture
 async def client(simulator):
-    async with DeepSeekClient(
-        "sk-test", simulator.url, timeouts=FAST_TIMEOUTS, retry=FAST_RETRY
-    ) as client:
+    async with DeepSeekClient("sk-test", simulator.url, timeouts=FAST_TIMEOUTS, retry=FAST_RETRY) as client:
         yield client
 
 
@@ -198,8 +198,13 @@ async def test_raw_stream_edge_cases(client, simulator) -> None:
     accented = raw_chunk({"content": "café 深度"})
     cut = accented.index("é".encode()) + 1  # inside the two-byte é
     cut2 = accented.index("深".encode()) + 2  # inside the three-byte 深
-    usage = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15,
-             "prompt_cache_hit_tokens": 0, "prompt_cache_miss_tokens": 10}
+    usage = {
+        "prompt_tokens": 10,
+        "completion_tokens": 5,
+        "total_tokens": 15,
+        "prompt_cache_hit_tokens": 0,
+        "prompt_cache_miss_tokens": 10,
+    }
     chunks = [
         b": keep-alive\r\n\r\n",
         b"data:" + raw_chunk({"role": "assistant", "content": None, "reasoning_content": ""}) + b"\r\n\r\n",
@@ -211,10 +216,14 @@ async def test_raw_stream_edge_cases(client, simulator) -> None:
         b"\n\r\n",
         b"data: " + raw_chunk({"content": "", "reasoning_content": None}) + b"\n\n",
         b"data: " + raw_chunk({"content": "!", "reasoning_content": None}, "stop") + b"\n\n",
-        b"data: " + json.dumps({"id": "8f7c2a52", "model": "deepseek-chat", "choices": [], "usage": usage}).encode() + b"\n\n",
+        b"data: "
+        + json.dumps({"id": "8f7c2a52", "model": "deepseek-chat", "choices": [], "usage": usage}).encode()
+        + b"\n\n",
         b"data: [DONE]\n\n",
     ]
-    simulator.inject(Fault.raw(headers={"content-type": "text/event-stream", "x-ds-trace-id": "trace-raw"}, chunks=chunks))
+    simulator.inject(
+        Fault.raw(headers={"content-type": "text/event-stream", "x-ds-trace-id": "trace-raw"}, chunks=chunks)
+    )
     got = await collect(client, chat_body())
     output = [e for e in got.events if not isinstance(e, (UsageReport, StreamEnd))]
     assert output == [
@@ -251,8 +260,14 @@ async def test_chat_tool_calls(client) -> None:
 
 
 async def test_chat_tolerates_leading_blank_lines(client, simulator) -> None:
-    body = {"id": "x", "model": "deepseek-chat", "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}]}
-    simulator.inject(Fault.raw(headers={"content-type": "application/json"}, chunks=[b"\n\n", b"\n", json.dumps(body).encode()]))
+    body = {
+        "id": "x",
+        "model": "deepseek-chat",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],
+    }
+    simulator.inject(
+        Fault.raw(headers={"content-type": "application/json"}, chunks=[b"\n\n", b"\n", json.dumps(body).encode()])
+    )
     result = await client.chat(chat_body())
     assert result.content == "ok" and result.usage is None
 
@@ -261,7 +276,12 @@ async def test_fim_and_stream_fim(client, simulator) -> None:
     result = await client.fim("deepseek-flash", "def fib(a):\n", suffix="    return fib(a-1) + fib(a-2)", max_tokens=64)
     assert result.text and result.finish_reason in ("stop", "length")
     assert simulator.requests[-1].path == "/beta/completions"
-    streamed = [e async for e in client.stream_fim("deepseek-flash", "def fib(a):\n", suffix="    return fib(a-1) + fib(a-2)", max_tokens=64)]
+    streamed = [
+        e
+        async for e in client.stream_fim(
+            "deepseek-flash", "def fib(a):\n", suffix="    return fib(a-1) + fib(a-2)", max_tokens=64
+        )
+    ]
     assert "".join(e.text for e in streamed if isinstance(e, ContentDelta)) == result.text
     assert isinstance(streamed[-1], StreamEnd)
 
@@ -340,8 +360,9 @@ async def test_a_fast_stream_is_not_paused(simulator, pauses) -> None:
     start, end = sse_event({"role": "assistant", "content": ""}), sse_event({}, "stop") + b"data: [DONE]\n\n"
     # The role chunk goes with the first burst: alone, it could make a read that waited on a
     # loaded machine, and the burst after it a second one with few items before it.
-    simulator.inject(Fault.raw(headers={"content-type": "text/event-stream"},
-                               chunks=[start + burst, *[burst] * 7, end], delay=0.05))
+    simulator.inject(
+        Fault.raw(headers={"content-type": "text/event-stream"}, chunks=[start + burst, *[burst] * 7, end], delay=0.05)
+    )
     timeouts = Timeouts(connect=2.0, idle=2.0, deadline=20.0, read_pause=0.01)
     async with DeepSeekClient("sk-test", simulator.url, timeouts=timeouts) as paced:
         deltas = [e async for e in paced.stream_chat(chat_body()) if isinstance(e, ContentDelta) and e.text]
@@ -351,8 +372,13 @@ async def test_a_fast_stream_is_not_paused(simulator, pauses) -> None:
 
 async def test_no_pause_once_the_finish_chunk_is_in(simulator, pauses) -> None:
     """The last token must reach the screen at once: nothing waits after the finish chunk."""
-    chunks = [b": keep-alive\n\n", sse_event({"role": "assistant", "content": "one "}), sse_event({"content": "two "}),
-              sse_event({"content": "end"}, "stop"), b"data: [DONE]\n\n"]
+    chunks = [
+        b": keep-alive\n\n",
+        sse_event({"role": "assistant", "content": "one "}),
+        sse_event({"content": "two "}),
+        sse_event({"content": "end"}, "stop"),
+        b"data: [DONE]\n\n",
+    ]
     simulator.inject(Fault.raw(headers={"content-type": "text/event-stream"}, chunks=chunks, delay=0.05))
     timeouts = Timeouts(connect=2.0, idle=2.0, deadline=20.0, read_pause=0.01)
     async with DeepSeekClient("sk-test", simulator.url, timeouts=timeouts) as paced:

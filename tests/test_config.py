@@ -22,8 +22,12 @@ def test_missing_file_gives_defaults(tmp_path):
 
 def test_save_creates_mode_0600_and_round_trips(tmp_path):
     path = tmp_path / "sub" / "config.toml"
-    config = AppConfig(api_key="sk-secret", chat=ChatSettings(model="deepseek-v4-pro", temperature=0.0),
-                       keymap={"toggle_mode": "f5"}, currency="CNY")
+    config = AppConfig(
+        api_key="sk-secret",
+        chat=ChatSettings(model="deepseek-v4-pro", temperature=0.0),
+        keymap={"toggle_mode": "f5"},
+        currency="CNY",
+    )
     save_config(config, path)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert load_config(path) == config
@@ -37,13 +41,16 @@ def test_bad_toml_is_reported_and_left_alone(tmp_path):
     assert path.read_text() == "model = [unclosed"
 
 
-@pytest.mark.parametrize("doc, message", [
-    ({"currency": "EUR"}, "currency must be one of"),
-    ({"chat": {"temperature": "hot"}}, "temperature must be a number"),
-    ({"keymap": {"toggle_mode": 5}}, "keymap"),
-    ({"models": {"x": {"bogus": 1}}}, "unknown field"),
-    ({"show_reasoning": "yes"}, "wrong type"),
-])
+@pytest.mark.parametrize(
+    "doc, message",
+    [
+        ({"currency": "EUR"}, "currency must be one of"),
+        ({"chat": {"temperature": "hot"}}, "temperature must be a number"),
+        ({"keymap": {"toggle_mode": 5}}, "keymap"),
+        ({"models": {"x": {"bogus": 1}}}, "unknown field"),
+        ({"show_reasoning": "yes"}, "wrong type"),
+    ],
+)
 def test_bad_values_name_the_key(doc, message):
     with pytest.raises(ConfigError, match=message):
         parse_config(doc)
@@ -92,8 +99,10 @@ def test_a_retired_model_on_the_command_line_moves_to_its_successor(argv, expect
 
 def test_a_config_file_naming_a_retired_model_moves_to_its_successor(tmp_path):
     path = tmp_path / "config.toml"
-    path.write_text('[chat]\nmodel = "deepseek-reasoner"\nreasoning_effort = "medium"\n'
-                    '[models.deepseek-v4-flash]\nprices_usd = [0.007, 0.22, 0.66]\n')
+    path.write_text(
+        '[chat]\nmodel = "deepseek-reasoner"\nreasoning_effort = "medium"\n'
+        "[models.deepseek-v4-flash]\nprices_usd = [0.007, 0.22, 0.66]\n"
+    )
     config = load_config(path)
     assert (config.chat.model, config.chat.thinking, config.chat.reasoning_effort) == ("deepseek-flash", True, "high")
     assert config.names_retired_model
@@ -120,8 +129,18 @@ def test_example_file_parses_and_every_setting_is_documented():
     config = parse_config(tomllib.loads(text))
     assert config.chat.model == "deepseek-flash" and config.notices == ()
     documented = text.replace("# ", "")
-    for name in ("api_key", "base_url", "session_format", "currency", "on_start", "theme", "show_reasoning",
-                 "show_settings", "data_dir", *ChatSettings.__dataclass_fields__):
+    for name in (
+        "api_key",
+        "base_url",
+        "session_format",
+        "currency",
+        "on_start",
+        "theme",
+        "show_reasoning",
+        "show_settings",
+        "data_dir",
+        *ChatSettings.__dataclass_fields__,
+    ):
         assert f"{name} =" in documented, name
     from deepseek_tui.ui.app import DeepSeekApp
 

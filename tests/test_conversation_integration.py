@@ -218,9 +218,7 @@ async def test_a_saved_and_reloaded_conversation_continues(simulator, tmp_path: 
         await turn(client, conv, "Weather in Kyoto? Use the tool.")
         store.save(conv)
         reloaded = store.load(conv.id)
-        assert build_chat_request(reloaded, CATALOGUE, tools=TOOLS) == build_chat_request(
-            conv, CATALOGUE, tools=TOOLS
-        )
+        assert build_chat_request(reloaded, CATALOGUE, tools=TOOLS) == build_chat_request(conv, CATALOGUE, tools=TOOLS)
         await turn(client, reloaded, "And in Nara? Use the tool.")
         store.save(reloaded)
     assert len(store.load(conv.id)) == len(reloaded)

@@ -67,8 +67,9 @@ sys.exit(main(sys.argv[1:]))
 
 
 def test_a_crashed_app_process_exits_70_with_one_line_and_a_restored_terminal(simulator, tmp_path):
-    app = PtyApp(["-c", CRASHING_APP, "--base-url", simulator.url, "--model", "deepseek-flash"],
-                 {"DEEPSEEK_API_KEY": KEY})
+    app = PtyApp(
+        ["-c", CRASHING_APP, "--base-url", simulator.url, "--model", "deepseek-flash"], {"DEEPSEEK_API_KEY": KEY}
+    )
     try:
         wait_blocking(lambda: any(r.path == "/user/balance" for r in simulator.requests))  # first frame drawn
         app.type(b"\x1bOP")  # F1
@@ -79,9 +80,12 @@ def test_a_crashed_app_process_exits_70_with_one_line_and_a_restored_terminal(si
     text = app.output.decode("utf-8", "replace")
     assert KEY not in text and "Traceback" not in text
     assert text.rfind("\x1b[?1049l") > text.rfind("\x1b[?1049h") >= 0  # left the alternate screen
-    line = text[text.rfind("\x1b[?1049l"):]
-    match = re.search(r"deepseek-tui: stopped by an unexpected error \(RuntimeError: boom \(the key \[REDACTED\] "
-                      r"must not show\)\)\. The conversation was saved; details in (\S+\.txt)", line)
+    line = text[text.rfind("\x1b[?1049l") :]
+    match = re.search(
+        r"deepseek-tui: stopped by an unexpected error \(RuntimeError: boom \(the key \[REDACTED\] "
+        r"must not show\)\)\. The conversation was saved; details in (\S+\.txt)",
+        line,
+    )
     assert match, line
     report = Path(match.group(1))
     assert report.parent == Path(os.environ["XDG_STATE_HOME"]) / "deepseek-tui"

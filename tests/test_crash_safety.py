@@ -58,7 +58,11 @@ def test_sigkill_mid_stream_keeps_partial_answer(simulator, tmp_path):
     env = {**os.environ, "DEEPSEEK_API_KEY": "sk-test", "TERM": "xterm-256color"}
     process = subprocess.Popen(
         [sys.executable, "-m", "deepseek_tui", "--base-url", simulator.url, "--model", "deepseek-flash"],
-        stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,
     )
     os.close(slave)
     stop = threading.Event()

@@ -18,9 +18,11 @@ FORBIDDEN = (
 OSC_52 = "\x1b]52;c;SGVsbG8=\x1b\\"
 OSC_TITLE = "\x1b]2;PWNED\x1b\\"
 
-hostile_characters = st.sampled_from(
-    list("\x1b\x9b\x9d[]\\;0123456789m?\r\n\t\x07\x08\x00\x7f\u202e\u2066\u200dab 深")
-) | st.characters(codec="utf-8") | st.characters(max_codepoint=0xFF)
+hostile_characters = (
+    st.sampled_from(list("\x1b\x9b\x9d[]\\;0123456789m?\r\n\t\x07\x08\x00\x7f\u202e\u2066\u200dab 深"))
+    | st.characters(codec="utf-8")
+    | st.characters(max_codepoint=0xFF)
+)
 hostile_text = st.text(hostile_characters)
 ordinary_text = st.text(
     st.characters(codec="utf-8", exclude_characters="".join(FORBIDDEN) + "\r") | st.sampled_from(["\n", "\t"])

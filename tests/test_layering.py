@@ -68,8 +68,12 @@ def test_the_mcp_sdk_is_not_imported_to_start_the_app_or_a_command():
 def test_version_and_help_do_not_load_textual_or_the_http_client():
     """`deepseek-tui --version` / `--help` answer at once: neither Textual nor httpx is imported."""
     for args in (["--version"], ["--help"], ["ask", "--help"]):
-        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "deepseek_tui", *args],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "deepseek_tui", *args],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line}
         assert not {m for m in imported if m.split(".")[0] in ("textual", "httpx")}, args
         assert done.stdout.strip()

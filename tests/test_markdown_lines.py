@@ -54,7 +54,7 @@ async def test_streamed_text_renders_like_whole_text():
     async with app.run_test(size=(80, 60)) as pilot:
         streamed = app.query_one("#streamed", MarkdownLines)
         for start in range(0, len(DOCUMENT), 7):
-            streamed.append(DOCUMENT[start:start + 7])
+            streamed.append(DOCUMENT[start : start + 7])
             if start % 70 == 0:
                 await pilot.pause()
         await pilot.pause()
@@ -128,7 +128,7 @@ async def test_rows_cached_from_earlier_frames_match_the_text_after_each_write()
     async with app.run_test(size=(80, 80)) as pilot:
         streamed = app.query_one("#streamed", MarkdownLines)
         for start in range(0, len(DOCUMENT), 11):
-            streamed.append(DOCUMENT[start:start + 11])
+            streamed.append(DOCUMENT[start : start + 11])
             await pilot.pause()
             assert painted_lines(streamed) == plain_lines(streamed)
         assert painted_lines(streamed) == painted_lines(app.query_one("#whole", MarkdownLines))
@@ -148,7 +148,7 @@ async def test_control_characters_are_drawn_inert_and_a_lone_cr_loses_no_text():
         whole.update(HOSTILE_DOCUMENT)
         streamed = app.query_one("#streamed", MarkdownLines)
         for start in range(0, len(HOSTILE_DOCUMENT), 3):  # sequences cut between writes
-            streamed.append(HOSTILE_DOCUMENT[start:start + 3])
+            streamed.append(HOSTILE_DOCUMENT[start : start + 3])
             await pilot.pause()
         await pilot.pause()
         assert streamed.source == HOSTILE_DOCUMENT  # the text is kept as it came
@@ -157,7 +157,9 @@ async def test_control_characters_are_drawn_inert_and_a_lone_cr_loses_no_text():
         assert "Intro ␛]2;PWNED␛\\ with colour." in drawn
         assert "A lone␍carriage return." in drawn
         assert "echo ␛]52;c;SGVsbG8=␇" in drawn and "Last line." in drawn
-        segments = "".join(s.text for view in (whole, streamed) for y in range(view.line_count) for s in view.render_line(y))
+        segments = "".join(
+            s.text for view in (whole, streamed) for y in range(view.line_count) for s in view.render_line(y)
+        )
         assert not any(ord(c) < 0x20 and c not in "\n\t" for c in segments)
 
 
@@ -254,8 +256,11 @@ async def test_blocks_are_separated_by_one_blank_row_headings_left_code_labelled
 
 
 async def test_no_block_starts_or_ends_with_blank_rows_and_no_blank_row_is_doubled():
-    documents = [MARKDOWN_SET, "- a\n- b\n\n| x |\n|---|\n| 1 |\n\n***\n\n> q\n\n    indented code\n\nend",
-                 "## H\n- item\n\n```\nno language\n```"]
+    documents = [
+        MARKDOWN_SET,
+        "- a\n- b\n\n| x |\n|---|\n| 1 |\n\n***\n\n> q\n\n    indented code\n\nend",
+        "## H\n- item\n\n```\nno language\n```",
+    ]
     app = Narrow("")
     async with app.run_test(size=(80, 60)) as pilot:
         view = app.query_one("#view", MarkdownLines)
@@ -264,8 +269,11 @@ async def test_no_block_starts_or_ends_with_blank_rows_and_no_blank_row_is_doubl
             await pilot.pause()
             rows = plain_lines(view)
             assert rows[0] and (rows[-1] or _in_code_box(view, len(rows) - 1))
-            doubled = [y for y in range(1, len(rows)) if not rows[y] and not rows[y - 1]
-                       and not _in_code_box(view, y) and not _in_code_box(view, y - 1)]
+            doubled = [
+                y
+                for y in range(1, len(rows))
+                if not rows[y] and not rows[y - 1] and not _in_code_box(view, y) and not _in_code_box(view, y - 1)
+            ]
             assert doubled == [], (document, rows)
 
 
@@ -309,10 +317,12 @@ async def test_copy_gives_code_without_its_box_and_prose_without_decoration():
 
 async def test_wrapped_lines_copy_as_the_one_line_they_are():
     long_code = "values = [" + ", ".join(str(n) for n in range(30)) + "]"
-    markdown = ("A paragraph long enough to wrap over several rows of a narrow view, it goes on.\n\n"
-                "- an item that is also long enough to wrap in the narrow view\n\n"
-                f"```python\n{long_code}\n    indented  twice\n```\n\n"
-                "漢字の長い文章は空白がないので途中で折り返されるけれど一行としてコピーされる。")
+    markdown = (
+        "A paragraph long enough to wrap over several rows of a narrow view, it goes on.\n\n"
+        "- an item that is also long enough to wrap in the narrow view\n\n"
+        f"```python\n{long_code}\n    indented  twice\n```\n\n"
+        "漢字の長い文章は空白がないので途中で折り返されるけれど一行としてコピーされる。"
+    )
     app = Narrow(markdown, width=30)
     async with app.run_test(size=(80, 60)) as pilot:
         await pilot.pause()
@@ -343,20 +353,28 @@ async def test_a_selection_inside_rows_counts_characters_not_cells():
 
 
 def links_of(view: MarkdownLines) -> list[str]:
-    return [style.link for y in range(view.line_count) for _, style, _ in view.render_line(y)
-            if style is not None and style.link]
+    return [
+        style.link
+        for y in range(view.line_count)
+        for _, style, _ in view.render_line(y)
+        if style is not None and style.link
+    ]
 
 
 async def test_links_and_bare_urls_keep_their_hyperlink_and_unsafe_ones_are_plain_text():
-    markdown = ("See [the docs](https://docs.example.org/a) and https://bare.example.org/x?y=1, "
-                "mail mailto:me@example.org, not [this](javascript:alert(1)), ftp://old.example.org, "
-                "[rel](docs/file.md), setup.py, www.example.org or me@example.org.")
+    markdown = (
+        "See [the docs](https://docs.example.org/a) and https://bare.example.org/x?y=1, "
+        "mail mailto:me@example.org, not [this](javascript:alert(1)), ftp://old.example.org, "
+        "[rel](docs/file.md), setup.py, www.example.org or me@example.org."
+    )
     app = Narrow(markdown)
     async with app.run_test(size=(80, 20)) as pilot:
         await pilot.pause()
         view = app.query_one("#view", MarkdownLines)
         assert sorted(set(links_of(view))) == [
-            "https://bare.example.org/x?y=1", "https://docs.example.org/a", "mailto:me@example.org",
+            "https://bare.example.org/x?y=1",
+            "https://docs.example.org/a",
+            "mailto:me@example.org",
         ]
         terminal_output = "".join(view.render_line(y).render(app.console) for y in range(view.line_count))
         assert "\x1b]8;id=" in terminal_output and ";https://docs.example.org/a\x1b\\" in terminal_output  # OSC 8
@@ -368,8 +386,19 @@ def test_safe_url_allows_http_https_and_mailto_only():
     from deepseek_tui.ui.widgets.markdown_render import safe_url
 
     assert safe_url("https://example.org") and safe_url("http://x.org/a?b#c") and safe_url("mailto:a@b.org")
-    for url in ("javascript:alert(1)", "file:///etc/passwd", "data:text/html,x", "ftp://x.org", "//x.org",
-                "docs/a.md", "https://", "mailto:", "", None, "http://[::1"):
+    for url in (
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "data:text/html,x",
+        "ftp://x.org",
+        "//x.org",
+        "docs/a.md",
+        "https://",
+        "mailto:",
+        "",
+        None,
+        "http://[::1",
+    ):
         assert not safe_url(url), url
 
 

@@ -117,8 +117,13 @@ async def test_names_that_clash_are_prefixed_and_allow_lists_and_confirm_apply(h
 
 async def test_servers_that_fail_to_start_say_why_and_the_others_work(hosts, tmp_path):
     missing = parse_server("missing", {"command": str(tmp_path / "no-such-program")})
-    exits = parse_server("exits", {"command": sys.executable, "args": [
-        "-c", "import sys; print('cannot open the database', file=sys.stderr); sys.exit(2)"]})
+    exits = parse_server(
+        "exits",
+        {
+            "command": sys.executable,
+            "args": ["-c", "import sys; print('cannot open the database', file=sys.stderr); sys.exit(2)"],
+        },
+    )
     broken = parse_server("broken", {"comand": "typo"})
     off = stdio("off", enabled=False)
     host = hosts(missing, exits, broken, off, stdio("good"))
@@ -231,8 +236,9 @@ async def test_a_full_loop_through_an_http_server(simulator, hosts, http_server)
 
 async def test_calls_wait_while_a_server_still_starts(hosts):
     """A server that is still starting offers no tools yet: the chat does not wait for it."""
-    slow = parse_server("slow", {"command": sys.executable, "args": [
-        "-c", "import time, sys; sys.stdin.read()"]})  # never answers the handshake
+    slow = parse_server(
+        "slow", {"command": sys.executable, "args": ["-c", "import time, sys; sys.stdin.read()"]}
+    )  # never answers the handshake
     host = hosts(slow, start_timeout=0.5)
     host.start()
     assert host.available() == [] and host.statuses()[0].state == "starting"
@@ -250,7 +256,9 @@ async def test_events_of_a_loop_name_the_server_and_tool(simulator, hosts):
         return "once"
 
     loop = ToolLoop(conv, CATALOGUE, host, yes)
-    async with DeepSeekClient("sk-test", simulator.url) as client, aclosing(
-            loop.stream(client, currency="USD")) as events:
+    async with (
+        DeepSeekClient("sk-test", simulator.url) as client,
+        aclosing(loop.stream(client, currency="USD")) as events,
+    ):
         finished = [e async for e in events if isinstance(e, ToolCallFinished)]
     assert [e.result.tool_run.tool for e in finished] == ["box · add"]

@@ -116,7 +116,11 @@ def ask_continue(simulator, session_id: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, DEEPSEEK_API_KEY="sk-test", DEEPSEEK_BASE_URL=simulator.url, PYTHONIOENCODING="utf-8")
     return subprocess.run(
         [sys.executable, "-m", "deepseek_tui", "ask", "--continue", session_id, "next question"],
-        capture_output=True, text=True, env=env, timeout=30, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
     )
 
 

@@ -27,10 +27,22 @@ WEATHER_TOOL = {
     },
 }
 CASES = {
-    "plain": ({"model": "deepseek-flash", "thinking": {"type": "disabled"}, "messages": [{"role": "user", "content": "Explain SSE briefly"}]}, {}),
+    "plain": (
+        {
+            "model": "deepseek-flash",
+            "thinking": {"type": "disabled"},
+            "messages": [{"role": "user", "content": "Explain SSE briefly"}],
+        },
+        {},
+    ),
     "thinking": ({"model": "deepseek-flash", "messages": [{"role": "user", "content": "Is 9.11 > 9.8?"}]}, {}),
     "tool_call": (
-        {"model": "deepseek-flash", "thinking": {"type": "disabled"}, "messages": [{"role": "user", "content": "What's the weather in Hangzhou?"}], "tools": [WEATHER_TOOL]},
+        {
+            "model": "deepseek-flash",
+            "thinking": {"type": "disabled"},
+            "messages": [{"role": "user", "content": "What's the weather in Hangzhou?"}],
+            "tools": [WEATHER_TOOL],
+        },
         {},
     ),
     "thinking_split_crlf": (
@@ -38,13 +50,19 @@ CASES = {
         {"split_writes": True, "crlf": True, "keepalives": 2},
     ),
     "tool_call_v4_split_crlf": (
-        {"model": "deepseek-v4-pro", "messages": [{"role": "user", "content": "Use the weather tool for Paris"}], "tools": [WEATHER_TOOL]},
+        {
+            "model": "deepseek-v4-pro",
+            "messages": [{"role": "user", "content": "Use the weather tool for Paris"}],
+            "tools": [WEATHER_TOOL],
+        },
         {"split_writes": True, "crlf": True},
     ),
 }
 
 
-def assemble(content: list[str], reasoning: list[str], calls: dict[int, list], finish: str | None, usage: Usage | None) -> dict[str, Any]:
+def assemble(
+    content: list[str], reasoning: list[str], calls: dict[int, list], finish: str | None, usage: Usage | None
+) -> dict[str, Any]:
     return {
         "content": "".join(content),
         "reasoning": "".join(reasoning),

@@ -39,7 +39,8 @@ KEY = "sk-test"
 
 def fast_client(key: str, url: str) -> DeepSeekClient:
     return DeepSeekClient(
-        key, url,
+        key,
+        url,
         timeouts=Timeouts(connect=2, idle=3, deadline=20),
         retry=RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05, jitter=False),
     )
@@ -286,7 +287,9 @@ def test_models_listing_marks_unknown_and_unlisted_models():
     listed = [ModelInfo("deepseek-flash"), ModelInfo("deepseek-v9-mystery"), ModelInfo("deepseek-chat")]
     rows = merge_models(listed, Catalogue())
     assert [(row.spec.id, row.listed) for row in rows] == [
-        ("deepseek-flash", True), ("deepseek-v9-mystery", True), ("deepseek-v4-pro", False)
+        ("deepseek-flash", True),
+        ("deepseek-v9-mystery", True),
+        ("deepseek-v4-pro", False),
     ]  # a retired name the server still lists is not offered
     wednesday_noon = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
     blocks = models_text(rows, "USD", wednesday_noon).split("\n\n")
@@ -306,9 +309,14 @@ def test_models_listing_marks_unknown_and_unlisted_models():
     assert "(not now)" in models_text(rows, "USD", saturday_peak_hour)
     data = models_json(rows, "USD", datetime(2026, 11, 25, 2, 0, tzinfo=UTC))
     assert data[0]["prices"]["peak_hours"] == {
-        "days": ["Mon", "Tue", "Wed", "Thu", "Fri"], "windows_utc": ["01:00-04:00", "06:00-10:00"], "in_effect_now": True}
+        "days": ["Mon", "Tue", "Wed", "Thu", "Fri"],
+        "windows_utc": ["01:00-04:00", "06:00-10:00"],
+        "in_effect_now": True,
+    }
     assert data[0]["prices"]["currencies"]["CNY"] == {
-        "off_peak": None, "peak": {"cache_hit": None, "cache_miss": 2.0, "output": 8.0}}
+        "off_peak": None,
+        "peak": {"cache_hit": None, "cache_miss": 2.0, "output": 8.0},
+    }
     assert data[1]["in_catalogue"] is False and data[1]["prices"] is None
     assert data[2]["listed_by_api"] is False
     json.dumps(data)

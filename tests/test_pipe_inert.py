@@ -17,13 +17,28 @@ PROMPT = f"say {OSC_TITLE}{OSC_52} now"
 
 
 def _env(simulator) -> dict[str, str]:
-    return dict(os.environ, DEEPSEEK_API_KEY="sk-test", DEEPSEEK_BASE_URL=simulator.url, PYTHONIOENCODING="utf-8",
-                TERM="xterm-256color")
+    return dict(
+        os.environ,
+        DEEPSEEK_API_KEY="sk-test",
+        DEEPSEEK_BASE_URL=simulator.url,
+        PYTHONIOENCODING="utf-8",
+        TERM="xterm-256color",
+    )
 
 
 def _ask_args(*extra: str) -> list[str]:
-    return [sys.executable, "-m", "deepseek_tui", "ask", "--model", "deepseek-flash", "--think",
-            "--show-reasoning", *extra, PROMPT]
+    return [
+        sys.executable,
+        "-m",
+        "deepseek_tui",
+        "ask",
+        "--model",
+        "deepseek-flash",
+        "--think",
+        "--show-reasoning",
+        *extra,
+        PROMPT,
+    ]
 
 
 def run_on_terminal(args: list[str], env: dict[str, str]) -> tuple[int, bytes]:

@@ -20,8 +20,12 @@ SERVER = Path(__file__).parent / "mcp_servers" / "stdio_server.py"
 
 
 def fast_client(key: str, url: str) -> DeepSeekClient:
-    return DeepSeekClient(key, url, timeouts=Timeouts(connect=2, idle=5, deadline=30),
-                          retry=RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05, jitter=False))
+    return DeepSeekClient(
+        key,
+        url,
+        timeouts=Timeouts(connect=2, idle=5, deadline=30),
+        retry=RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05, jitter=False),
+    )
 
 
 @pytest.fixture
@@ -35,8 +39,15 @@ def env(simulator, monkeypatch, tmp_path):
 def config_file(tmp_path: Path, **server) -> Path:
     table = {"command": sys.executable, "args": [str(SERVER), "--hello", "box ready"], **server}
     path = tmp_path / "config.toml"
-    path.write_text(tomli_w.dumps({"chat": {"model": "deepseek-flash", "thinking": True}, "mcp": {"servers": {"box": table}},
-                                   "tools": {"start_timeout": 30}}))
+    path.write_text(
+        tomli_w.dumps(
+            {
+                "chat": {"model": "deepseek-flash", "thinking": True},
+                "mcp": {"servers": {"box": table}},
+                "tools": {"start_timeout": 30},
+            }
+        )
+    )
     return path
 
 
@@ -52,8 +63,16 @@ def chat_bodies(simulator) -> list[dict]:
 
 
 def test_with_yes_the_calls_run_and_go_to_stderr(env, capsys, tmp_path):
-    code, out, err = run(capsys, "ask", "--config", str(config_file(tmp_path)), "--tools", "--yes", "--usage",
-                         "Use lookup_city for Oslo, then add 2 and 40")
+    code, out, err = run(
+        capsys,
+        "ask",
+        "--config",
+        str(config_file(tmp_path)),
+        "--tools",
+        "--yes",
+        "--usage",
+        "Use lookup_city for Oslo, then add 2 and 40",
+    )
     assert code == ExitCode.OK
     assert '→ box · lookup_city {"city": "Oslo"}' in err
     assert "← box · lookup_city · ✓" in err and "Oslo has 3 rivers and 12 bridges." in err
@@ -81,8 +100,9 @@ def test_a_saved_session_with_tool_turns_continues(env, capsys, tmp_path):
     path = config_file(tmp_path)
     code, _, err = run(capsys, "ask", "--config", str(path), "--tools", "--yes", "--save", "Use add 1 and 2")
     assert code == ExitCode.OK and "saved as session" in err
-    code, out, err = run(capsys, "ask", "--config", str(path), "--tools", "--yes", "--continue",
-                         "Use lookup_city for Bergen")
+    code, out, err = run(
+        capsys, "ask", "--config", str(path), "--tools", "--yes", "--continue", "Use lookup_city for Bergen"
+    )
     assert code == ExitCode.OK and "Bergen has 3 rivers" in err
     store = SessionStore(tmp_path / "data" / "deepseek-tui" / "sessions")
     session = store.load(store.most_recent().id)

@@ -13,8 +13,11 @@ from deepseek_tui.conversation import Conversation, cost_of, estimate_request_to
 from deepseek_tui.conversation.pricing import add_request_usage, price_message
 
 USAGE = Usage(
-    prompt_tokens=1_200_000, completion_tokens=500_000, cache_hit_tokens=200_000,
-    cache_miss_tokens=1_000_000, reasoning_tokens=100_000,
+    prompt_tokens=1_200_000,
+    completion_tokens=500_000,
+    cache_hit_tokens=200_000,
+    cache_miss_tokens=1_000_000,
+    reasoning_tokens=100_000,
 )
 NO_HITS = Usage(prompt_tokens=1_000_000, completion_tokens=500_000, cache_miss_tokens=1_000_000)
 
@@ -29,8 +32,11 @@ SATURDAY = 28
 
 def parts(cost) -> tuple[float, float, float, float, str]:
     return (
-        round(cost.cache_hit, 6), round(cost.cache_miss, 6), round(cost.output, 6),
-        round(cost.total, 6), cost.currency,
+        round(cost.cache_hit, 6),
+        round(cost.cache_miss, 6),
+        round(cost.output, 6),
+        round(cost.total, 6),
+        cost.currency,
     )
 
 
@@ -161,8 +167,12 @@ def test_estimate_request_tokens_counts_messages_calls_and_tools() -> None:
     body = {
         "messages": [
             {"role": "user", "content": "a" * 100},  # 4 + 30
-            {"role": "assistant", "content": None, "reasoning_content": "b" * 10,  # 4 + 3
-             "tool_calls": [{"function": {"name": "f" * 10, "arguments": "{}"}}]},  # 4+3+1
+            {
+                "role": "assistant",
+                "content": None,
+                "reasoning_content": "b" * 10,  # 4 + 3
+                "tool_calls": [{"function": {"name": "f" * 10, "arguments": "{}"}}],
+            },  # 4+3+1
         ],
         "tools": [{"x": 1}],  # '[{"x": 1}]' = 10 chars → 3
     }

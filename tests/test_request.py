@@ -32,8 +32,11 @@ def catalogue() -> Catalogue:
             },
             "legacy-v32": {"thinking_switch": "parameter", "reasoning_passback": "tool_loop"},
             "legacy-v4": {
-                "thinking_switch": "parameter", "thinking_default": True, "reasoning_passback": "tool_turns",
-                "efforts": ["low", "high", "max"], "default_effort": "high",
+                "thinking_switch": "parameter",
+                "thinking_default": True,
+                "reasoning_passback": "tool_turns",
+                "efforts": ["low", "high", "max"],
+                "default_effort": "high",
             },
         }
     )
@@ -97,7 +100,16 @@ def test_without_tools_no_reasoning_is_sent() -> None:
     conv.add_user("Thanks")
     messages = build_chat_request(conv, catalogue()).body["messages"]
     assert all("reasoning_content" not in m for m in messages)
-    assert [m["role"] for m in messages] == ["user", "assistant", "tool", "assistant", "user", "assistant", "tool", "user"]
+    assert [m["role"] for m in messages] == [
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+        "user",
+        "assistant",
+        "tool",
+        "user",
+    ]
 
 
 def test_tool_loop_rule_keeps_reasoning_only_after_the_last_user_message() -> None:
@@ -119,7 +131,14 @@ def test_tool_turns_rule_keeps_reasoning_of_every_tool_call_turn_forever() -> No
     conv.add_user("Thanks")  # a later user turn: the tool turns' reasoning must still go back
     messages = build_chat_request(conv, catalogue()).body["messages"]
     assert [m.get("reasoning_content") for m in messages] == [
-        None, "Need the date.", None, None, None, "Date again.", None, None
+        None,
+        "Need the date.",
+        None,
+        None,
+        None,
+        "Date again.",
+        None,
+        None,
     ]
 
 
@@ -128,7 +147,13 @@ def test_never_rule_strips_all_reasoning() -> None:
     body = build_chat_request(conv, catalogue()).body
     assert all("reasoning_content" not in m for m in body["messages"])
     assert [m["role"] for m in body["messages"]] == [
-        "user", "assistant", "tool", "assistant", "user", "assistant", "tool"
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+        "user",
+        "assistant",
+        "tool",
     ]
     assert "thinking" not in body
 
@@ -196,7 +221,9 @@ def test_a_forced_tool_choice_becomes_auto_in_thinking_mode(choice) -> None:
     request = build_chat_request(conv, catalogue(), tools=TOOLS, tool_choice=choice)
     assert request.body["tool_choice"] == "auto"
     assert len(request.notes) == 1 and "not allowed in thinking mode; sent as auto" in request.notes[0]
-    plain = build_chat_request(conv, catalogue(), conv.settings.updated(thinking=False), tools=TOOLS, tool_choice=choice)
+    plain = build_chat_request(
+        conv, catalogue(), conv.settings.updated(thinking=False), tools=TOOLS, tool_choice=choice
+    )
     assert plain.body["tool_choice"] == choice and plain.notes == ()
     auto = build_chat_request(conv, catalogue(), tools=TOOLS, tool_choice="none")
     assert auto.body["tool_choice"] == "none" and auto.notes == ()
@@ -247,8 +274,7 @@ def test_streaming_and_empty_unfinished_replies_are_skipped() -> None:
 def test_cancelled_reply_is_sent_with_its_partial_text_but_without_tool_calls() -> None:
     conv = Conversation(settings=ChatSettings(model="deepseek-flash", thinking=True))
     conv.add_user("a")
-    answer(conv, "deepseek-flash", content="Half an ans", reasoning="r", calls=["call_9"],
-           status="cancelled")
+    answer(conv, "deepseek-flash", content="Half an ans", reasoning="r", calls=["call_9"], status="cancelled")
     conv.add_user("go on")
     assert build_chat_request(conv, catalogue()).body["messages"] == [
         {"role": "user", "content": "a"},
@@ -265,8 +291,7 @@ def test_unanswered_tool_calls_are_dropped() -> None:
     conv.add_user("never mind")
     assert build_chat_request(conv, catalogue(), tools=TOOLS).body["messages"] == [
         {"role": "user", "content": "a"},
-        {"role": "assistant", "content": "", "tool_calls": [call("call_1")],
-         "reasoning_content": "r"},
+        {"role": "assistant", "content": "", "tool_calls": [call("call_1")], "reasoning_content": "r"},
         {"role": "tool", "content": "one", "tool_call_id": "call_1"},
         {"role": "user", "content": "never mind"},
     ]
@@ -275,8 +300,7 @@ def test_unanswered_tool_calls_are_dropped() -> None:
 def test_continue_request_sends_the_reply_as_prefix() -> None:
     conv = Conversation(settings=ChatSettings(model="deepseek-flash", system_prompt="S"))
     conv.add_user("Write a poem")
-    cut = answer(conv, "deepseek-v4-pro", content="Roses are", reasoning="A poem.",
-                 status="partial")
+    cut = answer(conv, "deepseek-v4-pro", content="Roses are", reasoning="A poem.", status="partial")
     cut.effort = "max"
     request = build_continue_request(conv, cut.id, catalogue())
     assert request.beta is True
@@ -285,8 +309,7 @@ def test_continue_request_sends_the_reply_as_prefix() -> None:
         "messages": [
             {"role": "system", "content": "S"},
             {"role": "user", "content": "Write a poem"},
-            {"role": "assistant", "content": "Roses are", "prefix": True,
-             "reasoning_content": "A poem."},
+            {"role": "assistant", "content": "Roses are", "prefix": True, "reasoning_content": "A poem."},
         ],
         "thinking": {"type": "enabled"},
         "reasoning_effort": "max",
@@ -301,8 +324,7 @@ def test_continue_without_thinking_or_on_never_models_sends_no_reasoning() -> No
     last = build_continue_request(conv, cut.id, catalogue()).body["messages"][-1]
     assert last == {"role": "assistant", "content": "part", "prefix": True}
     conv.add_user("q2")
-    plain = answer(conv, "deepseek-flash", content="p", reasoning="", thinking=False,
-                   status="cancelled")
+    plain = answer(conv, "deepseek-flash", content="p", reasoning="", thinking=False, status="cancelled")
     body = build_continue_request(conv, plain.id, catalogue()).body
     assert body["messages"][-1] == {"role": "assistant", "content": "p", "prefix": True}
     assert body["thinking"] == {"type": "disabled"}
@@ -352,7 +374,5 @@ def test_tool_turns_without_reasoning_get_an_empty_one_once_thinking_is_on() -> 
     assert all("reasoning_content" not in m for m in plain)
     thinking = conv.settings.updated(thinking=True)
     messages = build_chat_request(conv, catalogue(), thinking, tools=TOOLS).body["messages"]
-    assert messages[1] == {
-        "role": "assistant", "content": "", "tool_calls": [call("call_1")], "reasoning_content": ""
-    }
+    assert messages[1] == {"role": "assistant", "content": "", "tool_calls": [call("call_1")], "reasoning_content": ""}
     assert messages[3] == {"role": "assistant", "content": "done", "reasoning_content": ""}

@@ -46,6 +46,7 @@ def indexed(store: SessionStore) -> SessionStore:
 @pytest.fixture
 def files_unread(monkeypatch):
     """Searching must not read a session file (the index holds its text)."""
+
     def refuse(self, session, needle, fields):
         raise AssertionError(f"search read {session.path.name}, whose text the index holds")
 
@@ -64,20 +65,61 @@ def index_rows(directory: Path, sql: str) -> list[tuple]:
 # --- the index answers as the files do ------------------------------------------------------------
 
 QUERIES = [
-    "dict", "DICT", "Dict", "d", "D", "ct", "t.", "中", "中文", "中文搜索", "搜", "索", "é", "É",
-    "café", "'", '"', "\\", '"quoted\\', "line two", "\n", "ok", "k", "a", "zz", "absent", "ß", "ss",
-    "i̇", "İ", "σ", "ς", "😀", "😀 end", "x😀", "  ", "two\nline",
+    "dict",
+    "DICT",
+    "Dict",
+    "d",
+    "D",
+    "ct",
+    "t.",
+    "中",
+    "中文",
+    "中文搜索",
+    "搜",
+    "索",
+    "é",
+    "É",
+    "café",
+    "'",
+    '"',
+    "\\",
+    '"quoted\\',
+    "line two",
+    "\n",
+    "ok",
+    "k",
+    "a",
+    "zz",
+    "absent",
+    "ß",
+    "ss",
+    "i̇",
+    "İ",
+    "σ",
+    "ς",
+    "😀",
+    "😀 end",
+    "x😀",
+    "  ",
+    "two\nline",
 ]
 
 
 def varied_store(directory: Path) -> SessionStore:
     store = SessionStore(directory)
-    store.save(chat(("How do I sort a DICT?", "Use sorted(d.items()).\nThat is all."),
-                    ("and a Dict of lists?", "the same: sorted(d.items(), key=len)")))
-    store.save(chat(("中文搜索怎么用？", "中文 text, 搜索 it like this.\nline two"),
-                    ("Café or CAFÉ", 'He said "quoted\\ text" here')))
-    store.save(chat(("ok", "k"), ("a", "ΟΔΟΣ and İstanbul and STRASSE and straße"),
-                    ("emoji", "smile 😀 end x😀")))
+    store.save(
+        chat(
+            ("How do I sort a DICT?", "Use sorted(d.items()).\nThat is all."),
+            ("and a Dict of lists?", "the same: sorted(d.items(), key=len)"),
+        )
+    )
+    store.save(
+        chat(
+            ("中文搜索怎么用？", "中文 text, 搜索 it like this.\nline two"),
+            ("Café or CAFÉ", 'He said "quoted\\ text" here'),
+        )
+    )
+    store.save(chat(("ok", "k"), ("a", "ΟΔΟΣ and İstanbul and STRASSE and straße"), ("emoji", "smile 😀 end x😀")))
     return store
 
 
@@ -97,7 +139,7 @@ def test_the_queries_above_find_something(tmp_path):
     """The comparison above means little if the files gave nothing: most queries do find text."""
     store = varied_store(tmp_path / "sessions")
     missing = {query for query in QUERIES if not store.search(query)}
-    assert missing == {"t.", "'", "zz", "absent", "  ", "two\n" "line", "σ"}  # "ΟΔΟΣ".lower() ends in "ς"
+    assert missing == {"t.", "'", "zz", "absent", "  ", "two\nline", "σ"}  # "ΟΔΟΣ".lower() ends in "ς"
 
 
 def test_short_and_long_queries_find_text_at_the_start_and_end_of_a_message(tmp_path, files_unread):
@@ -163,6 +205,7 @@ def test_hits_follow_the_active_branch_after_a_switch(tmp_path, files_unread):
 
 # --- a cache of the files ----------------------------------------------------------------------------
 
+
 def test_a_missing_index_is_rebuilt_from_the_files(tmp_path, files_unread):
     store = indexed(varied_store(tmp_path))
     expected = hits_of(store, "sorted")
@@ -182,8 +225,13 @@ def test_a_damaged_index_is_rebuilt_and_never_trusted(tmp_path, damage):
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     data = path.read_bytes()
-    path.write_bytes({"text": b"[[[[ not a database", "truncated": data[: len(data) // 3],
-                      "zeroed": data[:100] + bytes(len(data) - 100)}[damage])
+    path.write_bytes(
+        {
+            "text": b"[[[[ not a database",
+            "truncated": data[: len(data) // 3],
+            "zeroed": data[:100] + bytes(len(data) - 100),
+        }[damage]
+    )
     fresh = SessionStore(tmp_path)
     assert len([s for s in fresh.list_sessions() if isinstance(s, SessionSummary)]) == 3
     assert hits_of(fresh, "sorted") == expected
@@ -278,7 +326,9 @@ def test_unreadable_files_are_listed_as_such_and_never_indexed(tmp_path, files_u
     listed = indexed(store).list_sessions()
     assert [s.id for s in listed if isinstance(s, SessionSummary)] == [good.id]
     assert {u.path.name for u in listed if isinstance(u, UnreadableSession)} == {
-        f"{good.id}.toml", "broken.json", "wrongname.json"
+        f"{good.id}.toml",
+        "broken.json",
+        "wrongname.json",
     }
     assert store.search("needle") == []
     assert index_rows(tmp_path, "SELECT count(*) FROM messages WHERE content LIKE '%needle%'") == [(0,)]
@@ -350,6 +400,7 @@ def test_an_empty_or_missing_directory_gets_no_index(tmp_path):
 
 # --- failures fall back to the files ------------------------------------------------------------------
 
+
 def test_when_sqlite_fails_listing_search_and_saves_use_the_files(tmp_path, monkeypatch):
     store = indexed(varied_store(tmp_path))
     expected = hits_of(store, "sorted")
@@ -390,6 +441,7 @@ def test_a_directory_where_the_index_should_be_leaves_it_to_the_files(tmp_path):
 
 
 # --- sharing the directory -------------------------------------------------------------------------
+
 
 def test_two_stores_in_one_directory_share_the_index(tmp_path, monkeypatch):
     left, right = SessionStore(tmp_path), SessionStore(tmp_path)
@@ -479,9 +531,21 @@ def test_two_processes_saving_and_indexing_at_once(tmp_path):
     for name in ("left", "right"):
         ready = tmp_path / f"{name}.ready"
         readies.append(ready)
-        processes.append(subprocess.Popen(
-            [sys.executable, "-c", INDEXING_WRITER, str(tmp_path), conversation.id, name, str(turns), str(ready), str(go)],
-        ))
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    INDEXING_WRITER,
+                    str(tmp_path),
+                    conversation.id,
+                    name,
+                    str(turns),
+                    str(ready),
+                    str(go),
+                ],
+            )
+        )
     try:
         end = time.monotonic() + 60
         while not all(r.exists() for r in readies):
@@ -529,8 +593,9 @@ def test_an_index_another_process_holds_leaves_everything_to_the_files(tmp_path,
     indexed(store)
     store._index.close()  # an exclusive lock waits for every other connection to close
     ready, release = tmp_path / "ready", tmp_path / "release"
-    holder = subprocess.Popen([sys.executable, "-c", INDEX_HOLDER, str(sessions / INDEX_NAME), mode, str(ready),
-                               str(release)])
+    holder = subprocess.Popen(
+        [sys.executable, "-c", INDEX_HOLDER, str(sessions / INDEX_NAME), mode, str(ready), str(release)]
+    )
     try:
         end = time.monotonic() + 60
         while not ready.exists():

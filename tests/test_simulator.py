@@ -49,7 +49,7 @@ def stream(sim, body, path="/chat/completions"):
     response = httpx.post(sim.url + path, json={**body, "stream": True}, headers=AUTH, timeout=10)
     text = response.text
     events = [block for block in re.split(r"\r?\n\r?\n", text) if block.strip()]
-    data = [event[len("data: "):] for event in events if event.startswith("data: ")]
+    data = [event[len("data: ") :] for event in events if event.startswith("data: ")]
     return response, text, data
 
 
@@ -109,8 +109,12 @@ def test_include_usage_puts_null_usage_on_every_other_chunk(simulator):
     assert all(c["usage"] is None for c in chunks[:-1])
     usage = chunks[-1]["usage"]
     assert list(usage) == [
-        "prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details",
-        "prompt_cache_hit_tokens", "prompt_cache_miss_tokens",
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+        "prompt_tokens_details",
+        "prompt_cache_hit_tokens",
+        "prompt_cache_miss_tokens",
     ]
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
 
@@ -175,7 +179,9 @@ def test_thinking_is_on_by_default_and_effort_none_turns_it_off(simulator):
     for alias in ("minimal", "medium", "xhigh", "ultra", "low", "high", "max"):
         assert post(simulator, {**default, "reasoning_effort": alias}).status_code == 200
     wrong = post(simulator, {**default, "reasoning_effort": "extreme"})
-    assert wrong.status_code == 422 and "reasoning_effort: unknown variant `extreme`" in wrong.json()["error"]["message"]
+    assert (
+        wrong.status_code == 422 and "reasoning_effort: unknown variant `extreme`" in wrong.json()["error"]["message"]
+    )
 
 
 def test_retired_names(simulator):
@@ -186,7 +192,10 @@ def test_retired_names(simulator):
         assert response.status_code == 400
         assert response.json()["error"] == {
             "message": f"The supported API model names are deepseek-flash or deepseek-v4-pro, but you passed {retired}",
-            "type": "invalid_request_error", "param": None, "code": "invalid_request_error"}
+            "type": "invalid_request_error",
+            "param": None,
+            "code": "invalid_request_error",
+        }
     for alias in ("deepseek-v4-flash", "deepseek-v4-flash-vision-exp"):
         reply = post(simulator, chat_body(model=alias)).json()
         assert reply["model"] == "deepseek-flash"
@@ -333,9 +342,15 @@ def test_tool_choice_none_answers_normally(simulator):
 
 def test_cache_hits_are_the_shared_prefix_in_64_token_units(simulator):
     system = {"role": "system", "content": "You are terse. " * 60}  # ~900 chars, ~225 tokens
-    first = post(simulator, {"model": "deepseek-flash", "thinking": OFF, "messages": [system, {"role": "user", "content": "one"}]}).json()
+    first = post(
+        simulator,
+        {"model": "deepseek-flash", "thinking": OFF, "messages": [system, {"role": "user", "content": "one"}]},
+    ).json()
     assert first["usage"]["prompt_cache_hit_tokens"] == 0
-    second = post(simulator, {"model": "deepseek-flash", "thinking": OFF, "messages": [system, {"role": "user", "content": "two"}]}).json()
+    second = post(
+        simulator,
+        {"model": "deepseek-flash", "thinking": OFF, "messages": [system, {"role": "user", "content": "two"}]},
+    ).json()
     usage = second["usage"]
     assert usage["prompt_cache_hit_tokens"] == 192
     assert usage["prompt_tokens_details"]["cached_tokens"] == 192
@@ -352,9 +367,14 @@ def test_auth_errors_and_redacted_recording(simulator):
     assert missing.status_code == 401 and missing.text == "Authentication Fails (governor)"
     wrong = post(simulator, chat_body(), headers={"Authorization": "Bearer sk-wrong-abcd"})
     assert wrong.status_code == 401
-    assert wrong.json() == {"error": {
-        "message": "Authentication Fails, Your api key: ****abcd is invalid",
-        "type": "authentication_error", "param": None, "code": "invalid_request_error"}}
+    assert wrong.json() == {
+        "error": {
+            "message": "Authentication Fails, Your api key: ****abcd is invalid",
+            "type": "authentication_error",
+            "param": None,
+            "code": "invalid_request_error",
+        }
+    }
     recorded = simulator.requests[-1]
     assert recorded.method == "POST" and recorded.path == "/chat/completions"
     assert recorded.body == chat_body()
@@ -367,7 +387,11 @@ def test_models_balance_and_unknown_routes(simulator):
     assert httpx.get(simulator.url + "/v1/models", headers=AUTH).json() == models
     balance = httpx.get(simulator.url + "/user/balance", headers=AUTH).json()
     assert balance["balance_infos"][0] == {
-        "currency": "CNY", "total_balance": "110.00", "granted_balance": "10.00", "topped_up_balance": "100.00"}
+        "currency": "CNY",
+        "total_balance": "110.00",
+        "granted_balance": "10.00",
+        "topped_up_balance": "100.00",
+    }
     simulator.balance = {"is_available": False, "balance_infos": []}
     assert httpx.get(simulator.url + "/user/balance", headers=AUTH).json()["is_available"] is False
     missing = httpx.get(simulator.url + "/nope", headers=AUTH)
@@ -379,7 +403,8 @@ def test_models_balance_and_unknown_routes(simulator):
 def test_fim_on_beta_only(simulator):
     off = post(simulator, {"model": "deepseek-flash", "prompt": "def f():"}, "/completions")
     assert off.status_code == 400 and off.json()["error"]["message"] == (
-        'completions api is only available when using beta api (set base_url="https://api.deepseek.com/beta")')
+        'completions api is only available when using beta api (set base_url="https://api.deepseek.com/beta")'
+    )
     body = {"model": "deepseek-flash", "prompt": "def fib(a):", "suffix": "print(fib(3))", "max_tokens": 64}
     reply = post(simulator, body, "/beta/completions").json()
     assert reply["object"] == "text_completion" and reply["choices"][0]["finish_reason"] == "stop"
@@ -408,29 +433,55 @@ ROLE_TOOL_MESSAGE = (
     [
         (chat_body(max_tokens=393217), 400, "Invalid max_tokens value, the valid range of max_tokens is [1, 393216]"),
         (chat_body(max_tokens=0), 400, "Invalid max_tokens value, the valid range of max_tokens is [1, 393216]"),
-        (chat_body(model="deepseek-v4-pro", max_tokens=393217), 400,
-         "Invalid max_tokens value, the valid range of max_tokens is [1, 393216]"),
+        (
+            chat_body(model="deepseek-v4-pro", max_tokens=393217),
+            400,
+            "Invalid max_tokens value, the valid range of max_tokens is [1, 393216]",
+        ),
         (chat_body(n=2), 400, "Invalid n value (currently only n = 1 is supported)"),
-        (chat_body(stream_options={"include_usage": True}), 400, "stream_options should be set along with stream = true"),
-        (chat_body(thinking=True, tools=[WEATHER_TOOL], tool_choice="required"), 400,
-         "Thinking mode does not support this tool_choice"),
-        (chat_body(thinking=True, tools=[WEATHER_TOOL], tool_choice={"type": "function", "function": {"name": "get_weather"}}),
-         400, "Thinking mode does not support this tool_choice"),
+        (
+            chat_body(stream_options={"include_usage": True}),
+            400,
+            "stream_options should be set along with stream = true",
+        ),
+        (
+            chat_body(thinking=True, tools=[WEATHER_TOOL], tool_choice="required"),
+            400,
+            "Thinking mode does not support this tool_choice",
+        ),
+        (
+            chat_body(
+                thinking=True,
+                tools=[WEATHER_TOOL],
+                tool_choice={"type": "function", "function": {"name": "get_weather"}},
+            ),
+            400,
+            "Thinking mode does not support this tool_choice",
+        ),
     ],
 )
 def test_rule_violations(simulator, body, status, message):
     response = post(simulator, body)
     assert response.status_code == status
     assert response.json()["error"] == {
-        "message": message, "type": "invalid_request_error", "param": None, "code": "invalid_request_error"}
+        "message": message,
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "invalid_request_error",
+    }
 
 
 def test_type_errors_use_serde_wording(simulator):
     thinking = post(simulator, {**chat_body(), "thinking": False})
     assert thinking.status_code == 422
-    assert "thinking: invalid type: boolean `false`, expected struct ThinkingOptions" in thinking.json()["error"]["message"]
+    assert (
+        "thinking: invalid type: boolean `false`, expected struct ThinkingOptions"
+        in thinking.json()["error"]["message"]
+    )
     raw = '{"messages":[{"role":"Tool","content":"x"}],"model":"deepseek-flash"}'
-    role = httpx.post(simulator.url + "/chat/completions", content=raw, headers={**AUTH, "Content-Type": "application/json"})
+    role = httpx.post(
+        simulator.url + "/chat/completions", content=raw, headers={**AUTH, "Content-Type": "application/json"}
+    )
     assert role.json()["error"]["message"] == ROLE_TOOL_MESSAGE + str(raw.index('"Tool"') + len('"Tool"'))
     tool = post(simulator, chat_body(tools=[{"type": "retrieval", "function": {"name": "x"}}]))
     assert "tools[0].type: unknown variant `retrieval`, expected `function`" in tool.json()["error"]["message"]
@@ -460,7 +511,9 @@ def test_image_parts_only_for_deepseek_flash(simulator):
     assert reply.json()["usage"]["prompt_tokens"] == text_only["usage"]["prompt_tokens"] + 384
     pro = post(simulator, {**body, "model": "deepseek-v4-pro"})
     assert pro.status_code == 400 and pro.json()["error"]["message"] == "deepseek-v4-pro does not support image input"
-    in_system = post(simulator, {**body, "messages": [{"role": "system", "content": [image]}, {"role": "user", "content": "x"}]})
+    in_system = post(
+        simulator, {**body, "messages": [{"role": "system", "content": [image]}, {"role": "user", "content": "x"}]}
+    )
     assert in_system.status_code == 422
 
 
@@ -477,8 +530,11 @@ def test_prefix_rules(simulator):
 
 
 def _tool_turn(reasoning=True, call_id="call_00_AAAAAAAAAAAAAAAAAAAAAAAA"):
-    assistant = {"role": "assistant", "content": "", "tool_calls": [
-        {"id": call_id, "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}]}
+    assistant = {
+        "role": "assistant",
+        "content": "",
+        "tool_calls": [{"id": call_id, "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}],
+    }
     if reasoning:
         assistant["reasoning_content"] = "I need the weather."
     return [assistant, {"role": "tool", "tool_call_id": call_id, "content": "Rain"}]
@@ -540,8 +596,7 @@ def test_openai_sdk_reads_the_simulator(simulator):
             reasoning.append(getattr(delta, "reasoning_content", None) or "")
         usage = chunk.usage or usage
     assert "Hello SDK" in "".join(pieces) and "".join(reasoning)
-    assert usage.completion_tokens == usage.completion_tokens_details.reasoning_tokens + len(
-        [p for p in pieces if p])
+    assert usage.completion_tokens == usage.completion_tokens_details.reasoning_tokens + len([p for p in pieces if p])
     with pytest.raises(openai.AuthenticationError, match=r"\*\*\*\*ong!"):
         openai.OpenAI(api_key="wrong!", base_url=simulator.url, max_retries=0).models.list()
 
@@ -553,7 +608,8 @@ def test_tool_messages_must_pair_with_tool_calls(simulator):
     orphan = post(simulator, {**plain, "messages": [user, turn[1]]})
     assert orphan.status_code == 400
     assert orphan.json()["error"]["message"] == (
-        "Messages with role 'tool' must be a response to a preceding message with 'tool_calls'")
+        "Messages with role 'tool' must be a response to a preceding message with 'tool_calls'"
+    )
     unanswered = post(simulator, {**plain, "messages": [user, turn[0], user]})
     assert unanswered.status_code == 400
     assert unanswered.json()["error"]["message"].endswith("(insufficient tool messages following tool_calls message)")

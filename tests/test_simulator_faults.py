@@ -12,7 +12,11 @@ import pytest
 from deepseek_tui.simulator import Fault, Simulator
 
 AUTH = {"Authorization": "Bearer sk-test"}
-BODY = {"model": "deepseek-flash", "thinking": {"type": "disabled"}, "messages": [{"role": "user", "content": "Tell me a story"}]}
+BODY = {
+    "model": "deepseek-flash",
+    "thinking": {"type": "disabled"},
+    "messages": [{"role": "user", "content": "Tell me a story"}],
+}
 
 
 def read_stream(sim, body=BODY, timeout=5.0, path="/chat/completions"):
@@ -22,7 +26,7 @@ def read_stream(sim, body=BODY, timeout=5.0, path="/chat/completions"):
         with httpx.stream("POST", sim.url + path, json={**body, "stream": True}, headers=AUTH, timeout=timeout) as r:
             for line in r.iter_lines():
                 if line.startswith("data: "):
-                    lines.append(line[len("data: "):])
+                    lines.append(line[len("data: ") :])
     except httpx.HTTPError as error:
         return lines, error
     return lines, None
@@ -68,9 +72,10 @@ def test_hold_waits_for_its_release_and_tells_what_it_sent(simulator):
     release = threading.Event()
     simulator.inject(Fault.hold(after_chunks=5, release=release))
     assert simulator.held_content is None
-    with httpx.stream("POST", simulator.url + "/chat/completions", json={**BODY, "stream": True},
-                      headers=AUTH, timeout=5) as response:
-        events = (line[len("data: "):] for line in response.iter_lines() if line.startswith("data: "))
+    with httpx.stream(
+        "POST", simulator.url + "/chat/completions", json={**BODY, "stream": True}, headers=AUTH, timeout=5
+    ) as response:
+        events = (line[len("data: ") :] for line in response.iter_lines() if line.startswith("data: "))
         first = [next(events) for _ in range(5)]
         wait_blocking(lambda: simulator.held_content is not None)
         sent = "".join(json.loads(event)["choices"][0]["delta"].get("content") or "" for event in first)
@@ -138,8 +143,9 @@ def test_status_faults_use_the_error_envelope(simulator, code, message, error_ty
     simulator.inject(Fault.status(code))
     response = httpx.post(simulator.url + "/chat/completions", json=BODY, headers=AUTH)
     assert response.status_code == code
-    assert response.json() == {"error": {"message": message, "type": error_type, "param": None,
-                                         "code": "invalid_request_error"}}
+    assert response.json() == {
+        "error": {"message": message, "type": error_type, "param": None, "code": "invalid_request_error"}
+    }
 
 
 def test_faults_are_fifo_and_only_used_by_completion_routes(simulator):
@@ -149,7 +155,9 @@ def test_faults_are_fifo_and_only_used_by_completion_routes(simulator):
     first = httpx.post(simulator.url + "/chat/completions", json=BODY, headers=AUTH)
     assert first.status_code == 401
     assert first.json()["error"]["message"] == "Authentication Fails, Your api key: ****test is invalid"
-    fim = httpx.post(simulator.url + "/beta/completions", json={"model": "deepseek-flash", "prompt": "x = "}, headers=AUTH)
+    fim = httpx.post(
+        simulator.url + "/beta/completions", json={"model": "deepseek-flash", "prompt": "x = "}, headers=AUTH
+    )
     assert fim.status_code == 503 and fim.json()["error"]["message"] == "Busy"
     assert httpx.post(simulator.url + "/chat/completions", json=BODY, headers=AUTH).status_code == 200
 
@@ -158,8 +166,9 @@ def test_raw_bytes_arrive_as_separate_pieces(simulator):
     chunks = [b'data: {"choices":[{"delta":{"content":"caf\xc3', b'\xa9"}}]}\n', b"\n", b"data: [DONE]\n\n"]
     # Pieces read apart only if the reader reads each before the next is sent: a loaded
     # machine can take a while to get back to it, so they are sent far apart.
-    simulator.inject(Fault.raw(status=200, headers={"Content-Type": "text/event-stream", "X-Test": "1"},
-                               chunks=chunks, delay=0.3))
+    simulator.inject(
+        Fault.raw(status=200, headers={"Content-Type": "text/event-stream", "X-Test": "1"}, chunks=chunks, delay=0.3)
+    )
     with httpx.stream("POST", simulator.url + "/chat/completions", json=BODY, headers=AUTH) as response:
         pieces = list(response.iter_raw())
         assert response.headers["x-test"] == "1"

@@ -131,9 +131,7 @@ def test_listing_gives_summaries_newest_first(store: SessionStore) -> None:
     assert [s.title for s in listed] == ["newer", "older"]
     first = listed[0]
     assert isinstance(first, SessionSummary)
-    assert (first.model, first.message_count, first.cost, first.currency) == (
-        "deepseek-v4-pro", 2, 0.001, "USD"
-    )
+    assert (first.model, first.message_count, first.cost, first.currency) == ("deepseek-v4-pro", 2, 0.001, "USD")
     assert (first.prompt_tokens, first.completion_tokens) == (100, 50)
 
 
@@ -314,8 +312,7 @@ def test_export_markdown(store: SessionStore, tmp_path: Path) -> None:
     assert "prompt_tokens: 100\ncompletion_tokens: 50\n" in text
     assert "cost: 0.001000 USD\n" in text
     assert (
-        "<details><summary>Thought for 3 s</summary>\n\n"
-        "The user wants sorted(d.items()).\nMention key=.\n\n</details>"
+        "<details><summary>Thought for 3 s</summary>\n\nThe user wants sorted(d.items()).\nMention key=.\n\n</details>"
     ) in text
     assert '**Tool call** `get_date` (`call_1`)\n\n```json\n{\n  "tz": "UTC"\n}\n```' in text
     assert "````\n2026-01-01 with ``` fence\n````" in text
@@ -327,8 +324,9 @@ def test_export_markdown_keeps_its_own_outline(store: SessionStore, tmp_path: Pa
     conv.add_user("# My notes\nplease")
     answer = conv.start_assistant("deepseek-flash", thinking=True)
     answer.reasoning, answer.reasoning_seconds = "## Plan\nthink", 0.4
-    answer.content = ("## Summary\n\nText #not-a-heading\n\n```md\n## inside a fence\n```\n\n"
-                      "###### Deepest\n   # indented")
+    answer.content = (
+        "## Summary\n\nText #not-a-heading\n\n```md\n## inside a fence\n```\n\n###### Deepest\n   # indented"
+    )
     conv.finish_assistant(answer.id, finish_reason="stop")
     text = store.export_markdown(conv, tmp_path / "outline.md").read_text()
     assert "## System" not in text  # no system prompt (blank is none)
@@ -449,8 +447,10 @@ def test_export_shows_tool_calls_readably_and_json_keeps_them_whole(store: Sessi
     conv.add_user("What is 17 * 23 + 4?")
     reply = conv.start_assistant("deepseek-flash", thinking=True)
     reply.reasoning = "The calculator knows."
-    reply.tool_calls = [ToolCall("call_00_a", "calculate", '{"expression":"17 * 23 + 4"}'),
-                        ToolCall("call_01_b", "big", "{}")]
+    reply.tool_calls = [
+        ToolCall("call_00_a", "calculate", '{"expression":"17 * 23 + 4"}'),
+        ToolCall("call_01_b", "big", "{}"),
+    ]
     conv.finish_assistant(reply.id, finish_reason="tool_calls")
     conv.add_tool_result("call_00_a", "395", ToolRun("ok", "demo · calculate", 0.25))
     conv.add_tool_result("call_01_b", "xxx", ToolRun("error", "demo · big", 1.5, full_chars=90_000))
@@ -464,4 +464,5 @@ def test_export_shows_tool_calls_readably_and_json_keeps_them_whole(store: Sessi
     exported = store.export_json(conv, tmp_path / "tools.json")
     back = SessionStore(tmp_path / "other").import_json(exported)
     assert [(m.role, m.content, m.tool_calls, m.tool_call_id, m.tool_run) for m in back.active_path()] == [
-        (m.role, m.content, m.tool_calls, m.tool_call_id, m.tool_run) for m in conv.active_path()]
+        (m.role, m.content, m.tool_calls, m.tool_call_id, m.tool_run) for m in conv.active_path()
+    ]

@@ -42,9 +42,7 @@ awkward_text = st.lists(
     max_size=40,
 ).map("".join)
 optional_text = st.none() | awkward_text
-moments = st.datetimes(
-    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
-)
+moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
 
 
 @st.composite
@@ -71,22 +69,16 @@ def conversations(draw) -> Conversation:
         message.role = role
         message.content = draw(awkward_text)
         message.reasoning = draw(awkward_text)
-        message.tool_calls = draw(
-            st.lists(st.builds(ToolCall, awkward_text, awkward_text, awkward_text), max_size=2)
-        )
+        message.tool_calls = draw(st.lists(st.builds(ToolCall, awkward_text, awkward_text, awkward_text), max_size=2))
         message.tool_call_id = draw(optional_text)
         message.model = draw(optional_text)
         message.thinking = draw(st.booleans())
         message.effort = draw(optional_text)
-        message.usage = draw(
-            st.none() | st.builds(Usage, *[st.integers(0, 2**40) for _ in range(5)])
-        )
+        message.usage = draw(st.none() | st.builds(Usage, *[st.integers(0, 2**40) for _ in range(5)]))
         message.cost = draw(st.none() | st.floats(0, 1e6))
         message.currency = draw(optional_text)
         message.usage_estimated = draw(st.booleans())
-        message.last_request_usage = draw(
-            st.none() | st.builds(Usage, *[st.integers(0, 2**40) for _ in range(5)])
-        )
+        message.last_request_usage = draw(st.none() | st.builds(Usage, *[st.integers(0, 2**40) for _ in range(5)]))
         message.finish_reason = draw(optional_text)
         message.status = draw(st.sampled_from(["complete", "partial", "cancelled", "failed", "streaming"]))
         message.error = draw(optional_text)
@@ -94,10 +86,16 @@ def conversations(draw) -> Conversation:
         message.completed_at = draw(st.none() | moments)
         message.reasoning_seconds = draw(st.none() | st.floats(0, 1e5))
         message.request_id = draw(optional_text)
-        message.tool_run = draw(st.none() | st.builds(
-            ToolRun, st.sampled_from(TOOL_OUTCOMES), awkward_text, st.none() | st.floats(0, 1e5),
-            st.none() | st.integers(0, 2**40),
-        ))
+        message.tool_run = draw(
+            st.none()
+            | st.builds(
+                ToolRun,
+                st.sampled_from(TOOL_OUTCOMES),
+                awkward_text,
+                st.none() | st.floats(0, 1e5),
+                st.none() | st.integers(0, 2**40),
+            )
+        )
     conv.active_leaf_id = draw(st.sampled_from([None, *[m.id for m in conv.messages]]))
     return conv
 
@@ -205,8 +203,12 @@ def test_a_tool_result_keeps_how_its_call_went() -> None:
     conv.add_tool_result("call_01_b", "0123…", ToolRun("error", "box · big", 1.5, full_chars=90_000))
     for fmt in ("json", "toml"):
         back = codec.decode(codec.encode(conv, fmt), fmt)
-        assert [m.tool_run for m in back.messages] == [None, None, ToolRun("ok", "box · add", 0.25),
-                                                       ToolRun("error", "box · big", 1.5, 90_000)]
+        assert [m.tool_run for m in back.messages] == [
+            None,
+            None,
+            ToolRun("ok", "box · add", 0.25),
+            ToolRun("error", "box · big", 1.5, 90_000),
+        ]
         assert back.tool_results(reply.id).keys() == {"call_00_a", "call_01_b"}
     document = json.loads(codec.encode(conv, "json"))
     assert document["messages"][2]["tool_run"] == {"outcome": "ok", "tool": "box · add", "seconds": 0.25}

@@ -48,7 +48,11 @@ def test_messages_only_on_disk_are_added_to_memory_and_written():
     assert result.added == [their_question.id, their_answer.id]
     assert their_answer.id in mine and mine.active_leaf_id == my_answer.id  # my view stays
     assert {m.id for m in result.conversation.messages} == {m.id for m in base.messages} | {
-        my_question.id, my_answer.id, their_question.id, their_answer.id}
+        my_question.id,
+        my_answer.id,
+        their_question.id,
+        their_answer.id,
+    }
     assert [m.content for m in mine.siblings(my_question.id)] == ["mine", "theirs"]
     assert result.memory_holds_all
 
@@ -224,9 +228,11 @@ def test_two_processes_saving_one_session_at_once_keep_every_turn(tmp_path: Path
     for name in ("left", "right"):
         ready = tmp_path / f"{name}.ready"
         readies.append(ready)
-        processes.append(subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(sessions), conversation.id, name, str(turns), str(ready), str(go)],
-        ))
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-c", WRITER, str(sessions), conversation.id, name, str(turns), str(ready), str(go)],
+            )
+        )
     try:
         _wait_for(lambda: all(r.exists() for r in readies))
         go.touch()
@@ -263,9 +269,16 @@ def test_a_save_waits_for_another_process_holding_the_lock_then_gives_up(tmp_pat
     conversation = started()
     store.save(conversation)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR);"
-         "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); sys.stdin.read()", str(tmp_path / ".lock")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR);"
+            "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); sys.stdin.read()",
+            str(tmp_path / ".lock"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "locked"

@@ -47,12 +47,16 @@ class FakeRunner:
     """Tools run in-process; `gate` holds calls of `slow_city` until it is set."""
 
     def __init__(self, tools: list[ToolSpec] | None = None) -> None:
-        self.tools = tools if tools is not None else [
-            ToolSpec("lookup_city", "A fact about a city.", OBJECT, label="box · lookup_city"),
-            ToolSpec("add", "Add two numbers.", NUMBERS, label="box · add"),
-            ToolSpec("slow_city", "Waits.", OBJECT, label="box · slow_city"),
-            ToolSpec("big_city", "Says a lot.", OBJECT, label="box · big_city"),
-        ]
+        self.tools = (
+            tools
+            if tools is not None
+            else [
+                ToolSpec("lookup_city", "A fact about a city.", OBJECT, label="box · lookup_city"),
+                ToolSpec("add", "Add two numbers.", NUMBERS, label="box · add"),
+                ToolSpec("slow_city", "Waits.", OBJECT, label="box · slow_city"),
+                ToolSpec("big_city", "Says a lot.", OBJECT, label="box · big_city"),
+            ]
+        )
         self.calls: list[tuple[str, dict]] = []
         self.gate = asyncio.Event()
         self.running = asyncio.Event()
@@ -102,8 +106,9 @@ async def client(simulator):
         yield client
 
 
-@pytest.mark.parametrize(("model", "thinking"), [("deepseek-flash", True), ("deepseek-flash", False),
-                                                  ("deepseek-v4-pro", True)])
+@pytest.mark.parametrize(
+    ("model", "thinking"), [("deepseek-flash", True), ("deepseek-flash", False), ("deepseek-v4-pro", True)]
+)
 async def test_a_full_loop_runs_the_calls_and_answers(simulator, client, model, thinking):
     conv, runner, asker = conversation(thinking, model), FakeRunner(), Asker()
     conv.add_user("Use lookup_city for Oslo, then add 2 and 40")
@@ -112,11 +117,25 @@ async def test_a_full_loop_runs_the_calls_and_answers(simulator, client, model, 
 
     assert runner.calls == [("lookup_city", {"city": "Oslo"}), ("add", {"a": 2, "b": 40})]
     assert asker.asked == ["lookup_city", "add"]
-    kinds = [type(e).__name__ for e in events if not isinstance(e, AnswerText) and type(e).__name__ != "PhaseChanged"
-             and type(e).__name__ != "ReasoningText"]
-    assert kinds == ["TurnStarted", "TurnEnded", "ToolCallRequested", "ToolCallStarted", "ToolCallFinished",
-                     "TurnStarted", "TurnEnded", "ToolCallRequested", "ToolCallStarted", "ToolCallFinished",
-                     "TurnStarted", "TurnEnded"]
+    kinds = [
+        type(e).__name__
+        for e in events
+        if not isinstance(e, AnswerText) and type(e).__name__ != "PhaseChanged" and type(e).__name__ != "ReasoningText"
+    ]
+    assert kinds == [
+        "TurnStarted",
+        "TurnEnded",
+        "ToolCallRequested",
+        "ToolCallStarted",
+        "ToolCallFinished",
+        "TurnStarted",
+        "TurnEnded",
+        "ToolCallRequested",
+        "ToolCallStarted",
+        "ToolCallFinished",
+        "TurnStarted",
+        "TurnEnded",
+    ]
     assert [e.round for e in events if isinstance(e, TurnStarted)] == [0, 1, 2]
     path = conv.active_path()
     assert [m.role for m in path] == ["user", "assistant", "tool", "assistant", "tool", "assistant"]
@@ -132,8 +151,11 @@ async def test_a_full_loop_runs_the_calls_and_answers(simulator, client, model, 
     bodies = chat_bodies(simulator)
     assert len(bodies) == 3 and all(len(b["tools"]) == 4 for b in bodies)
     sent_call = bodies[1]["messages"][-2]["tool_calls"][0]
-    assert sent_call == {"id": first.tool_calls[0].id, "type": "function",
-                         "function": {"name": "lookup_city", "arguments": first.tool_calls[0].arguments}}
+    assert sent_call == {
+        "id": first.tool_calls[0].id,
+        "type": "function",
+        "function": {"name": "lookup_city", "arguments": first.tool_calls[0].arguments},
+    }
     if thinking:  # every earlier reply's full reasoning goes back with tools (reference §12)
         replayed = [m["reasoning_content"] for m in bodies[2]["messages"] if m["role"] == "assistant"]
         assert replayed == [first.reasoning, second.reasoning] and all(replayed)
@@ -153,8 +175,10 @@ async def test_parallel_calls_in_one_reply_are_all_answered_in_order(simulator, 
     assert [c.name for c in first.tool_calls] == ["lookup_city", "add"]
     assert [c.id[:8] for c in first.tool_calls] == ["call_00_", "call_01_"]
     finished = [e for e in events if isinstance(e, ToolCallFinished)]
-    assert [(e.index, e.result.tool_call_id) for e in finished] == [(0, first.tool_calls[0].id),
-                                                                   (1, first.tool_calls[1].id)]
+    assert [(e.index, e.result.tool_call_id) for e in finished] == [
+        (0, first.tool_calls[0].id),
+        (1, first.tool_calls[1].id),
+    ]
     assert len(loop.replies) == 2 and loop.rounds == 1
     second_request = chat_bodies(simulator)[1]["messages"]
     assert [m["role"] for m in second_request[-3:]] == ["assistant", "tool", "tool"]
@@ -169,8 +193,11 @@ async def test_a_refused_call_is_not_run_and_the_model_is_told(simulator, client
     result = next(e.result for e in events if isinstance(e, ToolCallFinished))
     assert (result.content, result.tool_run.outcome) == (REFUSED, "refused")
     assert not any(isinstance(e, ToolCallStarted) for e in events)
-    assert chat_bodies(simulator)[1]["messages"][-1] == {"role": "tool", "content": REFUSED,
-                                                          "tool_call_id": loop.replies[0].tool_calls[0].id}
+    assert chat_bodies(simulator)[1]["messages"][-1] == {
+        "role": "tool",
+        "content": REFUSED,
+        "tool_call_id": loop.replies[0].tool_calls[0].id,
+    }
     assert loop.message.status == "complete" and not loop.message.tool_calls
 
 
@@ -362,12 +389,15 @@ async def test_a_session_with_tool_turns_reloads_and_continues(simulator, client
     await run(ToolLoop(conv, CATALOGUE, runner, Asker()), client)
     store.save(conv)
     loaded = store.load(conv.id)
-    assert [(m.role, m.content, m.reasoning, m.tool_calls, m.tool_call_id, m.tool_run) for m in loaded.active_path()] \
-        == [(m.role, m.content, m.reasoning, m.tool_calls, m.tool_call_id, m.tool_run) for m in conv.active_path()]
+    assert [
+        (m.role, m.content, m.reasoning, m.tool_calls, m.tool_call_id, m.tool_run) for m in loaded.active_path()
+    ] == [(m.role, m.content, m.reasoning, m.tool_calls, m.tool_call_id, m.tool_run) for m in conv.active_path()]
     tools = [t.definition() for t in runner.tools]
     from deepseek_tui.conversation import build_chat_request
 
-    assert build_chat_request(loaded, CATALOGUE, tools=tools).body == build_chat_request(conv, CATALOGUE, tools=tools).body
+    assert (
+        build_chat_request(loaded, CATALOGUE, tools=tools).body == build_chat_request(conv, CATALOGUE, tools=tools).body
+    )
     loaded.add_user("And use lookup_city for Narva")
     loop = ToolLoop(loaded, CATALOGUE, runner, Asker())
     await run(loop, client)
@@ -379,13 +409,31 @@ async def test_an_old_session_without_stored_reasoning_continues_with_tools(simu
     the request sends "" for them and the simulator takes it (whether DeepSeek does is unverified,
     reference §6)."""
     document = {
-        "kind": "deepseek-tui-session", "schema_version": 1, "id": "old1", "created_at": "2026-01-05T10:00:00+00:00",
-        "updated_at": "2026-01-05T10:01:00+00:00", "active_leaf_id": "a1",
+        "kind": "deepseek-tui-session",
+        "schema_version": 1,
+        "id": "old1",
+        "created_at": "2026-01-05T10:00:00+00:00",
+        "updated_at": "2026-01-05T10:01:00+00:00",
+        "active_leaf_id": "a1",
         "settings": {"model": "deepseek-reasoner", "thinking": True},
         "messages": [
-            {"id": "u1", "role": "user", "status": "complete", "content": "Hi", "created_at": "2026-01-05T10:00:00+00:00"},
-            {"id": "a1", "parent_id": "u1", "role": "assistant", "status": "complete", "content": "Hello!",
-             "model": "deepseek-reasoner", "thinking": True, "created_at": "2026-01-05T10:00:01+00:00"},
+            {
+                "id": "u1",
+                "role": "user",
+                "status": "complete",
+                "content": "Hi",
+                "created_at": "2026-01-05T10:00:00+00:00",
+            },
+            {
+                "id": "a1",
+                "parent_id": "u1",
+                "role": "assistant",
+                "status": "complete",
+                "content": "Hello!",
+                "model": "deepseek-reasoner",
+                "thinking": True,
+                "created_at": "2026-01-05T10:00:01+00:00",
+            },
         ],
     }
     (tmp_path / "sessions").mkdir()

@@ -17,7 +17,8 @@ VALID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
 def test_servers_and_limits_are_read():
-    config = parse_config(tomllib.loads('''
+    config = parse_config(
+        tomllib.loads("""
 [tools]
 max_rounds = 5
 max_result_chars = 1000
@@ -37,31 +38,45 @@ confirm = false
 url = "http://127.0.0.1:9/mcp"
 headers = { Authorization = "Bearer x" }
 enabled = false
-'''))
+""")
+    )
     assert config.tools == ToolSettings(max_rounds=5, max_result_chars=1000, call_timeout=12.5)
     files, remote = config.mcp_servers
     assert (files.name, files.transport, files.command, files.args, files.env, files.cwd) == (
-        "files", "stdio", "npx", ("-y", "@modelcontextprotocol/server-filesystem", "/notes"), {"LOG": "1"}, "~")
+        "files",
+        "stdio",
+        "npx",
+        ("-y", "@modelcontextprotocol/server-filesystem", "/notes"),
+        {"LOG": "1"},
+        "~",
+    )
     assert files.allows("read_text_file") and not files.allows("write_file")
     assert not files.confirms("list_directory") and files.confirms("read_text_file")
     assert (remote.transport, remote.url, remote.headers, remote.enabled) == (
-        "http", "http://127.0.0.1:9/mcp", {"Authorization": "Bearer x"}, False)
+        "http",
+        "http://127.0.0.1:9/mcp",
+        {"Authorization": "Bearer x"},
+        False,
+    )
     assert not files.problem and not remote.problem
     assert remote.describe() == "http://127.0.0.1:9/mcp" and files.describe().startswith("npx -y ")
     secret = parse_server("s", {"url": "https://me:hunter2@example.com/mcp?x=1"})
     assert secret.describe() == "https://example.com/mcp?x=1"
 
 
-@pytest.mark.parametrize(("table", "problem"), [
-    ({}, "give either command"),
-    ({"command": "x", "url": "http://h"}, "give either command"),
-    ({"comand": "x"}, "unknown key 'comand'"),
-    ({"command": "x", "args": "a b"}, "args must be a list of strings"),
-    ({"url": "ftp://h"}, "url must start with http"),
-    ({"command": "x", "env": {"A": 1}}, "env must be a table of strings"),
-    ({"command": "x", "tools": {"t": {"confirm": "no"}}}, "confirm must be true or false"),
-    ({"command": "x", "enabled": "yes"}, "enabled must be true or false"),
-])
+@pytest.mark.parametrize(
+    ("table", "problem"),
+    [
+        ({}, "give either command"),
+        ({"command": "x", "url": "http://h"}, "give either command"),
+        ({"comand": "x"}, "unknown key 'comand'"),
+        ({"command": "x", "args": "a b"}, "args must be a list of strings"),
+        ({"url": "ftp://h"}, "url must start with http"),
+        ({"command": "x", "env": {"A": 1}}, "env must be a table of strings"),
+        ({"command": "x", "tools": {"t": {"confirm": "no"}}}, "confirm must be true or false"),
+        ({"command": "x", "enabled": "yes"}, "enabled must be true or false"),
+    ],
+)
 def test_a_server_table_that_cannot_be_used_is_a_failed_server_not_a_failed_start(table, problem):
     server = parse_server("box", table)
     assert problem in server.problem
@@ -77,9 +92,11 @@ def test_bad_tool_limits_stop_the_start_with_a_clear_message(value):
 
 def test_the_app_writes_the_server_tables_back_as_written(tmp_path):
     path = tmp_path / "config.toml"
-    text = ('[mcp.servers.files]\ncommand = "npx"\nargs = ["-y", "server"]\n\n'
-            '[mcp.servers.files.tools.list_directory]\nconfirm = false\n\n'
-            '[mcp.servers.broken]\ncomand = "typo"\n\n[tools]\nmax_rounds = 3\n')
+    text = (
+        '[mcp.servers.files]\ncommand = "npx"\nargs = ["-y", "server"]\n\n'
+        "[mcp.servers.files.tools.list_directory]\nconfirm = false\n\n"
+        '[mcp.servers.broken]\ncomand = "typo"\n\n[tools]\nmax_rounds = 3\n'
+    )
     path.write_text(text)
     config = load_config(path)
     save_config(config, path)  # what the app does when a setting changes

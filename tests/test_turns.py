@@ -180,8 +180,9 @@ async def test_a_turn_stopped_before_it_streamed_is_marked_cancelled():
 
 
 def test_json_mode_hint_goes_into_the_request_only():
-    conversation = Conversation(settings=ChatSettings(model="deepseek-flash", json_output=True,
-                                                      system_prompt="You are terse."))
+    conversation = Conversation(
+        settings=ChatSettings(model="deepseek-flash", json_output=True, system_prompt="You are terse.")
+    )
     conversation.add_user("three primes")
     turn = prepare_reply(conversation, CATALOGUE)
     system = turn.request.body["messages"][0]

@@ -33,8 +33,12 @@ def test_two_app_processes_on_one_conversation_keep_both_turns(simulator, tmp_pa
     windows: list[PtyApp] = []
     try:
         for _ in range(2):
-            windows.append(PtyApp(["-m", "deepseek_tui", "--config", str(config), "--base-url", simulator.url],
-                                  {"DEEPSEEK_API_KEY": "sk-test"}))
+            windows.append(
+                PtyApp(
+                    ["-m", "deepseek_tui", "--config", str(config), "--base-url", simulator.url],
+                    {"DEEPSEEK_API_KEY": "sk-test"},
+                )
+            )
         wait_blocking(lambda: sum(r.path == "/user/balance" for r in simulator.requests) >= 2)  # both drawn
         for name, window in zip(("left", "right"), windows, strict=True):
             window.type(f"question from the {name} window\r")
@@ -69,8 +73,19 @@ async def test_ask_continue_while_the_app_has_the_conversation_open(simulator, t
         await send(app, pilot, "from the app")
         env = dict(os.environ, DEEPSEEK_API_KEY="sk-test", DEEPSEEK_BASE_URL=simulator.url)
         ask = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "deepseek_tui", "ask", "--config", str(config), "--continue", conversation.id,
-            "from ask", env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            sys.executable,
+            "-m",
+            "deepseek_tui",
+            "ask",
+            "--config",
+            str(config),
+            "--continue",
+            conversation.id,
+            "from ask",
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         _, err = await asyncio.wait_for(ask.communicate(), 30)
         assert ask.returncode == 0, err
@@ -103,4 +118,7 @@ async def test_a_turn_saved_elsewhere_just_before_sending_does_not_disturb_the_r
         assert any("changed in another window: 1 new message" in n.message for n in app.notified)
     stored = SessionStore(sessions).load(conversation.id)
     assert {m.content for m in stored.messages if m.role == "user"} == {
-        "the first question", "from the other window", "from this window"}
+        "the first question",
+        "from the other window",
+        "from this window",
+    }

@@ -280,8 +280,10 @@ async def test_images_sent_without_are_marked_not_sent_on_the_message(simulator,
             bubble = app.query_one(f"#m-{user.id}", UserBubble)
             return [str(w.render()) for w in bubble.query(".attachment")]
 
-        not_sent = (f"📎 shot.png · PNG image · {len(PNG)} B — not sent: deepseek-v4-pro does not see images "
-                    "(a note went in its place)")
+        not_sent = (
+            f"📎 shot.png · PNG image · {len(PNG)} B — not sent: deepseek-v4-pro does not see images "
+            "(a note went in its place)"
+        )
         assert lines() == [not_sent, "📎 src/app.py · text · 28 B"]
         assert not app.query(ImagePreview)  # no preview that would say it went
         conversation_id = app.conversation.id

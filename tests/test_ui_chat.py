@@ -230,8 +230,11 @@ async def test_first_run_key_screen_validates_and_saves_with_mode_0600(simulator
 
         def asked_again() -> bool:  # a new key screen, once it is there, says why
             screen = app.screen
-            return (isinstance(screen, KeyScreen) and screen.is_mounted
-                    and "rejected" in str(screen.query_one("#key-error").render()))
+            return (
+                isinstance(screen, KeyScreen)
+                and screen.is_mounted
+                and "rejected" in str(screen.query_one("#key-error").render())
+            )
 
         await wait_until(asked_again)
         app.screen.query_one("#key-input").value = "sk-test"
@@ -254,8 +257,9 @@ async def test_settings_pane_changes_next_request_and_marks_inert(simulator, tmp
         pane.query_one("#setting-temperature").value = "0.0"
         pane.query_one("#setting-max_tokens").value = "500"
         # Each edit reaches the app as a message; the request is built from what it has applied.
-        await wait_until(lambda: (app.conversation.settings.temperature, app.conversation.settings.max_tokens)
-                         == (0.0, 500))
+        await wait_until(
+            lambda: (app.conversation.settings.temperature, app.conversation.settings.max_tokens) == (0.0, 500)
+        )
         await send(app, pilot, "code please")
         body = chat_bodies(simulator)[-1]
         assert body["temperature"] == 0.0 and body["max_tokens"] == 500
@@ -395,7 +399,7 @@ async def test_long_conversation_mounts_recent_messages_only(simulator, tmp_path
         chat.scroll_home(animate=False)
         first = app.query_one(f"#m-{path[-MOUNT_WINDOW]}")
         await wait_until(lambda: len(mounted_ids(app)) == 2 * MOUNT_WINDOW)
-        assert mounted_ids(app) == path[-2 * MOUNT_WINDOW:]
+        assert mounted_ids(app) == path[-2 * MOUNT_WINDOW :]
         # The view is put back after the next refresh: no jump to the oldest loaded message.
         await wait_until(lambda: chat.scroll_y > 0 and in_view(app, first))
         chat.scroll_home(animate=False)
@@ -419,6 +423,7 @@ async def test_up_through_the_messages_goes_past_the_first_mounted_one(simulator
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         path = [m.id for m in app.conversation.active_path()]
+
         def selected() -> str | None:
             return getattr(app.focused, "message_id", None)
 
@@ -442,7 +447,7 @@ async def test_a_long_session_unmounts_its_oldest_messages(simulator, tmp_path):
         path = [m.id for m in app.conversation.active_path()]
         assert len(path) == 2 * MOUNT_WINDOW + 2
         assert len(mounted_ids(app)) <= 2 * MOUNT_WINDOW
-        assert mounted_ids(app) == path[-len(mounted_ids(app)):]
+        assert mounted_ids(app) == path[-len(mounted_ids(app)) :]
         hidden = len(path) - len(mounted_ids(app))
         assert f"Show {hidden} earlier messages" in str(app.query_one("#load-earlier").label)
         chat = app.query_one("#chat")
@@ -508,8 +513,12 @@ async def test_a_long_answer_is_followed_while_it_streams(simulator, tmp_path):
 
             def all_received_is_drawn() -> bool:
                 view = shown()
-                return (app.progress is not None and app.progress.content_chars > 0
-                        and view is not None and len(view.source) == app.progress.content_chars)
+                return (
+                    app.progress is not None
+                    and app.progress.content_chars > 0
+                    and view is not None
+                    and len(view.source) == app.progress.content_chars
+                )
 
             await wait_until(all_received_is_drawn)
             await wait_until(lambda: chat.max_scroll_y > 0 and chat.scroll_y == chat.max_scroll_y)
@@ -743,10 +752,18 @@ async def test_out_of_range_numbers_are_marked_and_never_pretend_to_be_sent(simu
 def test_the_status_line_fits_narrow_terminals_keeping_state_cost_and_balance():
     from deepseek_tui.ui.widgets.status import StatusInfo, render_status
 
-    info = StatusInfo(model="deepseek-flash", mode="reasoner·high", state="answering 52 tok/s",
-                      turn_tokens="↑1,240 93% hit ↓412", conversation_cost="Σ $0.00026",
-                      pricing="peak ×2 until 10:00 UTC", context_used=212_000, context_window=1_048_576,
-                      balance="bal ¥110.00", demo=True)
+    info = StatusInfo(
+        model="deepseek-flash",
+        mode="reasoner·high",
+        state="answering 52 tok/s",
+        turn_tokens="↑1,240 93% hit ↓412",
+        conversation_cost="Σ $0.00026",
+        pricing="peak ×2 until 10:00 UTC",
+        context_used=212_000,
+        context_window=1_048_576,
+        balance="bal ¥110.00",
+        demo=True,
+    )
     full = render_status(info).plain
     assert "↑1,240" in full and "until 10:00" in full and "█" in full
     for width in (118, 100, 78):
@@ -759,9 +776,17 @@ def test_the_status_line_fits_narrow_terminals_keeping_state_cost_and_balance():
 def test_the_demo_badge_keeps_its_word_or_goes():
     from deepseek_tui.ui.widgets.status import StatusInfo, render_status
 
-    info = StatusInfo(model="deepseek-flash", mode="chat", state="answering 52 tok/s",
-                      turn_tokens="↑1,240 93% hit ↓412", conversation_cost="Σ $0.00026",
-                      context_used=212_000, context_window=1_048_576, balance="bal ¥110.00", demo=True)
+    info = StatusInfo(
+        model="deepseek-flash",
+        mode="chat",
+        state="answering 52 tok/s",
+        turn_tokens="↑1,240 93% hit ↓412",
+        conversation_cost="Σ $0.00026",
+        context_used=212_000,
+        context_window=1_048_576,
+        balance="bal ¥110.00",
+        demo=True,
+    )
     for width in range(60, 121):
         fitted = render_status(info, width).plain
         assert fitted.startswith((" DEMO  deepseek-flash", "deepseek-flash")), fitted

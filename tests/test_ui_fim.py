@@ -104,8 +104,9 @@ async def test_completion_is_shown_between_prefix_and_suffix_with_usage(simulato
 
         await pilot.press("escape")
         await wait_until(lambda: app.closed_with is not NOT_CLOSED)
-        assert app.closed_with == FimOutcome(results[-1].text, *fim_labels(
-            results[-1].usage, Catalogue().get("deepseek-v4-pro"), "USD", clock.now()))
+        assert app.closed_with == FimOutcome(
+            results[-1].text, *fim_labels(results[-1].usage, Catalogue().get("deepseek-v4-pro"), "USD", clock.now())
+        )
 
 
 async def test_errors_from_the_callable_are_shown(simulator):

@@ -69,7 +69,10 @@ async def assert_inert_once_drawn(app, *visible: str) -> None:
 
 def sse(delta: dict, finish: str | None = None) -> bytes:
     chunk = {
-        "id": "c1", "object": "chat.completion.chunk", "created": 1766977600, "model": "deepseek-flash",
+        "id": "c1",
+        "object": "chat.completion.chunk",
+        "created": 1766977600,
+        "model": "deepseek-flash",
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
     }
     return b"data: " + json.dumps(chunk).encode() + b"\n\n"
@@ -109,8 +112,9 @@ async def test_stored_session_is_drawn_inert_everywhere(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         assert app.conversation.id == conversation.id
-        await assert_inert_once_drawn(app, "question clip ␛]52;c;SGVsbG8=␛\\", "answer clip", "server said clip",
-                                      "model" + SHOWN_TITLE)
+        await assert_inert_once_drawn(
+            app, "question clip ␛]52;c;SGVsbG8=␛\\", "answer clip", "server said clip", "model" + SHOWN_TITLE
+        )
 
         await pilot.press("f2")  # the settings pane shows the system prompt
         await wait_until(lambda: bool(app.query("#setting-system_prompt")))
@@ -154,8 +158,13 @@ async def test_server_error_message_is_drawn_inert(simulator, tmp_path):
 
 
 async def test_fim_result_and_error_are_drawn_inert(simulator, tmp_path):
-    body = {"id": "f1", "object": "text_completion", "created": 1, "model": "deepseek-flash",
-            "choices": [{"index": 0, "text": "code " + HOSTILE, "finish_reason": "stop"}]}
+    body = {
+        "id": "f1",
+        "object": "text_completion",
+        "created": 1,
+        "model": "deepseek-flash",
+        "choices": [{"index": 0, "text": "code " + HOSTILE, "finish_reason": "stop"}],
+    }
     simulator.inject(Fault.raw(headers={"content-type": "application/json"}, chunks=[json.dumps(body).encode()]))
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -231,8 +240,9 @@ def test_a_real_terminal_receives_no_escape_sequence_from_a_stored_session(simul
     conversation.finish_assistant(reply.id)
     conversation.rename("title " + OSC_TITLE)
     store.save(conversation)
-    app = PtyApp(["-m", "deepseek_tui", "--base-url", simulator.url],
-                 {"DEEPSEEK_API_KEY": "sk-test", "XDG_DATA_HOME": str(data)})
+    app = PtyApp(
+        ["-m", "deepseek_tui", "--base-url", simulator.url], {"DEEPSEEK_API_KEY": "sk-test", "XDG_DATA_HOME": str(data)}
+    )
     try:
         wait_blocking(lambda: "answer clip ␛]52;c;SGVsbG8=␛\\" in app.output.decode("utf-8", "replace"))
         app.type("\x0f")  # ctrl+o: the picker lists the title

@@ -48,8 +48,12 @@ async def test_edit_earlier_message_resends_only_the_active_branch(simulator, tm
         # The old branch is still there: left arrow on the edited message goes back to it.
         app.query_one(f"#m-{path[0].id}", UserBubble).focus()
         await pilot.press("left")
-        await wait_until(lambda: [m.content for m in app.conversation.active_path() if m.role == "user"]
-                         == ["first question", "second question"])
+        await wait_until(
+            lambda: (
+                [m.content for m in app.conversation.active_path() if m.role == "user"]
+                == ["first question", "second question"]
+            )
+        )
         await send(app, pilot, "third on old branch")
         sent = [m["content"] for m in chat_requests(simulator)[-1].body["messages"] if m["role"] == "user"]
         assert sent == ["first question", "second question", "third on old branch"]
@@ -220,11 +224,14 @@ async def test_the_picker_lists_a_limited_number_of_title_matches(simulator, tmp
         assert [o.id[:2] for o in options if o.id and o.id.startswith("s:")] == ["s:", "s:"]
         [more] = [o for o in options if o.id == "more"]
         assert "1 more titles match" in str(more.prompt)
-        assert len([o for o in options if o.id and o.id.startswith("h:")]) == 6  # the search still finds all (questions and answers)
+        assert (
+            len([o for o in options if o.id and o.id.startswith("h:")]) == 6
+        )  # the search still finds all (questions and answers)
 
 
-async def test_the_app_lists_the_conversations_in_the_background_before_the_picker_opens(simulator, tmp_path,
-                                                                                        monkeypatch):
+async def test_the_app_lists_the_conversations_in_the_background_before_the_picker_opens(
+    simulator, tmp_path, monkeypatch
+):
     from deepseek_tui.ui import app as app_module
 
     monkeypatch.setattr(app_module, "LISTING_WARM_DELAY", 0.05)
@@ -319,7 +326,7 @@ async def test_edit_prompt_in_editor_headless_reports_and_keeps_prompt(simulator
 async def test_the_editor_returns_the_text_with_the_cursor_at_its_end(simulator, tmp_path, monkeypatch):
     from contextlib import nullcontext
 
-    monkeypatch.setenv("VISUAL", "sh -c 'printf \"line one\\nline two\\n\" > \"$0\"'")
+    monkeypatch.setenv("VISUAL", 'sh -c \'printf "line one\\nline two\\n" > "$0"\'')
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         monkeypatch.setattr(app, "suspend", lambda: nullcontext())  # no real terminal to hand over
@@ -430,8 +437,7 @@ def _fake_tmux(tmp_path, monkeypatch, set_clipboard: str, passthrough: str) -> N
     bin_dir.mkdir()
     script = bin_dir / "tmux"
     script.write_text(
-        "#!/bin/sh\n"
-        f'case "$3" in set-clipboard) echo {set_clipboard};; allow-passthrough) echo {passthrough};; esac\n'
+        f'#!/bin/sh\ncase "$3" in set-clipboard) echo {set_clipboard};; allow-passthrough) echo {passthrough};; esac\n'
     )
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", str(bin_dir) + os.pathsep + "/nonexistent")
@@ -549,8 +555,9 @@ async def test_opening_a_search_hit_marks_it_and_typing_goes_to_the_prompt(simul
         screen = await wait_for_screen(app, SessionsScreen)
         option_list = screen.query_one("#sessions-list", OptionList)
         await pilot.press(*"zebra-beta")
-        await wait_until(lambda: any(option_list.get_option_at_index(i).id == "h:0"
-                                     for i in range(option_list.option_count)))
+        await wait_until(
+            lambda: any(option_list.get_option_at_index(i).id == "h:0" for i in range(option_list.option_count))
+        )
         option_list.highlighted = option_list.get_option_index("h:0")
         await pilot.press("enter")
         await wait_until(lambda: app.conversation.id == beta.id)
@@ -576,5 +583,3 @@ async def test_the_picker_names_ask_continue_except_in_the_demo(simulator, tmp_p
         screen = await wait_for_screen(app, SessionsScreen)
         hint = str(screen.query_one("#sessions-hint").render())
         assert "esc close" in hint and ("ask --continue" in hint) is not demo
-
-

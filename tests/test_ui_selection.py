@@ -113,7 +113,9 @@ async def test_a_selection_across_a_paragraph_and_a_code_block_copies_the_code_w
         assert app.screen.get_selected_text() == "x:\n    print(x)\n\nDone."
 
         question = app.query_one(UserBubble).query_one(".text")
-        await drag(pilot, question, (0, 0), (view.region.x - question.region.x + 6, view.region.y - question.region.y + 3))
+        await drag(
+            pilot, question, (0, 0), (view.region.x - question.region.x + 6, view.region.y - question.region.y + 3)
+        )
         # from the question into the answer, the labels between included (at the end, Textual's
         # selection ends before the pointer's character when it spans several widgets)
         assert app.screen.get_selected_text() == "How?\ndeepseek-flash · chat · 1.0 s\nRun this:\n\nx = 1"
@@ -145,8 +147,11 @@ async def test_wide_characters_select_by_cell_and_copy_by_character(simulator, t
         await drag(pilot, view, (2, 0), (10, 0))
         assert app.screen.get_selected_text() == "序😀 sort"
         selection_background = app.screen.get_component_rich_style("screen--selection").bgcolor
-        marked = [cell for cell, style in enumerate(_cell_styles(view.render_line(0)))
-                  if style is not None and style.bgcolor == selection_background]
+        marked = [
+            cell
+            for cell, style in enumerate(_cell_styles(view.render_line(0)))
+            if style is not None and style.bgcolor == selection_background
+        ]
         assert marked == list(range(2, 11))
         # Textual puts a pointer on the right half of a wide character after that character
         await drag(pilot, view, (3, 0), (10, 0))
@@ -174,8 +179,13 @@ async def test_selecting_while_an_answer_streams_holds_the_view_and_the_selectio
         try:
             await send(app, pilot, "Explain selection", wait=False)
             # still: the stream waits, all it sent is drawn, and the chat has followed it to the end
-            await wait_until(lambda: simulator.held_content and answer_view(app).source == simulator.held_content
-                             and laid_out(answer_view(app)))
+            await wait_until(
+                lambda: (
+                    simulator.held_content
+                    and answer_view(app).source == simulator.held_content
+                    and laid_out(answer_view(app))
+                )
+            )
             await wait_until(lambda: chat.max_scroll_y > 0 and chat.scroll_y == chat.max_scroll_y)
             view = answer_view(app)
             assert view.render_line(2).text.startswith("You asked:")

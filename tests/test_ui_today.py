@@ -35,14 +35,36 @@ def old_session_document() -> dict:
         "active_leaf_id": "a1",
         "settings": {"model": "deepseek-reasoner", "thinking": False, "json_output": False, "system_prompt": ""},
         "messages": [
-            {"id": "u1", "role": "user", "status": "complete", "content": "What is 2 + 2?",
-             "thinking": False, "created_at": "2026-07-01T10:00:00+00:00"},
-            {"id": "a1", "parent_id": "u1", "role": "assistant", "status": "complete", "content": "It is 4.",
-             "reasoning": "A simple sum.", "model": "deepseek-reasoner", "thinking": True,
-             "usage": {"prompt_tokens": 12, "completion_tokens": 30, "cache_hit_tokens": 0,
-                       "cache_miss_tokens": 12, "reasoning_tokens": 20},
-             "cost": 0.0042, "currency": "USD", "finish_reason": "stop",
-             "created_at": "2026-07-01T10:00:01+00:00", "completed_at": "2026-07-01T10:00:05+00:00"},
+            {
+                "id": "u1",
+                "role": "user",
+                "status": "complete",
+                "content": "What is 2 + 2?",
+                "thinking": False,
+                "created_at": "2026-07-01T10:00:00+00:00",
+            },
+            {
+                "id": "a1",
+                "parent_id": "u1",
+                "role": "assistant",
+                "status": "complete",
+                "content": "It is 4.",
+                "reasoning": "A simple sum.",
+                "model": "deepseek-reasoner",
+                "thinking": True,
+                "usage": {
+                    "prompt_tokens": 12,
+                    "completion_tokens": 30,
+                    "cache_hit_tokens": 0,
+                    "cache_miss_tokens": 12,
+                    "reasoning_tokens": 20,
+                },
+                "cost": 0.0042,
+                "currency": "USD",
+                "finish_reason": "stop",
+                "created_at": "2026-07-01T10:00:01+00:00",
+                "completed_at": "2026-07-01T10:00:05+00:00",
+            },
         ],
     }
 
@@ -80,8 +102,10 @@ async def test_an_old_reasoner_session_continues_on_deepseek_flash_with_its_cost
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(lambda: any("deepseek-reasoner was retired" in m for m in warnings(kept)))  # notify posts
         told = [m for m in warnings(kept) if "deepseek-reasoner was retired" in m]
-        assert app.conversation.id == SESSION_ID and told == ["deepseek-reasoner was retired by DeepSeek on 2026-07-24: this conversation now uses "
-                        "deepseek-flash with thinking on."]
+        assert app.conversation.id == SESSION_ID and told == [
+            "deepseek-reasoner was retired by DeepSeek on 2026-07-24: this conversation now uses "
+            "deepseek-flash with thinking on."
+        ]
         old_meta = str(app.query(AnswerBlock).first().query_one(".meta").render())
         assert "deepseek-reasoner" in old_meta and "$0.0042" in old_meta  # history and its cost stay
         assert "Σ $0.0042" in status_text(app)
@@ -124,8 +148,13 @@ async def test_a_config_naming_a_retired_model_is_told_once_and_updated(simulato
     config_file = tmp_path / "config.toml"
     config_file.write_text('[chat]\nmodel = "deepseek-chat"\n')
     loaded = load_config(config_file)
-    app = make_app(simulator.url, tmp_path, chat=loaded.chat, notices=loaded.notices,
-                   names_retired_model=loaded.names_retired_model)
+    app = make_app(
+        simulator.url,
+        tmp_path,
+        chat=loaded.chat,
+        notices=loaded.notices,
+        names_retired_model=loaded.names_retired_model,
+    )
     kept = keep_notifications(app)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(lambda: any(m.startswith("deepseek-chat was retired by DeepSeek") for m in warnings(kept)))
@@ -143,7 +172,9 @@ async def test_an_unsupported_model_offers_a_one_key_switch(simulator, tmp_path)
         screen = await wait_for_screen(app, ChooseScreen)
         options = screen.query_one(OptionList)
         assert [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)] == [
-            "deepseek-flash", "deepseek-v4-pro"]
+            "deepseek-flash",
+            "deepseek-v4-pro",
+        ]
         assert app.conversation.active_path()[-1].status == "failed"
         await pilot.press("enter")  # the one key
         await wait_until(lambda: app.conversation.settings.model == "deepseek-flash")
@@ -224,8 +255,7 @@ async def test_the_status_line_says_when_peak_pricing_is_in_force(simulator, tmp
 
 
 async def test_effort_choice_and_top_p_in_the_settings_pane(simulator, tmp_path):
-    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", top_p=0.5),
-                   show_settings=True)
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", top_p=0.5), show_settings=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(lambda: choices(app, "#setting-reasoning_effort") == ["none", "low", "high", "max"])
         effort = app.query_one("#setting-reasoning_effort", Select)

@@ -32,8 +32,13 @@ def toolbox(name: str = "box", **table):
 
 
 def tools_app(simulator, tmp_path, *servers, thinking: bool = False, **settings):
-    return make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", thinking=thinking),
-                    mcp_servers=servers or (toolbox(),), tools=ToolSettings(**settings))
+    return make_app(
+        simulator.url,
+        tmp_path,
+        chat=ChatSettings(model="deepseek-flash", thinking=thinking),
+        mcp_servers=servers or (toolbox(),),
+        tools=ToolSettings(**settings),
+    )
 
 
 async def tools_ready(app) -> None:
@@ -87,13 +92,19 @@ async def test_always_runs_the_tool_again_without_asking_and_esc_refuses(simulat
         await send(app, pilot, "Use lookup_city for Oslo then lookup_city for Bergen and add 1 and 2", wait=False)
         await wait_for_screen(app, ConfirmToolScreen)
         await pilot.press("a")  # always lookup_city, in this conversation
-        await wait_until(lambda: isinstance(app.screen, ConfirmToolScreen) and app.screen.tool.name == "add"
-                         and app.screen.is_mounted)  # asked about add only
+        await wait_until(
+            lambda: (
+                isinstance(app.screen, ConfirmToolScreen) and app.screen.tool.name == "add" and app.screen.is_mounted
+            )
+        )  # asked about add only
         await pilot.press("escape")  # refuses
         await wait_reply(app, pilot)
         results = [m for m in app.conversation.active_path() if m.role == "tool"]
         assert [(m.tool_run.tool, m.tool_run.outcome) for m in results] == [  # the server lists add first
-            ("box · lookup_city", "ok"), ("box · add", "refused"), ("box · lookup_city", "ok")]
+            ("box · lookup_city", "ok"),
+            ("box · add", "refused"),
+            ("box · lookup_city", "ok"),
+        ]
         assert results[1].content == REFUSED
         assert [str(b.title).split(" · ")[-1] for b in blocks(app)][1] == "refused"
         assert app.turn.message.status == "complete" and not app.turn.message.tool_calls
@@ -124,8 +135,13 @@ async def test_esc_while_a_tool_runs_cancels_the_loop_and_keeps_everything(simul
 
 
 async def test_the_tools_view_shows_servers_and_switches_tools_off(simulator, tmp_path):
-    broken = parse_server("broken", {"command": sys.executable, "args": [
-        "-c", "import sys; print('missing credentials file', file=sys.stderr); sys.exit(1)"]})
+    broken = parse_server(
+        "broken",
+        {
+            "command": sys.executable,
+            "args": ["-c", "import sys; print('missing credentials file', file=sys.stderr); sys.exit(1)"],
+        },
+    )
     app = tools_app(simulator, tmp_path, toolbox(), broken)
     async with app.run_test(size=SIZE) as pilot:
         await tools_ready(app)
@@ -201,7 +217,8 @@ async def test_the_round_limit_stops_the_loop_and_says_so(simulator, tmp_path):
 
 
 def _metas(app) -> list[str]:
-    return [str(block.query_one(".meta").render()) for block in app.chat.query(AnswerBlock)]
+    # the label line wraps at plain spaces: joining its rows with spaces gives the label back
+    return [str(block.query_one(".meta").render()).replace("\n", " ") for block in app.chat.query(AnswerBlock)]
 
 
 async def _assert_cancelled_consistently(app, pilot, tmp_path, *, rounds: int) -> None:
@@ -228,8 +245,9 @@ async def test_cancelling_while_a_call_waits_for_its_answer(simulator, tmp_path)
         await send(app, pilot, "Use lookup_city for Oslo and repeat", wait=False)
         await wait_for_screen(app, ConfirmToolScreen)
         await pilot.press("y")
-        await wait_until(lambda: app.turn.rounds == 2 and isinstance(app.screen, ConfirmToolScreen)
-                         and app.screen.is_mounted)
+        await wait_until(
+            lambda: app.turn.rounds == 2 and isinstance(app.screen, ConfirmToolScreen) and app.screen.is_mounted
+        )
         app.action_cancel_reply()  # Esc answers the dialog ("refuse"); quitting or a bound key cancels
         await _assert_cancelled_consistently(app, pilot, tmp_path, rounds=1)
         assert str(blocks(app)[-1].title) == "⚙ box · lookup_city · cancelled"
@@ -278,8 +296,9 @@ async def test_cancelling_while_the_next_round_thinks(simulator, tmp_path):
         await wait_for_screen(app, ConfirmToolScreen)
         simulator.inject(Fault.hold(after_chunks=4, release=release))  # the next request stops while it thinks
         await pilot.press("y")
-        await wait_until(lambda: app.turn.rounds == 1 and app.turn.phase == "thinking"
-                         and app.turn.progress.reasoning_chars > 0)
+        await wait_until(
+            lambda: app.turn.rounds == 1 and app.turn.phase == "thinking" and app.turn.progress.reasoning_chars > 0
+        )
         await pilot.press("escape")
         try:
             await _assert_cancelled_consistently(app, pilot, tmp_path, rounds=1)
@@ -293,8 +312,11 @@ async def test_the_status_line_says_when_a_call_waits_for_you(simulator, tmp_pat
         await tools_ready(app)
         await send(app, pilot, "Use lookup_city for Oslo and repeat", wait=False)
         for round_ in (1, 2):  # the first call of the turn and a later one
-            await wait_until(lambda: app.turn.rounds == round_ and isinstance(app.screen, ConfirmToolScreen)
-                             and app.screen.is_mounted)
+            await wait_until(
+                lambda: (
+                    app.turn.rounds == round_ and isinstance(app.screen, ConfirmToolScreen) and app.screen.is_mounted
+                )
+            )
             assert app.turn.phase == "asking"
             await wait_until(lambda: "waiting for you" in app.screen_stack[0].query_one(StatusLine).info.state)
             await pilot.press("y")
@@ -338,7 +360,10 @@ async def test_a_selected_answer_opens_and_closes_its_call_blocks_from_the_keybo
         await pilot.press("enter")  # no thinking on it: Enter opens its calls
         await wait_until(lambda: not block.collapsed)
         rows = {binding_id: (keys, text) for keys, text, binding_id in app.binding_rows()}
-        assert rows["message_toggle_tool_calls"] == ("t", "Selected message: Open or close the answer's tool call blocks")
+        assert rows["message_toggle_tool_calls"] == (
+            "t",
+            "Selected message: Open or close the answer's tool call blocks",
+        )
 
 
 async def test_tab_stops_without_a_look_of_their_own_show_focus(simulator, tmp_path):

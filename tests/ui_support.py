@@ -23,7 +23,8 @@ SIZE = (120, 40)
 
 def fast_client(key: str, url: str) -> DeepSeekClient:
     return DeepSeekClient(
-        key, url,
+        key,
+        url,
         timeouts=Timeouts(connect=2, idle=3, deadline=30),
         retry=RetryPolicy(max_attempts=3, base_delay=0.05, max_delay=0.2, jitter=False),
     )
@@ -45,9 +46,7 @@ def make_app(
         chat=chat or ChatSettings(model="deepseek-flash"),
         **config_changes,
     )
-    app = DeepSeekApp(
-        config, config_path=tmp_path / "config.toml", client_factory=fast_client, demo=demo
-    )
+    app = DeepSeekApp(config, config_path=tmp_path / "config.toml", client_factory=fast_client, demo=demo)
     app.notified = keep_notifications(app)
     return app
 
@@ -172,7 +171,10 @@ class PtyApp:
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
         self.process = subprocess.Popen(
-            [sys.executable, *args], stdin=slave, stdout=slave, stderr=slave,
+            [sys.executable, *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
             env={**os.environ, "TERM": "xterm-256color", "PYTHONIOENCODING": "utf-8", **env},
             start_new_session=True,
         )

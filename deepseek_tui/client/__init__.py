@@ -50,6 +50,7 @@ def __getattr__(name: str) -> Any:
         return getattr(api, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 __all__ = [
     "DEFAULT_BASE_URL",
     "USER_AGENT",

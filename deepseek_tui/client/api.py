@@ -279,8 +279,10 @@ class DeepSeekClient:
         request = self._http.build_request(method, url, json=body, headers=self._headers())
         logger.debug("%s %s", method, url)
         return await self._before_deadline(
-            self._http.send(request, stream=True), deadline,
-            late="no response", waiting="waiting for the server",
+            self._http.send(request, stream=True),
+            deadline,
+            late="no response",
+            waiting="waiting for the server",
         )
 
     async def _read_all(self, response: httpx.Response, deadline: float) -> bytes:
@@ -318,9 +320,7 @@ class DeepSeekClient:
         logger.info("DeepSeek API %s %s (request id %s)", response.status_code, error.title, request_id)
         return error
 
-    async def _json_request(
-        self, method: str, url: str, body: Any = None
-    ) -> tuple[dict[str, Any], str | None]:
+    async def _json_request(self, method: str, url: str, body: Any = None) -> tuple[dict[str, Any], str | None]:
         """One JSON request with retries; returns the decoded object and the request id."""
         deadline = self._deadline()
         attempt = 1
@@ -360,7 +360,9 @@ class DeepSeekClient:
             data = json.loads(raw)
         except ValueError as exc:  # JSONDecodeError, or UnicodeDecodeError for bytes that are not UTF-8
             detail = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
-            failure = InvalidResponse(f"the body is not JSON ({detail})", status=response.status_code, request_id=request_id)
+            failure = InvalidResponse(
+                f"the body is not JSON ({detail})", status=response.status_code, request_id=request_id
+            )
         if failure is not None:
             raise failure
         if not isinstance(data, dict):
@@ -435,7 +437,8 @@ class DeepSeekClient:
                 except TimeoutError:
                     reason = "idle_timeout" if idle <= remaining else "deadline"
                     detail = (
-                        f"no data for {idle:g} s" if reason == "idle_timeout"
+                        f"no data for {idle:g} s"
+                        if reason == "idle_timeout"
                         else f"the {self.timeouts.deadline:g} s deadline passed"
                     )
                 except httpx.TimeoutException:
@@ -486,9 +489,7 @@ class DeepSeekClient:
         )
 
     @staticmethod
-    def _decode_chunk(
-        item: str, assembler: StreamAssembler, request_id: str | None
-    ) -> list[StreamEvent]:
+    def _decode_chunk(item: str, assembler: StreamAssembler, request_id: str | None) -> list[StreamEvent]:
         failure: DeepSeekError | None = None
         data: Any = None
         try:

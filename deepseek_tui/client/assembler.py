@@ -48,10 +48,7 @@ class StreamAssembler:
 
     @property
     def tool_calls(self) -> list[ToolCall]:
-        return [
-            ToolCall(index, call[0], call[1], "".join(call[2]))
-            for index, call in sorted(self._tool_calls.items())
-        ]
+        return [ToolCall(index, call[0], call[1], "".join(call[2])) for index, call in sorted(self._tool_calls.items())]
 
     @property
     def has_output(self) -> bool:

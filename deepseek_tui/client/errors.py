@@ -126,7 +126,12 @@ class UnsupportedModel(BadRequest):
     default_remedy = "Choose one of the model names DeepSeek accepts."
 
     def __init__(
-        self, message: str = "", *, passed: str, supported: tuple[str, ...], status: int | None = None,
+        self,
+        message: str = "",
+        *,
+        passed: str,
+        supported: tuple[str, ...],
+        status: int | None = None,
         request_id: str | None = None,
     ) -> None:
         self.passed = passed
@@ -145,7 +150,7 @@ _SUPPORTED_MODELS = re.compile(r"supported API model names are (?P<names>.+?),? 
 
 
 def _unsupported_model(message: str, status: int, request_id: str | None) -> UnsupportedModel | None:
-    """"The supported API model names are A or B, but you passed C" (reference §12)."""
+    """ "The supported API model names are A or B, but you passed C" (reference §12)."""
     found = _SUPPORTED_MODELS.search(message)
     if found is None:
         return None
@@ -157,9 +162,7 @@ def _unsupported_model(message: str, status: int, request_id: str | None) -> Uns
 class AuthenticationFailed(DeepSeekError):
     title = "Authentication Fails"
     default_cause = "The API key is wrong."
-    default_remedy = (
-        "Check your API key, or create a new one at https://platform.deepseek.com/api_keys."
-    )
+    default_remedy = "Check your API key, or create a new one at https://platform.deepseek.com/api_keys."
 
 
 class InsufficientBalance(DeepSeekError):

@@ -7,8 +7,15 @@ from dataclasses import dataclass
 from deepseek_tui.usage import Usage
 
 __all__ = [
-    "ContentDelta", "KeepAlive", "ReasoningDelta", "RetryScheduled", "StreamEnd", "StreamEvent",
-    "ToolCallDelta", "Usage", "UsageReport",
+    "ContentDelta",
+    "KeepAlive",
+    "ReasoningDelta",
+    "RetryScheduled",
+    "StreamEnd",
+    "StreamEvent",
+    "ToolCallDelta",
+    "Usage",
+    "UsageReport",
 ]
 
 
@@ -69,6 +76,4 @@ class StreamEnd:
     usage: Usage | None
 
 
-StreamEvent = (
-    ReasoningDelta | ContentDelta | ToolCallDelta | KeepAlive | UsageReport | RetryScheduled | StreamEnd
-)
+StreamEvent = ReasoningDelta | ContentDelta | ToolCallDelta | KeepAlive | UsageReport | RetryScheduled | StreamEnd

@@ -40,13 +40,50 @@ FENCE_OVERHEAD = 8
 """Tokens of the path label and the fence around a text file."""
 
 _LANGUAGES = {
-    "py": "python", "pyi": "python", "js": "javascript", "mjs": "javascript", "ts": "typescript",
-    "tsx": "tsx", "jsx": "jsx", "rs": "rust", "go": "go", "c": "c", "h": "c", "cc": "cpp", "cpp": "cpp",
-    "hpp": "cpp", "java": "java", "kt": "kotlin", "rb": "ruby", "php": "php", "swift": "swift",
-    "cs": "csharp", "sh": "bash", "bash": "bash", "zsh": "bash", "fish": "fish", "ps1": "powershell",
-    "md": "markdown", "json": "json", "toml": "toml", "yaml": "yaml", "yml": "yaml", "xml": "xml",
-    "html": "html", "css": "css", "scss": "scss", "sql": "sql", "lua": "lua", "r": "r", "tex": "latex",
-    "ini": "ini", "cfg": "ini", "diff": "diff", "patch": "diff", "csv": "csv", "dockerfile": "dockerfile",
+    "py": "python",
+    "pyi": "python",
+    "js": "javascript",
+    "mjs": "javascript",
+    "ts": "typescript",
+    "tsx": "tsx",
+    "jsx": "jsx",
+    "rs": "rust",
+    "go": "go",
+    "c": "c",
+    "h": "c",
+    "cc": "cpp",
+    "cpp": "cpp",
+    "hpp": "cpp",
+    "java": "java",
+    "kt": "kotlin",
+    "rb": "ruby",
+    "php": "php",
+    "swift": "swift",
+    "cs": "csharp",
+    "sh": "bash",
+    "bash": "bash",
+    "zsh": "bash",
+    "fish": "fish",
+    "ps1": "powershell",
+    "md": "markdown",
+    "json": "json",
+    "toml": "toml",
+    "yaml": "yaml",
+    "yml": "yaml",
+    "xml": "xml",
+    "html": "html",
+    "css": "css",
+    "scss": "scss",
+    "sql": "sql",
+    "lua": "lua",
+    "r": "r",
+    "tex": "latex",
+    "ini": "ini",
+    "cfg": "ini",
+    "diff": "diff",
+    "patch": "diff",
+    "csv": "csv",
+    "dockerfile": "dockerfile",
 }
 
 
@@ -111,7 +148,7 @@ def sniff_image(data: bytes) -> str | None:
 def decode_text(data: bytes) -> str | None:
     """The text of a text file, or None when the bytes are not text."""
     if data.startswith(codecs.BOM_UTF8):
-        encoding, data = "utf-8", data[len(codecs.BOM_UTF8):]
+        encoding, data = "utf-8", data[len(codecs.BOM_UTF8) :]
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
     else:
@@ -128,9 +165,7 @@ def decode_text(data: bytes) -> str | None:
     return text
 
 
-def make_attachment(
-    name: str, data: bytes, limits: AttachmentLimits, already: Sequence[Attachment] = ()
-) -> Attachment:
+def make_attachment(name: str, data: bytes, limits: AttachmentLimits, already: Sequence[Attachment] = ()) -> Attachment:
     """An attachment of `data` (read from `name`) next to those `already` on the message.
 
     Raises AttachmentError with the reason when it cannot go: not text and not an image, over a
@@ -178,7 +213,7 @@ def size_label(size: int) -> str:
 
 
 def kind_label(attachment: Attachment) -> str:
-    """"PNG image", "text"."""
+    """ "PNG image", "text"."""
     if attachment.is_image:
         return attachment.media_type.removeprefix("image/").upper() + " image"
     return "text"
@@ -220,13 +255,20 @@ def user_content(message: "Message", spec: "ModelSpec", notes: list[str]) -> str
     images: list[dict[str, Any]] = []
     for attachment in message.attachments:
         if attachment.data is None:
-            blocks.append(f"[Attachment {attachment.name} ({size_label(attachment.size)}) could not be sent: "
-                          f"{attachment.problem or 'its file is missing'}.]")
-            _note(notes, f"{attachment.name} was not sent: {attachment.problem or 'its file is missing'} "
-                         "(a note says so in its place).")
+            blocks.append(
+                f"[Attachment {attachment.name} ({size_label(attachment.size)}) could not be sent: "
+                f"{attachment.problem or 'its file is missing'}.]"
+            )
+            _note(
+                notes,
+                f"{attachment.name} was not sent: {attachment.problem or 'its file is missing'} "
+                "(a note says so in its place).",
+            )
         elif attachment.is_image and not spec.vision:
             blocks.append(f"[Image {attachment.name} not sent: {spec.id} does not see images.]")
-            _note(notes, f"{attachment.name} was not sent: {spec.id} does not see images (a note says so in its place).")
+            _note(
+                notes, f"{attachment.name} was not sent: {spec.id} does not see images (a note says so in its place)."
+            )
         elif attachment.is_image:
             images.append(image_part(attachment))
         else:

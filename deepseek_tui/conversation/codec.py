@@ -118,51 +118,53 @@ def _without_none(table: dict[str, Any]) -> dict[str, Any]:
 
 
 def _message_document(message: Message, embed_attachments: bool = False) -> dict[str, Any]:
-    return _without_none({
-        "id": message.id,
-        "parent_id": message.parent_id,
-        "role": message.role,
-        "status": message.status,
-        "content": message.content,
-        "reasoning": message.reasoning or None,
-        "tool_calls": [
-            {"id": c.id, "name": c.name, "arguments": c.arguments} for c in message.tool_calls
-        ]
-        or None,
-        "tool_call_id": message.tool_call_id,
-        "model": message.model,
-        "thinking": message.thinking,
-        "effort": message.effort,
-        "usage": _usage_document(message.usage) if message.usage else None,
-        "cost": message.cost,
-        "currency": message.currency,
-        "usage_estimated": message.usage_estimated or None,
-        "last_request_usage": _usage_document(message.last_request_usage) if message.last_request_usage else None,
-        "finish_reason": message.finish_reason,
-        "error": message.error,
-        "created_at": _time(message.created_at),
-        "completed_at": _time(message.completed_at) if message.completed_at else None,
-        "reasoning_seconds": message.reasoning_seconds,
-        "request_id": message.request_id,
-        "tool_run": _tool_run_document(message.tool_run) if message.tool_run else None,
-        "attachments": [_attachment_document(a, embed_attachments) for a in message.attachments] or None,
-    })
+    return _without_none(
+        {
+            "id": message.id,
+            "parent_id": message.parent_id,
+            "role": message.role,
+            "status": message.status,
+            "content": message.content,
+            "reasoning": message.reasoning or None,
+            "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in message.tool_calls] or None,
+            "tool_call_id": message.tool_call_id,
+            "model": message.model,
+            "thinking": message.thinking,
+            "effort": message.effort,
+            "usage": _usage_document(message.usage) if message.usage else None,
+            "cost": message.cost,
+            "currency": message.currency,
+            "usage_estimated": message.usage_estimated or None,
+            "last_request_usage": _usage_document(message.last_request_usage) if message.last_request_usage else None,
+            "finish_reason": message.finish_reason,
+            "error": message.error,
+            "created_at": _time(message.created_at),
+            "completed_at": _time(message.completed_at) if message.completed_at else None,
+            "reasoning_seconds": message.reasoning_seconds,
+            "request_id": message.request_id,
+            "tool_run": _tool_run_document(message.tool_run) if message.tool_run else None,
+            "attachments": [_attachment_document(a, embed_attachments) for a in message.attachments] or None,
+        }
+    )
 
 
 def _attachment_document(attachment: Attachment, embed: bool) -> dict[str, Any]:
     data = attachment.data if embed else None
-    return _without_none({
-        "name": attachment.name,
-        "sha256": attachment.sha256,
-        "size": attachment.size,
-        "media_type": attachment.media_type,
-        "data": base64.b64encode(data).decode("ascii") if data is not None else None,
-    })
+    return _without_none(
+        {
+            "name": attachment.name,
+            "sha256": attachment.sha256,
+            "size": attachment.size,
+            "media_type": attachment.media_type,
+            "data": base64.b64encode(data).decode("ascii") if data is not None else None,
+        }
+    )
 
 
 def _tool_run_document(run: ToolRun) -> dict[str, Any]:
-    return _without_none({"outcome": run.outcome, "tool": run.tool or None, "seconds": run.seconds,
-                          "full_chars": run.full_chars})
+    return _without_none(
+        {"outcome": run.outcome, "tool": run.tool or None, "seconds": run.seconds, "full_chars": run.full_chars}
+    )
 
 
 def _usage_document(usage: Usage) -> dict[str, int]:
@@ -252,9 +254,7 @@ def from_document(document: Mapping[str, Any]) -> Conversation:
     if not isinstance(settings_table, dict):
         raise CodecError("settings: expected a table")
     try:
-        settings = ChatSettings.from_dict(
-            {k: unwrap(v, f"settings.{k}") for k, v in settings_table.items()}
-        )
+        settings = ChatSettings.from_dict({k: unwrap(v, f"settings.{k}") for k, v in settings_table.items()})
     except (TypeError, ValueError) as exc:
         raise CodecError(f"settings: {exc}") from None
     messages = [_message(m, f"messages[{i}]") for i, m in enumerate(raw_messages)]
@@ -287,9 +287,7 @@ def _message(table: Any, where: str) -> Message:
         if not isinstance(call, dict):
             raise CodecError(f"{where}.tool_calls[{i}]: expected a table")
         call_read = _Reader(call, f"{where}.tool_calls[{i}].")
-        tool_calls.append(
-            ToolCall(call_read.text("id"), call_read.text("name"), call_read.text("arguments", ""))
-        )
+        tool_calls.append(ToolCall(call_read.text("id"), call_read.text("name"), call_read.text("arguments", "")))
     usage = _read_usage(table, "usage", where)
     last_request_usage = _read_usage(table, "last_request_usage", where)
     raw_attachments = table.get("attachments", [])

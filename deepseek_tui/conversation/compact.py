@@ -28,6 +28,7 @@ SUMMARY_REQUEST = (
 KEEP_MESSAGES = 4
 """The most recent messages copied after the summary, unsummarised (two exchanges)."""
 
+
 @dataclass
 class Compaction:
     """A summary turn under way and what follows it once it is done."""

@@ -31,14 +31,17 @@ def nested_headings(text: str, levels: int = SECTION_LEVEL) -> str:
     for index, line in enumerate(lines):
         opening = _FENCE.match(line)
         if fence:
-            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence) \
-                    and not line.strip().strip(fence[0]):
+            if (
+                opening
+                and opening.group(1)[0] == fence[0]
+                and len(opening.group(1)) >= len(fence)
+                and not line.strip().strip(fence[0])
+            ):
                 fence = ""
         elif opening:
             fence = opening.group(1)
         else:
-            lines[index] = _ATX_HEADING.sub(
-                lambda m: m.group(1) + "#" * min(len(m.group(2)) + levels, 6), line)
+            lines[index] = _ATX_HEADING.sub(lambda m: m.group(1) + "#" * min(len(m.group(2)) + levels, 6), line)
     return "\n".join(lines)
 
 
@@ -125,8 +128,13 @@ def _pretty(arguments: str) -> str:
 
 def _run_note(run: ToolRun) -> str:
     """How a call went, e.g. "ok in 0.25 s" or "refused"."""
-    words = {"ok": "ok", "error": "error", "refused": "refused by the user", "cancelled": "cancelled",
-             "skipped": "not run (tool round limit)"}
+    words = {
+        "ok": "ok",
+        "error": "error",
+        "refused": "refused by the user",
+        "cancelled": "cancelled",
+        "skipped": "not run (tool round limit)",
+    }
     note = words.get(run.outcome, run.outcome)
     if run.seconds is not None:
         note += f" in {run.seconds:.2f} s"

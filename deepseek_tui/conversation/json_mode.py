@@ -32,11 +32,16 @@ class JsonReply:
 
 def check_json_reply(content: str, finish_reason: str | None) -> JsonReply:
     if finish_reason == "length":
-        return JsonReply(None, "The JSON was cut off at max_tokens, so it is incomplete: raise max_tokens, "
-                               "or continue the answer (F5).")
+        return JsonReply(
+            None,
+            "The JSON was cut off at max_tokens, so it is incomplete: raise max_tokens, or continue the answer (F5).",
+        )
     if not content.strip():
-        return JsonReply(None, "JSON mode returned an empty reply. DeepSeek documents that this can happen: "
-                               "give an example of the JSON you want in the prompt and try again.")
+        return JsonReply(
+            None,
+            "JSON mode returned an empty reply. DeepSeek documents that this can happen: "
+            "give an example of the JSON you want in the prompt and try again.",
+        )
     try:
         value = json.loads(content)
     except json.JSONDecodeError as exc:

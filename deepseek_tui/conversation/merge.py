@@ -86,7 +86,9 @@ def _further_along(theirs: Message, ours: Message) -> bool:
 
 
 def _progress(message: Message) -> tuple[datetime, int]:
-    size = len(message.content) + len(message.reasoning) + sum(len(c.arguments) + len(c.name) for c in message.tool_calls)
+    size = (
+        len(message.content) + len(message.reasoning) + sum(len(c.arguments) + len(c.name) for c in message.tool_calls)
+    )
     return message.completed_at or _NEVER, size
 
 

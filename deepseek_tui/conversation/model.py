@@ -261,8 +261,9 @@ class Conversation:
 
     def add_user(self, text: str, attachments: Iterable[Attachment] = ()) -> Message:
         """A user message as a child of the active leaf; it becomes the active leaf."""
-        return self._append(Message(role="user", content=text, parent_id=self.active_leaf_id,
-                                    attachments=tuple(attachments)))
+        return self._append(
+            Message(role="user", content=text, parent_id=self.active_leaf_id, attachments=tuple(attachments))
+        )
 
     def add_root_user(self, text: str, attachments: Iterable[Attachment] = ()) -> Message:
         """A user message that starts a new branch at the root; it becomes the active leaf."""
@@ -453,9 +454,7 @@ class Conversation:
         if message.id in self._messages:
             raise ConversationError(f"duplicate message id {message.id!r}")
         if message.parent_id is not None and message.parent_id not in self._messages:
-            raise ConversationError(
-                f"message {message.id!r} has unknown parent {message.parent_id!r}"
-            )
+            raise ConversationError(f"message {message.id!r} has unknown parent {message.parent_id!r}")
         self._messages[message.id] = message
         self._children.setdefault(message.parent_id, []).append(message.id)
 

@@ -104,9 +104,7 @@ def build_continue_request(
     spec = catalogue.get(model)  # a retired name: its successor
     if not spec.prefix_completion:
         raise ConversationError(f"{model} does not support continuing a reply")
-    settings = conversation.settings.updated(
-        model=spec.id, thinking=target.thinking, reasoning_effort=target.effort
-    )
+    settings = conversation.settings.updated(model=spec.id, thinking=target.thinking, reasoning_effort=target.effort)
     thinks = spec.thinks(target.thinking, target.effort)
     history = conversation.path_to(message_id)[:-1]
     sends_tools = bool(tools) and spec.tools
@@ -139,9 +137,11 @@ def check_request_size(request: ChatRequest, spec: ModelSpec) -> int:
 
 
 def too_large_text(size: int, limit: int, model: str) -> str:
-    return (f"This request would be {size_label(size)}; {model} takes {size_label(limit)} at most. "
-            "Nothing was sent: remove an attachment (images count a third more, base64), or start a new "
-            "conversation if earlier messages carry large files.")
+    return (
+        f"This request would be {size_label(size)}; {model} takes {size_label(limit)} at most. "
+        "Nothing was sent: remove an attachment (images count a third more, base64), or start a new "
+        "conversation if earlier messages carry large files."
+    )
 
 
 def inert_settings(settings: ChatSettings, catalogue: Catalogue) -> dict[str, str]:
@@ -168,7 +168,11 @@ def adjusted_settings(settings: ChatSettings, catalogue: Catalogue) -> dict[str,
 
 
 def _messages_for(
-    path: Sequence[Message], system_prompt: str, spec: ModelSpec, thinks: bool, sends_tools: bool,
+    path: Sequence[Message],
+    system_prompt: str,
+    spec: ModelSpec,
+    thinks: bool,
+    sends_tools: bool,
     notes: list[str],
 ) -> list[dict[str, Any]]:
     outgoing = _answered_only([_outgoing(m) for m in path if _is_sendable(m)])

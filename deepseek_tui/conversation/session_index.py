@@ -103,8 +103,16 @@ class PendingFile:
 
 
 SUMMARY_COLUMNS = (
-    "id", "title", "model", "message_count", "created_at", "updated_at",
-    "cost", "currency", "prompt_tokens", "completion_tokens",
+    "id",
+    "title",
+    "model",
+    "message_count",
+    "created_at",
+    "updated_at",
+    "cost",
+    "currency",
+    "prompt_tokens",
+    "completion_tokens",
 )
 _SCHEMA_SQL = [
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)",
@@ -160,10 +168,16 @@ class SessionIndex:
                 rows = db.execute(_SUMMARY_SELECT + " WHERE name = ?", (name,)).fetchall()
         end = 5 + len(SUMMARY_COLUMNS)
         return [
-            (row[0], (row[1], row[2], row[3]), row[4], row[5:end]) if not row[-1] else
-            (row[0], (row[1], row[2], row[3]), _loaded(row[4]),
-             tuple(_loaded(value) if isinstance(value, bytes) else value for value in row[5:end]))
-            for row in rows if row[-2] == 1
+            (row[0], (row[1], row[2], row[3]), row[4], row[5:end])
+            if not row[-1]
+            else (
+                row[0],
+                (row[1], row[2], row[3]),
+                _loaded(row[4]),
+                tuple(_loaded(value) if isinstance(value, bytes) else value for value in row[5:end]),
+            )
+            for row in rows
+            if row[-2] == 1
         ]
 
     def pending(self, after_file_id: int, limit: int) -> list[PendingFile]:
@@ -171,7 +185,8 @@ class SessionIndex:
         with self._reading() as db:
             rows = db.execute(
                 "SELECT name, file_id, size, mtime_ns, inode, error IS NULL FROM files"
-                " WHERE text_indexed = 0 AND file_id > ? ORDER BY file_id LIMIT ?", (after_file_id, limit)
+                " WHERE text_indexed = 0 AND file_id > ? ORDER BY file_id LIMIT ?",
+                (after_file_id, limit),
             ).fetchall()
         return [PendingFile(row[0], row[1], (row[2], row[3], row[4]), bool(row[5])) for row in rows]
 
@@ -201,8 +216,10 @@ class SessionIndex:
                 if file.entry is not None:
                     file_id = self._upsert(db, file.name, file.stamp, file.entry, text_indexed=fits)
                 else:  # the recorded summary stays, if it is still for this stamp
-                    row = db.execute("SELECT file_id FROM files WHERE name = ? AND size = ? AND mtime_ns = ?"
-                                     " AND inode = ?", (file.name, *file.stamp)).fetchone()
+                    row = db.execute(
+                        "SELECT file_id FROM files WHERE name = ? AND size = ? AND mtime_ns = ? AND inode = ?",
+                        (file.name, *file.stamp),
+                    ).fetchone()
                     if row is None:
                         continue  # recorded again meanwhile: indexed on a later pass
                     file_id = row[0]
@@ -275,8 +292,9 @@ class SessionIndex:
             was = old.pop(rowid, None)
             if was is not None and was[3] == digest:
                 if tuple(was[:3]) != meta:  # e.g. another branch became the active one
-                    db.execute("UPDATE messages SET message_id = ?, active = ?, ord = ? WHERE rowid = ?",
-                               (*meta, rowid))
+                    db.execute(
+                        "UPDATE messages SET message_id = ?, active = ?, ord = ? WHERE rowid = ?", (*meta, rowid)
+                    )
                 continue
             if was is not None:
                 self._delete_text(db, rowid)
@@ -286,7 +304,8 @@ class SessionIndex:
             self._delete_text(db, rowid)
         db.executemany(
             "INSERT INTO messages (rowid, message_id, active, ord, digest, content, reasoning)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)", added_rows,
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            added_rows,
         )
         if self.text_search:
             db.executemany("INSERT INTO message_text (rowid, content, reasoning) VALUES (?, ?, ?)", added_text)
@@ -465,13 +484,14 @@ class Snapshot:
             rows = []
             ordered = sorted(rowids)
             for start in range(0, len(ordered), 500):
-                chunk = ordered[start:start + 500]
+                chunk = ordered[start : start + 500]
                 rows += self._db.execute(
                     f"SELECT {columns} FROM messages WHERE rowid IN ({', '.join('?' * len(chunk))}) ORDER BY rowid",
                     chunk,
                 ).fetchall()
-        return [IndexedMessage(str(row[0]), bool(row[1]), int(row[2]), _loaded(row[3]), _loaded(row[4]))
-                for row in rows]
+        return [
+            IndexedMessage(str(row[0]), bool(row[1]), int(row[2]), _loaded(row[3]), _loaded(row[4])) for row in rows
+        ]
 
 
 def _digest(content: str | None, reasoning: str | None) -> bytes:

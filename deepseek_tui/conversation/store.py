@@ -275,9 +275,13 @@ class SessionStore:
             ids: dict[str, str] = {}
             for name, session_id, stamp in files:  # .json first: it is the session when both exist
                 if session_id in ids:
-                    unreadable.append(UnreadableSession(
-                        session_id, self.directory / name, f"same session id as {ids[session_id]}, which is the one used"
-                    ))
+                    unreadable.append(
+                        UnreadableSession(
+                            session_id,
+                            self.directory / name,
+                            f"same session id as {ids[session_id]}, which is the one used",
+                        )
+                    )
                     continue
                 ids[session_id] = name
                 known = self._known.get(name)
@@ -329,7 +333,9 @@ class SessionStore:
                 self._known[name] = stamp, listed
         self._known_loaded = True
 
-    def _recorded(self, name: str, session_id: str, stamp: Stamp) -> tuple[Stamp, SessionSummary | UnreadableSession] | None:
+    def _recorded(
+        self, name: str, session_id: str, stamp: Stamp
+    ) -> tuple[Stamp, SessionSummary | UnreadableSession] | None:
         """The index's summary of a file this store has not seen like this (another process may
         have recorded it), if it is for this stamp."""
         if not self._known_loaded:
@@ -371,8 +377,14 @@ class SessionStore:
                 break
         return hits[:limit]
 
-    def _search_indexed(self, sessions: list[SessionSummary], stamps: dict[str, Stamp], needle: str,
-                        fields: tuple[str, ...], limit: int | None) -> list[SearchHit]:
+    def _search_indexed(
+        self,
+        sessions: list[SessionSummary],
+        stamps: dict[str, Stamp],
+        needle: str,
+        fields: tuple[str, ...],
+        limit: int | None,
+    ) -> list[SearchHit]:
         """With a limit, a query found in very many messages is looked for by reading the
         sessions' messages in listing order, as the first sessions are likely to fill the
         results; if they do not (the matches are in old sessions), the index gives all the
@@ -407,8 +419,11 @@ class SessionStore:
         """Search one session's file (as a document: no `Conversation` is built)."""
         try:
             data = read_regular_file(session.path, MAX_FILE_BYTES)
-            if (_survives_escaping(needle) and codec.SURROGATE_TAG.encode() not in data
-                    and needle not in data.decode("utf-8", "replace").lower()):
+            if (
+                _survives_escaping(needle)
+                and codec.SURROGATE_TAG.encode() not in data
+                and needle not in data.decode("utf-8", "replace").lower()
+            ):
                 return []  # it cannot contain the query: not parsed
             document = codec.parse(data, _format_of(session.path))
         except (FileUnreadable, CodecError):
@@ -513,8 +528,9 @@ class SessionStore:
                     if attachment.data is not None:
                         self.blobs.put(attachment)
         except OSError as exc:
-            raise StoreError(f"could not store an attachment: {exc.strerror or exc}; the conversation "
-                             "was not saved") from None
+            raise StoreError(
+                f"could not store an attachment: {exc.strerror or exc}; the conversation was not saved"
+            ) from None
 
     # --- internals --------------------------------------------------------------------------
 
@@ -631,8 +647,11 @@ def read_export(path: Path | str) -> Conversation:
     try:
         return codec.decode(read_regular_file(path, MAX_FILE_BYTES), "json")
     except (FileUnreadable, CodecError) as exc:
-        raise StoreError(f"cannot import {path.name}: it {exc}" if isinstance(exc, FileUnreadable)
-                         else f"cannot import {path.name}: {exc}") from None
+        raise StoreError(
+            f"cannot import {path.name}: it {exc}"
+            if isinstance(exc, FileUnreadable)
+            else f"cannot import {path.name}: {exc}"
+        ) from None
 
 
 def _digest(data: bytes) -> bytes:
@@ -688,8 +707,20 @@ def _listed(
         return UnreadableSession(session_id, directory / name, error)
     id_, title, model, count, created, updated, cost, currency, prompt, completion = values
     try:
-        return SessionSummary(id_, title, model, count, datetime.fromisoformat(created),
-                              datetime.fromisoformat(updated), cost, currency, prompt, completion, directory, name)
+        return SessionSummary(
+            id_,
+            title,
+            model,
+            count,
+            datetime.fromisoformat(created),
+            datetime.fromisoformat(updated),
+            cost,
+            currency,
+            prompt,
+            completion,
+            directory,
+            name,
+        )
     except (TypeError, ValueError):
         return None
 
@@ -712,8 +743,13 @@ def _searchable_messages(document: dict[str, Any]) -> list[IndexedMessage]:
     active = _active_ids(messages, document.get("active_leaf_id"))
     order = {str(m.get("id")): index for index, m in enumerate(messages)}
     return [
-        IndexedMessage(str(m.get("id")), m.get("id") in active, order[str(m.get("id"))],
-                       _message_text(m.get("content")), _message_text(m.get("reasoning")))
+        IndexedMessage(
+            str(m.get("id")),
+            m.get("id") in active,
+            order[str(m.get("id"))],
+            _message_text(m.get("content")),
+            _message_text(m.get("reasoning")),
+        )
         for m in messages
     ]
 

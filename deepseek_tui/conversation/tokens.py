@@ -42,9 +42,7 @@ def estimate_tokens(text: str) -> int:
     astral = len(_ASTRAL.findall(text)) - sum(1 for c in cjk_chars if c > "\uffff")
     other = non_ascii - cjk - astral
     ascii_count = len(text) - non_ascii
-    return math.ceil(
-        ascii_count * ASCII_RATE + cjk * CJK_RATE + other * OTHER_BMP_RATE + astral * ASTRAL_RATE
-    )
+    return math.ceil(ascii_count * ASCII_RATE + cjk * CJK_RATE + other * OTHER_BMP_RATE + astral * ASTRAL_RATE)
 
 
 def estimate_request_tokens(body: Mapping[str, Any], image_tokens: int = 0) -> int:
@@ -73,7 +71,12 @@ def estimate_request_tokens(body: Mapping[str, Any], image_tokens: int = 0) -> i
 
 
 def estimate_usage(
-    body: Mapping[str, Any], reasoning: str, content: str, tool_arguments: str = "", *, cached_tokens: int = 0,
+    body: Mapping[str, Any],
+    reasoning: str,
+    content: str,
+    tool_arguments: str = "",
+    *,
+    cached_tokens: int = 0,
     image_tokens: int = 0,
 ) -> Usage:
     """A stand-in for the usage DeepSeek did not report (a reply cancelled or cut off mid-stream).

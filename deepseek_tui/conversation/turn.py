@@ -155,14 +155,13 @@ def prepare_reply(
     if settings.json_output and not mentions_json(request.body):
         hinted = settings.updated(system_prompt=with_json_hint(settings.system_prompt))
         request = build_chat_request(conversation, catalogue, hinted, tools=offered)
-        notes.append(f'JSON mode needs the word "json" in a message; added to this request\'s '
-                     f'system prompt: "{JSON_HINT}"')
+        notes.append(
+            f'JSON mode needs the word "json" in a message; added to this request\'s system prompt: "{JSON_HINT}"'
+        )
     spec = catalogue.get(settings.model)
     check_request_size(request, spec)  # RequestTooLarge before anything is added or sent
     thinking = spec.thinks(settings.thinking, settings.reasoning_effort)
-    message = conversation.start_assistant(
-        settings.model, thinking, settings.reasoning_effort if thinking else None
-    )
+    message = conversation.start_assistant(settings.model, thinking, settings.reasoning_effort if thinking else None)
     return Turn(conversation, message, request, catalogue, notes=tuple(notes), json_output=settings.json_output)
 
 
@@ -178,8 +177,9 @@ def prepare_continue(conversation: Conversation, message_id: str, catalogue: Cat
     request = build_continue_request(conversation, message_id, catalogue)
     check_request_size(request, catalogue.get(target.model or conversation.settings.model))
     message = conversation.resume_assistant(message_id)
-    return Turn(conversation, message, request, catalogue, continued=True,
-                json_output=conversation.settings.json_output)
+    return Turn(
+        conversation, message, request, catalogue, continued=True, json_output=conversation.settings.json_output
+    )
 
 
 # --- the turn ---------------------------------------------------------------------------------
@@ -367,8 +367,9 @@ class _MessageStream:
     def status_when_stopped(self) -> Status:
         return "partial" if self.has_output() or self.turn.message.content else "failed"
 
-    def settle(self, status: Status, error: str | None = None, finish_reason: str | None = None,
-               request_id: str | None = None) -> None:
+    def settle(
+        self, status: Status, error: str | None = None, finish_reason: str | None = None, request_id: str | None = None
+    ) -> None:
         """End the message; add this request's usage and cost (estimated when DeepSeek sent none)."""
         turn, message = self.turn, self.turn.message
         if message.status != "streaming":
@@ -382,8 +383,8 @@ class _MessageStream:
         elif self.has_output():
             guess = estimate_usage(
                 turn.request.body,
-                message.reasoning[self.reasoning_before:],
-                message.content[self.content_before:],
+                message.reasoning[self.reasoning_before :],
+                message.content[self.content_before :],
                 "".join(call.arguments for call in message.tool_calls) if self.tool_calls else "",
                 cached_tokens=_previous_prompt_tokens(turn.conversation, message),
                 image_tokens=turn._image_tokens,

@@ -12,11 +12,18 @@ from importlib import import_module
 from typing import Any
 
 _WHERE = {
-    "run_balance": "account", "run_models": "account",
-    "AskOptions": "ask", "run_ask": "ask",
+    "run_balance": "account",
+    "run_models": "account",
+    "AskOptions": "ask",
+    "run_ask": "ask",
     "Console": "console",
-    "ExitCode": "exits", "exit_code_for": "exits", "exit_codes_help": "exits",
-    "FimOptions": "fim", "fim_labels": "fim", "fim_models": "fim", "run_fim": "fim",
+    "ExitCode": "exits",
+    "exit_code_for": "exits",
+    "exit_codes_help": "exits",
+    "FimOptions": "fim",
+    "fim_labels": "fim",
+    "fim_models": "fim",
+    "run_fim": "fim",
     "ClientFactory": "runner",
 }
 

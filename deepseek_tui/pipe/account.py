@@ -138,7 +138,10 @@ def budget_text(spec: ModelSpec) -> str:
 
 def features(spec: ModelSpec) -> list[str]:
     flags = {
-        "json": spec.json_output, "tools": spec.tools, "prefix": spec.prefix_completion, "fim": spec.fim,
+        "json": spec.json_output,
+        "tools": spec.tools,
+        "prefix": spec.prefix_completion,
+        "fim": spec.fim,
         "vision": spec.vision,
     }
     return [name for name, present in flags.items() if present]
@@ -235,7 +238,10 @@ def models_json(rows: list[ModelRow], currency: str, now: datetime) -> list[dict
             prices = {
                 "per_tokens": 1_000_000,
                 "currencies": {
-                    code: {"off_peak": _prices_json(pricing.off_peak.get(code)), "peak": _prices_json(pricing.peak.get(code))}
+                    code: {
+                        "off_peak": _prices_json(pricing.off_peak.get(code)),
+                        "peak": _prices_json(pricing.peak.get(code)),
+                    }
                     for code in _currencies(pricing, currency)
                 },
                 "peak_hours": None,

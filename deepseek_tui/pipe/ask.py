@@ -136,8 +136,10 @@ def prepare_turn(options: AskOptions, config: AppConfig, console: Console) -> Pr
     settings = settings_for(options, conversation.settings, catalogue, console)
     conversation.settings = conversation.settings.with_identity_of(settings)
     if options.tools and not config.mcp_servers:
-        raise usage_error("--tools: no MCP servers are configured",
-                          "Add [mcp.servers.NAME] tables to the config file (README, “Tools”).")
+        raise usage_error(
+            "--tools: no MCP servers are configured",
+            "Add [mcp.servers.NAME] tables to the config file (README, “Tools”).",
+        )
     if attachments:
         check_attachments(conversation, prompt, attachments, catalogue, settings)
     conversation.add_user(prompt, attachments)
@@ -150,8 +152,14 @@ def prepare_turn(options: AskOptions, config: AppConfig, console: Console) -> Pr
         for note in turn.notes:
             console.note(note)
     save = options.save if options.save is not None else continuing
-    return PreparedTurn(turn, store if save else None, is_new_session=not continuing, settings=settings,
-                        catalogue=catalogue, conversation=conversation)
+    return PreparedTurn(
+        turn,
+        store if save else None,
+        is_new_session=not continuing,
+        settings=settings,
+        catalogue=catalogue,
+        conversation=conversation,
+    )
 
 
 async def _tool_loop(host, prepared: PreparedTurn, options: AskOptions, config: AppConfig, console: Console) -> Reply:
@@ -164,14 +172,20 @@ async def _tool_loop(host, prepared: PreparedTurn, options: AskOptions, config: 
     for status in host.statuses():
         if status.state in ("failed", "stopped", "starting"):
             state = {"failed": "did not start", "stopped": "stopped", "starting": "is still starting (left out)"}
-            console.note(f"MCP server {status.name} {state[status.state]}" + (f": {status.detail}" if status.detail else ""))
+            console.note(
+                f"MCP server {status.name} {state[status.state]}" + (f": {status.detail}" if status.detail else "")
+            )
             for line in status.stderr_tail[-5:]:
                 console.note(f"  {status.name} stderr: {line}")
     try:
         if host.available():
             reply: Reply = ToolLoop(
-                prepared.conversation, prepared.catalogue, host, _confirm_for(options, console),
-                settings=prepared.settings, max_rounds=config.tools.max_rounds,
+                prepared.conversation,
+                prepared.catalogue,
+                host,
+                _confirm_for(options, console),
+                settings=prepared.settings,
+                max_rounds=config.tools.max_rounds,
                 max_result_chars=config.tools.max_result_chars,
             )
         else:
@@ -186,12 +200,14 @@ async def _tool_loop(host, prepared: PreparedTurn, options: AskOptions, config: 
 
 def _confirm_for(options: AskOptions, console: Console):
     """Ask on the terminal when there is one; else refuse, unless --yes."""
+
     async def confirm(call: ToolCall, tool: ToolSpec) -> Decision:
         if options.yes:
             return "once"
         if not console.stdin.isatty():
-            console.note(f"refused {tool.shown_as}: no terminal to confirm the call (--yes runs tool calls "
-                         "without asking)")
+            console.note(
+                f"refused {tool.shown_as}: no terminal to confirm the call (--yes runs tool calls without asking)"
+            )
             return "refuse"
         console.aside(f"{PROGRAM}: run {tool.shown_as} {call.arguments or '{}'}? [y]es / [a]lways / [N]o: ")
         answer = (await asyncio.to_thread(console.stdin.readline)).strip().lower()
@@ -249,7 +265,9 @@ def check_attachments(
     path = [*conversation.active_path(), Message(role="user", content=prompt, attachments=tuple(attachments))]
     check = check_send(path, catalogue, settings)
     if check.unseen_images:
-        remedy = f"Use --model {check.vision_model}, which does." if check.vision_model else "No model offered sees images."
+        remedy = (
+            f"Use --model {check.vision_model}, which does." if check.vision_model else "No model offered sees images."
+        )
         raise usage_error(check.vision_question(), remedy)
     if check.too_large:
         raise usage_error(check.too_large)
@@ -286,14 +304,18 @@ def settings_for(options: AskOptions, base: ChatSettings, catalogue: Catalogue, 
             aliases = f" (or {', '.join(spec.effort_aliases)})" if spec.effort_aliases else ""
             raise usage_error(f"--effort must be one of {', '.join(spec.efforts)}{aliases} for {spec.id}")
         if options.think and spec.turns_thinking_off(options.effort):
-            raise usage_error(f"--effort {options.effort} means no thinking", "Leave out --think or choose another effort.")
+            raise usage_error(
+                f"--effort {options.effort} means no thinking", "Leave out --think or choose another effort."
+            )
     wants_thinking = options.think
     if wants_thinking is None and options.effort is not None:
         wants_thinking = not spec.turns_thinking_off(options.effort)
     if wants_thinking is not None:
         model, thinking = catalogue.set_thinking(settings.model, wants_thinking)
         if catalogue.get(model).thinks(thinking) != wants_thinking:
-            console.note(f"{model} cannot switch thinking {'on' if wants_thinking else 'off'}; it answers as it always does")
+            console.note(
+                f"{model} cannot switch thinking {'on' if wants_thinking else 'off'}; it answers as it always does"
+            )
         settings = settings.updated(model=model, thinking=thinking)
     if options.effort is not None:
         settings = current_settings(settings.updated(reasoning_effort=options.effort), catalogue).settings
@@ -348,8 +370,9 @@ class _AnswerPrinter:
             self.console.note(f"← {tool_call_title(label, run).removeprefix('⚙ ')}: {shown}")
         elif isinstance(event, RoundLimitReached):
             self.close()
-            self.console.note(f"stopped after {event.rounds} tool rounds in a row ([tools] max_rounds); "
-                              "the last calls were not run")
+            self.console.note(
+                f"stopped after {event.rounds} tool rounds in a row ([tools] max_rounds); the last calls were not run"
+            )
         elif isinstance(event, LoopStopped):
             self.close()
             self.console.note(f"the tool results could not be sent: {event.reason}")
@@ -429,7 +452,9 @@ def _save_at_end(saver: _SessionSaver, turn: PreparedTurn, message: Message, con
 
 def _report_answer(message: Message, options: AskOptions, console: Console, reply: Reply | None = None) -> None:
     if message.finish_reason == "length":
-        console.note("the answer was cut off at max_tokens" + (", so the JSON is incomplete" if options.json_output else ""))
+        console.note(
+            "the answer was cut off at max_tokens" + (", so the JSON is incomplete" if options.json_output else "")
+        )
     elif options.json_output:
         problem = check_json_reply(message.content, message.finish_reason).problem
         if problem:

@@ -31,7 +31,9 @@ class Console:
     def standard(cls, *, raw: bool = False) -> "Console":
         """The process's streams; those that are terminals get inert text unless `raw`."""
         return cls(
-            sys.stdin, sys.stdout, sys.stderr,
+            sys.stdin,
+            sys.stdout,
+            sys.stderr,
             inert_stdout=not raw and _is_terminal(sys.stdout),
             inert_stderr=not raw and _is_terminal(sys.stderr),
         )
@@ -52,8 +54,10 @@ class Console:
 
     def finish(self) -> None:
         """Write what the inert filters still hold (the end of a cut escape sequence)."""
-        for stream, inert, held in ((self.stdout, self.inert_stdout, self._stdout_filter),
-                                    (self.stderr, self.inert_stderr, self._stderr_filter)):
+        for stream, inert, held in (
+            (self.stdout, self.inert_stdout, self._stdout_filter),
+            (self.stderr, self.inert_stderr, self._stderr_filter),
+        ):
             rest = held.flush() if inert else ""
             if rest:
                 try:

@@ -109,7 +109,9 @@ def plan_chat(request: ChatRequest, options: AnswerOptions) -> Plan:
         reasoning = f"The user wants JSON about “{quote}”. I will reply with a single JSON object."
     elif request.prefix is not None:
         body = _prefix_continuation(request.prefix, quote, seed)
-        reasoning = f"The answer already starts with a given prefix. I will continue it for “{quote}” without repeating it."
+        reasoning = (
+            f"The answer already starts with a given prefix. I will continue it for “{quote}” without repeating it."
+        )
     else:
         body = _markdown_answer(quote, turn, request.rules.name, seed, request.images)
         reasoning = _reasoning(quote, turn, seed)
@@ -136,7 +138,9 @@ def _markdown_answer(quote: str, turn: int, model: str, seed: _Seed, images: int
     function = seed.pick(_FUNCTION_NAMES, 4)
     seen = (
         f"The request carries {images} image{'s' if images != 1 else ''}: the simulator counts "
-        f"{IMAGE_TOKENS} tokens for each but cannot look at them.\n\n" if images else ""
+        f"{IMAGE_TOKENS} tokens for each but cannot look at them.\n\n"
+        if images
+        else ""
     )
     return (
         f"## Answer, turn {turn}\n\n"
@@ -180,11 +184,7 @@ def _prefix_continuation(prefix: str, quote: str, seed: _Seed) -> str:
     if prefix.count("```") % 2 == 1:  # the prefix opened a code fence: finish the code and close it
         function = seed.pick(_FUNCTION_NAMES, 4)
         opening = "" if prefix.endswith("\n") or not prefix else "\n"
-        return (
-            f"{opening}def {function}() -> str:\n"
-            f"    return {json.dumps(quote, ensure_ascii=False)}\n"
-            f"```\n"
-        )
+        return f"{opening}def {function}() -> str:\n    return {json.dumps(quote, ensure_ascii=False)}\n```\n"
     spacer = "" if not prefix or prefix[-1].isspace() else " "
     return (
         f"{spacer}and this continues the given prefix for “{quote}”.\n\n"
@@ -249,8 +249,10 @@ def _shape_content(body: str, options: AnswerOptions, seed: _Seed) -> list[str]:
 
 def _long_fence(tokens: int, seed: _Seed) -> list[str]:
     function = seed.pick(_FUNCTION_NAMES, 4)
-    lines = [f"def {function}_{index}(value: int) -> int:\n    return value * {index} + {index % 7}\n\n"
-             for index in range(tokens // 8 + 4)]
+    lines = [
+        f"def {function}_{index}(value: int) -> int:\n    return value * {index} + {index % 7}\n\n"
+        for index in range(tokens // 8 + 4)
+    ]
     body = split_tokens("```python\n" + "".join(lines))
     if tokens <= len(_CLOSING_FENCE):
         return body[:tokens]

@@ -300,7 +300,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
-        headers = {name: (_redact(value) if name.lower() == "authorization" else value) for name, value in self.headers.items()}
+        headers = {
+            name: (_redact(value) if name.lower() == "authorization" else value) for name, value in self.headers.items()
+        }
         self.sim._record(RecordedRequest(method, path, headers, body))
         self._headers_sent = False
         try:
@@ -382,7 +384,9 @@ class _Handler(BaseHTTPRequestHandler):
         hit_tokens = self.sim._cache.hit_tokens(request.prompt)
         plan = plan_chat(request, AnswerOptions(self.sim.answer_tokens, self.sim.answer_style))
         output = limit_plan(plan, request.max_tokens, request.stop)
-        identity = ResponseIdentity(request.rules.name, request.rules.system_fingerprint)  # aliases answer as their target
+        identity = ResponseIdentity(
+            request.rules.name, request.rules.system_fingerprint
+        )  # aliases answer as their target
 
         def make_usage(sent: Output) -> dict[str, Any]:
             return usage(request.prompt_tokens, hit_tokens, sent, request.thinking)
@@ -391,6 +395,7 @@ class _Handler(BaseHTTPRequestHandler):
             factory = ChunkFactory(identity, request.thinking, request.include_usage)
             self._stream(factory, output, make_usage, fault)
         else:
+
             def render(sent: Output) -> dict[str, Any]:
                 return chat_completion(identity, sent, make_usage(sent), request.thinking)
 
@@ -436,7 +441,9 @@ class _Handler(BaseHTTPRequestHandler):
             if index == fault_at and fault is not None and fault.kind == "hold":
                 self.sim._hold(fault.release, "".join(s.text for s in output.steps[:sent_steps] if s.kind == "content"))
             elif index == fault_at and fault is not None:
-                self._stream_fault(fault, factory, output.truncated(sent_steps, "insufficient_system_resource"), make_usage)
+                self._stream_fault(
+                    fault, factory, output.truncated(sent_steps, "insufficient_system_resource"), make_usage
+                )
                 return
             if index == len(payloads):
                 break
@@ -585,5 +592,3 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
-
-

@@ -63,9 +63,9 @@ def body_too_large_message(limit: int) -> str:
     """Wording unverified: §12 gives the limit, not the error (413 is HTTP's status for it)."""
     amount = f"{limit // (1024 * 1024)} MiB" if limit % (1024 * 1024) == 0 else f"{limit:,} bytes"
     return f"Request body too large: the limit is {amount}"
-PREFIX_OFF_BETA = (
-    'prefix mode is only available when using beta api (set base_url="https://api.deepseek.com/beta")'
-)
+
+
+PREFIX_OFF_BETA = 'prefix mode is only available when using beta api (set base_url="https://api.deepseek.com/beta")'
 PREFIX_NOT_LAST = "prefix mode is only supported on the last message, which must be an assistant message"
 TOOL_NAME_PATTERN = (
     "Invalid 'tools[{index}].function.name': string does not match pattern. Expected a string that "
@@ -257,7 +257,8 @@ def _content(content: Any, role: str, path: str, serde: _Deserializer, rules: Mo
         if part.get("type") == "text" and isinstance(part.get("text"), str):
             texts.append(part["text"])
         elif (
-            part.get("type") == "image_url" and role in ("user", "tool")
+            part.get("type") == "image_url"
+            and role in ("user", "tool")
             and isinstance((part.get("image_url") or {}).get("url"), str)
         ):
             _check_image_url(part["image_url"]["url"])
@@ -274,7 +275,7 @@ def _check_image_url(url: str) -> None:
     whether DeepSeek fetches http(s) images is not documented)."""
     if not url.startswith("data:"):
         return
-    header, comma, payload = url[len("data:"):].partition(",")
+    header, comma, payload = url[len("data:") :].partition(",")
     media_type, _, encoding = header.partition(";")
     if not comma or encoding != "base64" or media_type not in IMAGE_DATA_TYPES:
         raise ApiError(400, BAD_IMAGE_URL)
@@ -353,7 +354,10 @@ def _thinking_enabled(body: dict[str, Any], rules: ModelRules, serde: _Deseriali
         return rules.thinking_by_default
     if not isinstance(thinking, dict):
         raise serde.fail(
-            "thinking", f"invalid type: {serde_unexpected(thinking)}, expected struct ThinkingOptions", "thinking", thinking
+            "thinking",
+            f"invalid type: {serde_unexpected(thinking)}, expected struct ThinkingOptions",
+            "thinking",
+            thinking,
         )
     kind = thinking.get("type")
     if kind not in ("enabled", "disabled"):
@@ -371,8 +375,10 @@ def _effort(body: dict[str, Any], serde: _Deserializer) -> str:
         variants = ", ".join(f"`{name}`" for name in (*EFFORTS, *EFFORT_ALIASES))
         shown = effort if isinstance(effort, str) else serde_unexpected(effort)
         raise serde.fail(
-            "reasoning_effort", f"unknown variant `{shown}`, expected one of {variants}",
-            "reasoning_effort", body.get("reasoning_effort"),
+            "reasoning_effort",
+            f"unknown variant `{shown}`, expected one of {variants}",
+            "reasoning_effort",
+            body.get("reasoning_effort"),
         )
     return effort
 

@@ -220,12 +220,16 @@ class ChunkFactory:
         elif step.kind == "content":
             delta = {"content": step.text, "reasoning_content": None} if self.thinking else {"content": step.text}
         elif step.kind == "tool_start":
-            delta = {"tool_calls": [{
-                "index": step.call_index,
-                "id": step.call_id,
-                "type": "function",
-                "function": {"name": step.call_name, "arguments": ""},
-            }]}
+            delta = {
+                "tool_calls": [
+                    {
+                        "index": step.call_index,
+                        "id": step.call_id,
+                        "type": "function",
+                        "function": {"name": step.call_name, "arguments": ""},
+                    }
+                ]
+            }
         else:
             delta = {"tool_calls": [{"index": step.call_index, "function": {"arguments": step.text}}]}
         return self._chunk(self._choice(delta))

@@ -58,7 +58,9 @@ class ToolSettings:
     def to_table(self) -> dict[str, Any]:
         """The values that differ from the defaults."""
         defaults = ToolSettings()
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != getattr(defaults, f.name)}
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != getattr(defaults, f.name)
+        }
 
 
 def parse_tool_settings(table: Mapping[str, Any]) -> ToolSettings:

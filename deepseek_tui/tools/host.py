@@ -201,8 +201,9 @@ class _Server:
 
     def _connection_lost(self, exc: BaseException) -> bool:
         text = str(exc).lower()
-        return "connection closed" in text or (self._stderr_fd is None and self.config.transport == "stdio"
-                                               and self.state == "stopped")
+        return "connection closed" in text or (
+            self._stderr_fd is None and self.config.transport == "stdio" and self.state == "stopped"
+        )
 
     # --- stderr --------------------------------------------------------------------------------
 
@@ -340,10 +341,7 @@ class McpHost:
     def _rename(self) -> None:
         """Give every allowed tool of every server that has listed its tools its API name."""
         pairs = [
-            (server, tool)
-            for server in self._servers
-            for tool in server.listed
-            if server.config.allows(tool.name)
+            (server, tool) for server in self._servers for tool in server.listed if server.config.allows(tool.name)
         ]
         names = api_names((server.config.name, tool.name) for server, tool in pairs)
         self._names = {names[(server.config.name, tool.name)]: (server, tool) for server, tool in pairs}
@@ -360,8 +358,9 @@ class McpHost:
     # --- ToolRunner ---------------------------------------------------------------------------
 
     def available(self) -> list[ToolSpec]:
-        return [self._spec(name, server, tool) for name, (server, tool) in self._names.items()
-                if server.state == "ready"]
+        return [
+            self._spec(name, server, tool) for name, (server, tool) in self._names.items() if server.state == "ready"
+        ]
 
     async def call(self, name: str, arguments: dict[str, Any]) -> ToolOutput:
         found = self._names.get(name)
@@ -404,8 +403,10 @@ def result_text(result: Any) -> str:
         if kind == "text":
             parts.append(block.text)
         elif kind in ("image", "audio"):
-            parts.append(f"[{kind}: {getattr(block, 'mime_type', '') or 'unknown type'}, "
-                         f"{len(getattr(block, 'data', '') or '')} base64 characters]")
+            parts.append(
+                f"[{kind}: {getattr(block, 'mime_type', '') or 'unknown type'}, "
+                f"{len(getattr(block, 'data', '') or '')} base64 characters]"
+            )
         elif kind == "resource":
             resource = block.resource
             text = getattr(resource, "text", None)

@@ -98,6 +98,7 @@ def default_client(key: str, base_url: str) -> "DeepSeekClient":
 LISTING_WARM_DELAY = 2.0
 """Seconds after start before the conversations are listed in the background (not during start-up)."""
 
+
 class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
     TITLE = "deepseek-tui"
     CSS_PATH = "app.tcss"
@@ -155,12 +156,18 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
     def crash_secrets(self) -> list[str | None]:
         return [self.config.effective_api_key(), self.config.api_key]
 
-    def notify(self, message: str, *, title: str = "", severity="information",
-               timeout: float | None = None, markup: bool = False) -> None:
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity="information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
         """Notifications carry server and model text: never parse it as markup (Textual's default),
         never let a control character in it reach the terminal."""
-        super().notify(inert_text(message), title=inert_text(title), severity=severity, timeout=timeout,
-                       markup=markup)
+        super().notify(inert_text(message), title=inert_text(title), severity=severity, timeout=timeout, markup=markup)
 
     # --- layout and start -------------------------------------------------------------------------
 
@@ -174,8 +181,11 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
                 yield Static("", id="edit-banner", markup=False)
                 yield AttachmentBar(id="attachments", typing_goes_to="#prompt")
                 yield PathCompletions(id="path-completions")
-                yield PromptArea(id="prompt", placeholder="Ask DeepSeek — Enter sends, ctrl+j new line",
-                                 history=prompt_history.load(self.history_path))
+                yield PromptArea(
+                    id="prompt",
+                    placeholder="Ask DeepSeek — Enter sends, ctrl+j new line",
+                    history=prompt_history.load(self.history_path),
+                )
             with Vertical(id="side"):
                 yield ReasoningPane(id="reasoning")
                 # The settings pane (~60 widgets) is built the first time it is shown.
@@ -268,11 +278,12 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         return message_view(message, self.conversation.sibling_position(message.id), self.catalogue, self.conversation)
 
     def _empty_hint(self) -> str:
-        hint = ("Type a message and press Enter; @ attaches a file. ctrl+t switches chat ↔ reasoner, "
-                "F1 lists the keys.")
+        hint = "Type a message and press Enter; @ attaches a file. ctrl+t switches chat ↔ reasoner, F1 lists the keys."
         if self.demo:
-            hint = ("DEMO: answers come from a built-in simulator, no key and no cost. Its tools: ask for "
-                    "today's date, or to calculate 17 * 23 (ctrl+\\ shows the tools).\n" + hint)
+            hint = (
+                "DEMO: answers come from a built-in simulator, no key and no cost. Its tools: ask for "
+                "today's date, or to calculate 17 * 23 (ctrl+\\ shows the tools).\n" + hint
+            )
         return hint
 
     # --- turns ----------------------------------------------------------------------------------
@@ -351,9 +362,15 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             self.save_conversation(conversation)
 
         try:
-            display = reply_display(turn, await self._answer_block_for(turn), self.query_one(ReasoningPane),
-                                    self.catalogue, notify=self.notify, refresh_status=self.refresh_status,
-                                    block_for=blocks_in(self.chat, lambda: conversation is self.conversation))
+            display = reply_display(
+                turn,
+                await self._answer_block_for(turn),
+                self.query_one(ReasoningPane),
+                self.catalogue,
+                notify=self.notify,
+                refresh_status=self.refresh_status,
+                block_for=blocks_in(self.chat, lambda: conversation is self.conversation),
+            )
             await display.begin()
             async with aclosing(turn.stream(self.client, currency=self.config.currency, save=autosave)) as events:
                 async for event in events:
@@ -405,11 +422,17 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
 
         async def done(turn: Turn) -> None:
             if finish_compaction(compaction):
-                self.notify(f"Compacted: {len(compaction.kept)} recent messages follow the summary; the "
-                            "full conversation is the other branch of the first message (←/→ on it).", timeout=8)
+                self.notify(
+                    f"Compacted: {len(compaction.kept)} recent messages follow the summary; the "
+                    "full conversation is the other branch of the first message (←/→ on it).",
+                    timeout=8,
+                )
             else:
-                self.notify("The summary did not complete: the conversation is as it was (the attempt is "
-                            "kept as a branch).", severity="warning", timeout=8)
+                self.notify(
+                    "The summary did not complete: the conversation is as it was (the attempt is kept as a branch).",
+                    severity="warning",
+                    timeout=8,
+                )
             if turn.conversation is self.conversation:
                 await self.show_conversation(self.conversation)
 
@@ -421,16 +444,24 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         if share >= GAUGE_FULL and self._offered_compaction_for != self.conversation.id:
             self._offered_compaction_for = self.conversation.id
             keys = keys_of_action(self, "compact")
-            self.notify(f"This conversation fills {share:.0%} of the model's context window. {keys} compacts "
-                        "the earlier turns into a summary (a new branch; nothing is lost).",
-                        title="Context nearly full", severity="warning", timeout=12)
+            self.notify(
+                f"This conversation fills {share:.0%} of the model's context window. {keys} compacts "
+                "the earlier turns into a summary (a new branch; nothing is lost).",
+                title="Context nearly full",
+                severity="warning",
+                timeout=12,
+            )
 
     def _report_bug(self, error: Exception) -> str:
         """Write the traceback to a report file and say so; returns the one-line summary."""
         report = write_crash_report(error, secrets=self.crash_secrets())
         where = f"Details in {report.path}." if report.path else f"The details could not be written ({report.problem})."
-        self.notify(f"{report.summary}. What arrived is kept. {where}", title="Unexpected error in this reply",
-                    severity="error", timeout=20)
+        self.notify(
+            f"{report.summary}. What arrived is kept. {where}",
+            title="Unexpected error in this reply",
+            severity="error",
+            timeout=20,
+        )
         return f"Stopped by an unexpected error: {report.summary}"
 
     def report_error(self, error: DeepSeekError) -> None:
@@ -444,15 +475,20 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
 
     def _offer_models(self, exc: UnsupportedModel) -> None:
         """The API named the models it accepts: one key (Enter) switches to the first."""
+
         def chosen(index: int | None) -> None:
             if index is not None:
                 settings = self.conversation.settings.updated(model=exc.supported[index])
                 self.apply_settings(after_change(settings, "model", self.catalogue))
                 self.notify(f"Next turn: {exc.supported[index]} (ctrl+r answers again).", timeout=5)
 
-        self.push_screen(ChooseScreen(
-            f"DeepSeek does not accept {exc.passed}. Switch the next turn to (Enter, Esc keeps it):",
-            list(exc.supported)), chosen)
+        self.push_screen(
+            ChooseScreen(
+                f"DeepSeek does not accept {exc.passed}. Switch the next turn to (Enter, Esc keeps it):",
+                list(exc.supported),
+            ),
+            chosen,
+        )
 
     def action_cancel_reply(self) -> None:
         if self.is_replying and self.turn_worker is not None:
@@ -576,8 +612,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
     def _set_editing(self, message_id: str | None) -> None:
         self.editing_id = message_id
         banner = self.query_one("#edit-banner", Static)
-        banner.update("Editing an earlier message — Enter sends it as a new branch, Esc cancels."
-                      if message_id else "")
+        banner.update("Editing an earlier message — Enter sends it as a new branch, Esc cancels." if message_id else "")
         banner.display = message_id is not None
 
     # --- copying --------------------------------------------------------------------------------
@@ -656,8 +691,12 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         spec = self.catalogue.get(settings.model)
         efforts, effort = effort_choice(settings, self.catalogue)
         pane.load(
-            settings, models=self.catalogue.offered_ids(), efforts=efforts, effort=effort,
-            max_tokens_limit=spec.max_output_tokens, inert=inert_settings(settings, self.catalogue),
+            settings,
+            models=self.catalogue.offered_ids(),
+            efforts=efforts,
+            effort=effort,
+            max_tokens_limit=spec.max_output_tokens,
+            inert=inert_settings(settings, self.catalogue),
             adjusted=adjusted_settings(settings, self.catalogue),
         )
 
@@ -702,8 +741,8 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
 
     def _update_side_visibility(self) -> None:
         settings = self._settings_pane()
-        self.query_one("#side").display = (
-            self.query_one(ReasoningPane).display or (settings is not None and settings.display)
+        self.query_one("#side").display = self.query_one(ReasoningPane).display or (
+            settings is not None and settings.display
         )
         focused = self.focused
         if focused is None or not all(node.display for node in focused.ancestors_with_self):
@@ -738,14 +777,16 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         def busy(session_id: str) -> bool:
             return self.is_replying and self.turn is not None and self.turn.conversation.id == session_id
 
-        self.push_screen(SessionsScreen(self.store, self.conversation.id, busy=busy, shell_hint=not self.demo),
-                         self._picked)
+        self.push_screen(
+            SessionsScreen(self.store, self.conversation.id, busy=busy, shell_hint=not self.demo), self._picked
+        )
 
     async def _picked(self, result: PickerResult) -> None:
         if isinstance(result, StartNewChat):
             await self.action_new_conversation()
         elif isinstance(result, OpenSession) and (
-                result.session_id != self.conversation.id or result.message_id is not None):
+            result.session_id != self.conversation.id or result.message_id is not None
+        ):
             await self.open_session(result.session_id, result.message_id)
 
     async def open_session(self, session_id: str, message_id: str | None = None) -> None:
@@ -838,8 +879,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
 
         assert self.client is not None
         result = await self.client.fim(model, prefix, suffix or None, max_tokens=max_tokens)
-        usage, cost = fmt.usage_and_cost(result.usage, self.catalogue.get(model), self.config.currency,
-                                         clock.now())
+        usage, cost = fmt.usage_and_cost(result.usage, self.catalogue.get(model), self.config.currency, clock.now())
         return FimOutcome(text=result.text, usage_label=usage, cost_label=cost)
 
     # --- key and account --------------------------------------------------------------------------
@@ -855,8 +895,11 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         if key is not None:
             self.validate_key(key)
         elif self.client is None:
-            self.notify("No key: the app cannot send. Press F12 to enter one, or start it with "
-                        "DEEPSEEK_API_KEY set.", severity="warning", timeout=10)
+            self.notify(
+                "No key: the app cannot send. Press F12 to enter one, or start it with DEEPSEEK_API_KEY set.",
+                severity="warning",
+                timeout=10,
+            )
 
     @work(group="key", exit_on_error=False)
     async def validate_key(self, key: str) -> None:
@@ -865,8 +908,11 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             balance = await candidate.balance()
         except DeepSeekError as exc:
             await candidate.aclose()
-            self._ask_for_key(error="DeepSeek rejected that key. Check it and paste it again."
-                              if isinstance(exc, AuthenticationFailed) else f"Could not check the key: {exc}")
+            self._ask_for_key(
+                error="DeepSeek rejected that key. Check it and paste it again."
+                if isinstance(exc, AuthenticationFailed)
+                else f"Could not check the key: {exc}"
+            )
             return
         if self.client is not None:
             await self.client.aclose()
@@ -897,8 +943,14 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         self.refresh_status()
 
     def refresh_status(self) -> None:
-        info = status_info(self.conversation, self.turn, self.catalogue, currency=self.config.currency,
-                           balance=self.balance_text, demo=self.demo)
+        info = status_info(
+            self.conversation,
+            self.turn,
+            self.catalogue,
+            currency=self.config.currency,
+            balance=self.balance_text,
+            demo=self.demo,
+        )
         self.query_one(StatusLine).show(info)
 
     # --- persistence ----------------------------------------------------------------------------
@@ -929,15 +981,21 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
 
     def _changed_elsewhere(self, conversation: Conversation, count: int) -> None:
         """Another window saved messages to this conversation: say so, and show them when idle."""
-        self.notify(f"This conversation changed in another window: {count} new message"
-                    f"{'s' if count != 1 else ''}, kept (other branches: F8, then ←/→).", timeout=8)
+        self.notify(
+            f"This conversation changed in another window: {count} new message"
+            f"{'s' if count != 1 else ''}, kept (other branches: F8, then ←/→).",
+            timeout=8,
+        )
         self.call_later(self._show_merged, conversation)
 
     async def _show_merged(self, conversation: Conversation) -> None:
         """Redraw with merged messages, unless a reply is on its way (it owns the chat's end)."""
         worker = self.turn_worker
-        if conversation is not self.conversation or self.editing_id is not None or (
-                worker is not None and not worker.is_finished):
+        if (
+            conversation is not self.conversation
+            or self.editing_id is not None
+            or (worker is not None and not worker.is_finished)
+        ):
             return
         leaf = conversation.active_leaf_id
         if leaf is not None and conversation.children(leaf):  # they continue from where we are

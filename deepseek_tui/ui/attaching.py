@@ -48,8 +48,9 @@ class AttachmentWiring:
     def attach_path(self: "DeepSeekApp", text: str) -> Attachment | None:
         """Read the file `text` names and add it to the next message; a refusal is told, not raised."""
         try:
-            attachment = read_attachment(text, self.working_directory, self.config.attachments,
-                                         self.pending_attachments)
+            attachment = read_attachment(
+                text, self.working_directory, self.config.attachments, self.pending_attachments
+            )
         except AttachmentError as exc:
             self.notify(str(exc), title="Not attached", severity="warning", timeout=8)
             return None
@@ -84,8 +85,13 @@ class AttachmentWiring:
             self.query_one(PromptArea).focus()
 
         where = home_relative(self.working_directory)
-        self.push_screen(AskScreen(f"Attach a file (a path; relative ones start in {where}):",
-                                   placeholder="notes.md, ~/Pictures/shot.png, /tmp/log.txt"), chosen)
+        self.push_screen(
+            AskScreen(
+                f"Attach a file (a path; relative ones start in {where}):",
+                placeholder="notes.md, ~/Pictures/shot.png, /tmp/log.txt",
+            ),
+            chosen,
+        )
 
     # --- what the prompt and the chips ask for ----------------------------------------------------
 
@@ -132,8 +138,10 @@ class AttachmentWiring:
         attached = [a for path in files if (a := self.attach_path(str(path))) is not None]
         if attached:
             names = ", ".join(a.name for a in attached)
-            self.notify(f"Attached {names} (a pasted path). Backspace at the start of the prompt removes "
-                        "the last attachment.", timeout=6)
+            self.notify(
+                f"Attached {names} (a pasted path). Backspace at the start of the prompt removes the last attachment.",
+                timeout=6,
+            )
 
     def on_prompt_area_remove_last_attachment(self: "DeepSeekApp") -> None:
         self.remove_attachment(len(self.pending_attachments) - 1)
@@ -175,9 +183,13 @@ class AttachmentWiring:
                 self.notify(f"Next turns: {check.vision_model}.", timeout=4)
             await send(text, attachments)
 
-        self.push_screen(ChooseScreen(
-            f"{check.vision_question()} Enter picks the first choice; Esc goes back to the prompt, nothing is sent.",
-            choices), chosen)
+        self.push_screen(
+            ChooseScreen(
+                f"{check.vision_question()} Enter picks the first choice; Esc goes back to the prompt, nothing is sent.",
+                choices,
+            ),
+            chosen,
+        )
 
     def clear_pending_attachments(self: "DeepSeekApp") -> None:
         self.set_pending_attachments(())
@@ -190,5 +202,9 @@ class AttachmentWiring:
         problems = attachment_problems(conversation.messages)
         if problems:
             listing = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
-            self.notify(f"{listing}. The conversation is open; those files are sent as a note saying they are "
-                        "missing.", title="Attachments not found", severity="warning", timeout=12)
+            self.notify(
+                f"{listing}. The conversation is open; those files are sent as a note saying they are missing.",
+                title="Attachments not found",
+                severity="warning",
+                timeout=12,
+            )

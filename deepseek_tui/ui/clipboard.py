@@ -56,8 +56,14 @@ def platform_tool(environ: Mapping[str, str] = os.environ) -> tuple[str, ...] | 
 
 def copy_with_tool(text: str, command: tuple[str, ...]) -> bool:
     try:
-        subprocess.run(command, input=text.encode("utf-8"), check=True, timeout=5,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            command,
+            input=text.encode("utf-8"),
+            check=True,
+            timeout=5,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     except (OSError, subprocess.SubprocessError):
         return False
     return True

@@ -40,14 +40,19 @@ def copy_everywhere(app: App, text: str, what: str, *, keep_in: Path) -> CopyRep
     kept = _keep(text, keep_in)
     if route.osc52 == "terminal":
         also = f": the text is also in {kept}" if kept else ""
-        return CopyReport(f"Sent {what} ({size}) to the terminal's clipboard (OSC 52). If it does not arrive, "
-                          f"the terminal ignores OSC 52{also}.", timeout=6)
+        return CopyReport(
+            f"Sent {what} ({size}) to the terminal's clipboard (OSC 52). If it does not arrive, "
+            f"the terminal ignores OSC 52{also}.",
+            timeout=6,
+        )
     where = f"It is in {kept}." if kept else "It could not be saved to a file either."
     return CopyReport(
         f"Nothing reached a clipboard: tmux drops the terminal's clipboard sequence ({route.tmux_settings}) "
         f"and no clipboard tool (xclip, wl-copy, pbcopy…) is installed. {where} To copy directly, run: "
         f"tmux set -g set-clipboard on",
-        title=f"{what[:1].upper()}{what[1:]} not copied", severity="warning", timeout=15,
+        title=f"{what[:1].upper()}{what[1:]} not copied",
+        severity="warning",
+        timeout=15,
     )
 
 

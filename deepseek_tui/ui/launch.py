@@ -32,18 +32,26 @@ def run_app(config: AppConfig, *, config_path: Path | None = None, demo: bool = 
     from deepseek_tui.simulator import Simulator
 
     # The demo keeps its sessions in a temporary folder: it never mixes with real ones.
-    with tempfile.TemporaryDirectory(prefix="deepseek-tui-demo-") as data_dir, Simulator(
-        api_key=DEMO_KEY, token_rate=150.0, keepalives=2
-    ) as simulator:
-        return run_until_done(DeepSeekApp(demo_config(config, simulator.url, data_dir), config_path=config_path,
-                                          demo=True))
+    with (
+        tempfile.TemporaryDirectory(prefix="deepseek-tui-demo-") as data_dir,
+        Simulator(api_key=DEMO_KEY, token_rate=150.0, keepalives=2) as simulator,
+    ):
+        return run_until_done(
+            DeepSeekApp(demo_config(config, simulator.url, data_dir), config_path=config_path, demo=True)
+        )
 
 
 def demo_config(config: AppConfig, url: str, data_dir: str) -> AppConfig:
     """The config of a demo run: the simulator at `url`, sessions in `data_dir`, the demo tools."""
     return replace(
-        config, api_key=DEMO_KEY, base_url=url, base_url_override=None, use_environment=False,
-        data_dir=data_dir, on_start="new", mcp_servers=(demo_tools_server(),),
+        config,
+        api_key=DEMO_KEY,
+        base_url=url,
+        base_url_override=None,
+        use_environment=False,
+        data_dir=data_dir,
+        on_start="new",
+        mcp_servers=(demo_tools_server(),),
     )
 
 

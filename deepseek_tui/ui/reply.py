@@ -68,8 +68,12 @@ class ReplyDisplay:
                 self.answer.set_meta(f"{meta} · thinking{hint}")
             self._refresh_status()
         elif isinstance(event, RetryNotice):
-            self._notify(f"{event.reason} — retry {event.attempt} in {event.delay:.1f} s",
-                         title="Retrying", severity="warning", timeout=max(event.delay, 3))
+            self._notify(
+                f"{event.reason} — retry {event.attempt} in {event.delay:.1f} s",
+                title="Retrying",
+                severity="warning",
+                timeout=max(event.delay, 3),
+            )
 
     async def finish(self) -> None:
         """The answer block as the finished message says: label, state, pretty JSON, error, thinking."""
@@ -193,5 +197,7 @@ def _context_used(conversation: Conversation, last: Message | None, turn: Reply 
         return last.context_usage.total_tokens
     if turn is not None and turn.message is last:
         return turn.estimated_prompt_tokens
-    return sum(estimate_tokens(m.content) + MESSAGE_OVERHEAD + message_attachment_tokens(m.attachments, image_tokens)
-               for m in conversation.active_path())
+    return sum(
+        estimate_tokens(m.content) + MESSAGE_OVERHEAD + message_attachment_tokens(m.attachments, image_tokens)
+        for m in conversation.active_path()
+    )

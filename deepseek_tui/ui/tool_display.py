@@ -31,6 +31,7 @@ the chat shows another conversation now)."""
 def blocks_in(chat: ChatView, showing: Callable[[], bool]) -> BlockFor:
     """A message's answer block in `chat`, added at its end when it is not there yet; None once
     the chat no longer `showing` the loop's conversation."""
+
     async def block_for(message: Message) -> AnswerBlock | None:
         if not showing():
             return None
@@ -41,8 +42,10 @@ def blocks_in(chat: ChatView, showing: Callable[[], bool]) -> BlockFor:
 
 
 def round_limit_notice(rounds: int) -> str:
-    return (f"Stopped after {rounds} tool round{'s' if rounds != 1 else ''} in a row (the limit, [tools] "
-            "max_rounds): the calls of the last reply were not run. Send a message to go on.")
+    return (
+        f"Stopped after {rounds} tool round{'s' if rounds != 1 else ''} in a row (the limit, [tools] "
+        "max_rounds): the calls of the last reply were not run. Send a message to go on."
+    )
 
 
 class LoopDisplay:
@@ -65,8 +68,9 @@ class LoopDisplay:
         self._current_done = False
 
     def _reply(self, turn: Turn, answer: AnswerBlock) -> ReplyDisplay:
-        return ReplyDisplay(turn, answer, self.pane, self.catalogue, notify=self._notify,
-                            refresh_status=self._refresh_status)
+        return ReplyDisplay(
+            turn, answer, self.pane, self.catalogue, notify=self._notify, refresh_status=self._refresh_status
+        )
 
     async def begin(self) -> None:
         await self.current.begin()
@@ -83,11 +87,14 @@ class LoopDisplay:
             await self._finish_current()
         elif isinstance(event, ToolCallRequested):
             label = event.tool.shown_as if event.tool is not None else event.call.name
-            await self._show_call(event.message, tool_call_view(event.call, event.index, None, label=label, asking=True))
+            await self._show_call(
+                event.message, tool_call_view(event.call, event.index, None, label=label, asking=True)
+            )
             self._refresh_status()
         elif isinstance(event, ToolCallStarted):
-            await self._show_call(event.message, tool_call_view(event.call, event.index, None,
-                                                                label=event.tool.shown_as, running=True))
+            await self._show_call(
+                event.message, tool_call_view(event.call, event.index, None, label=event.tool.shown_as, running=True)
+            )
             self._refresh_status()
         elif isinstance(event, ToolCallFinished):
             await self._show_call(event.message, tool_call_view(event.call, event.index, event.result))
@@ -95,8 +102,12 @@ class LoopDisplay:
         elif isinstance(event, RoundLimitReached):
             self._notify(round_limit_notice(event.rounds), title="Tool loop stopped", severity="warning", timeout=12)
         elif isinstance(event, LoopStopped):
-            self._notify(f"The tool results could not be sent: {event.reason}", title="Tool loop stopped",
-                         severity="error", timeout=12)
+            self._notify(
+                f"The tool results could not be sent: {event.reason}",
+                title="Tool loop stopped",
+                severity="error",
+                timeout=12,
+            )
         else:
             await self.current.show(event)  # type: ignore[arg-type]
 
@@ -145,6 +156,7 @@ def reply_display(
 ) -> ReplyDisplay | LoopDisplay:
     """The display for a turn, or for a tool loop."""
     if isinstance(reply, ToolLoop):
-        return LoopDisplay(reply, answer, pane, catalogue, notify=notify, refresh_status=refresh_status,
-                           block_for=block_for)
+        return LoopDisplay(
+            reply, answer, pane, catalogue, notify=notify, refresh_status=refresh_status, block_for=block_for
+        )
     return ReplyDisplay(reply, answer, pane, catalogue, notify=notify, refresh_status=refresh_status)

@@ -60,12 +60,21 @@ class ToolsController:
         """What answers the active branch: a tool loop when there are tools to offer, else a turn."""
         if self.host is None or not self.offered(conversation):
             if self.host is not None and any(s.state == "starting" for s in self.host.statuses()):
-                self.app.notify("MCP servers are still starting: this request goes without their tools "
-                                "(ctrl+\\ shows them).", severity="warning", timeout=6)
+                self.app.notify(
+                    "MCP servers are still starting: this request goes without their tools (ctrl+\\ shows them).",
+                    severity="warning",
+                    timeout=6,
+                )
             return prepare_reply(conversation, catalogue, settings)
         return ToolLoop(
-            conversation, catalogue, self.host, self.confirm, self.choices(conversation), settings=settings,
-            max_rounds=self.settings.max_rounds, max_result_chars=self.settings.max_result_chars,
+            conversation,
+            catalogue,
+            self.host,
+            self.confirm,
+            self.choices(conversation),
+            settings=settings,
+            max_rounds=self.settings.max_rounds,
+            max_result_chars=self.settings.max_result_chars,
         )
 
     async def confirm(self, call: ToolCall, tool: ToolSpec) -> Decision:
@@ -90,8 +99,12 @@ class ToolsController:
         note = ""
         if not self.app.catalogue.get(conversation.settings.model).tools:
             note = f"{conversation.settings.model} takes no tools: requests go without them."
-        return ToolsOverview(statuses, frozenset(self.choices(conversation).off),
-                             [tool.name for tool in self.offered(conversation)], note)
+        return ToolsOverview(
+            statuses,
+            frozenset(self.choices(conversation).off),
+            [tool.name for tool in self.offered(conversation)],
+            note,
+        )
 
     def show_view(self) -> None:
         from deepseek_tui.ui.screens.tools import ToolsScreen

@@ -97,7 +97,9 @@ class ChooseScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield InertStatic(self._title, classes="title")
-            yield OptionList(*[Option(Text(inert_text(label)), id=str(i)) for i, label in enumerate(self._labels)], id="choices")
+            yield OptionList(
+                *[Option(Text(inert_text(label)), id=str(i)) for i, label in enumerate(self._labels)], id="choices"
+            )
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:

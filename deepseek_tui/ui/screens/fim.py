@@ -89,11 +89,16 @@ class FimScreen(ModalScreen[FimOutcome | None]):
             yield Static("Fill in the middle", id="fim-title")
             with Horizontal(id="fim-controls"):
                 yield Select(
-                    [(m, m) for m in self._models], value=self._model or Select.NULL,
-                    allow_blank=not self._models, prompt="no FIM-capable model", id="fim-model",
+                    [(m, m) for m in self._models],
+                    value=self._model or Select.NULL,
+                    allow_blank=not self._models,
+                    prompt="no FIM-capable model",
+                    id="fim-model",
                 )
                 yield Input(
-                    str(self._max_tokens), type="integer", id="fim-max-tokens",
+                    str(self._max_tokens),
+                    type="integer",
+                    id="fim-max-tokens",
                     tooltip=f"max_tokens, 1 to {FIM_MAX_TOKENS}",
                 )
                 yield Button("Complete", variant="primary", id="fim-complete", disabled=not self._models)
@@ -105,8 +110,10 @@ class FimScreen(ModalScreen[FimOutcome | None]):
             yield Label("Suffix (after the gap)")
             yield InertTextArea(self._suffix, id="fim-suffix")
             yield InertStatic("" if self._models else "No model in the catalogue can do FIM.", id="fim-error")
-            yield Static("ctrl+r complete · ctrl+y copy the completion · ctrl+g accept it into the prefix · "
-                         "esc close", id="fim-keys")
+            yield Static(
+                "ctrl+r complete · ctrl+y copy the completion · ctrl+g accept it into the prefix · esc close",
+                id="fim-keys",
+            )
 
     def on_mount(self) -> None:
         self.query_one("#fim-prefix", TextArea).focus()

@@ -17,8 +17,13 @@ from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines
 
 class MainScreen(Screen):
     BINDINGS = [
-        Binding("ctrl+c,super+c", "copy_text", "Copy selection", id="copy_selection",
-                tooltip="Copy the text selected with the mouse"),
+        Binding(
+            "ctrl+c,super+c",
+            "copy_text",
+            "Copy selection",
+            id="copy_selection",
+            tooltip="Copy the text selected with the mouse",
+        ),
     ]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -144,8 +144,11 @@ class SessionsScreen(ModalScreen[PickerResult]):
             options.append(Option(_session_line(session, session.id == self.current_id, width), id=f"s:{session.id}"))
         if len(matching) > UNFILTERED_LIMIT:
             more = len(matching) - UNFILTERED_LIMIT
-            said = f"  … {more} more titles match: type more of it" if needle else \
-                f"  … {more} older conversations: type to find them"
+            said = (
+                f"  … {more} more titles match: type more of it"
+                if needle
+                else f"  … {more} older conversations: type to find them"
+            )
             options.append(Option(Text(said, style="dim"), id="more", disabled=True))
         for entry in self.sessions:
             if isinstance(entry, UnreadableSession) and (not needle or needle in entry.path.name.lower()):
@@ -228,8 +231,9 @@ class SessionsScreen(ModalScreen[PickerResult]):
         return session_id
 
     def _title_of(self, session_id: str) -> str:
-        return next((s.title for s in self.sessions if isinstance(s, SessionSummary) and s.id == session_id),
-                    session_id)
+        return next(
+            (s.title for s in self.sessions if isinstance(s, SessionSummary) and s.id == session_id), session_id
+        )
 
     def _store_call(self, call: Callable[[], object]) -> bool:
         try:
@@ -270,8 +274,12 @@ class SessionsScreen(ModalScreen[PickerResult]):
         if session_id is None:
             return
         if self._busy(session_id):
-            self.notify("A reply is streaming into that conversation: wait, or press Esc in the chat "
-                        "to stop it, then delete it.", severity="warning", markup=False)
+            self.notify(
+                "A reply is streaming into that conversation: wait, or press Esc in the chat "
+                "to stop it, then delete it.",
+                severity="warning",
+                markup=False,
+            )
             return
 
         def confirmed(yes: bool | None) -> None:
@@ -321,7 +329,7 @@ def _session_line(session: SessionSummary, current: bool, width: int = 110) -> T
     if model_width:
         line.append(f"  {_fit(session.model, model_width):<{model_width}}", style="cyan")
     line.append(f"  {session.id[:SHORT_ID]}", style="dim")
-    line.append(tail[2 + SHORT_ID:])
+    line.append(tail[2 + SHORT_ID :])
     if cost:
         line.append(f"  {cost}", style="dim")
     return line

@@ -32,8 +32,13 @@ from deepseek_tui.ui.intents import ToolSwitched
 from deepseek_tui.ui.widgets.inert import InertStatic
 from deepseek_tui.ui.widgets.tool_calls import pretty_arguments
 
-STATE_MARKS = {"ready": "● ready", "starting": "◌ starting…", "failed": "✗ failed", "stopped": "✗ stopped",
-               "off": "○ off (enabled = false)"}
+STATE_MARKS = {
+    "ready": "● ready",
+    "starting": "◌ starting…",
+    "failed": "✗ failed",
+    "stopped": "✗ stopped",
+    "off": "○ off (enabled = false)",
+}
 
 
 class ConfirmToolScreen(ModalScreen[Decision]):
@@ -70,8 +75,7 @@ class ConfirmToolScreen(ModalScreen[Decision]):
                 yield Button("Run once (y)", variant="primary", id="tool-once")
                 yield Button("Always, in this chat (a)", id="tool-always")
                 yield Button("Refuse (n)", variant="error", id="tool-refuse")
-            yield InertStatic("The model asked for this call. Refusing tells it so; Esc refuses.",
-                              classes="muted")
+            yield InertStatic("The model asked for this call. Refusing tells it so; Esc refuses.", classes="muted")
 
     def on_mount(self) -> None:
         self.query_one("#tool-once").focus()
@@ -121,8 +125,9 @@ class ToolsScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield InertStatic("Tools — MCP servers (space switches a tool on/off for this conversation; Esc closes)",
-                              classes="title")
+            yield InertStatic(
+                "Tools — MCP servers (space switches a tool on/off for this conversation; Esc closes)", classes="title"
+            )
             yield VerticalScroll(id="tools-servers")
             yield SelectionList[str](id="tools-list")
             yield InertStatic("", id="tools-next")
@@ -138,8 +143,13 @@ class ToolsScreen(ModalScreen[None]):
         servers.remove_children()
         widgets = []
         if not overview.servers:
-            widgets.append(InertStatic("No MCP servers are configured: add [mcp.servers.NAME] tables to the config "
-                                       "file (README, “Tools”).", classes="muted"))
+            widgets.append(
+                InertStatic(
+                    "No MCP servers are configured: add [mcp.servers.NAME] tables to the config "
+                    "file (README, “Tools”).",
+                    classes="muted",
+                )
+            )
         for server in overview.servers:
             broken = server.state in ("failed", "stopped")
             line = f"{server.name}  {STATE_MARKS.get(server.state, server.state)}  ({server.transport}: {server.where})"
@@ -149,23 +159,38 @@ class ToolsScreen(ModalScreen[None]):
             if server.detail:
                 widgets.append(InertStatic(f"  {server.detail}", classes="stderr"))
             if server.not_allowed:
-                widgets.append(InertStatic(f"  not in its allow list: {', '.join(server.not_allowed)}", classes="stderr"))
+                widgets.append(
+                    InertStatic(f"  not in its allow list: {', '.join(server.not_allowed)}", classes="stderr")
+                )
             if server.stderr_tail and (broken or server.state == "starting"):
                 widgets.append(InertStatic("stderr:\n" + "\n".join(server.stderr_tail), classes="stderr"))
         servers.mount_all(widgets)
         listing = self.query_one(SelectionList)
         highlighted = listing.highlighted
         listing.clear_options()
-        listing.add_options([
-            Selection(Text(inert_text(f"{_on_off(tool.name not in overview.off)}  {tool.name}  ({tool.label})  "
-                                      f"{_first_line(tool.description)}")), tool.name, tool.name not in overview.off)
-            for server in overview.servers if server.state == "ready" for tool in server.tools
-        ])
+        listing.add_options(
+            [
+                Selection(
+                    Text(
+                        inert_text(
+                            f"{_on_off(tool.name not in overview.off)}  {tool.name}  ({tool.label})  "
+                            f"{_first_line(tool.description)}"
+                        )
+                    ),
+                    tool.name,
+                    tool.name not in overview.off,
+                )
+                for server in overview.servers
+                if server.state == "ready"
+                for tool in server.tools
+            ]
+        )
         if listing.option_count:  # the first row at once, so space works without ↓ first
             listing.highlighted = min(highlighted or 0, listing.option_count - 1)
         carried = ", ".join(overview.next_request) if overview.next_request else "no tools"
-        self.query_one("#tools-next", InertStatic).update(f"The next request carries: {carried}"
-                                                          + (f"\n{overview.note}" if overview.note else ""))
+        self.query_one("#tools-next", InertStatic).update(
+            f"The next request carries: {carried}" + (f"\n{overview.note}" if overview.note else "")
+        )
 
     @on(SelectionList.SelectionToggled)
     def _toggled(self, event: SelectionList.SelectionToggled) -> None:

@@ -28,9 +28,9 @@ class ExportScreen(AskScreen):
         if path.is_dir():
             self.notify(f"{path} is a folder: add a file name.", severity="error")
         elif not path.parent.is_dir():
-            self.notify(f"There is no folder {path.parent}: create it first, or choose another path.",
-                        severity="error")
+            self.notify(f"There is no folder {path.parent}: create it first, or choose another path.", severity="error")
         elif path.exists():
+
             def confirmed(yes: bool | None) -> None:
                 if yes:
                     self._write(path)

@@ -27,7 +27,7 @@ takes about a second on the 2-core development machine)."""
 
 
 def attachment_line(attachment: Attachment, not_sent_to: str | None = None) -> str:
-    """"📎 src/app.py · text · 2.1 KB", with why it is not available when it is not, and that an
+    """ "📎 src/app.py · text · 2.1 KB", with why it is not available when it is not, and that an
     image was not sent when the model (`not_sent_to`) does not see images."""
     line = f"📎 {attachment.name} · {kind_label(attachment)} · {size_label(attachment.size)}"
     if attachment.data is None and attachment.problem:
@@ -101,8 +101,12 @@ def attachment_widgets(attachments: tuple[Attachment, ...], *, images_not_sent_t
     widgets: list[Static] = []
     for attachment in attachments:
         not_sent = images_not_sent_to is not None and attachment.is_image
-        widgets.append(InertStatic(attachment_line(attachment, images_not_sent_to),
-                                   classes="attachment -not-sent" if not_sent else "attachment"))
+        widgets.append(
+            InertStatic(
+                attachment_line(attachment, images_not_sent_to),
+                classes="attachment -not-sent" if not_sent else "attachment",
+            )
+        )
         if attachment.media_type == "image/png" and attachment.data is not None and not not_sent:
             widgets.append(ImagePreview(attachment.data))
     return widgets

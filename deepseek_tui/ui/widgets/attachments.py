@@ -34,7 +34,7 @@ CHIP_GAP = 1
 
 
 def chip_text(attachment: Attachment, image_tokens: int, sees_images: bool, model: str) -> Text:
-    """" shot.png · PNG 212.0 KB · ≤384 tok ✕ "; an image the model cannot see says so."""
+    """ " shot.png · PNG 212.0 KB · ≤384 tok ✕ "; an image the model cannot see says so."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(" ")
     text.append(inert_text(attachment.short_name), style="bold")
@@ -64,8 +64,13 @@ class AttachmentBar(Widget, can_focus=True):
     BINDINGS = [
         Binding("left", "select(-1)", "Previous attachment", show=False, id="attachment_previous"),
         Binding("right", "select(1)", "Next attachment", show=False, id="attachment_next"),
-        Binding("delete,backspace", "remove_selected", "Remove attachment", id="attachment_remove",
-                tooltip="Remove the selected attachment"),
+        Binding(
+            "delete,backspace",
+            "remove_selected",
+            "Remove attachment",
+            id="attachment_remove",
+            tooltip="Remove the selected attachment",
+        ),
         Binding("enter,escape", "leave", "Back to the prompt", show=False, id="attachment_leave"),
     ]
 
@@ -90,8 +95,14 @@ class AttachmentBar(Widget, can_focus=True):
 
     def show(self, attachments: Sequence[Attachment], *, image_tokens: int, sees_images: bool, model: str) -> None:
         self.chips = [chip_text(a, image_tokens, sees_images, model) for a in attachments]
-        self.total = Text(f"Σ ≈{labels.tokens(message_attachment_tokens(attachments, image_tokens if sees_images else 0))}"
-                          " tok", style="dim") if len(attachments) > 1 else Text()
+        self.total = (
+            Text(
+                f"Σ ≈{labels.tokens(message_attachment_tokens(attachments, image_tokens if sees_images else 0))} tok",
+                style="dim",
+            )
+            if len(attachments) > 1
+            else Text()
+        )
         self.selected = min(self.selected, max(len(self.chips) - 1, 0))
         self.tooltip = "\n".join(f"{a.name} ({kind_label(a)}, {size_label(a.size)})" for a in attachments) or None
         self.set_class(bool(self.chips), "-shown")
@@ -104,8 +115,9 @@ class AttachmentBar(Widget, can_focus=True):
             chip = chip.copy()
             chip.truncate(max(width, 8), overflow="ellipsis")
             selected = self.has_focus and index == self.selected
-            chip.stylize(Style(bgcolor="rgb(70,90,140)" if selected else "rgb(50,54,62)",
-                               meta={"@click": f"remove({index})"}))
+            chip.stylize(
+                Style(bgcolor="rgb(70,90,140)" if selected else "rgb(50,54,62)", meta={"@click": f"remove({index})"})
+            )
             if line.cell_len and line.cell_len + CHIP_GAP + chip.cell_len > width:
                 lines.append(line)
                 line = Text(no_wrap=True)
@@ -181,8 +193,9 @@ class PathCompletions(OptionList, can_focus=False):
             self.add_options([Option(_candidate_text(c)) for c in candidates])
             self.highlighted = 0
         else:
-            self.add_option(Option(Text(f"No file or folder matches “{inert_text(fragment)}”", style="italic"),
-                                   disabled=True))
+            self.add_option(
+                Option(Text(f"No file or folder matches “{inert_text(fragment)}”", style="italic"), disabled=True)
+            )
         self.border_title = f"Attach a file: @{inert_text(fragment)}"
         self.add_class("-shown")
 

@@ -36,9 +36,13 @@ def message_view(
     """The widget that shows one user or assistant message (with its `conversation`, an answer
     shows its tool calls with their results, and a tool loop's totals on its last answer)."""
     if message.role == "user":
-        return UserBubble(message.content, meta=labels.user_meta(branch), message_id=message.id,
-                          attachments=message.attachments,
-                          images_not_sent_to=images_not_seen_by(message, catalogue, conversation))
+        return UserBubble(
+            message.content,
+            meta=labels.user_meta(branch),
+            message_id=message.id,
+            attachments=message.attachments,
+            images_not_sent_to=images_not_seen_by(message, catalogue, conversation),
+        )
     results = conversation.tool_results(message.id) if conversation is not None and message.tool_calls else {}
     return AnswerBlock(
         message_id=message.id,
@@ -99,7 +103,7 @@ class ChatView(StillWhileSelecting, OneLayoutPass, VerticalScroll):
         self._messages, self._view_for = list(messages), view_for
         await self.remove_children()
         self._hidden_before = max(len(self._messages) - MOUNT_WINDOW, 0)
-        widgets: list = [view_for(m) for m in self._messages[self._hidden_before:]]
+        widgets: list = [view_for(m) for m in self._messages[self._hidden_before :]]
         if self._hidden_before:
             widgets.insert(0, load_earlier_button(self._hidden_before))
         if not self._messages and empty_hint:
@@ -174,7 +178,7 @@ class ChatView(StillWhileSelecting, OneLayoutPass, VerticalScroll):
         if not self._hidden_before or self._view_for is None:
             return
         start = max(self._hidden_before - MOUNT_WINDOW, 0)
-        widgets = [self._view_for(m) for m in self._messages[start:self._hidden_before]]
+        widgets = [self._view_for(m) for m in self._messages[start : self._hidden_before]]
         self._hidden_before = start
         button = self.query_one("#load-earlier", Button)
         views = self.message_views

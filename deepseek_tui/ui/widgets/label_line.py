@@ -32,8 +32,8 @@ def wrap_label(text: str, width: int) -> list[str]:
             cut = width
             while cell_len(word[:cut]) > width:
                 cut -= 1
-            lines.append(word[:max(cut, 1)])
-            word = word[max(cut, 1):]
+            lines.append(word[: max(cut, 1)])
+            word = word[max(cut, 1) :]
         line = word
     lines.append(line)
     return lines

@@ -24,14 +24,15 @@ class OneLayoutPass:
     """True for widgets whose rows keep their content when the height grows (no bottom border or
     padding; changed rows are refreshed by the widget): then only the new rows are repainted."""
 
-    def _size_updated(
-        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
-    ) -> bool:
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
         old = self._size  # type: ignore[attr-defined,has-type]
         gutter = self.styles.gutter  # type: ignore[attr-defined]
         grown = (
-            self.GROWS_AT_THE_BOTTOM and not gutter.top and not gutter.bottom  # rows must not move
-            and size.width == old.width and size.height > old.height
+            self.GROWS_AT_THE_BOTTOM
+            and not gutter.top
+            and not gutter.bottom  # rows must not move
+            and size.width == old.width
+            and size.height > old.height
         )
         if grown:
             self._size = size  # type: ignore[attr-defined]  # so Textual does not mark every row dirty

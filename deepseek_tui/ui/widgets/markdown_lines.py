@@ -93,7 +93,7 @@ def open_fence(text: str) -> tuple[str, str, str] | None:
                 candidate = line.strip()
                 if candidate.startswith(marker) and not candidate.strip(char):
                     return None  # closed
-            return marker, stripped[len(marker):].strip(), rest
+            return marker, stripped[len(marker) :].strip(), rest
     return None
 
 
@@ -173,16 +173,16 @@ class MarkdownLines(OneLayoutPass, Widget):
 
     def _split(self) -> None:
         source = self.source
-        pending = source[self._pending_start:]
+        pending = source[self._pending_start :]
         ranges = split_blocks(pending)
         if len(ranges) >= 2:
             starts = line_starts(pending)
             for start, end in ranges[:-1]:
-                block = pending[starts[start]:starts[end] if end < len(starts) else len(pending)]
+                block = pending[starts[start] : starts[end] if end < len(starts) else len(pending)]
                 self._finished.append(inert_text(block).strip("\n"))
             self._pending_start += starts[ranges[-1][0]]
             self._tail = _Tail()
-        tail_text = source[self._pending_start:]
+        tail_text = source[self._pending_start :]
         if not tail_text.startswith(self._tail.text):
             self._tail = _Tail()
         self._tail.text = tail_text
@@ -234,10 +234,10 @@ class MarkdownLines(OneLayoutPass, Widget):
         done = (len(code_lines) - 1) // FENCE_CHUNK_LINES
         while len(chunks) < done:
             start = len(chunks) * FENCE_CHUNK_LINES
-            chunk = "\n".join(code_lines[start:start + FENCE_CHUNK_LINES])
+            chunk = "\n".join(code_lines[start : start + FENCE_CHUNK_LINES])
             chunks.append(self._code(console, chunk, lexer, width))
         self._tail.fence_chunks = chunks
-        rest = "\n".join(code_lines[done * FENCE_CHUNK_LINES:])
+        rest = "\n".join(code_lines[done * FENCE_CHUNK_LINES :])
         lines = [Strip(code_label_row(lexer, self._code_theme, width), width)]
         lines.extend(line for chunk in chunks for line in chunk)
         lines.extend(self._code(console, rest, lexer, width))

@@ -183,13 +183,12 @@ class _Rule(HorizontalRule):
 
 
 class _ListItem(ListItem):
-    def render_number(
-        self, console: Console, options: ConsoleOptions, number: int, last_number: int
-    ) -> RenderResult:
-        """"1." as most renderers write it (Rich writes "1")."""
+    def render_number(self, console: Console, options: ConsoleOptions, number: int, last_number: int) -> RenderResult:
+        """ "1." as most renderers write it (Rich writes "1")."""
         number_width = len(str(last_number)) + 3
-        lines = console.render_lines(self.elements, options.update(width=options.max_width - number_width),
-                                     style=self.style)
+        lines = console.render_lines(
+            self.elements, options.update(width=options.max_width - number_width), style=self.style
+        )
         number_style = console.get_style("markdown.item.number", default="none")
         numeral = Segment(f"{number}.".rjust(number_width - 1) + " ", number_style)
         padding = Segment(" " * number_width, number_style)
@@ -216,7 +215,14 @@ class AnswerMarkdown(RichMarkdown):
 
 _TEMPLATE = dict(vars(AnswerMarkdown("")))
 _TEMPLATE_FITS = set(_TEMPLATE) == {
-    "markup", "parsed", "code_theme", "justify", "style", "hyperlinks", "inline_code_lexer", "inline_code_theme",
+    "markup",
+    "parsed",
+    "code_theme",
+    "justify",
+    "style",
+    "hyperlinks",
+    "inline_code_lexer",
+    "inline_code_theme",
 }
 """False with a Rich whose Markdown has other attributes: then build it the plain (slower) way."""
 
@@ -305,9 +311,7 @@ def _fold_offsets(plain: str, width: int) -> list[int]:
 
 def is_blank_row(strip: Strip) -> bool:
     """A row with nothing drawn on it (no text, no background)."""
-    return not strip.text.strip() and not any(
-        style is not None and style.bgcolor is not None for _, style, _ in strip
-    )
+    return not strip.text.strip() and not any(style is not None and style.bgcolor is not None for _, style, _ in strip)
 
 
 def trim_blank_rows(rows: list[Strip]) -> list[Strip]:

@@ -51,10 +51,22 @@ class MessageView(OneLayoutPass, Vertical, can_focus=True):
         Binding("down", "step(1)", "Next message", show=False, id="message_next"),
         # Branch keys and Esc stay out of the footer (F1 lists them; the label shows ‹1/2›), so the
         # footer has room for the keys that act on the message at 120 columns.
-        Binding("left,[", "switch_branch(-1)", "◀ branch", id="message_previous_branch", show=False,
-                tooltip="Show the previous branch (another version of this message)"),
-        Binding("right,]", "switch_branch(1)", "branch ▶", id="message_next_branch", show=False,
-                tooltip="Show the next branch (another version of this message)"),
+        Binding(
+            "left,[",
+            "switch_branch(-1)",
+            "◀ branch",
+            id="message_previous_branch",
+            show=False,
+            tooltip="Show the previous branch (another version of this message)",
+        ),
+        Binding(
+            "right,]",
+            "switch_branch(1)",
+            "branch ▶",
+            id="message_next_branch",
+            show=False,
+            tooltip="Show the next branch (another version of this message)",
+        ),
         Binding("c", "copy", "Copy", id="message_copy", tooltip="Copy the message"),
         Binding("escape", "leave", "Back", id="message_leave", show=False, tooltip="Back to the prompt"),
     ]
@@ -104,11 +116,19 @@ class UserBubble(MessageView):
     UserBubble:focus { border-left: thick $accent; }
     """
 
-    BINDINGS = [Binding("e", "edit", "Edit", id="message_edit",
-                        tooltip="Edit this question and resend it (a new branch)")]
+    BINDINGS = [
+        Binding("e", "edit", "Edit", id="message_edit", tooltip="Edit this question and resend it (a new branch)")
+    ]
 
-    def __init__(self, text: str, *, meta: str = "", message_id: str | None = None,
-                 attachments: tuple[Attachment, ...] = (), images_not_sent_to: str | None = None) -> None:
+    def __init__(
+        self,
+        text: str,
+        *,
+        meta: str = "",
+        message_id: str | None = None,
+        attachments: tuple[Attachment, ...] = (),
+        images_not_sent_to: str | None = None,
+    ) -> None:
         """`images_not_sent_to`: the model that answers does not see images; they went as notes."""
         super().__init__(id=_dom_id(message_id))
         self.message_id = message_id
@@ -156,17 +176,38 @@ class AnswerBlock(MessageView):
     """An assistant answer: a label line, its past reasoning (collapsed) and the Markdown answer."""
 
     BINDINGS = [
-        Binding("r", "regenerate(False)", "Regenerate", id="message_regenerate",
-                tooltip="Answer this question again (the old answer stays as a branch)"),
-        Binding("m", "regenerate(True)", "Other mode", id="message_regenerate_other_mode",
-                tooltip="Answer again in the other mode (chat / reasoner)"),
-        Binding("n", "continue_answer", "Continue", id="message_continue",
-                tooltip="Continue this answer where it stopped"),
+        Binding(
+            "r",
+            "regenerate(False)",
+            "Regenerate",
+            id="message_regenerate",
+            tooltip="Answer this question again (the old answer stays as a branch)",
+        ),
+        Binding(
+            "m",
+            "regenerate(True)",
+            "Other mode",
+            id="message_regenerate_other_mode",
+            tooltip="Answer again in the other mode (chat / reasoner)",
+        ),
+        Binding(
+            "n", "continue_answer", "Continue", id="message_continue", tooltip="Continue this answer where it stopped"
+        ),
         Binding("k", "copy_code", "Code", id="message_copy_code", tooltip="Copy one of its code blocks"),
-        Binding("enter", "toggle_reasoning", "Thinking", id="message_toggle_thinking",
-                tooltip="Show or hide the answer's thinking (its tool calls when it has no thinking)"),
-        Binding("t", "toggle_tool_calls", "Calls", id="message_toggle_tool_calls",
-                tooltip="Open or close the answer's tool call blocks"),
+        Binding(
+            "enter",
+            "toggle_reasoning",
+            "Thinking",
+            id="message_toggle_thinking",
+            tooltip="Show or hide the answer's thinking (its tool calls when it has no thinking)",
+        ),
+        Binding(
+            "t",
+            "toggle_tool_calls",
+            "Calls",
+            id="message_toggle_tool_calls",
+            tooltip="Open or close the answer's tool call blocks",
+        ),
     ]
 
     DEFAULT_CSS = """

@@ -223,7 +223,7 @@ class PromptArea(InertTextArea):
             # The space before the `@` stays (what is typed next must not stick to the word before);
             # a space after the word goes with it when one stays before, so no double space is left.
             line, end = self.document[row], (row, column)
-            if line[column:column + 1] == " " and (start[1] == 0 or line[start[1] - 1:start[1]] == " "):
+            if line[column : column + 1] == " " and (start[1] == 0 or line[start[1] - 1 : start[1]] == " "):
                 end = (row, column + 1)
             self.replace("", start, end)
         else:

@@ -101,7 +101,11 @@ class SettingsPane(VerticalScroll):
     def compose(self) -> ComposeResult:
         s = self.settings
         yield Static("Settings · next turn", id="settings-title")
-        yield SettingRow("model", "Model", Select(self._model_options(), value=s.model, allow_blank=False, id="setting-model", compact=True))
+        yield SettingRow(
+            "model",
+            "Model",
+            Select(self._model_options(), value=s.model, allow_blank=False, id="setting-model", compact=True),
+        )
         yield SettingRow("thinking", "Thinking (reasoner)", Switch(value=s.thinking, id="setting-thinking"))
         # Built showing `settings` (the efforts come with `load`): a control reports its value
         # when it mounts, and any other value would come back as an edit.
@@ -109,18 +113,34 @@ class SettingsPane(VerticalScroll):
         yield SettingRow(
             "reasoning_effort",
             "Reasoning effort",
-            Select(list(dict.fromkeys([(DEFAULT, DEFAULT), (effort, effort)])), value=effort, allow_blank=False,
-                   id="setting-reasoning_effort", compact=True),
+            Select(
+                list(dict.fromkeys([(DEFAULT, DEFAULT), (effort, effort)])),
+                value=effort,
+                allow_blank=False,
+                id="setting-reasoning_effort",
+                compact=True,
+            ),
         )
         presets = [(f"{name} ({value})", value) for name, value in TEMPERATURE_PRESETS.items()]
         yield SettingRow(
             "temperature",
             "Temperature",
             Horizontal(
-                Input(_fmt(s.temperature), placeholder="default 1.0", id="setting-temperature",
-                      validators=[Number(0.0, 2.0)], valid_empty=True, compact=True),
-                Select(presets, prompt="preset", id="temperature-preset", compact=True,
-                       value=s.temperature if s.temperature in TEMPERATURE_PRESETS.values() else Select.NULL),
+                Input(
+                    _fmt(s.temperature),
+                    placeholder="default 1.0",
+                    id="setting-temperature",
+                    validators=[Number(0.0, 2.0)],
+                    valid_empty=True,
+                    compact=True,
+                ),
+                Select(
+                    presets,
+                    prompt="preset",
+                    id="temperature-preset",
+                    compact=True,
+                    value=s.temperature if s.temperature in TEMPERATURE_PRESETS.values() else Select.NULL,
+                ),
                 id="temperature-line",
             ),
         )
@@ -130,15 +150,23 @@ class SettingsPane(VerticalScroll):
             yield SettingRow(
                 name,
                 label,
-                Input(_fmt(getattr(s, name)), placeholder="default", id=f"setting-{name}",
-                      validators=[validator], valid_empty=True, type="integer" if integer else "number",
-                      compact=True),
+                Input(
+                    _fmt(getattr(s, name)),
+                    placeholder="default",
+                    id=f"setting-{name}",
+                    validators=[validator],
+                    valid_empty=True,
+                    type="integer" if integer else "number",
+                    compact=True,
+                ),
             )
         yield SettingRow("json_output", "JSON output", Switch(value=s.json_output, id="setting-json_output"))
         yield SettingRow(
-            "system_prompt", "System prompt",
-            InertTextArea(s.system_prompt, id="setting-system_prompt", soft_wrap=True, tab_behavior="focus",
-                          compact=True),
+            "system_prompt",
+            "System prompt",
+            InertTextArea(
+                s.system_prompt, id="setting-system_prompt", soft_wrap=True, tab_behavior="focus", compact=True
+            ),
         )
 
     def _model_options(self) -> list[tuple[str, str]]:
@@ -147,9 +175,17 @@ class SettingsPane(VerticalScroll):
 
     # --- updates from the app --------------------------------------------------------------
 
-    def load(self, settings: ChatSettings, *, models: list[str] | None = None, efforts: tuple[str, ...] = (),
-             effort: str | None = None, max_tokens_limit: int | None = None,
-             inert: Mapping[str, str] | None = None, adjusted: Mapping[str, str] | None = None) -> None:
+    def load(
+        self,
+        settings: ChatSettings,
+        *,
+        models: list[str] | None = None,
+        efforts: tuple[str, ...] = (),
+        effort: str | None = None,
+        max_tokens_limit: int | None = None,
+        inert: Mapping[str, str] | None = None,
+        adjusted: Mapping[str, str] | None = None,
+    ) -> None:
         """Show `settings` without posting Changed messages.
 
         The controls' own Changed messages are not sent at all (rather than ignored until the

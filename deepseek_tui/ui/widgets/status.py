@@ -104,8 +104,9 @@ badge keeps its word or goes entirely (a lone "D" says nothing)."""
 def render_status(info: StatusInfo, width: int | None = None) -> Text:
     """The line, fitted to `width` cells when given (None: everything). The model id and the
     balance come from files and the server: drawn inert."""
-    inert_fields: dict[str, Any] = {f.name: inert_text(getattr(info, f.name)) for f in fields(info)
-                                    if isinstance(getattr(info, f.name), str)}
+    inert_fields: dict[str, Any] = {
+        f.name: inert_text(getattr(info, f.name)) for f in fields(info) if isinstance(getattr(info, f.name), str)
+    }
     info = replace(info, **inert_fields)
     text = _compose(info, set())
     for step in range(1, len(FIT_STEPS) + 1):
