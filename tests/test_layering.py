@@ -96,8 +96,9 @@ LOADED_ON_FIRST_USE = (
     "deepseek_tui.ui.screens.tools",
     "deepseek_tui.ui.screens.fim",
 )
-"""What the first frame does not need (issue 16: start-up): a turn, the tool loop, compaction,
-export and merge, image previews, and every screen but the main one load when first used."""
+"""What the first frame of an empty chat does not need (issue 16: start-up): a turn, the tool
+loop, compaction, export and merge, image previews, and every screen but the main one load when
+first used."""
 
 
 def test_starting_the_app_does_not_import_what_the_first_frame_does_not_need(tmp_path):
