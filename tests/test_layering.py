@@ -77,3 +77,47 @@ def test_version_and_help_do_not_load_textual_or_the_http_client():
         imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line}
         assert not {m for m in imported if m.split(".")[0] in ("textual", "httpx")}, args
         assert done.stdout.strip()
+
+
+LOADED_ON_FIRST_USE = (
+    "deepseek_tui.conversation.turn",
+    "deepseek_tui.conversation.tool_loop",
+    "deepseek_tui.conversation.compact",
+    "deepseek_tui.conversation.export",
+    "deepseek_tui.conversation.merge",
+    "deepseek_tui.image_preview",
+    "deepseek_tui.ui.reply",
+    "deepseek_tui.ui.tool_display",
+    "deepseek_tui.ui.editor",
+    "deepseek_tui.ui.screens.sessions",
+    "deepseek_tui.ui.screens.transfer",
+    "deepseek_tui.ui.screens.help",
+    "deepseek_tui.ui.screens.key",
+    "deepseek_tui.ui.screens.tools",
+    "deepseek_tui.ui.screens.fim",
+)
+"""What the first frame of an empty chat does not need (issue 16: start-up): a turn, the tool
+loop, compaction, export and merge, image previews, and every screen but the main one load when
+first used."""
+
+
+def test_starting_the_app_does_not_import_what_the_first_frame_does_not_need(tmp_path):
+    code = (
+        "import asyncio, sys\n"
+        "from pathlib import Path\n"
+        "from deepseek_tui.config import parse_config\n"
+        "from deepseek_tui.conversation.store import SessionStore\n"
+        "from deepseek_tui.ui.app import DeepSeekApp\n"
+        "async def main():\n"
+        "    config = parse_config({'api_key': 'sk-test'})\n"
+        f"    store = SessionStore(Path({str(tmp_path / 'sessions')!r}))\n"
+        "    app = DeepSeekApp(config, store=store, persist_config=False)\n"
+        "    async with app.run_test(size=(120, 40)) as pilot:\n"
+        "        await pilot.pause()\n"
+        "        assert app.query_one('#prompt').has_focus\n"
+        "asyncio.run(main())\n"
+        f"lazy = {LOADED_ON_FIRST_USE!r}\n"
+        "print(sorted(m for m in lazy if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert result.stdout.strip().splitlines()[-1] == "[]"

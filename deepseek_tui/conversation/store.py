@@ -43,8 +43,6 @@ from deepseek_tui.conversation import codec
 from deepseek_tui.conversation.blobs import DIRECTORY_NAME as ATTACHMENTS_DIRECTORY
 from deepseek_tui.conversation.blobs import BlobStore
 from deepseek_tui.conversation.codec import CodecError, Format
-from deepseek_tui.conversation.export import markdown_text
-from deepseek_tui.conversation.merge import merge_saved
 from deepseek_tui.conversation.model import Conversation
 from deepseek_tui.conversation.session_index import (
     ALL_MESSAGES,
@@ -183,6 +181,8 @@ class SessionStore:
                         raise SessionUnreadableError(
                             f"{existing.name} holds session {other.id!r}; it was not overwritten"
                         )
+                    from deepseek_tui.conversation.merge import merge_saved  # only when another process wrote
+
                     merged = merge_saved(conversation, other)
                     written, holds_all = merged.conversation, merged.memory_holds_all
                     self.load_attachments(conversation)  # messages the other process added
@@ -490,6 +490,8 @@ class SessionStore:
     # --- import / export --------------------------------------------------------------------
 
     def export_markdown(self, conversation: Conversation, path: Path | str) -> Path:
+        from deepseek_tui.conversation.export import markdown_text
+
         path = Path(path)
         atomic_write(path, markdown_text(conversation).encode("utf-8", "replace"))
         return path

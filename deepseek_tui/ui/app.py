@@ -33,12 +33,9 @@ from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.client.errors import AuthenticationFailed, DeepSeekError, UnsupportedModel
 from deepseek_tui.config import AppConfig, save_config
 from deepseek_tui.conversation.attachments import Attachment
-from deepseek_tui.conversation.compact import finish_compaction, prepare_compaction
 from deepseek_tui.conversation.model import Conversation, ConversationError, Message
 from deepseek_tui.conversation.request import adjusted_settings, inert_settings
 from deepseek_tui.conversation.store import SessionStore, StoreError
-from deepseek_tui.conversation.tool_loop import Reply
-from deepseek_tui.conversation.turn import Turn, TurnProgress, prepare_continue
 from deepseek_tui.crash import write_crash_report
 from deepseek_tui.inert import inert_text
 from deepseek_tui.model_choice import after_change, current_settings, effort_choice
@@ -47,7 +44,6 @@ from deepseek_tui.ui.attaching import AttachmentWiring
 from deepseek_tui.ui.commands import APP_BINDINGS, help_rows, keys_of_action, palette_entries
 from deepseek_tui.ui.copying import copy_everywhere
 from deepseek_tui.ui.crash_guard import CrashGuard
-from deepseek_tui.ui.editor import EditorError, edit_text
 from deepseek_tui.ui.intents import (
     ContinueAnswer,
     ConversationDeleted,
@@ -61,14 +57,9 @@ from deepseek_tui.ui.intents import (
     SwitchBranch,
     ToolSwitched,
 )
-from deepseek_tui.ui.reply import error_notice, status_info
 from deepseek_tui.ui.screens.dialogs import ChooseScreen
-from deepseek_tui.ui.screens.help import HelpScreen
-from deepseek_tui.ui.screens.key import KeyScreen
 from deepseek_tui.ui.screens.main import MainScreen
-from deepseek_tui.ui.screens.sessions import OpenSession, PickerResult, SessionsScreen, StartNewChat
-from deepseek_tui.ui.screens.transfer import ExportScreen, ImportScreen
-from deepseek_tui.ui.tool_display import blocks_in, reply_display
+from deepseek_tui.ui.status_report import error_notice, status_info
 from deepseek_tui.ui.tools_control import ToolsController
 from deepseek_tui.ui.widgets.attachments import AttachmentBar, PathCompletions
 from deepseek_tui.ui.widgets.chat_view import ChatView, message_view
@@ -81,7 +72,14 @@ from deepseek_tui.ui.widgets.status import GAUGE_FULL, StatusLine
 
 if TYPE_CHECKING:
     from deepseek_tui.client import DeepSeekClient
+    from deepseek_tui.conversation.tool_loop import Reply
+    from deepseek_tui.conversation.turn import Turn, TurnProgress
     from deepseek_tui.ui.screens.fim import FimOutcome
+    from deepseek_tui.ui.screens.sessions import PickerResult
+
+# Imported where first used, not here: the turn and tool loop, the tool display, compaction,
+# the editor and the screens other than the main one load after the first frame (issue 16;
+# tests/test_layering.py checks that starting the app does not import them).
 
 ClientFactory = Callable[[str, str], "DeepSeekClient"]
 
@@ -352,6 +350,9 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
 
     @work(exclusive=True, group="turn", exit_on_error=False)
     async def run_turn(self, turn: Reply, then: Callable[[Turn], Awaitable[None]] | None = None) -> None:
+        from deepseek_tui.conversation.turn import Turn
+        from deepseek_tui.ui.tool_display import blocks_in, reply_display
+
         assert self.client is not None
         conversation, prompt = turn.conversation, self.query_one(PromptArea)
         display = None
@@ -411,6 +412,8 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
 
     async def action_compact(self) -> None:
         """Summarise the earlier turns into one answer on a new branch (the old one stays)."""
+        from deepseek_tui.conversation.compact import finish_compaction, prepare_compaction
+
         if not self._ready_to_send():
             return
         try:
@@ -538,6 +541,8 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         if target is None:
             self.notify("There is no answer to continue.", severity="warning")
             return
+        from deepseek_tui.conversation.turn import prepare_continue
+
         try:
             turn = prepare_continue(self.conversation, target.id, self.catalogue)
         except ConversationError as exc:
@@ -751,6 +756,8 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
     # --- help and palette -------------------------------------------------------------------------
 
     def action_help(self) -> None:
+        from deepseek_tui.ui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen(self.binding_rows()))
 
     def binding_rows(self) -> list[tuple[str, str, str]]:
@@ -771,6 +778,8 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             await self.show_conversation(Conversation(settings=self.config.chat))
 
     def action_sessions(self) -> None:
+        from deepseek_tui.ui.screens.sessions import SessionsScreen
+
         if isinstance(self.screen, SessionsScreen):
             return
 
@@ -782,6 +791,8 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         )
 
     async def _picked(self, result: PickerResult) -> None:
+        from deepseek_tui.ui.screens.sessions import OpenSession, StartNewChat
+
         if isinstance(result, StartNewChat):
             await self.action_new_conversation()
         elif isinstance(result, OpenSession) and (
@@ -836,6 +847,8 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             if path:
                 self.notify(f"Exported to {path}", timeout=5)
 
+        from deepseek_tui.ui.screens.transfer import ExportScreen
+
         self.push_screen(ExportScreen(self.store, self.conversation, suggested), exported)
 
     def action_import_session(self) -> None:
@@ -844,9 +857,13 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
                 await self.open_session(session_id)
                 self.notify(f"Imported “{self.conversation.title}”.", timeout=4)
 
+        from deepseek_tui.ui.screens.transfer import ImportScreen
+
         self.push_screen(ImportScreen(self.store), imported)
 
     def action_edit_prompt(self) -> None:
+        from deepseek_tui.ui.editor import EditorError, edit_text
+
         prompt = self.query_one(PromptArea)
         try:
             with self.suspend():
@@ -888,6 +905,8 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         self._ask_for_key()
 
     def _ask_for_key(self, error: str = "") -> None:
+        from deepseek_tui.ui.screens.key import KeyScreen
+
         if not isinstance(self.screen, KeyScreen):
             self.push_screen(KeyScreen(error, str(self.config_path or "")), callback=self._key_entered)
 

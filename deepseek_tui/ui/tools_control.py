@@ -7,18 +7,17 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from deepseek_tui.catalogue import Catalogue
-from deepseek_tui.chat_settings import ChatSettings
-from deepseek_tui.conversation.model import Conversation, ToolCall
-from deepseek_tui.conversation.tool_loop import ConversationTools, Decision, Reply, ToolLoop, ToolSpec
-from deepseek_tui.conversation.turn import prepare_reply
-
 if TYPE_CHECKING:
+    from deepseek_tui.catalogue import Catalogue
+    from deepseek_tui.chat_settings import ChatSettings
+    from deepseek_tui.conversation.model import Conversation, ToolCall
+    from deepseek_tui.conversation.tool_loop import ConversationTools, Decision, Reply, ToolSpec
     from deepseek_tui.tools.host import McpHost
     from deepseek_tui.ui.app import DeepSeekApp
     from deepseek_tui.ui.screens.tools import ToolsOverview
 
-# The tool screens (and the host's status types) load when first needed: start-up does not wait.
+# The tool loop, the turn, the tool screens (and the host's status types) load when first needed:
+# start-up does not wait.
 
 
 class ToolsController:
@@ -48,6 +47,8 @@ class ToolsController:
     # --- answering a prompt ------------------------------------------------------------------
 
     def choices(self, conversation: Conversation) -> ConversationTools:
+        from deepseek_tui.conversation.tool_loop import ConversationTools
+
         return self._choices.setdefault(conversation.id, ConversationTools())
 
     def offered(self, conversation: Conversation) -> list[ToolSpec]:
@@ -58,6 +59,9 @@ class ToolsController:
 
     def reply(self, conversation: Conversation, catalogue: Catalogue, settings: ChatSettings | None = None) -> Reply:
         """What answers the active branch: a tool loop when there are tools to offer, else a turn."""
+        from deepseek_tui.conversation.tool_loop import ToolLoop
+        from deepseek_tui.conversation.turn import prepare_reply
+
         if self.host is None or not self.offered(conversation):
             if self.host is not None and any(s.state == "starting" for s in self.host.statuses()):
                 self.app.notify(

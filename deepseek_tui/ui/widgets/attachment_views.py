@@ -9,14 +9,18 @@ its preview when it is ready.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.widgets import Static
 
 from deepseek_tui.conversation.attachments import Attachment, kind_label, size_label
-from deepseek_tui.image_preview import Preview, PreviewUnavailable, image_size, png_preview
 from deepseek_tui.ui.widgets.inert import InertStatic
+
+if TYPE_CHECKING:
+    from deepseek_tui.image_preview import Preview  # the decoder loads with the first image shown
 
 PREVIEW_COLUMNS = 32
 PREVIEW_ROWS = 8
@@ -72,6 +76,8 @@ class ImagePreview(Static):
         self.display = False
 
     def on_mount(self) -> None:
+        from deepseek_tui.image_preview import image_size
+
         size = image_size(self._data)
         if size is not None and size[0] * size[1] <= DECODE_INLINE_PIXELS:
             self._show(self._decode())
@@ -79,6 +85,8 @@ class ImagePreview(Static):
             self._decode_in_thread()
 
     def _decode(self) -> Preview | None:
+        from deepseek_tui.image_preview import PreviewUnavailable, png_preview
+
         try:
             return png_preview(self._data, PREVIEW_COLUMNS, PREVIEW_ROWS * 2)
         except PreviewUnavailable:
