@@ -22,7 +22,6 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Static
 from textual.worker import Worker
 
@@ -35,13 +34,12 @@ from deepseek_tui.config import AppConfig, save_config
 from deepseek_tui.conversation.attachments import Attachment
 from deepseek_tui.conversation.compact import finish_compaction, prepare_compaction
 from deepseek_tui.conversation.model import Conversation, ConversationError, Message
-from deepseek_tui.conversation.request import adjusted_settings, inert_settings
 from deepseek_tui.conversation.store import SessionStore, StoreError
 from deepseek_tui.conversation.tool_loop import Reply
 from deepseek_tui.conversation.turn import Turn, TurnProgress, prepare_continue
 from deepseek_tui.crash import write_crash_report
 from deepseek_tui.inert import inert_text
-from deepseek_tui.model_choice import after_change, current_settings, effort_choice
+from deepseek_tui.model_choice import after_change, current_settings
 from deepseek_tui.models_cache import ModelsCache
 from deepseek_tui.ui.attaching import AttachmentWiring
 from deepseek_tui.ui.commands import APP_BINDINGS, help_rows, keys_of_action, palette_entries
@@ -68,6 +66,7 @@ from deepseek_tui.ui.screens.key import KeyScreen
 from deepseek_tui.ui.screens.main import MainScreen
 from deepseek_tui.ui.screens.sessions import OpenSession, PickerResult, SessionsScreen, StartNewChat
 from deepseek_tui.ui.screens.transfer import ExportScreen, ImportScreen
+from deepseek_tui.ui.settings_control import SettingsController
 from deepseek_tui.ui.tool_display import blocks_in, reply_display
 from deepseek_tui.ui.tools_control import ToolsController
 from deepseek_tui.ui.widgets.attachments import AttachmentBar, PathCompletions
@@ -136,12 +135,13 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         self.editing_id: str | None = None
         """The user message being edited in the prompt (Enter resends it as a new branch)."""
         self._save_pending: Conversation | None = None
-        self._config_save_timer: Timer | None = None
         self._offered_compaction_for: str | None = None
         self.history_path = self.store.directory.parent / prompt_history.FILE_NAME
         self.init_attachments(Path.cwd())
         self.tools = ToolsController(self)
         """The MCP servers and what each conversation lets the model call."""
+        self.settings = SettingsController(self)
+        """The chat settings, the side panes and saving the config."""
         if config.theme:
             self.theme = config.theme
         if config.keymap:
@@ -195,13 +195,13 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
     async def on_mount(self) -> None:
         self.query_one(ReasoningPane).display = self.config.show_reasoning
         if self.config.show_settings:
-            await self._mount_settings_pane()
-        self._update_side_visibility()
+            await self.settings.mount_pane()
+        self.settings.update_side_visibility()
         await self._open_initial_conversation()
         for notice in self.config.notices:  # e.g. the config named a retired model
             self.notify(notice, severity="warning", timeout=10)
         if self.config.names_retired_model:
-            self._schedule_config_save()  # with the successor: told once
+            self.settings.schedule_save()  # with the successor: told once
         self.query_one(PromptArea).focus()
         self.call_after_refresh(self.tools.start)  # MCP servers start in the background, after the first frame
         key = self.config.effective_api_key()
@@ -268,7 +268,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         self.report_attachment_problems(conversation)
         path = [m for m in conversation.active_path() if m.role in ("user", "assistant")]
         await self.chat.show(path, self._view_for, empty_hint=self._empty_hint())
-        self._load_settings_pane()
+        self.settings.load_pane()
         last = next((m for m in reversed(path) if m.role == "assistant" and m.reasoning), None)
         pane = self.query_one(ReasoningPane)
         await pane.show_text(last.reasoning if last else "", fmt.thought_title(last) if last else "Reasoning")
@@ -646,107 +646,29 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
 
         self.push_screen(ChooseScreen("Copy which code block?", [b.label for b in blocks]), chosen)
 
-    # --- mode and settings ----------------------------------------------------------------------
+    # --- mode and settings (ui/settings_control.py) ------------------------------------------------
 
     def action_toggle_mode(self) -> None:
-        settings = self.conversation.settings
-        model, thinking = self.catalogue.toggle_thinking(settings.model, settings.thinking)
-        self.apply_settings(settings.updated(model=model, thinking=thinking))
-        mode = fmt.mode_label(self.catalogue, model, thinking, settings.reasoning_effort)
-        self.notify(f"Next turn: {model} · {mode}", timeout=2)
+        self.settings.toggle_mode()
 
     def apply_settings(self, settings: ChatSettings, *, reload_pane: bool = True) -> None:
-        """Use `settings` from the next turn on, in this conversation and as the config default."""
-        self.conversation.settings = settings
-        self.config = replace(self.config, chat=settings)
-        self.refresh_attachment_bar()  # the new model may not see images
-        if reload_pane:
-            self._load_settings_pane()
-        elif (pane := self._settings_pane()) is not None:
-            pane.mark_inert(inert_settings(settings, self.catalogue), adjusted_settings(settings, self.catalogue))
-        self.refresh_status()
-        self.save_conversation()
-        self._schedule_config_save()
+        self.settings.apply(settings, reload_pane=reload_pane)
 
     @on(SettingsPane.Changed)
     def settings_changed(self, event: SettingsPane.Changed) -> None:
-        settings = after_change(event.settings, event.field, self.catalogue)
-        self.apply_settings(settings, reload_pane=event.field in ("model", "thinking", "reasoning_effort"))
-
-    def _settings_pane(self) -> SettingsPane | None:
-        found = self.query(SettingsPane)
-        return found.first() if found else None
-
-    async def _mount_settings_pane(self) -> SettingsPane:
-        pane = SettingsPane(self.conversation.settings, self.catalogue.offered_ids(), id="settings")
-        await self.query_one("#side").mount(pane)
-        self._load_settings_pane()
-        return pane
-
-    def _load_settings_pane(self) -> None:
-        pane = self._settings_pane()
-        if pane is None:
-            return
-        settings = self.conversation.settings
-        spec = self.catalogue.get(settings.model)
-        efforts, effort = effort_choice(settings, self.catalogue)
-        pane.load(
-            settings,
-            models=self.catalogue.offered_ids(),
-            efforts=efforts,
-            effort=effort,
-            max_tokens_limit=spec.max_output_tokens,
-            inert=inert_settings(settings, self.catalogue),
-            adjusted=adjusted_settings(settings, self.catalogue),
-        )
-
-    def _schedule_config_save(self) -> None:
-        if not self.persist_config:
-            return
-        if self._config_save_timer is not None:
-            self._config_save_timer.stop()
-        self._config_save_timer = self.set_timer(0.5, self.save_config_now)
+        self.settings.changed(event)
 
     def save_config_now(self) -> None:
-        self._config_save_timer = None
-        if not self.persist_config:
-            return
-        try:
-            save_config(self.config, self.config_path)
-        except OSError as exc:
-            self.notify(f"Could not save settings: {exc.strerror}", severity="warning")
+        self.settings.save_now()
 
     def watch_theme(self, theme: str) -> None:
-        """Keep the chosen theme (F1 palette → "Change theme") for the next start."""
-        if self.config.theme != theme:
-            self.config = replace(self.config, theme=theme)
-            self._schedule_config_save()
+        self.settings.theme_chosen(theme)
 
     async def action_toggle_settings(self) -> None:
-        pane = self._settings_pane()
-        if pane is None:
-            pane = await self._mount_settings_pane()
-        else:
-            pane.display = not pane.display
-        self._update_side_visibility()
-        if pane.display:  # opened to change something: the first field takes the keys
-            first = next((widget for widget in pane.query("*") if widget.focusable), None)
-            if first is not None:
-                first.focus()
+        await self.settings.toggle_pane()
 
     def action_toggle_reasoning(self) -> None:
-        pane = self.query_one(ReasoningPane)
-        pane.display = not pane.display
-        self._update_side_visibility()
-
-    def _update_side_visibility(self) -> None:
-        settings = self._settings_pane()
-        self.query_one("#side").display = self.query_one(ReasoningPane).display or (
-            settings is not None and settings.display
-        )
-        focused = self.focused
-        if focused is None or not all(node.display for node in focused.ancestors_with_self):
-            self.query_one(PromptArea).focus()  # typing never goes into a pane that was just hidden
+        self.settings.toggle_reasoning()
 
     # --- help and palette -------------------------------------------------------------------------
 
@@ -939,7 +861,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             offered = self.catalogue.offered_ids()
             self.listing_fresh = await self.models_cache.refresh(self.client, self.catalogue)
             if self.catalogue.offered_ids() != offered:
-                self._load_settings_pane()
+                self.settings.load_pane()
         self.refresh_status()
 
     def refresh_status(self) -> None:
