@@ -205,7 +205,7 @@ async def test_402_says_top_up(simulator, tmp_path):
     simulator.inject(Fault.status(402))
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: bool(app.balance_text))
+        await wait_until(lambda: bool(app.account.balance_text))
         await send(app, pilot, "no money")
         assert any("top up" in (n.title or "").lower() for n in app.notified)
         assert any("Balance: ¥110.00." in n.message for n in app.notified)  # not "Balance: bal ¥…"

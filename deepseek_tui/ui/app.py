@@ -9,11 +9,8 @@ post intents; every request, and every file write outside a screen's own dialog,
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import aclosing
-from dataclasses import replace
-from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,8 +26,8 @@ from deepseek_tui import clock, prompt_history
 from deepseek_tui import labels as fmt
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
-from deepseek_tui.client.errors import AuthenticationFailed, DeepSeekError, UnsupportedModel
-from deepseek_tui.config import AppConfig, save_config
+from deepseek_tui.client.errors import DeepSeekError, UnsupportedModel
+from deepseek_tui.config import AppConfig
 from deepseek_tui.conversation.attachments import Attachment
 from deepseek_tui.conversation.compact import finish_compaction, prepare_compaction
 from deepseek_tui.conversation.model import Conversation, ConversationError, Message
@@ -40,7 +37,7 @@ from deepseek_tui.conversation.turn import Turn, TurnProgress, prepare_continue
 from deepseek_tui.crash import write_crash_report
 from deepseek_tui.inert import inert_text
 from deepseek_tui.model_choice import after_change, current_settings
-from deepseek_tui.models_cache import ModelsCache
+from deepseek_tui.ui.account_control import AccountController
 from deepseek_tui.ui.attaching import AttachmentWiring
 from deepseek_tui.ui.commands import APP_BINDINGS, help_rows, keys_of_action, palette_entries
 from deepseek_tui.ui.copying import copy_everywhere
@@ -62,7 +59,6 @@ from deepseek_tui.ui.intents import (
 from deepseek_tui.ui.reply import error_notice, status_info
 from deepseek_tui.ui.screens.dialogs import ChooseScreen
 from deepseek_tui.ui.screens.help import HelpScreen
-from deepseek_tui.ui.screens.key import KeyScreen
 from deepseek_tui.ui.screens.main import MainScreen
 from deepseek_tui.ui.screens.sessions import OpenSession, PickerResult, SessionsScreen, StartNewChat
 from deepseek_tui.ui.screens.transfer import ExportScreen, ImportScreen
@@ -128,10 +124,6 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         self.turn: Reply | None = None
         """The turn (or tool loop) streaming now, or the last one."""
         self.turn_worker: Worker | None = None
-        self.models_cache = ModelsCache(config.effective_base_url())
-        self.listing_fresh = self.models_cache.apply_to(self.catalogue)
-        """The cached /models list is under a day old; else it is fetched once connected."""
-        self.balance_text = ""
         self.editing_id: str | None = None
         """The user message being edited in the prompt (Enter resends it as a new branch)."""
         self._save_pending: Conversation | None = None
@@ -142,6 +134,8 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         """The MCP servers and what each conversation lets the model call."""
         self.settings = SettingsController(self)
         """The chat settings, the side panes and saving the config."""
+        self.account = AccountController(self)
+        """The key, the client's connection, the balance and the model listing."""
         if config.theme:
             self.theme = config.theme
         if config.keymap:
@@ -206,9 +200,9 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         self.call_after_refresh(self.tools.start)  # MCP servers start in the background, after the first frame
         key = self.config.effective_api_key()
         if key:
-            self.call_after_refresh(self._connect_soon, key)  # the HTTP client loads after the first frame
+            self.call_after_refresh(self.account.connect_soon, key)  # the HTTP client loads after the first frame
         else:
-            self._ask_for_key()
+            self.account.ask_for_key()
         self.set_timer(LISTING_WARM_DELAY, self._warm_listing)
 
     @work(group="listing", exclusive=True, thread=True, exit_on_error=False)
@@ -223,25 +217,6 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         await self.tools.aclose()
         if self.client is not None:
             await self.client.aclose()
-
-    @work(group="connect", exclusive=True, exit_on_error=False)
-    async def _connect_soon(self, key: str) -> None:
-        """Import the HTTP client (httpx: ~0.1 s) in a thread, so the screen finishes drawing
-        meanwhile (the footer's keys came a frame late when it blocked the loop), then connect."""
-        await asyncio.to_thread(import_module, "deepseek_tui.client.api")
-        self._connect(key)
-
-    def _connect(self, key: str) -> None:
-        if self.client is None:
-            self.client = self.client_factory(key, self.config.effective_base_url())
-            self.refresh_account()
-
-    def _has_client(self) -> bool:
-        """Connect now if the key is known but the deferred connect has not run yet."""
-        key = self.config.effective_api_key()
-        if self.client is None and key:
-            self._connect(key)
-        return self.client is not None
 
     # --- the conversation on screen ------------------------------------------------------------
 
@@ -305,9 +280,9 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
     def _ready_to_send(self) -> bool:
         if self._refuse_while_replying():
             return False
-        if not self._has_client():
+        if not self.account.has_client():
             self.notify("No API key yet.", severity="warning")
-            self._ask_for_key()
+            self.account.ask_for_key()
             return False
         return True
 
@@ -390,7 +365,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             else:
                 self._save_after_next_frame(conversation)
             self.refresh_status()
-            self.refresh_account()
+            self.account.refresh()
         if turn.error is not None:
             self.report_error(turn.error)
         else:
@@ -468,10 +443,10 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         if isinstance(error, UnsupportedModel) and error.supported:
             self._offer_models(error)
             return
-        notice = error_notice(error, self.balance_text)
+        notice = error_notice(error, self.account.balance_text)
         self.notify(notice.text, title=notice.title, severity="error", timeout=notice.timeout)
         if notice.ask_for_key:
-            self._ask_for_key(error=str(error))
+            self.account.ask_for_key(error=str(error))
 
     def _offer_models(self, exc: UnsupportedModel) -> None:
         """The API named the models it accepts: one key (Enter) switches to the first."""
@@ -786,8 +761,8 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
     def action_fim(self) -> None:
         from deepseek_tui.ui.screens.fim import FimScreen
 
-        if not self._has_client():
-            self._ask_for_key()
+        if not self.account.has_client():
+            self.account.ask_for_key()
             return
         models = [m for m in self.catalogue.offered_ids() if self.catalogue.get(m).fim]
         if not models:
@@ -804,65 +779,10 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         usage, cost = fmt.usage_and_cost(result.usage, self.catalogue.get(model), self.config.currency, clock.now())
         return FimOutcome(text=result.text, usage_label=usage, cost_label=cost)
 
-    # --- key and account --------------------------------------------------------------------------
+    # --- key and account (ui/account_control.py) ---------------------------------------------------
 
     def action_set_key(self) -> None:
-        self._ask_for_key()
-
-    def _ask_for_key(self, error: str = "") -> None:
-        if not isinstance(self.screen, KeyScreen):
-            self.push_screen(KeyScreen(error, str(self.config_path or "")), callback=self._key_entered)
-
-    def _key_entered(self, key: str | None) -> None:
-        if key is not None:
-            self.validate_key(key)
-        elif self.client is None:
-            self.notify(
-                "No key: the app cannot send. Press F12 to enter one, or start it with DEEPSEEK_API_KEY set.",
-                severity="warning",
-                timeout=10,
-            )
-
-    @work(group="key", exit_on_error=False)
-    async def validate_key(self, key: str) -> None:
-        candidate = self.client_factory(key, self.config.effective_base_url())
-        try:
-            balance = await candidate.balance()
-        except DeepSeekError as exc:
-            await candidate.aclose()
-            self._ask_for_key(
-                error="DeepSeek rejected that key. Check it and paste it again."
-                if isinstance(exc, AuthenticationFailed)
-                else f"Could not check the key: {exc}"
-            )
-            return
-        if self.client is not None:
-            await self.client.aclose()
-        self.client = candidate
-        self.balance_text = fmt.balance_label(balance)
-        self.config = replace(self.config, api_key=key)
-        if self.persist_config:
-            try:
-                path = save_config(self.config, self.config_path)
-                self.notify(f"Key saved to {path} (mode 0600).", timeout=5)
-            except OSError as exc:
-                self.notify(f"Key works but could not be saved: {exc.strerror}", severity="warning")
-        self.refresh_status()
-
-    @work(group="account", exclusive=True, exit_on_error=False)
-    async def refresh_account(self) -> None:
-        if self.client is None:
-            return
-        try:
-            self.balance_text = fmt.balance_label(await self.client.balance())
-        except DeepSeekError:
-            pass
-        if not self.listing_fresh:  # in the background: start never waits for /models
-            offered = self.catalogue.offered_ids()
-            self.listing_fresh = await self.models_cache.refresh(self.client, self.catalogue)
-            if self.catalogue.offered_ids() != offered:
-                self.settings.load_pane()
-        self.refresh_status()
+        self.account.ask_for_key()
 
     def refresh_status(self) -> None:
         info = status_info(
@@ -870,7 +790,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             self.turn,
             self.catalogue,
             currency=self.config.currency,
-            balance=self.balance_text,
+            balance=self.account.balance_text,
             demo=self.demo,
         )
         self.query_one(StatusLine).show(info)
