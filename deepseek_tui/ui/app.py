@@ -33,14 +33,13 @@ from deepseek_tui.conversation.compact import finish_compaction, prepare_compact
 from deepseek_tui.conversation.model import Conversation, ConversationError, Message
 from deepseek_tui.conversation.store import SessionStore, StoreError
 from deepseek_tui.conversation.tool_loop import Reply
-from deepseek_tui.conversation.turn import Turn, TurnProgress, prepare_continue
+from deepseek_tui.conversation.turn import Turn, TurnProgress
 from deepseek_tui.crash import write_crash_report
 from deepseek_tui.inert import inert_text
 from deepseek_tui.model_choice import after_change, current_settings
 from deepseek_tui.ui.account_control import AccountController
 from deepseek_tui.ui.attaching import AttachmentWiring
 from deepseek_tui.ui.commands import APP_BINDINGS, help_rows, keys_of_action, palette_entries
-from deepseek_tui.ui.copying import copy_everywhere
 from deepseek_tui.ui.crash_guard import CrashGuard
 from deepseek_tui.ui.editor import EditorError, edit_text
 from deepseek_tui.ui.intents import (
@@ -56,6 +55,7 @@ from deepseek_tui.ui.intents import (
     SwitchBranch,
     ToolSwitched,
 )
+from deepseek_tui.ui.message_ops import MessageOperations
 from deepseek_tui.ui.reply import error_notice, status_info
 from deepseek_tui.ui.screens.dialogs import ChooseScreen
 from deepseek_tui.ui.screens.help import HelpScreen
@@ -136,6 +136,8 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         """The chat settings, the side panes and saving the config."""
         self.account = AccountController(self)
         """The key, the client's connection, the balance and the model listing."""
+        self.messages = MessageOperations(self)
+        """Regenerate, continue, edit, switch branches, copy."""
         if config.theme:
             self.theme = config.theme
         if config.keymap:
@@ -271,14 +273,14 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
     def progress(self) -> TurnProgress | None:
         return self.turn.progress if self.turn is not None else None
 
-    def _refuse_while_replying(self) -> bool:
+    def refuse_while_replying(self) -> bool:
         """True (and the user told why) when a reply is streaming."""
         if self.is_replying:
             self.notify(BUSY, severity="warning")
         return self.is_replying
 
-    def _ready_to_send(self) -> bool:
-        if self._refuse_while_replying():
+    def ready_to_send(self) -> bool:
+        if self.refuse_while_replying():
             return False
         if not self.account.has_client():
             self.notify("No API key yet.", severity="warning")
@@ -288,18 +290,18 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
 
     @on(PromptArea.Submitted)
     async def send_prompt(self, event: PromptArea.Submitted) -> None:
-        if self._ready_to_send():
+        if self.ready_to_send():
             self.send_checked(event.text, self.send_text)  # attachments are checked first
 
     async def send_text(self, text: str, attachments: Sequence[Attachment] = ()) -> None:
-        if not self._ready_to_send():
+        if not self.ready_to_send():
             return
         self.query_one(PromptArea).remember(text)
         self.clear_pending_attachments()
         self._remember_prompt(text)
         if self.editing_id is not None:
             self.conversation.edit_user(self.editing_id, text, attachments)
-            self._set_editing(None)
+            self.set_editing(None)
             await self.show_conversation(self.conversation)
         else:
             await self.chat.append(self.conversation.add_user(text, attachments))
@@ -386,7 +388,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
 
     async def action_compact(self) -> None:
         """Summarise the earlier turns into one answer on a new branch (the old one stays)."""
-        if not self._ready_to_send():
+        if not self.ready_to_send():
             return
         try:
             compaction = prepare_compaction(self.conversation, self.catalogue)
@@ -469,98 +471,57 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         if self.is_replying and self.turn_worker is not None:
             self.turn_worker.cancel()
         elif self.editing_id is not None:
-            self._set_editing(None)
+            self.set_editing(None)
             self.query_one(PromptArea).load_text("")
             self.clear_pending_attachments()
 
-    # --- operations on messages -------------------------------------------------------------------
-
-    def _last_of(self, role: str) -> Message | None:
-        return next((m for m in reversed(self.conversation.active_path()) if m.role == role), None)
-
-    def _message(self, message_id: str) -> Message | None:
-        return self.conversation.get(message_id) if message_id in self.conversation else None
+    # --- operations on messages (ui/message_ops.py) ------------------------------------------------
 
     async def action_regenerate(self, other_mode: bool = False, message_id: str | None = None) -> None:
-        """Answer the prompt again; the old answer stays as a sibling branch."""
-        if not self._ready_to_send():
-            return
-        target = self._message(message_id) if message_id else self._last_of("assistant")
-        if target is None or target.role != "assistant":
-            self.notify("There is no answer to regenerate yet.", severity="warning")
-            return
-        settings = self.conversation.settings
-        if other_mode:
-            model, thinking = self.catalogue.toggle_thinking(target.model or settings.model, target.thinking)
-            settings = settings.updated(model=model, thinking=thinking)
-        self.conversation.prepare_regenerate(target.id)
-        await self.show_conversation(self.conversation)
-        try:
-            turn = self.tools.reply(self.conversation, self.catalogue, settings)
-        except ConversationError as exc:  # e.g. over the API's size limit with its attachments
-            self.notify(str(exc), title="Not sent", severity="error", timeout=12)
-            return
-        self.start_turn(turn)
+        await self.messages.regenerate(other_mode, message_id)
 
     async def action_regenerate_other_mode(self) -> None:
-        await self.action_regenerate(other_mode=True)
+        await self.messages.regenerate(other_mode=True)
 
     def action_continue_answer(self, message_id: str | None = None) -> None:
-        """Continue an answer that was cut off, cancelled or dropped (chat prefix completion)."""
-        if not self._ready_to_send():
-            return
-        target = self._message(message_id) if message_id else self._last_of("assistant")
-        if target is None:
-            self.notify("There is no answer to continue.", severity="warning")
-            return
-        try:
-            turn = prepare_continue(self.conversation, target.id, self.catalogue)
-        except ConversationError as exc:
-            self.notify(str(exc), severity="warning")
-            return
-        self.start_turn(turn)
+        self.messages.continue_answer(message_id)
 
     def action_select_message(self) -> None:
-        """Select the message a search led to, if it is shown, else the last one."""
-        views = self.chat.message_views
-        target = self.chat.found_view or (views[-1] if views else None)
-        if target is not None:
-            target.focus()
-            target.scroll_visible(animate=False)
+        self.messages.select()
+
+    def action_copy_answer(self) -> None:
+        self.messages.copy_answer()
+
+    def action_copy_code(self, message_id: str | None = None) -> None:
+        self.messages.copy_code(message_id)
 
     @on(Regenerate)
     async def _regenerate_requested(self, intent: Regenerate) -> None:
-        await self.action_regenerate(other_mode=intent.other_mode, message_id=intent.message_id)
+        await self.messages.regenerate(intent.other_mode, intent.message_id)
 
     @on(ContinueAnswer)
     def _continue_requested(self, intent: ContinueAnswer) -> None:
-        self.action_continue_answer(intent.message_id)
-
-    @on(CopyMessage)
-    def _copy_requested(self, intent: CopyMessage) -> None:
-        message = self._message(intent.message_id)
-        if message is not None:
-            self.copy_text(message.content, "the message")
-
-    @on(CopyText)
-    def _copy_text_requested(self, intent: CopyText) -> None:
-        self.copy_text(intent.text, intent.what)
-
-    @on(CopyCode)
-    def _copy_code_requested(self, intent: CopyCode) -> None:
-        self.action_copy_code(intent.message_id)
+        self.messages.continue_answer(intent.message_id)
 
     @on(EditMessage)
     def _edit_requested(self, intent: EditMessage) -> None:
-        message = self._message(intent.message_id)
-        if message is None or self._refuse_while_replying():
-            return
-        self._set_editing(message.id)
-        self.set_pending_attachments(message.attachments)  # kept unless removed before resending
-        prompt = self.query_one(PromptArea)
-        prompt.load_text(message.content)
-        prompt.move_cursor(prompt.document.end)
-        prompt.focus()
+        self.messages.edit(intent.message_id)
+
+    @on(SwitchBranch)
+    async def switch_sibling(self, intent: SwitchBranch) -> None:
+        await self.messages.switch_branch(intent.message_id, intent.step)
+
+    @on(CopyMessage)
+    def _copy_requested(self, intent: CopyMessage) -> None:
+        self.messages.copy_message(intent.message_id)
+
+    @on(CopyText)
+    def _copy_text_requested(self, intent: CopyText) -> None:
+        self.messages.copy_text(intent.text, intent.what)
+
+    @on(CopyCode)
+    def _copy_code_requested(self, intent: CopyCode) -> None:
+        self.messages.copy_code(intent.message_id)
 
     @on(LeaveChat)
     def _leave_chat(self) -> None:
@@ -568,58 +529,12 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         if self.is_replying:
             self.action_cancel_reply()
 
-    @on(SwitchBranch)
-    async def switch_sibling(self, intent: SwitchBranch) -> None:
-        if intent.message_id not in self.conversation or self._refuse_while_replying():
-            return
-        siblings = self.conversation.siblings(intent.message_id)
-        index = [m.id for m in siblings].index(intent.message_id) + intent.step
-        if not 0 <= index < len(siblings):
-            return
-        target = siblings[index]
-        self.conversation.switch_to(target.id)
-        await self.show_conversation(self.conversation)
-        self.save_conversation()
-        view = await self.chat.reveal(target.id)
-        if view is not None:
-            self.chat.focus_view(view)
-
-    def _set_editing(self, message_id: str | None) -> None:
+    def set_editing(self, message_id: str | None) -> None:
+        """Mark `message_id` as the prompt being edited (None: no longer editing)."""
         self.editing_id = message_id
         banner = self.query_one("#edit-banner", Static)
         banner.update("Editing an earlier message — Enter sends it as a new branch, Esc cancels." if message_id else "")
         banner.display = message_id is not None
-
-    # --- copying --------------------------------------------------------------------------------
-
-    def copy_text(self, text: str, what: str) -> None:
-        report = copy_everywhere(self, text, what, keep_in=self.store.directory.parent / "copied.txt")
-        self.notify(report.text, title=report.title, severity=report.severity, timeout=report.timeout)
-
-    def action_copy_answer(self) -> None:
-        answer = self._last_of("assistant")
-        if answer is None or not answer.content:
-            self.notify("No answer to copy yet.", severity="warning")
-            return
-        self.copy_text(answer.content, "the answer")
-
-    def action_copy_code(self, message_id: str | None = None) -> None:
-        from deepseek_tui.ui.code_blocks import code_blocks
-
-        answer = self._message(message_id) if message_id else self._last_of("assistant")
-        blocks = code_blocks(answer.content) if answer is not None else []
-        if not blocks:
-            self.notify("The answer has no code block.", severity="warning")
-            return
-        if len(blocks) == 1:
-            self.copy_text(blocks[0].code, "the code block")
-            return
-
-        def chosen(index: int | None) -> None:
-            if index is not None:
-                self.copy_text(blocks[index].code, f"code block {index + 1}")
-
-        self.push_screen(ChooseScreen("Copy which code block?", [b.label for b in blocks]), chosen)
 
     # --- mode and settings (ui/settings_control.py) ------------------------------------------------
 
@@ -664,7 +579,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
 
     async def action_new_conversation(self) -> None:
         """A new chat starts from the configured defaults (the settings pane keeps them)."""
-        if not self._refuse_while_replying():
+        if not self.refuse_while_replying():
             await self.show_conversation(Conversation(settings=self.config.chat))
 
     def action_sessions(self) -> None:
@@ -687,7 +602,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             await self.open_session(result.session_id, result.message_id)
 
     async def open_session(self, session_id: str, message_id: str | None = None) -> None:
-        if self._refuse_while_replying():
+        if self.refuse_while_replying():
             return
         try:
             conversation = self.store.load(session_id)
@@ -696,7 +611,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             return
         if message_id is not None and message_id in conversation:
             conversation.switch_to(message_id)
-        self._set_editing(None)
+        self.set_editing(None)
         await self.show_conversation(conversation)
         # The hit is shown and marked, but typing goes to the prompt: a message's one-letter keys
         # act only once the user has moved into the conversation (F8 starts at the hit).
