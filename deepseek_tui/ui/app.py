@@ -26,20 +26,18 @@ from deepseek_tui import clock, prompt_history
 from deepseek_tui import labels as fmt
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
-from deepseek_tui.client.errors import DeepSeekError, UnsupportedModel
 from deepseek_tui.config import AppConfig
 from deepseek_tui.conversation.attachments import Attachment
-from deepseek_tui.conversation.compact import finish_compaction, prepare_compaction
 from deepseek_tui.conversation.model import Conversation, ConversationError, Message
 from deepseek_tui.conversation.store import SessionStore, StoreError
 from deepseek_tui.conversation.tool_loop import Reply
 from deepseek_tui.conversation.turn import Turn, TurnProgress
-from deepseek_tui.crash import write_crash_report
 from deepseek_tui.inert import inert_text
-from deepseek_tui.model_choice import after_change, current_settings
+from deepseek_tui.model_choice import current_settings
 from deepseek_tui.ui.account_control import AccountController
 from deepseek_tui.ui.attaching import AttachmentWiring
-from deepseek_tui.ui.commands import APP_BINDINGS, help_rows, keys_of_action, palette_entries
+from deepseek_tui.ui.commands import APP_BINDINGS, help_rows, palette_entries
+from deepseek_tui.ui.compaction_control import CompactionController
 from deepseek_tui.ui.crash_guard import CrashGuard
 from deepseek_tui.ui.editor import EditorError, edit_text
 from deepseek_tui.ui.intents import (
@@ -56,8 +54,7 @@ from deepseek_tui.ui.intents import (
     ToolSwitched,
 )
 from deepseek_tui.ui.message_ops import MessageOperations
-from deepseek_tui.ui.reply import error_notice, status_info
-from deepseek_tui.ui.screens.dialogs import ChooseScreen
+from deepseek_tui.ui.reply import status_info
 from deepseek_tui.ui.screens.help import HelpScreen
 from deepseek_tui.ui.screens.main import MainScreen
 from deepseek_tui.ui.screens.sessions import OpenSession, PickerResult, SessionsScreen, StartNewChat
@@ -65,6 +62,7 @@ from deepseek_tui.ui.screens.transfer import ExportScreen, ImportScreen
 from deepseek_tui.ui.settings_control import SettingsController
 from deepseek_tui.ui.tool_display import blocks_in, reply_display
 from deepseek_tui.ui.tools_control import ToolsController
+from deepseek_tui.ui.turn_errors import TurnErrors
 from deepseek_tui.ui.widgets.attachments import AttachmentBar, PathCompletions
 from deepseek_tui.ui.widgets.chat_view import ChatView, message_view
 from deepseek_tui.ui.widgets.footer import CoalescingFooter
@@ -72,7 +70,7 @@ from deepseek_tui.ui.widgets.messages import AnswerBlock, MessageView
 from deepseek_tui.ui.widgets.prompt import PromptArea
 from deepseek_tui.ui.widgets.reasoning import ReasoningPane
 from deepseek_tui.ui.widgets.settings import SettingsPane
-from deepseek_tui.ui.widgets.status import GAUGE_FULL, StatusLine
+from deepseek_tui.ui.widgets.status import StatusLine
 
 if TYPE_CHECKING:
     from deepseek_tui.client import DeepSeekClient
@@ -127,7 +125,6 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         self.editing_id: str | None = None
         """The user message being edited in the prompt (Enter resends it as a new branch)."""
         self._save_pending: Conversation | None = None
-        self._offered_compaction_for: str | None = None
         self.history_path = self.store.directory.parent / prompt_history.FILE_NAME
         self.init_attachments(Path.cwd())
         self.tools = ToolsController(self)
@@ -138,6 +135,9 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         """The key, the client's connection, the balance and the model listing."""
         self.messages = MessageOperations(self)
         """Regenerate, continue, edit, switch branches, copy."""
+        self.compaction = CompactionController(self)
+        self.errors = TurnErrors(self)
+        """What the user is told when a turn fails."""
         if config.theme:
             self.theme = config.theme
         if config.keymap:
@@ -353,7 +353,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
                 async for event in events:
                     await display.show(event)
         except Exception as exc:  # a bug: keep the app and what arrived, and say where the details are
-            turn.end_by_error(self._report_bug(exc))
+            turn.end_by_error(self.errors.report_bug(exc))
         finally:
             ticker.stop()
             prompt.cursor_blink = True
@@ -369,9 +369,9 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             self.refresh_status()
             self.account.refresh()
         if turn.error is not None:
-            self.report_error(turn.error)
+            self.errors.report_error(turn.error)
         else:
-            self._offer_compaction()
+            self.compaction.offer()
 
     async def _answer_block_for(self, turn: Reply) -> AnswerBlock:
         """The block the turn streams into: the one on screen, the continued answer's, or a new one."""
@@ -384,88 +384,10 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         assert isinstance(view, AnswerBlock)
         return view
 
-    # --- compaction ----------------------------------------------------------------------------
+    # --- compaction (ui/compaction_control.py) -----------------------------------------------------
 
     async def action_compact(self) -> None:
-        """Summarise the earlier turns into one answer on a new branch (the old one stays)."""
-        if not self.ready_to_send():
-            return
-        try:
-            compaction = prepare_compaction(self.conversation, self.catalogue)
-        except ConversationError as exc:
-            self.notify(str(exc), severity="warning")
-            return
-        await self.show_conversation(self.conversation)
-
-        async def done(turn: Turn) -> None:
-            if finish_compaction(compaction):
-                self.notify(
-                    f"Compacted: {len(compaction.kept)} recent messages follow the summary; the "
-                    "full conversation is the other branch of the first message (←/→ on it).",
-                    timeout=8,
-                )
-            else:
-                self.notify(
-                    "The summary did not complete: the conversation is as it was (the attempt is kept as a branch).",
-                    severity="warning",
-                    timeout=8,
-                )
-            if turn.conversation is self.conversation:
-                await self.show_conversation(self.conversation)
-
-        self.start_turn(compaction.turn, then=done)
-
-    def _offer_compaction(self) -> None:
-        """Past 80% of the context window, say that compacting would make room."""
-        share = self.query_one(StatusLine).info.context_share
-        if share >= GAUGE_FULL and self._offered_compaction_for != self.conversation.id:
-            self._offered_compaction_for = self.conversation.id
-            keys = keys_of_action(self, "compact")
-            self.notify(
-                f"This conversation fills {share:.0%} of the model's context window. {keys} compacts "
-                "the earlier turns into a summary (a new branch; nothing is lost).",
-                title="Context nearly full",
-                severity="warning",
-                timeout=12,
-            )
-
-    def _report_bug(self, error: Exception) -> str:
-        """Write the traceback to a report file and say so; returns the one-line summary."""
-        report = write_crash_report(error, secrets=self.crash_secrets())
-        where = f"Details in {report.path}." if report.path else f"The details could not be written ({report.problem})."
-        self.notify(
-            f"{report.summary}. What arrived is kept. {where}",
-            title="Unexpected error in this reply",
-            severity="error",
-            timeout=20,
-        )
-        return f"Stopped by an unexpected error: {report.summary}"
-
-    def report_error(self, error: DeepSeekError) -> None:
-        if isinstance(error, UnsupportedModel) and error.supported:
-            self._offer_models(error)
-            return
-        notice = error_notice(error, self.account.balance_text)
-        self.notify(notice.text, title=notice.title, severity="error", timeout=notice.timeout)
-        if notice.ask_for_key:
-            self.account.ask_for_key(error=str(error))
-
-    def _offer_models(self, exc: UnsupportedModel) -> None:
-        """The API named the models it accepts: one key (Enter) switches to the first."""
-
-        def chosen(index: int | None) -> None:
-            if index is not None:
-                settings = self.conversation.settings.updated(model=exc.supported[index])
-                self.apply_settings(after_change(settings, "model", self.catalogue))
-                self.notify(f"Next turn: {exc.supported[index]} (ctrl+r answers again).", timeout=5)
-
-        self.push_screen(
-            ChooseScreen(
-                f"DeepSeek does not accept {exc.passed}. Switch the next turn to (Enter, Esc keeps it):",
-                list(exc.supported),
-            ),
-            chosen,
-        )
+        await self.compaction.compact()
 
     def action_cancel_reply(self) -> None:
         if self.is_replying and self.turn_worker is not None:
