@@ -547,7 +547,7 @@ async def test_a_put_off_save_writes_the_conversation_it_was_meant_for(simulator
         await send(app, pilot, "hello")
         finished = app.conversation
         finished.rename("renamed just before the turn's last save")
-        app._save_after_next_frame(finished)
+        app.saver.save_after_next_frame(finished)
         await app.show_conversation(Conversation())
         await pilot.pause()
         stored = SessionStore(tmp_path / "data" / "sessions").load(finished.id)

@@ -22,8 +22,8 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker
 
-from deepseek_tui import clock, prompt_history
 from deepseek_tui import labels as fmt
+from deepseek_tui import prompt_history
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
 from deepseek_tui.config import AppConfig
@@ -40,6 +40,7 @@ from deepseek_tui.ui.commands import APP_BINDINGS, help_rows, palette_entries
 from deepseek_tui.ui.compaction_control import CompactionController
 from deepseek_tui.ui.crash_guard import CrashGuard
 from deepseek_tui.ui.editor import EditorError, edit_text
+from deepseek_tui.ui.fim_control import FimController
 from deepseek_tui.ui.intents import (
     ContinueAnswer,
     ConversationDeleted,
@@ -55,13 +56,14 @@ from deepseek_tui.ui.intents import (
 )
 from deepseek_tui.ui.message_ops import MessageOperations
 from deepseek_tui.ui.reply import status_info
+from deepseek_tui.ui.saving import ConversationSaver
 from deepseek_tui.ui.screens.help import HelpScreen
 from deepseek_tui.ui.screens.main import MainScreen
 from deepseek_tui.ui.screens.sessions import OpenSession, PickerResult, SessionsScreen, StartNewChat
-from deepseek_tui.ui.screens.transfer import ExportScreen, ImportScreen
 from deepseek_tui.ui.settings_control import SettingsController
 from deepseek_tui.ui.tool_display import blocks_in, reply_display
 from deepseek_tui.ui.tools_control import ToolsController
+from deepseek_tui.ui.transfer_control import TransferController
 from deepseek_tui.ui.turn_errors import TurnErrors
 from deepseek_tui.ui.widgets.attachments import AttachmentBar, PathCompletions
 from deepseek_tui.ui.widgets.chat_view import ChatView, message_view
@@ -74,7 +76,6 @@ from deepseek_tui.ui.widgets.status import StatusLine
 
 if TYPE_CHECKING:
     from deepseek_tui.client import DeepSeekClient
-    from deepseek_tui.ui.screens.fim import FimOutcome
 
 ClientFactory = Callable[[str, str], "DeepSeekClient"]
 
@@ -124,9 +125,10 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         self.turn_worker: Worker | None = None
         self.editing_id: str | None = None
         """The user message being edited in the prompt (Enter resends it as a new branch)."""
-        self._save_pending: Conversation | None = None
         self.history_path = self.store.directory.parent / prompt_history.FILE_NAME
         self.init_attachments(Path.cwd())
+        self.saver = ConversationSaver(self)
+        """Saves conversations, at once or after the next frame."""
         self.tools = ToolsController(self)
         """The MCP servers and what each conversation lets the model call."""
         self.settings = SettingsController(self)
@@ -138,6 +140,8 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         self.compaction = CompactionController(self)
         self.errors = TurnErrors(self)
         """What the user is told when a turn fails."""
+        self.transfer = TransferController(self)
+        self.fim = FimController(self)
         if config.theme:
             self.theme = config.theme
         if config.keymap:
@@ -145,7 +149,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
 
     def save_before_crash(self) -> None:
         """An unhandled exception is ending the app (CrashGuard): keep what there is."""
-        for conversation in (self._save_pending, self.conversation):
+        for conversation in (self.saver.pending, self.conversation):
             if conversation is not None and conversation.active_path():
                 self.store.save(conversation)
 
@@ -215,7 +219,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         self.store.list_sessions()
 
     async def on_unmount(self) -> None:
-        self._save_if_pending()
+        self.saver.save_if_pending()
         await self.tools.aclose()
         if self.client is not None:
             await self.client.aclose()
@@ -236,7 +240,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         await self.show_conversation(conversation or Conversation(settings=self.config.chat))
 
     async def show_conversation(self, conversation: Conversation) -> None:
-        self._save_if_pending()
+        self.saver.save_if_pending()
         choice = current_settings(conversation.settings, self.catalogue)  # a retired model: its successor
         conversation.settings = choice.settings
         if choice.notice:
@@ -365,7 +369,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             if turn.phase == "cancelled":  # Esc or quitting: save now, the app may be closing
                 self.save_conversation(conversation)
             else:
-                self._save_after_next_frame(conversation)
+                self.saver.save_after_next_frame(conversation)
             self.refresh_status()
             self.account.refresh()
         if turn.error is not None:
@@ -555,30 +559,15 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
 
     @on(ConversationDeleted)
     async def _deleted(self, event: ConversationDeleted) -> None:
-        if self._save_pending is not None and self._save_pending.id == event.session_id:
-            self._save_pending = None  # a put-off save must not bring it back
+        self.saver.forget(event.session_id)  # a put-off save must not bring it back
         if event.session_id == self.conversation.id:
             await self.show_conversation(Conversation(settings=self.config.chat))
 
     def action_export(self) -> None:
-        if not self.conversation.active_path():
-            self.notify("Nothing to export yet.", severity="warning")
-            return
-        suggested = Path.cwd() / f"{_file_stem(self.conversation.title)}.md"
-
-        def exported(path: str | None) -> None:
-            if path:
-                self.notify(f"Exported to {path}", timeout=5)
-
-        self.push_screen(ExportScreen(self.store, self.conversation, suggested), exported)
+        self.transfer.export()
 
     def action_import_session(self) -> None:
-        async def imported(session_id: str | None) -> None:
-            if session_id:
-                await self.open_session(session_id)
-                self.notify(f"Imported “{self.conversation.title}”.", timeout=4)
-
-        self.push_screen(ImportScreen(self.store), imported)
+        self.transfer.import_session()
 
     def action_edit_prompt(self) -> None:
         prompt = self.query_one(PromptArea)
@@ -596,25 +585,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         prompt.focus()
 
     def action_fim(self) -> None:
-        from deepseek_tui.ui.screens.fim import FimScreen
-
-        if not self.account.has_client():
-            self.account.ask_for_key()
-            return
-        models = [m for m in self.catalogue.offered_ids() if self.catalogue.get(m).fim]
-        if not models:
-            self.notify("No model in the catalogue supports FIM.", severity="warning")
-            return
-        current = self.conversation.settings.model
-        self.push_screen(FimScreen(self.complete_fim, models, model=current if current in models else None))
-
-    async def complete_fim(self, model: str, prefix: str, suffix: str, max_tokens: int) -> "FimOutcome":
-        from deepseek_tui.ui.screens.fim import FimOutcome
-
-        assert self.client is not None
-        result = await self.client.fim(model, prefix, suffix or None, max_tokens=max_tokens)
-        usage, cost = fmt.usage_and_cost(result.usage, self.catalogue.get(model), self.config.currency, clock.now())
-        return FimOutcome(text=result.text, usage_label=usage, cost_label=cost)
+        self.fim.open()
 
     # --- key and account (ui/account_control.py) ---------------------------------------------------
 
@@ -632,56 +603,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         )
         self.query_one(StatusLine).show(info)
 
-    # --- persistence ----------------------------------------------------------------------------
-
-    def _save_after_next_frame(self, conversation: Conversation) -> None:
-        """Save once the screen shows the finished answer: a long conversation takes a frame to save."""
-        self._save_pending = conversation
-        self.call_after_refresh(self._save_if_pending)
-
-    def _save_if_pending(self) -> None:
-        """Run a save that `_save_after_next_frame` put off (before the conversation is replaced)."""
-        pending, self._save_pending = self._save_pending, None
-        if pending is not None:
-            self.save_conversation(pending)
+    # --- persistence (ui/saving.py) --------------------------------------------------------------
 
     def save_conversation(self, conversation: Conversation | None = None) -> None:
-        conversation = conversation or self.conversation
-        if not conversation.active_path():
-            return
-        known = len(conversation)
-        try:
-            self.store.save(conversation)  # merges in what another window saved meanwhile
-        except Exception as exc:  # disk full, unreadable file in the way: say so, keep going
-            self.notify(f"Could not save the conversation: {exc}", severity="error", timeout=10)
-            return
-        if len(conversation) > known:
-            self._changed_elsewhere(conversation, len(conversation) - known)
-
-    def _changed_elsewhere(self, conversation: Conversation, count: int) -> None:
-        """Another window saved messages to this conversation: say so, and show them when idle."""
-        self.notify(
-            f"This conversation changed in another window: {count} new message"
-            f"{'s' if count != 1 else ''}, kept (other branches: F8, then ←/→).",
-            timeout=8,
-        )
-        self.call_later(self._show_merged, conversation)
-
-    async def _show_merged(self, conversation: Conversation) -> None:
-        """Redraw with merged messages, unless a reply is on its way (it owns the chat's end)."""
-        worker = self.turn_worker
-        if (
-            conversation is not self.conversation
-            or self.editing_id is not None
-            or (worker is not None and not worker.is_finished)
-        ):
-            return
-        leaf = conversation.active_leaf_id
-        if leaf is not None and conversation.children(leaf):  # they continue from where we are
-            conversation.switch_to(leaf)
-        await self.show_conversation(conversation)
-
-
-def _file_stem(title: str) -> str:
-    stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in title.lower()).strip("-")
-    return "-".join(filter(None, stem.split("-")))[:60] or "conversation"
+        self.saver.save(conversation or self.conversation)
