@@ -1,10 +1,17 @@
 """The Textual app: composition, wiring, and the state it owns — the open conversation, the turn
-streaming into it, the config.
+streaming into it (its worker), the config; opening and switching conversations.
 
 Where things live: keys and palette entries in `ui/commands.py`; a turn's events on screen in
 `ui/reply.py` (the turn itself in `conversation/turn.py`); the list of messages and its window
 in `ui/widgets/chat_view.py`; what a widget asks for in `ui/intents.py`. Widgets only display and
-post intents; every request, and every file write outside a screen's own dialog, happens here.
+post intents; every request, and every file write outside a screen's own dialog, happens in the
+app or one of the collaborators it owns (each gets the app and acts on it):
+`ui/settings_control.py` (chat settings, side panes, config saves), `ui/account_control.py` (key,
+client, balance, /models), `ui/message_ops.py` (regenerate, continue, edit, branches, copy),
+`ui/compaction_control.py`, `ui/turn_errors.py` (why a turn stopped), `ui/saving.py` (saving
+conversations), `ui/transfer_control.py` (export, import), `ui/fim_control.py`,
+`ui/tools_control.py` (MCP tools) and the `ui/attaching.py` mixin (attachments).
+The App keeps thin `action_*` methods and intent handlers: bindings and messages reach the App.
 """
 
 from __future__ import annotations
@@ -127,19 +134,14 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         """The user message being edited in the prompt (Enter resends it as a new branch)."""
         self.history_path = self.store.directory.parent / prompt_history.FILE_NAME
         self.init_attachments(Path.cwd())
+        # The collaborators (see the module docstring):
         self.saver = ConversationSaver(self)
-        """Saves conversations, at once or after the next frame."""
         self.tools = ToolsController(self)
-        """The MCP servers and what each conversation lets the model call."""
         self.settings = SettingsController(self)
-        """The chat settings, the side panes and saving the config."""
         self.account = AccountController(self)
-        """The key, the client's connection, the balance and the model listing."""
         self.messages = MessageOperations(self)
-        """Regenerate, continue, edit, switch branches, copy."""
         self.compaction = CompactionController(self)
         self.errors = TurnErrors(self)
-        """What the user is told when a turn fails."""
         self.transfer = TransferController(self)
         self.fim = FimController(self)
         if config.theme:
