@@ -177,7 +177,7 @@ async def settle_account(pilot: Pilot) -> None:
     app = pilot.app
 
     def settled() -> bool:
-        return bool(app.balance_text) and not any(
+        return bool(app.account.balance_text) and not any(
             worker.group == "account" and not worker.is_finished for worker in app.workers
         )
 

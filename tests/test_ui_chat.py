@@ -205,7 +205,7 @@ async def test_402_says_top_up(simulator, tmp_path):
     simulator.inject(Fault.status(402))
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: bool(app.balance_text))
+        await wait_until(lambda: bool(app.account.balance_text))
         await send(app, pilot, "no money")
         assert any("top up" in (n.title or "").lower() for n in app.notified)
         assert any("Balance: ¥110.00." in n.message for n in app.notified)  # not "Balance: bal ¥…"
@@ -547,7 +547,7 @@ async def test_a_put_off_save_writes_the_conversation_it_was_meant_for(simulator
         await send(app, pilot, "hello")
         finished = app.conversation
         finished.rename("renamed just before the turn's last save")
-        app._save_after_next_frame(finished)
+        app.saver.save_after_next_frame(finished)
         await app.show_conversation(Conversation())
         await pilot.pause()
         stored = SessionStore(tmp_path / "data" / "sessions").load(finished.id)

@@ -213,15 +213,15 @@ async def test_the_model_list_comes_from_models_and_is_cached_for_a_day(simulato
     assert len(models_requests()) == 1
     again = make_app(simulator.url, tmp_path)
     async with again.run_test(size=SIZE):
-        await wait_until(lambda: bool(again.balance_text))
-        assert again.listing_fresh and again.catalogue.offered_ids() == ["deepseek-flash", "deepseek-flash-2"]
+        await wait_until(lambda: bool(again.account.balance_text))
+        assert again.account.listing_fresh and again.catalogue.offered_ids() == ["deepseek-flash", "deepseek-flash-2"]
     assert len(models_requests()) == 1  # a fresh cache: no request
 
     pinned_clock.advance(hours=25)
     stale = make_app(simulator.url, tmp_path)
     async with stale.run_test(size=SIZE):
         await wait_until(lambda: len(models_requests()) == 2)
-        await wait_until(lambda: stale.listing_fresh)
+        await wait_until(lambda: stale.account.listing_fresh)
 
 
 async def test_a_corrupt_model_cache_is_ignored_and_replaced(simulator, tmp_path):
@@ -230,7 +230,7 @@ async def test_a_corrupt_model_cache_is_ignored_and_replaced(simulator, tmp_path
     cache.path.write_text('{"version": 1, "listings": {"')
     app = make_app(simulator.url, tmp_path)
     async with app.run_test(size=SIZE):
-        await wait_until(lambda: app.listing_fresh)
+        await wait_until(lambda: app.account.listing_fresh)
     assert cache.load().ids == ("deepseek-flash", "deepseek-v4-pro")
 
 
@@ -289,9 +289,9 @@ async def test_start_and_chat_do_not_wait_for_models(simulator, tmp_path):
             await wait_until(lambda: any(r.path == "/models" for r in simulator.requests))
             await send(app, pilot, "hello while /models is slow")
             assert app.conversation.active_path()[-1].status == "complete"
-            assert not app.listing_fresh
+            assert not app.account.listing_fresh
             simulator.models_release.set()
-            await wait_until(lambda: app.listing_fresh)
+            await wait_until(lambda: app.account.listing_fresh)
     finally:
         simulator.models_release.set()
 
@@ -299,6 +299,8 @@ async def test_start_and_chat_do_not_wait_for_models(simulator, tmp_path):
 async def test_the_demo_shows_deepseek_flash(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path, chat=ChatSettings(), demo=True, show_settings=True)
     async with app.run_test(size=SIZE):
-        await wait_until(lambda: app.listing_fresh and model_choices(app) == ["deepseek-flash", "deepseek-v4-pro"])
+        await wait_until(
+            lambda: app.account.listing_fresh and model_choices(app) == ["deepseek-flash", "deepseek-v4-pro"]
+        )
         assert status_text(app).startswith(" DEMO  deepseek-flash · chat")
         assert app.query_one("#setting-model", Select).value == "deepseek-flash"

@@ -1,19 +1,23 @@
 """The Textual app: composition, wiring, and the state it owns — the open conversation, the turn
-streaming into it, the config.
+streaming into it (its worker), the config; opening and switching conversations.
 
 Where things live: keys and palette entries in `ui/commands.py`; a turn's events on screen in
 `ui/reply.py` (the turn itself in `conversation/turn.py`); the list of messages and its window
 in `ui/widgets/chat_view.py`; what a widget asks for in `ui/intents.py`. Widgets only display and
-post intents; every request, and every file write outside a screen's own dialog, happens here.
+post intents; every request, and every file write outside a screen's own dialog, happens in the
+app or one of the collaborators it owns (each gets the app and acts on it):
+`ui/settings_control.py` (chat settings, side panes, config saves), `ui/account_control.py` (key,
+client, balance, /models), `ui/message_ops.py` (regenerate, continue, edit, branches, copy),
+`ui/compaction_control.py`, `ui/turn_errors.py` (why a turn stopped), `ui/saving.py` (saving
+conversations), `ui/transfer_control.py` (export, import), `ui/fim_control.py`,
+`ui/tools_control.py` (MCP tools) and the `ui/attaching.py` mixin (attachments).
+The App keeps thin `action_*` methods and intent handlers: bindings and messages reach the App.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import aclosing
-from dataclasses import replace
-from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,28 +26,25 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Static
 from textual.worker import Worker
 
-from deepseek_tui import clock, prompt_history
 from deepseek_tui import labels as fmt
+from deepseek_tui import prompt_history
 from deepseek_tui.catalogue import Catalogue
 from deepseek_tui.chat_settings import ChatSettings
-from deepseek_tui.client.errors import AuthenticationFailed, DeepSeekError, UnsupportedModel
-from deepseek_tui.config import AppConfig, save_config
+from deepseek_tui.config import AppConfig
 from deepseek_tui.conversation.attachments import Attachment
 from deepseek_tui.conversation.model import Conversation, ConversationError, Message
-from deepseek_tui.conversation.request import adjusted_settings, inert_settings
 from deepseek_tui.conversation.store import SessionStore, StoreError
-from deepseek_tui.crash import write_crash_report
 from deepseek_tui.inert import inert_text
-from deepseek_tui.model_choice import after_change, current_settings, effort_choice
-from deepseek_tui.models_cache import ModelsCache
+from deepseek_tui.model_choice import current_settings
+from deepseek_tui.ui.account_control import AccountController
 from deepseek_tui.ui.attaching import AttachmentWiring
-from deepseek_tui.ui.commands import APP_BINDINGS, help_rows, keys_of_action, palette_entries
-from deepseek_tui.ui.copying import copy_everywhere
+from deepseek_tui.ui.commands import APP_BINDINGS, help_rows, palette_entries
+from deepseek_tui.ui.compaction_control import CompactionController
 from deepseek_tui.ui.crash_guard import CrashGuard
+from deepseek_tui.ui.fim_control import FimController
 from deepseek_tui.ui.intents import (
     ContinueAnswer,
     ConversationDeleted,
@@ -57,10 +58,14 @@ from deepseek_tui.ui.intents import (
     SwitchBranch,
     ToolSwitched,
 )
-from deepseek_tui.ui.screens.dialogs import ChooseScreen
+from deepseek_tui.ui.message_ops import MessageOperations
+from deepseek_tui.ui.saving import ConversationSaver
 from deepseek_tui.ui.screens.main import MainScreen
-from deepseek_tui.ui.status_report import error_notice, status_info
+from deepseek_tui.ui.settings_control import SettingsController
+from deepseek_tui.ui.status_report import status_info
 from deepseek_tui.ui.tools_control import ToolsController
+from deepseek_tui.ui.transfer_control import TransferController
+from deepseek_tui.ui.turn_errors import TurnErrors
 from deepseek_tui.ui.widgets.attachments import AttachmentBar, PathCompletions
 from deepseek_tui.ui.widgets.chat_view import ChatView, message_view
 from deepseek_tui.ui.widgets.footer import CoalescingFooter
@@ -68,13 +73,12 @@ from deepseek_tui.ui.widgets.messages import AnswerBlock, MessageView
 from deepseek_tui.ui.widgets.prompt import PromptArea
 from deepseek_tui.ui.widgets.reasoning import ReasoningPane
 from deepseek_tui.ui.widgets.settings import SettingsPane
-from deepseek_tui.ui.widgets.status import GAUGE_FULL, StatusLine
+from deepseek_tui.ui.widgets.status import StatusLine
 
 if TYPE_CHECKING:
     from deepseek_tui.client import DeepSeekClient
     from deepseek_tui.conversation.tool_loop import Reply
     from deepseek_tui.conversation.turn import Turn, TurnProgress
-    from deepseek_tui.ui.screens.fim import FimOutcome
     from deepseek_tui.ui.screens.sessions import PickerResult
 
 # Imported where first used, not here: the turn and tool loop, the tool display, compaction,
@@ -127,19 +131,20 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         self.turn: Reply | None = None
         """The turn (or tool loop) streaming now, or the last one."""
         self.turn_worker: Worker | None = None
-        self.models_cache = ModelsCache(config.effective_base_url())
-        self.listing_fresh = self.models_cache.apply_to(self.catalogue)
-        """The cached /models list is under a day old; else it is fetched once connected."""
-        self.balance_text = ""
         self.editing_id: str | None = None
         """The user message being edited in the prompt (Enter resends it as a new branch)."""
-        self._save_pending: Conversation | None = None
-        self._config_save_timer: Timer | None = None
-        self._offered_compaction_for: str | None = None
         self.history_path = self.store.directory.parent / prompt_history.FILE_NAME
         self.init_attachments(Path.cwd())
+        # The collaborators (see the module docstring):
+        self.saver = ConversationSaver(self)
         self.tools = ToolsController(self)
-        """The MCP servers and what each conversation lets the model call."""
+        self.settings = SettingsController(self)
+        self.account = AccountController(self)
+        self.messages = MessageOperations(self)
+        self.compaction = CompactionController(self)
+        self.errors = TurnErrors(self)
+        self.transfer = TransferController(self)
+        self.fim = FimController(self)
         if config.theme:
             self.theme = config.theme
         if config.keymap:
@@ -147,7 +152,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
 
     def save_before_crash(self) -> None:
         """An unhandled exception is ending the app (CrashGuard): keep what there is."""
-        for conversation in (self._save_pending, self.conversation):
+        for conversation in (self.saver.pending, self.conversation):
             if conversation is not None and conversation.active_path():
                 self.store.save(conversation)
 
@@ -193,20 +198,20 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
     async def on_mount(self) -> None:
         self.query_one(ReasoningPane).display = self.config.show_reasoning
         if self.config.show_settings:
-            await self._mount_settings_pane()
-        self._update_side_visibility()
+            await self.settings.mount_pane()
+        self.settings.update_side_visibility()
         await self._open_initial_conversation()
         for notice in self.config.notices:  # e.g. the config named a retired model
             self.notify(notice, severity="warning", timeout=10)
         if self.config.names_retired_model:
-            self._schedule_config_save()  # with the successor: told once
+            self.settings.schedule_save()  # with the successor: told once
         self.query_one(PromptArea).focus()
         self.call_after_refresh(self.tools.start)  # MCP servers start in the background, after the first frame
         key = self.config.effective_api_key()
         if key:
-            self.call_after_refresh(self._connect_soon, key)  # the HTTP client loads after the first frame
+            self.call_after_refresh(self.account.connect_soon, key)  # the HTTP client loads after the first frame
         else:
-            self._ask_for_key()
+            self.account.ask_for_key()
         self.set_timer(LISTING_WARM_DELAY, self._warm_listing)
 
     @work(group="listing", exclusive=True, thread=True, exit_on_error=False)
@@ -217,29 +222,10 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         self.store.list_sessions()
 
     async def on_unmount(self) -> None:
-        self._save_if_pending()
+        self.saver.save_if_pending()
         await self.tools.aclose()
         if self.client is not None:
             await self.client.aclose()
-
-    @work(group="connect", exclusive=True, exit_on_error=False)
-    async def _connect_soon(self, key: str) -> None:
-        """Import the HTTP client (httpx: ~0.1 s) in a thread, so the screen finishes drawing
-        meanwhile (the footer's keys came a frame late when it blocked the loop), then connect."""
-        await asyncio.to_thread(import_module, "deepseek_tui.client.api")
-        self._connect(key)
-
-    def _connect(self, key: str) -> None:
-        if self.client is None:
-            self.client = self.client_factory(key, self.config.effective_base_url())
-            self.refresh_account()
-
-    def _has_client(self) -> bool:
-        """Connect now if the key is known but the deferred connect has not run yet."""
-        key = self.config.effective_api_key()
-        if self.client is None and key:
-            self._connect(key)
-        return self.client is not None
 
     # --- the conversation on screen ------------------------------------------------------------
 
@@ -257,7 +243,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         await self.show_conversation(conversation or Conversation(settings=self.config.chat))
 
     async def show_conversation(self, conversation: Conversation) -> None:
-        self._save_if_pending()
+        self.saver.save_if_pending()
         choice = current_settings(conversation.settings, self.catalogue)  # a retired model: its successor
         conversation.settings = choice.settings
         if choice.notice:
@@ -266,7 +252,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         self.report_attachment_problems(conversation)
         path = [m for m in conversation.active_path() if m.role in ("user", "assistant")]
         await self.chat.show(path, self._view_for, empty_hint=self._empty_hint())
-        self._load_settings_pane()
+        self.settings.load_pane()
         last = next((m for m in reversed(path) if m.role == "assistant" and m.reasoning), None)
         pane = self.query_one(ReasoningPane)
         await pane.show_text(last.reasoning if last else "", fmt.thought_title(last) if last else "Reasoning")
@@ -294,35 +280,35 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
     def progress(self) -> TurnProgress | None:
         return self.turn.progress if self.turn is not None else None
 
-    def _refuse_while_replying(self) -> bool:
+    def refuse_while_replying(self) -> bool:
         """True (and the user told why) when a reply is streaming."""
         if self.is_replying:
             self.notify(BUSY, severity="warning")
         return self.is_replying
 
-    def _ready_to_send(self) -> bool:
-        if self._refuse_while_replying():
+    def ready_to_send(self) -> bool:
+        if self.refuse_while_replying():
             return False
-        if not self._has_client():
+        if not self.account.has_client():
             self.notify("No API key yet.", severity="warning")
-            self._ask_for_key()
+            self.account.ask_for_key()
             return False
         return True
 
     @on(PromptArea.Submitted)
     async def send_prompt(self, event: PromptArea.Submitted) -> None:
-        if self._ready_to_send():
+        if self.ready_to_send():
             self.send_checked(event.text, self.send_text)  # attachments are checked first
 
     async def send_text(self, text: str, attachments: Sequence[Attachment] = ()) -> None:
-        if not self._ready_to_send():
+        if not self.ready_to_send():
             return
         self.query_one(PromptArea).remember(text)
         self.clear_pending_attachments()
         self._remember_prompt(text)
         if self.editing_id is not None:
             self.conversation.edit_user(self.editing_id, text, attachments)
-            self._set_editing(None)
+            self.set_editing(None)
             await self.show_conversation(self.conversation)
         else:
             await self.chat.append(self.conversation.add_user(text, attachments))
@@ -377,7 +363,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
                 async for event in events:
                     await display.show(event)
         except Exception as exc:  # a bug: keep the app and what arrived, and say where the details are
-            turn.end_by_error(self._report_bug(exc))
+            turn.end_by_error(self.errors.report_bug(exc))
         finally:
             ticker.stop()
             prompt.cursor_blink = True
@@ -389,13 +375,13 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             if turn.phase == "cancelled":  # Esc or quitting: save now, the app may be closing
                 self.save_conversation(conversation)
             else:
-                self._save_after_next_frame(conversation)
+                self.saver.save_after_next_frame(conversation)
             self.refresh_status()
-            self.refresh_account()
+            self.account.refresh()
         if turn.error is not None:
-            self.report_error(turn.error)
+            self.errors.report_error(turn.error)
         else:
-            self._offer_compaction()
+            self.compaction.offer()
 
     async def _answer_block_for(self, turn: Reply) -> AnswerBlock:
         """The block the turn streams into: the one on screen, the continued answer's, or a new one."""
@@ -408,189 +394,66 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         assert isinstance(view, AnswerBlock)
         return view
 
-    # --- compaction ----------------------------------------------------------------------------
+    # --- compaction (ui/compaction_control.py) -----------------------------------------------------
 
     async def action_compact(self) -> None:
-        """Summarise the earlier turns into one answer on a new branch (the old one stays)."""
-        from deepseek_tui.conversation.compact import finish_compaction, prepare_compaction
-
-        if not self._ready_to_send():
-            return
-        try:
-            compaction = prepare_compaction(self.conversation, self.catalogue)
-        except ConversationError as exc:
-            self.notify(str(exc), severity="warning")
-            return
-        await self.show_conversation(self.conversation)
-
-        async def done(turn: Turn) -> None:
-            if finish_compaction(compaction):
-                self.notify(
-                    f"Compacted: {len(compaction.kept)} recent messages follow the summary; the "
-                    "full conversation is the other branch of the first message (←/→ on it).",
-                    timeout=8,
-                )
-            else:
-                self.notify(
-                    "The summary did not complete: the conversation is as it was (the attempt is kept as a branch).",
-                    severity="warning",
-                    timeout=8,
-                )
-            if turn.conversation is self.conversation:
-                await self.show_conversation(self.conversation)
-
-        self.start_turn(compaction.turn, then=done)
-
-    def _offer_compaction(self) -> None:
-        """Past 80% of the context window, say that compacting would make room."""
-        share = self.query_one(StatusLine).info.context_share
-        if share >= GAUGE_FULL and self._offered_compaction_for != self.conversation.id:
-            self._offered_compaction_for = self.conversation.id
-            keys = keys_of_action(self, "compact")
-            self.notify(
-                f"This conversation fills {share:.0%} of the model's context window. {keys} compacts "
-                "the earlier turns into a summary (a new branch; nothing is lost).",
-                title="Context nearly full",
-                severity="warning",
-                timeout=12,
-            )
-
-    def _report_bug(self, error: Exception) -> str:
-        """Write the traceback to a report file and say so; returns the one-line summary."""
-        report = write_crash_report(error, secrets=self.crash_secrets())
-        where = f"Details in {report.path}." if report.path else f"The details could not be written ({report.problem})."
-        self.notify(
-            f"{report.summary}. What arrived is kept. {where}",
-            title="Unexpected error in this reply",
-            severity="error",
-            timeout=20,
-        )
-        return f"Stopped by an unexpected error: {report.summary}"
-
-    def report_error(self, error: DeepSeekError) -> None:
-        if isinstance(error, UnsupportedModel) and error.supported:
-            self._offer_models(error)
-            return
-        notice = error_notice(error, self.balance_text)
-        self.notify(notice.text, title=notice.title, severity="error", timeout=notice.timeout)
-        if notice.ask_for_key:
-            self._ask_for_key(error=str(error))
-
-    def _offer_models(self, exc: UnsupportedModel) -> None:
-        """The API named the models it accepts: one key (Enter) switches to the first."""
-
-        def chosen(index: int | None) -> None:
-            if index is not None:
-                settings = self.conversation.settings.updated(model=exc.supported[index])
-                self.apply_settings(after_change(settings, "model", self.catalogue))
-                self.notify(f"Next turn: {exc.supported[index]} (ctrl+r answers again).", timeout=5)
-
-        self.push_screen(
-            ChooseScreen(
-                f"DeepSeek does not accept {exc.passed}. Switch the next turn to (Enter, Esc keeps it):",
-                list(exc.supported),
-            ),
-            chosen,
-        )
+        await self.compaction.compact()
 
     def action_cancel_reply(self) -> None:
         if self.is_replying and self.turn_worker is not None:
             self.turn_worker.cancel()
         elif self.editing_id is not None:
-            self._set_editing(None)
+            self.set_editing(None)
             self.query_one(PromptArea).load_text("")
             self.clear_pending_attachments()
 
-    # --- operations on messages -------------------------------------------------------------------
-
-    def _last_of(self, role: str) -> Message | None:
-        return next((m for m in reversed(self.conversation.active_path()) if m.role == role), None)
-
-    def _message(self, message_id: str) -> Message | None:
-        return self.conversation.get(message_id) if message_id in self.conversation else None
+    # --- operations on messages (ui/message_ops.py) ------------------------------------------------
 
     async def action_regenerate(self, other_mode: bool = False, message_id: str | None = None) -> None:
-        """Answer the prompt again; the old answer stays as a sibling branch."""
-        if not self._ready_to_send():
-            return
-        target = self._message(message_id) if message_id else self._last_of("assistant")
-        if target is None or target.role != "assistant":
-            self.notify("There is no answer to regenerate yet.", severity="warning")
-            return
-        settings = self.conversation.settings
-        if other_mode:
-            model, thinking = self.catalogue.toggle_thinking(target.model or settings.model, target.thinking)
-            settings = settings.updated(model=model, thinking=thinking)
-        self.conversation.prepare_regenerate(target.id)
-        await self.show_conversation(self.conversation)
-        try:
-            turn = self.tools.reply(self.conversation, self.catalogue, settings)
-        except ConversationError as exc:  # e.g. over the API's size limit with its attachments
-            self.notify(str(exc), title="Not sent", severity="error", timeout=12)
-            return
-        self.start_turn(turn)
+        await self.messages.regenerate(other_mode, message_id)
 
     async def action_regenerate_other_mode(self) -> None:
-        await self.action_regenerate(other_mode=True)
+        await self.messages.regenerate(other_mode=True)
 
     def action_continue_answer(self, message_id: str | None = None) -> None:
-        """Continue an answer that was cut off, cancelled or dropped (chat prefix completion)."""
-        if not self._ready_to_send():
-            return
-        target = self._message(message_id) if message_id else self._last_of("assistant")
-        if target is None:
-            self.notify("There is no answer to continue.", severity="warning")
-            return
-        from deepseek_tui.conversation.turn import prepare_continue
-
-        try:
-            turn = prepare_continue(self.conversation, target.id, self.catalogue)
-        except ConversationError as exc:
-            self.notify(str(exc), severity="warning")
-            return
-        self.start_turn(turn)
+        self.messages.continue_answer(message_id)
 
     def action_select_message(self) -> None:
-        """Select the message a search led to, if it is shown, else the last one."""
-        views = self.chat.message_views
-        target = self.chat.found_view or (views[-1] if views else None)
-        if target is not None:
-            target.focus()
-            target.scroll_visible(animate=False)
+        self.messages.select()
+
+    def action_copy_answer(self) -> None:
+        self.messages.copy_answer()
+
+    def action_copy_code(self, message_id: str | None = None) -> None:
+        self.messages.copy_code(message_id)
 
     @on(Regenerate)
     async def _regenerate_requested(self, intent: Regenerate) -> None:
-        await self.action_regenerate(other_mode=intent.other_mode, message_id=intent.message_id)
+        await self.messages.regenerate(intent.other_mode, intent.message_id)
 
     @on(ContinueAnswer)
     def _continue_requested(self, intent: ContinueAnswer) -> None:
-        self.action_continue_answer(intent.message_id)
-
-    @on(CopyMessage)
-    def _copy_requested(self, intent: CopyMessage) -> None:
-        message = self._message(intent.message_id)
-        if message is not None:
-            self.copy_text(message.content, "the message")
-
-    @on(CopyText)
-    def _copy_text_requested(self, intent: CopyText) -> None:
-        self.copy_text(intent.text, intent.what)
-
-    @on(CopyCode)
-    def _copy_code_requested(self, intent: CopyCode) -> None:
-        self.action_copy_code(intent.message_id)
+        self.messages.continue_answer(intent.message_id)
 
     @on(EditMessage)
     def _edit_requested(self, intent: EditMessage) -> None:
-        message = self._message(intent.message_id)
-        if message is None or self._refuse_while_replying():
-            return
-        self._set_editing(message.id)
-        self.set_pending_attachments(message.attachments)  # kept unless removed before resending
-        prompt = self.query_one(PromptArea)
-        prompt.load_text(message.content)
-        prompt.move_cursor(prompt.document.end)
-        prompt.focus()
+        self.messages.edit(intent.message_id)
+
+    @on(SwitchBranch)
+    async def switch_sibling(self, intent: SwitchBranch) -> None:
+        await self.messages.switch_branch(intent.message_id, intent.step)
+
+    @on(CopyMessage)
+    def _copy_requested(self, intent: CopyMessage) -> None:
+        self.messages.copy_message(intent.message_id)
+
+    @on(CopyText)
+    def _copy_text_requested(self, intent: CopyText) -> None:
+        self.messages.copy_text(intent.text, intent.what)
+
+    @on(CopyCode)
+    def _copy_code_requested(self, intent: CopyCode) -> None:
+        self.messages.copy_code(intent.message_id)
 
     @on(LeaveChat)
     def _leave_chat(self) -> None:
@@ -598,160 +461,36 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         if self.is_replying:
             self.action_cancel_reply()
 
-    @on(SwitchBranch)
-    async def switch_sibling(self, intent: SwitchBranch) -> None:
-        if intent.message_id not in self.conversation or self._refuse_while_replying():
-            return
-        siblings = self.conversation.siblings(intent.message_id)
-        index = [m.id for m in siblings].index(intent.message_id) + intent.step
-        if not 0 <= index < len(siblings):
-            return
-        target = siblings[index]
-        self.conversation.switch_to(target.id)
-        await self.show_conversation(self.conversation)
-        self.save_conversation()
-        view = await self.chat.reveal(target.id)
-        if view is not None:
-            self.chat.focus_view(view)
-
-    def _set_editing(self, message_id: str | None) -> None:
+    def set_editing(self, message_id: str | None) -> None:
+        """Mark `message_id` as the prompt being edited (None: no longer editing)."""
         self.editing_id = message_id
         banner = self.query_one("#edit-banner", Static)
         banner.update("Editing an earlier message — Enter sends it as a new branch, Esc cancels." if message_id else "")
         banner.display = message_id is not None
 
-    # --- copying --------------------------------------------------------------------------------
-
-    def copy_text(self, text: str, what: str) -> None:
-        report = copy_everywhere(self, text, what, keep_in=self.store.directory.parent / "copied.txt")
-        self.notify(report.text, title=report.title, severity=report.severity, timeout=report.timeout)
-
-    def action_copy_answer(self) -> None:
-        answer = self._last_of("assistant")
-        if answer is None or not answer.content:
-            self.notify("No answer to copy yet.", severity="warning")
-            return
-        self.copy_text(answer.content, "the answer")
-
-    def action_copy_code(self, message_id: str | None = None) -> None:
-        from deepseek_tui.ui.code_blocks import code_blocks
-
-        answer = self._message(message_id) if message_id else self._last_of("assistant")
-        blocks = code_blocks(answer.content) if answer is not None else []
-        if not blocks:
-            self.notify("The answer has no code block.", severity="warning")
-            return
-        if len(blocks) == 1:
-            self.copy_text(blocks[0].code, "the code block")
-            return
-
-        def chosen(index: int | None) -> None:
-            if index is not None:
-                self.copy_text(blocks[index].code, f"code block {index + 1}")
-
-        self.push_screen(ChooseScreen("Copy which code block?", [b.label for b in blocks]), chosen)
-
-    # --- mode and settings ----------------------------------------------------------------------
+    # --- mode and settings (ui/settings_control.py) ------------------------------------------------
 
     def action_toggle_mode(self) -> None:
-        settings = self.conversation.settings
-        model, thinking = self.catalogue.toggle_thinking(settings.model, settings.thinking)
-        self.apply_settings(settings.updated(model=model, thinking=thinking))
-        mode = fmt.mode_label(self.catalogue, model, thinking, settings.reasoning_effort)
-        self.notify(f"Next turn: {model} · {mode}", timeout=2)
+        self.settings.toggle_mode()
 
     def apply_settings(self, settings: ChatSettings, *, reload_pane: bool = True) -> None:
-        """Use `settings` from the next turn on, in this conversation and as the config default."""
-        self.conversation.settings = settings
-        self.config = replace(self.config, chat=settings)
-        self.refresh_attachment_bar()  # the new model may not see images
-        if reload_pane:
-            self._load_settings_pane()
-        elif (pane := self._settings_pane()) is not None:
-            pane.mark_inert(inert_settings(settings, self.catalogue), adjusted_settings(settings, self.catalogue))
-        self.refresh_status()
-        self.save_conversation()
-        self._schedule_config_save()
+        self.settings.apply(settings, reload_pane=reload_pane)
 
     @on(SettingsPane.Changed)
     def settings_changed(self, event: SettingsPane.Changed) -> None:
-        settings = after_change(event.settings, event.field, self.catalogue)
-        self.apply_settings(settings, reload_pane=event.field in ("model", "thinking", "reasoning_effort"))
-
-    def _settings_pane(self) -> SettingsPane | None:
-        found = self.query(SettingsPane)
-        return found.first() if found else None
-
-    async def _mount_settings_pane(self) -> SettingsPane:
-        pane = SettingsPane(self.conversation.settings, self.catalogue.offered_ids(), id="settings")
-        await self.query_one("#side").mount(pane)
-        self._load_settings_pane()
-        return pane
-
-    def _load_settings_pane(self) -> None:
-        pane = self._settings_pane()
-        if pane is None:
-            return
-        settings = self.conversation.settings
-        spec = self.catalogue.get(settings.model)
-        efforts, effort = effort_choice(settings, self.catalogue)
-        pane.load(
-            settings,
-            models=self.catalogue.offered_ids(),
-            efforts=efforts,
-            effort=effort,
-            max_tokens_limit=spec.max_output_tokens,
-            inert=inert_settings(settings, self.catalogue),
-            adjusted=adjusted_settings(settings, self.catalogue),
-        )
-
-    def _schedule_config_save(self) -> None:
-        if not self.persist_config:
-            return
-        if self._config_save_timer is not None:
-            self._config_save_timer.stop()
-        self._config_save_timer = self.set_timer(0.5, self.save_config_now)
+        self.settings.changed(event)
 
     def save_config_now(self) -> None:
-        self._config_save_timer = None
-        if not self.persist_config:
-            return
-        try:
-            save_config(self.config, self.config_path)
-        except OSError as exc:
-            self.notify(f"Could not save settings: {exc.strerror}", severity="warning")
+        self.settings.save_now()
 
     def watch_theme(self, theme: str) -> None:
-        """Keep the chosen theme (F1 palette → "Change theme") for the next start."""
-        if self.config.theme != theme:
-            self.config = replace(self.config, theme=theme)
-            self._schedule_config_save()
+        self.settings.theme_chosen(theme)
 
     async def action_toggle_settings(self) -> None:
-        pane = self._settings_pane()
-        if pane is None:
-            pane = await self._mount_settings_pane()
-        else:
-            pane.display = not pane.display
-        self._update_side_visibility()
-        if pane.display:  # opened to change something: the first field takes the keys
-            first = next((widget for widget in pane.query("*") if widget.focusable), None)
-            if first is not None:
-                first.focus()
+        await self.settings.toggle_pane()
 
     def action_toggle_reasoning(self) -> None:
-        pane = self.query_one(ReasoningPane)
-        pane.display = not pane.display
-        self._update_side_visibility()
-
-    def _update_side_visibility(self) -> None:
-        settings = self._settings_pane()
-        self.query_one("#side").display = self.query_one(ReasoningPane).display or (
-            settings is not None and settings.display
-        )
-        focused = self.focused
-        if focused is None or not all(node.display for node in focused.ancestors_with_self):
-            self.query_one(PromptArea).focus()  # typing never goes into a pane that was just hidden
+        self.settings.toggle_reasoning()
 
     # --- help and palette -------------------------------------------------------------------------
 
@@ -774,7 +513,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
 
     async def action_new_conversation(self) -> None:
         """A new chat starts from the configured defaults (the settings pane keeps them)."""
-        if not self._refuse_while_replying():
+        if not self.refuse_while_replying():
             await self.show_conversation(Conversation(settings=self.config.chat))
 
     def action_sessions(self) -> None:
@@ -801,7 +540,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             await self.open_session(result.session_id, result.message_id)
 
     async def open_session(self, session_id: str, message_id: str | None = None) -> None:
-        if self._refuse_while_replying():
+        if self.refuse_while_replying():
             return
         try:
             conversation = self.store.load(session_id)
@@ -810,7 +549,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             return
         if message_id is not None and message_id in conversation:
             conversation.switch_to(message_id)
-        self._set_editing(None)
+        self.set_editing(None)
         await self.show_conversation(conversation)
         # The hit is shown and marked, but typing goes to the prompt: a message's one-letter keys
         # act only once the user has moved into the conversation (F8 starts at the hit).
@@ -832,34 +571,15 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
 
     @on(ConversationDeleted)
     async def _deleted(self, event: ConversationDeleted) -> None:
-        if self._save_pending is not None and self._save_pending.id == event.session_id:
-            self._save_pending = None  # a put-off save must not bring it back
+        self.saver.forget(event.session_id)  # a put-off save must not bring it back
         if event.session_id == self.conversation.id:
             await self.show_conversation(Conversation(settings=self.config.chat))
 
     def action_export(self) -> None:
-        if not self.conversation.active_path():
-            self.notify("Nothing to export yet.", severity="warning")
-            return
-        suggested = Path.cwd() / f"{_file_stem(self.conversation.title)}.md"
-
-        def exported(path: str | None) -> None:
-            if path:
-                self.notify(f"Exported to {path}", timeout=5)
-
-        from deepseek_tui.ui.screens.transfer import ExportScreen
-
-        self.push_screen(ExportScreen(self.store, self.conversation, suggested), exported)
+        self.transfer.export()
 
     def action_import_session(self) -> None:
-        async def imported(session_id: str | None) -> None:
-            if session_id:
-                await self.open_session(session_id)
-                self.notify(f"Imported “{self.conversation.title}”.", timeout=4)
-
-        from deepseek_tui.ui.screens.transfer import ImportScreen
-
-        self.push_screen(ImportScreen(self.store), imported)
+        self.transfer.import_session()
 
     def action_edit_prompt(self) -> None:
         from deepseek_tui.ui.editor import EditorError, edit_text
@@ -879,87 +599,12 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         prompt.focus()
 
     def action_fim(self) -> None:
-        from deepseek_tui.ui.screens.fim import FimScreen
+        self.fim.open()
 
-        if not self._has_client():
-            self._ask_for_key()
-            return
-        models = [m for m in self.catalogue.offered_ids() if self.catalogue.get(m).fim]
-        if not models:
-            self.notify("No model in the catalogue supports FIM.", severity="warning")
-            return
-        current = self.conversation.settings.model
-        self.push_screen(FimScreen(self.complete_fim, models, model=current if current in models else None))
-
-    async def complete_fim(self, model: str, prefix: str, suffix: str, max_tokens: int) -> "FimOutcome":
-        from deepseek_tui.ui.screens.fim import FimOutcome
-
-        assert self.client is not None
-        result = await self.client.fim(model, prefix, suffix or None, max_tokens=max_tokens)
-        usage, cost = fmt.usage_and_cost(result.usage, self.catalogue.get(model), self.config.currency, clock.now())
-        return FimOutcome(text=result.text, usage_label=usage, cost_label=cost)
-
-    # --- key and account --------------------------------------------------------------------------
+    # --- key and account (ui/account_control.py) ---------------------------------------------------
 
     def action_set_key(self) -> None:
-        self._ask_for_key()
-
-    def _ask_for_key(self, error: str = "") -> None:
-        from deepseek_tui.ui.screens.key import KeyScreen
-
-        if not isinstance(self.screen, KeyScreen):
-            self.push_screen(KeyScreen(error, str(self.config_path or "")), callback=self._key_entered)
-
-    def _key_entered(self, key: str | None) -> None:
-        if key is not None:
-            self.validate_key(key)
-        elif self.client is None:
-            self.notify(
-                "No key: the app cannot send. Press F12 to enter one, or start it with DEEPSEEK_API_KEY set.",
-                severity="warning",
-                timeout=10,
-            )
-
-    @work(group="key", exit_on_error=False)
-    async def validate_key(self, key: str) -> None:
-        candidate = self.client_factory(key, self.config.effective_base_url())
-        try:
-            balance = await candidate.balance()
-        except DeepSeekError as exc:
-            await candidate.aclose()
-            self._ask_for_key(
-                error="DeepSeek rejected that key. Check it and paste it again."
-                if isinstance(exc, AuthenticationFailed)
-                else f"Could not check the key: {exc}"
-            )
-            return
-        if self.client is not None:
-            await self.client.aclose()
-        self.client = candidate
-        self.balance_text = fmt.balance_label(balance)
-        self.config = replace(self.config, api_key=key)
-        if self.persist_config:
-            try:
-                path = save_config(self.config, self.config_path)
-                self.notify(f"Key saved to {path} (mode 0600).", timeout=5)
-            except OSError as exc:
-                self.notify(f"Key works but could not be saved: {exc.strerror}", severity="warning")
-        self.refresh_status()
-
-    @work(group="account", exclusive=True, exit_on_error=False)
-    async def refresh_account(self) -> None:
-        if self.client is None:
-            return
-        try:
-            self.balance_text = fmt.balance_label(await self.client.balance())
-        except DeepSeekError:
-            pass
-        if not self.listing_fresh:  # in the background: start never waits for /models
-            offered = self.catalogue.offered_ids()
-            self.listing_fresh = await self.models_cache.refresh(self.client, self.catalogue)
-            if self.catalogue.offered_ids() != offered:
-                self._load_settings_pane()
-        self.refresh_status()
+        self.account.ask_for_key()
 
     def refresh_status(self) -> None:
         info = status_info(
@@ -967,61 +612,12 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
             self.turn,
             self.catalogue,
             currency=self.config.currency,
-            balance=self.balance_text,
+            balance=self.account.balance_text,
             demo=self.demo,
         )
         self.query_one(StatusLine).show(info)
 
-    # --- persistence ----------------------------------------------------------------------------
-
-    def _save_after_next_frame(self, conversation: Conversation) -> None:
-        """Save once the screen shows the finished answer: a long conversation takes a frame to save."""
-        self._save_pending = conversation
-        self.call_after_refresh(self._save_if_pending)
-
-    def _save_if_pending(self) -> None:
-        """Run a save that `_save_after_next_frame` put off (before the conversation is replaced)."""
-        pending, self._save_pending = self._save_pending, None
-        if pending is not None:
-            self.save_conversation(pending)
+    # --- persistence (ui/saving.py) --------------------------------------------------------------
 
     def save_conversation(self, conversation: Conversation | None = None) -> None:
-        conversation = conversation or self.conversation
-        if not conversation.active_path():
-            return
-        known = len(conversation)
-        try:
-            self.store.save(conversation)  # merges in what another window saved meanwhile
-        except Exception as exc:  # disk full, unreadable file in the way: say so, keep going
-            self.notify(f"Could not save the conversation: {exc}", severity="error", timeout=10)
-            return
-        if len(conversation) > known:
-            self._changed_elsewhere(conversation, len(conversation) - known)
-
-    def _changed_elsewhere(self, conversation: Conversation, count: int) -> None:
-        """Another window saved messages to this conversation: say so, and show them when idle."""
-        self.notify(
-            f"This conversation changed in another window: {count} new message"
-            f"{'s' if count != 1 else ''}, kept (other branches: F8, then ←/→).",
-            timeout=8,
-        )
-        self.call_later(self._show_merged, conversation)
-
-    async def _show_merged(self, conversation: Conversation) -> None:
-        """Redraw with merged messages, unless a reply is on its way (it owns the chat's end)."""
-        worker = self.turn_worker
-        if (
-            conversation is not self.conversation
-            or self.editing_id is not None
-            or (worker is not None and not worker.is_finished)
-        ):
-            return
-        leaf = conversation.active_leaf_id
-        if leaf is not None and conversation.children(leaf):  # they continue from where we are
-            conversation.switch_to(leaf)
-        await self.show_conversation(conversation)
-
-
-def _file_stem(title: str) -> str:
-    stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in title.lower()).strip("-")
-    return "-".join(filter(None, stem.split("-")))[:60] or "conversation"
+        self.saver.save(conversation or self.conversation)
