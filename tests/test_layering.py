@@ -95,10 +95,14 @@ LOADED_ON_FIRST_USE = (
     "deepseek_tui.ui.screens.key",
     "deepseek_tui.ui.screens.tools",
     "deepseek_tui.ui.screens.fim",
+    "deepseek_tui.ui.widgets.markdown_render",
+    "markdown_it",
+    "rich.markdown",
 )
 """What the first frame of an empty chat does not need (issue 16: start-up): a turn, the tool
-loop, compaction, export and merge, image previews, and every screen but the main one load when
-first used."""
+loop, compaction, export and merge, image previews, every screen but the main one, and the
+Markdown renderer (markdown-it, Rich's Markdown: the reasoning pane's hint is plain text) load
+when first used."""
 
 
 def test_starting_the_app_does_not_import_what_the_first_frame_does_not_need(tmp_path):
