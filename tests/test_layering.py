@@ -95,10 +95,14 @@ LOADED_ON_FIRST_USE = (
     "deepseek_tui.ui.screens.key",
     "deepseek_tui.ui.screens.tools",
     "deepseek_tui.ui.screens.fim",
+    "deepseek_tui.ui.widgets.markdown_render",
+    "markdown_it",
+    "rich.markdown",
 )
 """What the first frame of an empty chat does not need (issue 16: start-up): a turn, the tool
-loop, compaction, export and merge, image previews, and every screen but the main one load when
-first used."""
+loop, compaction, export and merge, image previews, every screen but the main one, and the
+Markdown renderer (markdown-it, Rich's Markdown: the reasoning pane's hint is plain text) load
+when first used."""
 
 
 def test_starting_the_app_does_not_import_what_the_first_frame_does_not_need(tmp_path):
@@ -121,3 +125,34 @@ def test_starting_the_app_does_not_import_what_the_first_frame_does_not_need(tmp
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_launch_collects_no_garbage_until_the_first_frame_then_collects_again(tmp_path):
+    """Start-up's objects live as long as the app: the launch turns garbage collection off while
+    it imports and builds the app, and the app turns it back on after its first frame, with those
+    objects frozen (issue 16: start-up)."""
+    code = (
+        "import asyncio, gc, sys\n"
+        "from pathlib import Path\n"
+        "from deepseek_tui.config import parse_config\n"
+        "from deepseek_tui.ui import launch\n"
+        "seen = {}\n"
+        "def run_until_done(app):\n"
+        "    seen['off while starting'] = not gc.isenabled()\n"
+        "    async def main():\n"
+        "        async with app.run_test(size=(120, 40)) as pilot:\n"
+        "            await pilot.pause()\n"
+        "            await pilot.pause()\n"
+        "            seen['on after the first frame'] = gc.isenabled()\n"
+        "            seen['start-up frozen'] = gc.get_freeze_count() > 0\n"
+        "    asyncio.run(main())\n"
+        "    return 0\n"
+        "launch.run_until_done = run_until_done\n"
+        f"config = parse_config({{'api_key': 'sk-test', 'data_dir': {str(tmp_path / 'data')!r}}})\n"
+        "launch.run_app(config)\n"
+        "print(seen)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert result.stdout.strip().splitlines()[-1] == str(
+        {"off while starting": True, "on after the first frame": True, "start-up frozen": True}
+    )

@@ -84,6 +84,23 @@ async def test_reasoning_streams_into_pane_and_is_kept_per_message(simulator, tm
         assert block.query("ReasoningBlock")  # collapsed "Thought for N s"
 
 
+async def test_the_reasoning_pane_shows_its_hint_only_while_there_is_no_reasoning(simulator, tmp_path):
+    """The hint is plain styled text, not Markdown (issue 16: start-up): shown in an empty chat,
+    gone once reasoning streams, back in a new chat."""
+    app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", thinking=True))
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(ReasoningPane)
+        hint, text = pane.query_one("#reasoning-hint"), pane.query_one("#reasoning-text", MarkdownLines)
+        assert hint.display and "thinking streams here" in str(hint.render())
+        assert text.source == ""
+        await send(app, pilot, "why is the sky blue")
+        assert not hint.display
+        assert text.source == app.conversation.active_path()[-1].reasoning
+        await app.action_new_conversation()
+        await pilot.pause()
+        assert hint.display and text.source == ""
+
+
 async def test_a_chat_mode_answer_does_not_show_an_older_answers_thinking(simulator, tmp_path):
     app = make_app(simulator.url, tmp_path, chat=ChatSettings(model="deepseek-flash", thinking=True))
     async with app.run_test(size=SIZE) as pilot:

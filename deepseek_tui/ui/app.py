@@ -16,6 +16,7 @@ The App keeps thin `action_*` methods and intent handlers: bindings and messages
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import aclosing
 from pathlib import Path
@@ -206,6 +207,7 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         if self.config.names_retired_model:
             self.settings.schedule_save()  # with the successor: told once
         self.query_one(PromptArea).focus()
+        self.call_after_refresh(self.resume_collection)
         self.call_after_refresh(self.tools.start)  # MCP servers start in the background, after the first frame
         key = self.config.effective_api_key()
         if key:
@@ -213,6 +215,14 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         else:
             self.account.ask_for_key()
         self.set_timer(LISTING_WARM_DELAY, self._warm_listing)
+
+    @staticmethod
+    def resume_collection() -> None:
+        """After the first frame: garbage collection on again if the launch turned it off, with
+        what start-up made set aside (`gc.freeze`: later collections do not scan it again)."""
+        if not gc.isenabled():
+            gc.freeze()
+            gc.enable()
 
     @work(group="listing", exclusive=True, thread=True, exit_on_error=False)
     def _warm_listing(self) -> None:

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
 from rich.cells import cell_len
 from rich.console import Console, RenderableType
 from rich.style import Style
@@ -36,24 +37,27 @@ from textual.widget import Widget
 
 from deepseek_tui.inert import inert_text
 from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
-from deepseek_tui.ui.widgets.markdown_render import (
-    code_label_row,
-    code_rows,
-    copied_segments,
-    copied_text,
-    rich_markdown,
-    safe_url,
-    trim_blank_rows,
-)
 from deepseek_tui.ui.widgets.row_selection import char_at_cell, highlight, word_span
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
+# markdown_it, Rich's Markdown and Pygments (~25 ms to import) load when the first text is drawn,
+# not when the module is: an empty chat's first frame does not need them (issue 16: start-up).
 
 CODE_THEME = "monokai"
 FENCE_CHUNK_LINES = 40
 """Lines of an open code fence rendered (and cached) together while it streams."""
 
 _LINE_END = re.compile(r"\r\n?|\n")
-_BLOCK_PARSER = MarkdownIt("commonmark").enable(["strikethrough", "table"]).disable(["inline", "text_join"])
-"""Finds the top-level blocks; inline content is left unparsed (a quarter less work per write)."""
+
+
+@cache
+def _block_parser() -> MarkdownIt:
+    """Finds the top-level blocks; inline content is left unparsed (a quarter less work per write)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable(["strikethrough", "table"]).disable(["inline", "text_join"])
 
 
 @dataclass
@@ -68,7 +72,7 @@ class _Tail:
 def split_blocks(text: str) -> list[tuple[int, int]]:
     """Line ranges [start, end) of the top-level blocks of `text`."""
     ranges = []
-    for token in _BLOCK_PARSER.parse(text):
+    for token in _block_parser().parse(text):
         if token.level == 0 and token.map is not None and token.nesting >= 0:
             ranges.append((token.map[0], token.map[1]))
     return ranges
@@ -218,6 +222,8 @@ class MarkdownLines(OneLayoutPass, Widget):
             self._tail_dirty = False
 
     def _render_block(self, console: Console, block: str, width: int) -> list[Strip]:
+        from deepseek_tui.ui.widgets.markdown_render import rich_markdown, trim_blank_rows
+
         return trim_blank_rows(self._draw(console, rich_markdown(block, self._code_theme), width))
 
     def _render_tail(self, console: Console, width: int) -> list[Strip]:
@@ -227,6 +233,8 @@ class MarkdownLines(OneLayoutPass, Widget):
         fence = open_fence(text)
         if fence is None:
             return self._render_block(console, text, width)
+        from deepseek_tui.ui.widgets.markdown_render import code_label_row
+
         _marker, info, code = fence
         lexer = info.split()[0] if info else "text"
         code_lines = code.split("\n")
@@ -245,6 +253,8 @@ class MarkdownLines(OneLayoutPass, Widget):
 
     def _code(self, console: Console, code: str, lexer: str, width: int) -> list[Strip]:
         """Rows of code of an open fence, drawn as the closed fence will draw them."""
+        from deepseek_tui.ui.widgets.markdown_render import code_rows
+
         return [Strip(row, width) for row in code_rows(console, code, lexer, self._code_theme, width)]
 
     @staticmethod
@@ -274,6 +284,8 @@ class MarkdownLines(OneLayoutPass, Widget):
         if strip is None:
             return Strip.blank(width, self._style())
         if self._selection is not None and (span := self._selection.get_span(y)) is not None:
+            from deepseek_tui.ui.widgets.markdown_render import copied_segments
+
             strip = highlight(strip, span[0], span[1], self._selection_style, copied_segments(strip))
         return strip.apply_offsets(0, y).apply_style(self._style())  # offsets last: per segment
 
@@ -303,6 +315,8 @@ class MarkdownLines(OneLayoutPass, Widget):
         """The text under `selection`: what is drawn, without decoration (markdown_render.py)."""
         if not self.line_count:
             return None
+        from deepseek_tui.ui.widgets.markdown_render import copied_text
+
         first = selection.start.y if selection.start is not None else 0
         last = selection.end.y if selection.end is not None else self.line_count - 1
         spans = []
@@ -363,6 +377,8 @@ class MarkdownLines(OneLayoutPass, Widget):
         strip = self._row(y)
         if strip is None:
             return None
+        from deepseek_tui.ui.widgets.markdown_render import safe_url
+
         cells = 0
         for text, style, _ in strip:
             cells += cell_len(text)

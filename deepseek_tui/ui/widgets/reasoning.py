@@ -11,7 +11,9 @@ from deepseek_tui.ui.widgets.layout_pass import OneLayoutPass
 from deepseek_tui.ui.widgets.markdown_lines import MarkdownLines, StillWhileSelecting
 from deepseek_tui.ui.widgets.streaming import Coalescer
 
-EMPTY_HINT = "*The model's thinking streams here in reasoner mode (ctrl+t switches). F3 hides this pane.*"
+EMPTY_HINT = "The model's thinking streams here in reasoner mode (ctrl+t switches). F3 hides this pane."
+"""Shown when there is no reasoning: plain text styled as the Markdown emphasis it used to be, so
+that the first frame does not load the Markdown renderer (issue 16: start-up)."""
 
 
 class ReasoningScroll(StillWhileSelecting, OneLayoutPass, VerticalScroll):
@@ -28,6 +30,7 @@ class ReasoningPane(Vertical):
     ReasoningPane:focus-within { border-left: thick $accent; }
     ReasoningPane:focus-within #reasoning-title { color: $accent; }
     ReasoningPane MarkdownLines { color: $text-muted; margin: 0; padding: 0; }
+    ReasoningPane #reasoning-hint { color: $text-muted; text-style: italic; display: none; }
     """
 
     def __init__(self, **kwargs) -> None:
@@ -40,6 +43,7 @@ class ReasoningPane(Vertical):
     def compose(self) -> ComposeResult:
         yield InertStatic(self._title, id="reasoning-title")
         with ReasoningScroll(id="reasoning-scroll"):
+            yield InertStatic(EMPTY_HINT, id="reasoning-hint")
             yield MarkdownLines(id="reasoning-text")
 
     @property
@@ -76,8 +80,7 @@ class ReasoningPane(Vertical):
     async def show_text(self, text: str, title: str) -> None:
         """Show finished reasoning (e.g. of the last answer), or a hint when there is none."""
         await self._reset(text)
-        if not text:
-            self.query_one("#reasoning-text", MarkdownLines).update(EMPTY_HINT)
+        self.query_one("#reasoning-hint").display = not text
         self.set_title(title)
         scroll = self.query_one("#reasoning-scroll")
         scroll.anchor(False)  # finished text reads from the top
@@ -93,5 +96,6 @@ class ReasoningPane(Vertical):
     async def _reset(self, text: str) -> None:
         await self.end()
         self._parts = [text] if text else []
+        self.query_one("#reasoning-hint").display = False
         self.query_one("#reasoning-text", MarkdownLines).update(text)
         self._rendered_upto = len(self._parts) if self.display else 0
