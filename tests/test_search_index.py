@@ -620,3 +620,28 @@ def test_an_index_another_process_holds_leaves_everything_to_the_files(tmp_path,
     monkeypatch.setattr(SessionStore, "_search_file", lambda *args: pytest.fail("read a file"))
     assert [hit.line for hit in busy.search("held answer")] == ["a held answer"]
     assert index_rows(sessions, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_the_known_listing_is_the_last_listing_with_this_stores_saves_and_deletes(tmp_path, monkeypatch):
+    store = SessionStore(tmp_path)
+    assert store.known_sessions() is None  # nothing listed yet: the caller lists
+    kept, deleted = chat(("kept", "a")), chat(("deleted", "b"))
+    store.save(kept)
+    store.save(deleted)
+    (tmp_path / "broken.json").write_text("{not json")
+    (tmp_path / f"{kept.id}.toml").write_text("")  # a second file for the same session
+    assert store.known_sessions() is None
+    store.list_sessions()
+    added = chat(("added", "c"))
+    store.save(added)
+    store.delete(deleted.id)
+    SessionStore(tmp_path).save(chat(("by another process", "d")))  # seen by the next listing only
+    monkeypatch.setattr(SessionStore, "_session_files", lambda self: pytest.fail("looked at the files"))
+    known = store.known_sessions()
+    assert [(type(s).__name__, s.id) for s in known[:2]] == [("SessionSummary", added.id), ("SessionSummary", kept.id)]
+    unreadable = sorted([f"{kept.id}.toml", "broken.json"])  # the .toml: the .json is the one used
+    assert [(type(s).__name__, s.path.name) for s in known[2:]] == [("UnreadableSession", n) for n in unreadable]
+    monkeypatch.undo()
+    known_then = store.known_sessions()
+    listed = store.list_sessions()
+    assert len(listed) == 5 and listed[1:] == known_then

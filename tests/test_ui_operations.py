@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from textual.widgets import Input, OptionList
@@ -139,15 +140,20 @@ async def test_select_message_keys(simulator, tmp_path):
         await wait_until(lambda: isinstance(app.focused, PromptArea))
 
 
+def _conversation(title: str) -> Conversation:
+    conversation = Conversation(settings=ChatSettings(model="deepseek-flash"))
+    conversation.add_user(f"{title} question")
+    reply = conversation.start_assistant("deepseek-flash", False)
+    reply.content = f"The answer mentions {title} and zebra-{title}."
+    conversation.finish_assistant(reply.id)
+    return conversation
+
+
 def _stored(tmp_path, titles: list[str]) -> list[Conversation]:
     store = store_of(tmp_path)
     conversations = []
     for title in titles:
-        conversation = Conversation(settings=ChatSettings(model="deepseek-flash"))
-        conversation.add_user(f"{title} question")
-        reply = conversation.start_assistant("deepseek-flash", False)
-        reply.content = f"The answer mentions {title} and zebra-{title}."
-        conversation.finish_assistant(reply.id)
+        conversation = _conversation(title)
         store.save(conversation)
         conversations.append(conversation)
     return conversations
@@ -240,6 +246,112 @@ async def test_the_app_lists_the_conversations_in_the_background_before_the_pick
     async with app.run_test(size=SIZE):
         await wait_until(lambda: len(app.store._known) == 2)  # the picker's first listing only checks for changes
         assert {name.partition(".")[0] for name in app.store._known} == {c.id for c in stored}
+
+
+async def test_the_background_listing_runs_the_full_garbage_collection_it_makes_due(simulator, tmp_path, monkeypatch):
+    """Its thousands of summaries would make the next full collection (50–100 ms with 10,000
+    conversations) happen when the picker opens; the listing's thread runs it instead."""
+    import gc
+
+    from deepseek_tui.ui import app as app_module
+
+    monkeypatch.setattr(app_module, "LISTING_WARM_DELAY", 0.05)
+    _stored(tmp_path, ["alpha"])
+    full_collections: list[bool] = []  # for each, whether it ran in the listing's thread
+
+    def collected(phase: str, info: dict) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            full_collections.append(
+                app.store.known_sessions() is not None and threading.current_thread() is not threading.main_thread()
+            )
+
+    app = make_app(simulator.url, tmp_path, on_start="new")
+    gc.callbacks.append(collected)
+    try:
+        async with app.run_test(size=SIZE):
+            await wait_until(lambda: any(full_collections))
+    finally:
+        gc.callbacks.remove(collected)
+
+
+def _hold_background_listings(app, monkeypatch) -> tuple[threading.Event, list[bool]]:
+    """Listings outside the UI thread are made, then held until the event is set; the list
+    says, for each listing since, whether it ran on the UI thread."""
+    gate, on_ui_thread = threading.Event(), []
+    real = app.store.list_sessions
+
+    def held():
+        sessions = real()
+        on_ui_thread.append(threading.current_thread() is threading.main_thread())
+        if not on_ui_thread[-1]:
+            gate.wait(10)
+        return sessions
+
+    monkeypatch.setattr(app.store, "list_sessions", held)
+    return gate, on_ui_thread
+
+
+def _labels(screen: SessionsScreen) -> str:
+    option_list = screen.query_one("#sessions-list", OptionList)
+    return "\n".join(str(option_list.get_option_at_index(i).prompt) for i in range(option_list.option_count))
+
+
+async def test_the_picker_opens_with_the_background_listing_then_shows_what_changed_on_disk(
+    simulator, tmp_path, monkeypatch
+):
+    from deepseek_tui.ui import app as app_module
+
+    monkeypatch.setattr(app_module, "LISTING_WARM_DELAY", 0.05)
+    alpha, beta = _stored(tmp_path, ["alpha", "beta"])
+    app = make_app(simulator.url, tmp_path, on_start="new")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: app.store.known_sessions() is not None)
+        other = store_of(tmp_path)  # another process, meanwhile
+        other.rename(alpha.id, "alpha elsewhere")
+        other.delete(beta.id)
+        other.save(_conversation("delta"))
+        gate, on_ui_thread = _hold_background_listings(app, monkeypatch)
+        await pilot.press("ctrl+o")
+        screen = await wait_for_screen(app, SessionsScreen)
+        shown = _labels(screen)  # at once: the app's last listing, no file looked at
+        assert "alpha question" in shown and "beta question" in shown and "delta" not in shown
+        await wait_until(lambda: on_ui_thread)  # the picker lists the files in the background
+        gate.set()
+        await wait_until(lambda: "delta question" in _labels(screen))
+        shown = _labels(screen)
+        assert "alpha elsewhere" in shown and "beta question" not in shown and "alpha question" not in shown
+        assert on_ui_thread == [False]
+
+
+async def test_a_background_listing_does_not_undo_a_rename_made_in_the_picker_meanwhile(
+    simulator, tmp_path, monkeypatch
+):
+    from deepseek_tui.ui import app as app_module
+
+    monkeypatch.setattr(app_module, "LISTING_WARM_DELAY", 0.05)
+    (alpha,) = _stored(tmp_path, ["alpha"])
+    app = make_app(simulator.url, tmp_path, on_start="new")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: app.store.known_sessions() is not None)
+        store_of(tmp_path).save(_conversation("beta"))  # so that the background listing differs
+        gate, on_ui_thread = _hold_background_listings(app, monkeypatch)
+        await pilot.press("ctrl+o")
+        screen = await wait_for_screen(app, SessionsScreen)
+        await wait_until(lambda: on_ui_thread)  # made, with the old title, and held
+        screen.query_one("#sessions-filter", Input).value = "alpha"
+        await wait_until(lambda: screen.selected_session_id() == alpha.id)
+        await pilot.press("f2")
+        ask = await wait_for_screen(app, AskScreen)
+        ask.query_one(Input).value = "Renamed alpha"
+        await pilot.press("enter")
+        await wait_until(lambda: "Renamed alpha" in _labels(screen))
+        gate.set()
+        await wait_until(
+            lambda: not any(w.node is screen and w.group == "index" and not w.is_finished for w in app.workers)
+        )
+        await pilot.pause()
+        assert "Renamed alpha" in _labels(screen) and "alpha question" not in _labels(screen)
+        assert on_ui_thread == [False, True]  # the held listing, then the rename's
 
 
 async def test_session_picker_rename_duplicate_delete(simulator, tmp_path):

@@ -146,6 +146,10 @@ class SessionStore:
         index once, then only new and changed files are looked up (in the index, which another
         process may have brought up to date, else by parsing them)."""
         self._known_loaded = False
+        self._listed = False
+        """A listing has completed: `_known` then holds every file it found, but for those in
+        `_duplicates` (a second file of a session: listed as unreadable)."""
+        self._duplicates: list[str] = []
         self._unrecorded: dict[str, tuple[Stamp, dict[str, Any]] | None] = {}
         """Summaries (None: the file was deleted) the index was too busy to take: the next
         listing records them (`_known` already has them, so it would not see them as changed)."""
@@ -262,6 +266,35 @@ class SessionStore:
         """Readable sessions, newest first, then the unreadable ones by file name."""
         return self._listing()[0]
 
+    def known_sessions(self) -> list[SessionSummary | UnreadableSession] | None:
+        """What the last listing found, with this store's own saves and deletes since, in the
+        same order as `list_sessions`; no file is looked at, so files other processes changed
+        since may show as they were. None before a listing has completed."""
+        if not self._listed:
+            return None
+        readable: list[SessionSummary] = []
+        unreadable: list[UnreadableSession] = []
+        ids: dict[str, str] = {}
+        # a listing or a save in another thread may change `_known` meanwhile: read through a copy
+        entries: list[tuple[str, tuple[Stamp, SessionSummary | UnreadableSession] | None]]
+        entries = list(self._known.items())
+        names = {name for name, _ in entries}
+        entries += [(name, None) for name in self._duplicates if name not in names]
+        for name, known in sorted(entries, key=lambda entry: entry[0].endswith(".toml")):  # .json first
+            session_id = name.rpartition(".")[0]
+            if session_id in ids:
+                unreadable.append(_same_id(self.directory, name, session_id, ids[session_id]))
+                continue
+            if known is None:  # the file it was a duplicate of has gone
+                continue
+            ids[session_id] = name
+            listed = known[1]
+            if isinstance(listed, SessionSummary):
+                readable.append(listed)
+            else:
+                unreadable.append(listed)
+        return _in_listing_order(readable, unreadable)
+
     def _listing(self) -> tuple[list[SessionSummary | UnreadableSession], dict[str, Stamp]]:
         """The sessions, and the stamp of each file. New and changed files are looked up in the
         index or parsed, and recorded; removed ones are forgotten."""
@@ -273,15 +306,11 @@ class SessionStore:
             unreadable: list[UnreadableSession] = []
             changed: dict[str, tuple[Stamp, dict[str, Any]]] = {}
             ids: dict[str, str] = {}
+            duplicates: list[str] = []
             for name, session_id, stamp in files:  # .json first: it is the session when both exist
                 if session_id in ids:
-                    unreadable.append(
-                        UnreadableSession(
-                            session_id,
-                            self.directory / name,
-                            f"same session id as {ids[session_id]}, which is the one used",
-                        )
-                    )
+                    unreadable.append(_same_id(self.directory, name, session_id, ids[session_id]))
+                    duplicates.append(name)
                     continue
                 ids[session_id] = name
                 known = self._known.get(name)
@@ -318,9 +347,8 @@ class SessionStore:
                 except IndexUnavailable:  # this store remembers them; the index learns next time
                     self._unrecorded.update(dict.fromkeys(removed))
                     self._unrecorded.update(changed)  # a file deleted and made again is recorded
-        readable.sort(key=lambda s: s.updated_at, reverse=True)
-        unreadable.sort(key=lambda u: u.path.name)
-        return [*readable, *unreadable], stamps
+            self._duplicates, self._listed = duplicates, True
+        return _in_listing_order(readable, unreadable), stamps
 
     def _load_known(self) -> None:
         try:
@@ -725,6 +753,19 @@ def _listed(
         )
     except (TypeError, ValueError):
         return None
+
+
+def _same_id(directory: Path, name: str, session_id: str, used: str) -> UnreadableSession:
+    return UnreadableSession(session_id, directory / name, f"same session id as {used}, which is the one used")
+
+
+def _in_listing_order(
+    readable: list[SessionSummary], unreadable: list[UnreadableSession]
+) -> list[SessionSummary | UnreadableSession]:
+    """Readable sessions newest first, then the unreadable ones by file name."""
+    readable.sort(key=lambda s: s.updated_at, reverse=True)
+    unreadable.sort(key=lambda u: u.path.name)
+    return [*readable, *unreadable]
 
 
 def _survives_escaping(needle: str) -> bool:

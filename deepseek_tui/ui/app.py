@@ -230,6 +230,10 @@ class DeepSeekApp(CrashGuard, AttachmentWiring, App[None]):
         only looks for what changed since (with 10,000 conversations, reading their summaries
         takes about 0.2 s)."""
         self.store.list_sessions()
+        # Its thousands of summaries make Python's next full garbage collection due: run it now,
+        # while the app is idle, rather than when the next burst of objects (opening the
+        # picker) sets it off (50–100 ms with 10,000 conversations).
+        gc.collect()
 
     async def on_unmount(self) -> None:
         self.saver.save_if_pending()

@@ -89,7 +89,11 @@ class SessionsScreen(ModalScreen[PickerResult]):
         super().__init__()
         self._shell_hint = shell_hint
         self.store = store
-        self.sessions: list[SessionSummary | UnreadableSession] = store.list_sessions()
+        known = store.known_sessions()  # the app listed them in the background: shown at once
+        self.sessions: list[SessionSummary | UnreadableSession] = known if known is not None else store.list_sessions()
+        self._listing_may_be_old = known is not None
+        self._shown_listings = 0
+        """Listings shown so far: a background listing is not shown over a newer one."""
         self.current_id = current_id
         self._busy = busy
         self.hits: list[SearchHit] = []
@@ -108,14 +112,23 @@ class SessionsScreen(ModalScreen[PickerResult]):
     def on_mount(self) -> None:
         self._rebuild()
         self.query_one("#sessions-filter").focus()
-        self.set_timer(INDEX_DELAY, self._index_text)  # once the list is drawn
+        self.set_timer(INDEX_DELAY, lambda: self._catch_up(self._shown_listings))  # once the list is drawn
 
     @work(group="index", exclusive=True, thread=True, exit_on_error=False)
-    def _index_text(self) -> None:
-        """Bring the search index up to date (new, changed or, the first time, all conversations)
-        while the picker is open; searches meanwhile read the files not done yet."""
+    def _catch_up(self, shown: int) -> None:
+        """If the picker opened with the last listing, list the files and show what changed
+        since; then bring the search index up to date (new, changed or, the first time, all
+        conversations) while the picker is open; searches meanwhile read the files not done yet."""
         worker = get_current_worker()
+        if self._listing_may_be_old:
+            sessions = self.store.list_sessions()
+            if sessions != self.sessions and not worker.is_cancelled:
+                self.app.call_from_thread(self._relisted, shown, sessions)
         self.store.index_text(should_stop=lambda: worker.is_cancelled)
+
+    def _relisted(self, shown: int, sessions: list[SessionSummary | UnreadableSession]) -> None:
+        if self.is_attached and shown == self._shown_listings:  # not listed since, e.g. after a rename
+            self.show_sessions(sessions)
 
     # --- display -------------------------------------------------------------------------------
 
@@ -125,6 +138,7 @@ class SessionsScreen(ModalScreen[PickerResult]):
 
     def show_sessions(self, sessions: list[SessionSummary | UnreadableSession]) -> None:
         self.sessions = sessions
+        self._shown_listings += 1
         self._rebuild()
 
     def show_hits(self, query: str, hits: list[SearchHit]) -> None:
